@@ -1,0 +1,37 @@
+"""Calendar helpers for schedules and the fund's business date."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+DEFAULT_TZ = "Asia/Ho_Chi_Minh"
+
+
+def add_months(start: date, months: int, anchor_day: int | None = None) -> date:
+    """``start`` moved by ``months`` calendar months on ``anchor_day`` (default: start's day),
+    clamped to the last day of the target month (31 Jan + 1 month = 28/29 Feb)."""
+    day = anchor_day or start.day
+    index = start.year * 12 + (start.month - 1) + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day, last))
+
+
+def today_in(tz_name: str = DEFAULT_TZ) -> date:
+    """Today's date in the fund's time zone (only call this at the edges: views, CLI)."""
+    return datetime.now(timezone.utc).astimezone(ZoneInfo(tz_name)).date()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def format_date(value: date | datetime | None, locale: str = "vi") -> str:
+    """``dd/mm/yyyy`` in Vietnamese, ISO ``yyyy-mm-dd`` in English."""
+    if value is None:
+        return ""
+    if locale.startswith("vi"):
+        return value.strftime("%d/%m/%Y")
+    return value.strftime("%Y-%m-%d")

@@ -1,0 +1,107 @@
+"""Money: whole Vietnamese đồng as ``int``, rates as ``Decimal`` percent per year.
+
+This module holds the one rounding rule of the fund (half-up to the đồng) and the one
+interest formula (actual/365). Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+DAYS_IN_YEAR = Decimal(365)
+HUNDRED = Decimal(100)
+
+# Largest amount we accept anywhere: 10^15 đồng (a million billion), far above any fund,
+# and safely inside a signed 64-bit column.
+MAX_AMOUNT = 10**15
+
+
+class MoneyError(ValueError):
+    """Input that is not a whole, positive number of đồng."""
+
+
+def round_dong(value: Decimal) -> int:
+    """Round a Decimal amount half-up to a whole đồng (the fund's only rounding rule)."""
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def interest_exact(principal: int, annual_rate: Decimal, days: int) -> Decimal:
+    """Interest on ``principal`` for ``days`` days at ``annual_rate`` %/year, actual/365.
+
+    Returned at full precision; callers sum the pieces of one instalment and round once.
+    """
+    return Decimal(principal) * Decimal(annual_rate) * Decimal(days) / (HUNDRED * DAYS_IN_YEAR)
+
+
+def interest(principal: int, annual_rate: Decimal, days: int) -> int:
+    """Interest for a single span, rounded to the đồng."""
+    return round_dong(interest_exact(principal, annual_rate, days))
+
+
+_GROUPED = re.compile(r"^\d{1,3}([., ]\d{3})+$")
+_PLAIN = re.compile(r"^\d+$")
+
+
+def parse_dong(raw: object) -> int:
+    """Parse user input into whole đồng.
+
+    Accepts ``1234567``, ``1.234.567``, ``1,234,567`` and ``1 234 567`` (thousands
+    separators only). Refuses decimals, letters, signs and empty input with a
+    :class:`MoneyError` whose message is shown to the user.
+    """
+    if isinstance(raw, bool):
+        raise MoneyError("not_a_number")
+    if isinstance(raw, int):
+        value = raw
+    else:
+        text = str(raw if raw is not None else "").strip().replace("\u00a0", " ")
+        for suffix in ("đ", "VND", "vnd", "đồng"):
+            if text.endswith(suffix):
+                text = text[: -len(suffix)].strip()
+        if not text:
+            raise MoneyError("empty")
+        if _PLAIN.match(text):
+            value = int(text)
+        elif _GROUPED.match(text) and len({c for c in text if not c.isdigit()}) == 1:
+            value = int(re.sub(r"\D", "", text))
+        else:
+            raise MoneyError("not_whole_dong")
+    if value > MAX_AMOUNT:
+        raise MoneyError("too_large")
+    return value
+
+
+def parse_rate(raw: object) -> Decimal:
+    """Parse an annual rate in percent (``"7.2"`` or ``"7,2"``) into a Decimal."""
+    if isinstance(raw, (bool, float)):
+        raise MoneyError("bad_rate")
+    text = str(raw if raw is not None else "").strip().replace(",", ".")
+    try:
+        rate = Decimal(text)
+    except InvalidOperation as exc:
+        raise MoneyError("bad_rate") from exc
+    if not rate.is_finite() or rate < 0 or rate > 100 or rate.as_tuple().exponent < -4:
+        raise MoneyError("bad_rate")
+    return rate
+
+
+def format_dong(amount: int | None, locale: str = "vi") -> str:
+    """``1.234.567.890 đ`` in Vietnamese, ``1,234,567,890 VND`` in English."""
+    if amount is None:
+        return ""
+    sign = "-" if amount < 0 else ""
+    grouped = f"{abs(int(amount)):,}"
+    if locale.startswith("vi"):
+        return f"{sign}{grouped.replace(',', '.')} đ"
+    return f"{sign}{grouped} VND"
+
+
+def format_rate(rate: Decimal | str | None, locale: str = "vi") -> str:
+    """``7,2 %/năm`` in Vietnamese, ``7.2 %/year`` in English."""
+    if rate is None:
+        return ""
+    text = format(Decimal(rate).normalize(), "f")
+    if locale.startswith("vi"):
+        return f"{text.replace('.', ',')} %/năm"
+    return f"{text} %/year"
