@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
@@ -21,11 +21,11 @@ def add_months(start: date, months: int, anchor_day: int | None = None) -> date:
 
 def today_in(tz_name: str = DEFAULT_TZ) -> date:
     """Today's date in the fund's time zone (only call this at the edges: views, CLI)."""
-    return datetime.now(timezone.utc).astimezone(ZoneInfo(tz_name)).date()
+    return datetime.now(UTC).astimezone(ZoneInfo(tz_name)).date()
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def format_date(value: date | datetime | None, locale: str = "vi") -> str:
@@ -35,3 +35,14 @@ def format_date(value: date | datetime | None, locale: str = "vi") -> str:
     if locale.startswith("vi"):
         return value.strftime("%d/%m/%Y")
     return value.strftime("%Y-%m-%d")
+
+
+def business_date() -> date:
+    """The fund's working date: FUNDAPP_BUSINESS_DATE when set (demo, tests), else today in
+    the fund's time zone. Only the edges (views, CLI, jobs) call this."""
+    from flask import current_app
+
+    fixed = current_app.config.get("FUNDAPP_BUSINESS_DATE")
+    if fixed:
+        return date.fromisoformat(str(fixed))
+    return today_in(current_app.config.get("FUNDAPP_TIMEZONE", DEFAULT_TZ))

@@ -1,0 +1,117 @@
+"""Configuration from the environment, in every mode.
+
+``FUNDAPP_CONFIG`` picks the class (``development`` by default, ``production``, ``testing``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import ClassVar
+
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent
+load_dotenv(BASE_DIR / ".env")
+
+# The development fallback key. Production refuses to start with it.
+DEFAULT_SECRET_KEY = "dev-only-insecure-key-change-me"  # noqa: S105
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says which setting."""
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'fundapp.db'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
+    FUNDAPP_TIMEZONE = os.environ.get("FUNDAPP_TIMEZONE", "Asia/Ho_Chi_Minh")
+    FUNDAPP_NAME = os.environ.get("FUNDAPP_NAME", "Quỹ hỗ trợ phát triển hợp tác xã tỉnh Bắc Giang")
+    FUNDAPP_ADDRESS = os.environ.get(
+        "FUNDAPP_ADDRESS", "Số 1 đường Nguyễn Văn Cừ, TP Bắc Giang, tỉnh Bắc Giang"
+    )
+    # The business date the app works on; empty means "today in FUNDAPP_TIMEZONE".
+    FUNDAPP_BUSINESS_DATE = os.environ.get("FUNDAPP_BUSINESS_DATE", "")
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = FUNDAPP_TIMEZONE
+    LANGUAGES = ("vi", "en")
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "fundapp" / "translations")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+    LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
+    LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "15"))
+    API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", "12"))
+
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "log")  # "log" or "smtp"
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "quyhtx@example.vn")
+
+    PAGE_SIZE = 25
+    TESTING = False
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse settings that are not fit for this mode."""
+
+
+class DevelopmentConfig(Config):
+    pass
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-secret"  # noqa: S105
+    SQLALCHEMY_DATABASE_URI = os.environ.get("FUNDAPP_TEST_DATABASE_URL", "sqlite://")
+    WTF_CSRF_ENABLED = False
+    SERVER_NAME = "localhost"
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+    @classmethod
+    def check(cls) -> None:
+        secret = os.environ.get("SECRET_KEY", "")
+        if not secret or secret == DEFAULT_SECRET_KEY or len(secret) < 32:
+            raise ConfigError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in production"
+            )
+        if not os.environ.get("DATABASE_URL"):
+            raise ConfigError("DATABASE_URL must be set in production")
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    name = os.environ.get("FUNDAPP_CONFIG", "development").strip().lower()
+    if name not in CONFIGS:
+        raise ConfigError(f"FUNDAPP_CONFIG must be one of {', '.join(CONFIGS)}, not {name!r}")
+    return CONFIGS[name]

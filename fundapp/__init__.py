@@ -1,0 +1,218 @@
+"""fundapp: loan management for a provincial Cooperative Development Support Fund."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, g, jsonify, render_template, request, session
+from flask_babel import get_locale
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from config import Config, config_from_env
+from fundapp.extensions import babel, csrf, db, login_manager, migrate
+
+
+def create_app(config: type[Config] | None = None) -> Flask:
+    config = config or config_from_env()
+    config.check()
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_relative_config=True,
+    )
+    app.config.from_object(config)
+    _ensure_instance_dir(app)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_error_handlers(app)
+    register_security_headers(app)
+    register_commands(app)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return app
+
+
+def _ensure_instance_dir(app: Flask) -> None:
+    from pathlib import Path
+
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def select_locale() -> str:
+    lang = session.get("lang") if request else None
+    if lang in ("vi", "en"):
+        return lang
+    return "vi"
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+
+    from fundapp import models  # noqa: F401  (every table registered on the metadata)
+    from fundapp.auth.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        try:
+            uid, version = (int(p) for p in user_id.split(":"))
+        except ValueError:
+            return None
+        user = db.session.get(User, uid)
+        if user is None or user.session_version != version or not user.active:
+            return None
+        return user
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
+
+        @event.listens_for(Engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            if type(dbapi_conn).__module__.startswith("sqlite3"):
+                cursor = dbapi_conn.cursor()
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from fundapp.admin.routes import bp as admin_bp
+    from fundapp.api import bp as api_bp
+    from fundapp.audit.routes import bp as audit_bp
+    from fundapp.auth.routes import bp as auth_bp
+    from fundapp.cooperatives.routes import bp as coop_bp
+    from fundapp.ledger.routes import bp as ledger_bp
+    from fundapp.main.routes import bp as main_bp
+    from fundapp.policy.routes import bp as policy_bp
+    from fundapp.portal.routes import bp as portal_bp
+
+    for bp in (main_bp, auth_bp, admin_bp, coop_bp, ledger_bp, policy_bp, audit_bp, portal_bp):
+        app.register_blueprint(bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies
+
+
+def register_template_helpers(app: Flask) -> None:
+    from fundapp.core import formatting
+    from fundapp.core.security import ROLE_LABELS, has_role
+
+    app.jinja_env.filters["money"] = formatting.money_filter
+    app.jinja_env.filters["vndate"] = formatting.date_filter
+    app.jinja_env.filters["rate"] = formatting.rate_filter
+    app.jinja_env.filters["datetime"] = formatting.datetime_filter
+    app.jinja_env.globals["has_role"] = has_role
+    app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
+
+    @app.context_processor
+    def inject() -> dict[str, Any]:
+        from fundapp.core.dates import business_date
+
+        return {
+            "fund_name": app.config["FUNDAPP_NAME"],
+            "current_locale": str(get_locale()),
+            "business_date": business_date(),
+        }
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def api_error(status: int, code: str, message: str, fields: dict | None = None) -> Any:
+    body: dict[str, Any] = {"error": {"code": code, "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    return jsonify(body), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    from flask_babel import gettext as _
+
+    from fundapp.core.errors import DomainError
+
+    messages = {
+        400: ("bad_request", lambda: _("Yêu cầu không hợp lệ.")),
+        401: ("unauthorized", lambda: _("Cần đăng nhập.")),
+        403: ("forbidden", lambda: _("Bạn không có quyền thực hiện thao tác này.")),
+        404: ("not_found", lambda: _("Không tìm thấy trang hoặc dữ liệu yêu cầu.")),
+        405: ("method_not_allowed", lambda: _("Phương thức không được hỗ trợ.")),
+        409: ("conflict", lambda: _("Dữ liệu đã thay đổi, xin thử lại.")),
+        413: ("too_large", lambda: _("Dữ liệu gửi lên quá lớn.")),
+        422: ("validation_error", lambda: _("Dữ liệu chưa hợp lệ.")),
+        429: ("too_many_requests", lambda: _("Quá nhiều yêu cầu, xin thử lại sau.")),
+        500: ("server_error", lambda: _("Hệ thống gặp lỗi; thao tác chưa được ghi nhận.")),
+    }
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError) -> Any:
+        db.session.rollback()
+        msg = _("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Xin tải lại trang.")
+        if _wants_json():
+            return api_error(400, "csrf", msg)
+        return render_template("errors/error.html", code=400, message=msg), 400
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError) -> Any:
+        db.session.rollback()
+        if _wants_json():
+            return api_error(exc.status_code, exc.code, exc.message, exc.fields)
+        return render_template("errors/error.html", code=exc.status_code, message=exc.message), (
+            exc.status_code
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        db.session.rollback()
+        status = exc.code or 500
+        code, message = messages.get(status, ("error", lambda: exc.description or ""))
+        if _wants_json():
+            return api_error(status, code, message())
+        template = "errors/error.html"
+        return render_template(template, code=status, message=message()), status
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Any:
+        db.session.rollback()
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        if app.config.get("PROPAGATE_EXCEPTIONS_IN_TESTS"):
+            raise exc
+        code, message = messages[500]
+        if _wants_json():
+            return api_error(500, code, message())
+        return render_template("errors/error.html", code=500, message=message()), 500
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def headers(response: Any) -> Any:
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if getattr(g, "no_store", False) or request.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def register_commands(app: Flask) -> None:
+    from fundapp.cli import register
+
+    register(app)

@@ -1,0 +1,7 @@
+"""JSON API v1: bearer tokens, the same roles and object rules as the web UI."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__)
+
+from fundapp.api import auth, cooperatives, fund  # noqa: E402, F401

@@ -1,0 +1,252 @@
+"""Users, passwords, login throttling and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from fundapp.auth.models import ApiToken, LoginThrottle, User, UserRole
+from fundapp.cooperatives.models import Cooperative
+from fundapp.core import audit, validation
+from fundapp.core.dates import utcnow
+from fundapp.core.errors import ValidationFailed
+from fundapp.core.security import ALL_ROLES, Role
+from fundapp.extensions import db
+
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+
+
+def password_problem(password: str) -> str | None:
+    if len(password) < 10:
+        return _("Mật khẩu cần ít nhất 10 ký tự.")
+    if len(password) > 128:
+        return _("Mật khẩu tối đa 128 ký tự.")
+    if not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+        return _("Mật khẩu cần có cả chữ và số.")
+    return None
+
+
+def _check_roles(roles: list[str], cooperative_id: int | None, errors: dict) -> None:
+    if not roles:
+        errors["roles"] = _("Chọn ít nhất một vai trò.")
+    elif any(r not in ALL_ROLES for r in roles):
+        errors["roles"] = _("Vai trò không hợp lệ.")
+    elif Role.COOPERATIVE in roles and len(roles) > 1:
+        errors["roles"] = _("Tài khoản hợp tác xã không kiêm vai trò khác.")
+    if Role.COOPERATIVE in roles:
+        if cooperative_id is None:
+            errors["cooperative_id"] = _("Tài khoản hợp tác xã phải gắn với một hợp tác xã.")
+        elif db.session.get(Cooperative, cooperative_id) is None:
+            errors["cooperative_id"] = _("Hợp tác xã không tồn tại.")
+    elif cooperative_id is not None:
+        errors["cooperative_id"] = _("Chỉ tài khoản hợp tác xã mới gắn với hợp tác xã.")
+
+
+def _snapshot(user: User) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "full_name": user.full_name,
+        "email": user.email,
+        "active": user.active,
+        "roles": user.role_names,
+        "cooperative_id": user.cooperative_id,
+    }
+
+
+def create_user(
+    actor: Any,
+    username: str,
+    password: str,
+    roles: list[str],
+    full_name: str = "",
+    email: str | None = None,
+    cooperative_id: int | None = None,
+) -> User:
+    errors: dict[str, str] = {}
+    username = (username or "").strip().lower()
+    if not _USERNAME.match(username):
+        errors["username"] = _("Tên đăng nhập 3–64 ký tự: chữ thường không dấu, số, . _ -")
+    elif db.session.scalar(select(User.id).where(func.lower(User.username) == username)):
+        errors["username"] = _("Tên đăng nhập đã được dùng.")
+    problem = password_problem(password or "")
+    if problem:
+        errors["password"] = problem
+    data = {"full_name": full_name, "email": email}
+    name = validation.text(data, "full_name", 120, False, errors)
+    mail = validation.email(data, "email", errors)
+    roles = sorted(set(roles))
+    _check_roles(roles, cooperative_id, errors)
+    if errors:
+        raise ValidationFailed(_("Dữ liệu chưa hợp lệ, xin kiểm tra lại."), errors)
+    user = User(username=username, full_name=name, email=mail, cooperative_id=cooperative_id)
+    user.set_password(password)
+    user.roles = [UserRole(role=r) for r in roles]
+    db.session.add(user)
+    db.session.flush()
+    audit.record(actor, "user.create", "user", user.id, None, _snapshot(user))
+    return user
+
+
+def update_user(
+    actor: Any,
+    user: User,
+    roles: list[str],
+    full_name: str,
+    email: str | None,
+    cooperative_id: int | None,
+    active: bool,
+) -> User:
+    errors: dict[str, str] = {}
+    data = {"full_name": full_name, "email": email}
+    name = validation.text(data, "full_name", 120, False, errors)
+    mail = validation.email(data, "email", errors)
+    roles = sorted(set(roles))
+    _check_roles(roles, cooperative_id, errors)
+    if actor.id == user.id and (not active or Role.ADMIN not in roles):
+        errors["roles"] = _("Không thể tự khóa hoặc tự bỏ quyền quản trị của chính mình.")
+    if errors:
+        raise ValidationFailed(_("Dữ liệu chưa hợp lệ, xin kiểm tra lại."), errors)
+    before = _snapshot(user)
+    user.full_name, user.email, user.cooperative_id, user.active = (
+        name,
+        mail,
+        cooperative_id,
+        active,
+    )
+    if roles != user.role_names:
+        user.roles = [UserRole(role=r) for r in roles]
+    if not active:
+        user.session_version += 1
+        revoke_tokens(user)
+    db.session.flush()
+    old, new = audit.diff(before, _snapshot(user))
+    if new:
+        audit.record(actor, "user.update", "user", user.id, old, new)
+    return user
+
+
+def set_password(actor: Any, user: User, new_password: str) -> None:
+    problem = password_problem(new_password or "")
+    if problem:
+        raise ValidationFailed(problem, {"new_password": problem})
+    user.set_password(new_password)
+    user.session_version += 1
+    db.session.flush()
+    audit.record(actor, "user.password", "user", user.id, None, None, note="password changed")
+
+
+def change_own_password(user: User, current: str, new_password: str) -> None:
+    if not user.check_password(current or ""):
+        msg = _("Mật khẩu hiện tại không đúng.")
+        raise ValidationFailed(msg, {"current_password": msg})
+    if current == new_password:
+        msg = _("Mật khẩu mới phải khác mật khẩu hiện tại.")
+        raise ValidationFailed(msg, {"new_password": msg})
+    set_password(user, user, new_password)
+
+
+# --- login -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User | None
+    locked: bool = False
+
+
+def _throttle_rows(keys: list[str]) -> list[LoginThrottle]:
+    rows = []
+    for key in keys:
+        row = db.session.get(LoginThrottle, key)
+        if row is None:
+            row = LoginThrottle(key=key, failures=0, updated_at=utcnow())
+            db.session.add(row)
+        rows.append(row)
+    return rows
+
+
+def authenticate(
+    username: str, password: str, ip: str, max_failures: int, lock_minutes: int
+) -> LoginResult:
+    """Check a login. After ``max_failures`` failures for the same username or address,
+    both are locked for ``lock_minutes`` and even a right password is refused."""
+    now = utcnow()
+    name = (username or "").strip().lower()[:64]
+    keys = [f"u:{name}", f"ip:{ip}"[:120]]
+    rows = _throttle_rows(keys)
+    if any(r.locked_until and r.locked_until > now for r in rows):
+        return LoginResult(None, locked=True)
+    user = db.session.scalar(select(User).where(func.lower(User.username) == name))
+    ok = user is not None and user.check_password(password or "") and user.active
+    if ok:
+        for row in rows:
+            if row.key.startswith("u:"):
+                row.failures, row.locked_until = 0, None
+        user.last_login_at = now
+        return LoginResult(user)
+    for row in rows:
+        # Failures older than the lock window no longer count.
+        if row.updated_at and row.updated_at < now - timedelta(minutes=lock_minutes):
+            row.failures = 0
+        row.failures += 1
+        row.updated_at = now
+        if row.failures >= max_failures:
+            row.locked_until = now + timedelta(minutes=lock_minutes)
+    return LoginResult(None)
+
+
+# --- API tokens ------------------------------------------------------------
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User, hours: int, name: str = "") -> tuple[str, ApiToken]:
+    raw = secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id,
+        token_hash=_hash(raw),
+        name=name[:80],
+        expires_at=utcnow() + timedelta(hours=hours),
+    )
+    db.session.add(token)
+    db.session.flush()
+    audit.record(user, "token.issue", "api_token", token.id, None, {"name": name})
+    return raw, token
+
+
+def user_for_token(raw: str) -> User | None:
+    if not raw or len(raw) > 200:
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(raw)))
+    now: datetime = utcnow()
+    if token is None or token.revoked_at is not None or token.expires_at <= now:
+        return None
+    if not token.user.active:
+        return None
+    token.last_used_at = now
+    return token.user
+
+
+def revoke_tokens(user: User) -> int:
+    count = 0
+    for token in db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ):
+        token.revoked_at = utcnow()
+        count += 1
+    return count
+
+
+def revoke_token(actor: Any, token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record(actor, "token.revoke", "api_token", token.id)

@@ -1,0 +1,125 @@
+"""Command-line interface: ``flask users``, ``flask fund``, ``flask policy``, ``flask demo``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from fundapp.core.errors import DomainError
+from fundapp.extensions import db
+
+
+def _fail(message: str) -> None:
+    db.session.rollback()
+    raise click.ClickException(message)
+
+
+users_cli = AppGroup("users", help="User accounts.")
+
+
+@users_cli.command("create")
+@click.option("--username", required=True)
+@click.option("--password", required=True)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    help="officer, accountant, director, board, controller, cooperative, admin",
+)
+@click.option("--cooperative-id", type=int, default=None)
+@click.option("--full-name", default="")
+@click.option("--email", default=None)
+def users_create(
+    username: str,
+    password: str,
+    roles: tuple[str, ...],
+    cooperative_id: int | None,
+    full_name: str,
+    email: str | None,
+) -> None:
+    """Create a user with one or more roles."""
+    from fundapp.auth.services import create_user
+
+    try:
+        user = create_user(None, username, password, list(roles), full_name, email, cooperative_id)
+    except DomainError as exc:
+        details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+        _fail(f"{exc.message} {details}".strip())
+        return
+    db.session.commit()
+    click.echo(f"created user {user.username} ({', '.join(user.role_names)})")
+
+
+fund_cli = AppGroup("fund", help="The fund's books.")
+
+
+@fund_cli.command("check")
+def fund_check() -> None:
+    """Verify the ledger's invariants; exit 1 naming each broken one."""
+    from fundapp.ledger.services import check_invariants
+
+    result = check_invariants()
+    for rule in result.checked:
+        click.echo(f"checked: {rule}")
+    if not result.ok:
+        for problem in result.problems:
+            click.echo(f"BROKEN: {problem}", err=True)
+        raise SystemExit(1)
+    click.echo("OK: all invariants hold")
+
+
+policy_cli = AppGroup("policy", help="Lending policy parameters.")
+
+
+@policy_cli.command("init")
+def policy_init() -> None:
+    """Store the legal defaults of every parameter not stored yet."""
+    from fundapp.policy.services import install_defaults
+
+    added = install_defaults()
+    db.session.commit()
+    click.echo(f"policy parameters added: {added}")
+
+
+demo_cli = AppGroup("demo", help="The demo fund.")
+
+
+@demo_cli.command("seed")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database has users.")
+def demo_seed(if_empty: bool) -> None:
+    """Build the Bắc Giang demo fund (refuses a database that already has data)."""
+    from fundapp.demo.seed import DemoError, database_is_empty, seed
+
+    if not database_is_empty():
+        if if_empty:
+            click.echo("database already has data: demo seed skipped")
+            return
+        _fail("the database already has data; demo seed only runs on an empty database")
+    try:
+        summary = seed()
+    except DemoError as exc:
+        _fail(str(exc))
+        return
+    db.session.commit()
+    for line in summary:
+        click.echo(line)
+
+
+@demo_cli.command("logins")
+def demo_logins() -> None:
+    """Print the demo logins (one per role)."""
+    from fundapp.demo.seed import DEMO_PASSWORD, DEMO_USERS
+
+    click.echo("")
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD})")
+    for username, role, label, _coop in DEMO_USERS:
+        click.echo(f"  {role:<12} {username:<16} {label}")
+    click.echo("Open http://127.0.0.1:5000")
+    click.echo("")
+
+
+def register(app: Flask) -> None:
+    for group in (users_cli, fund_cli, policy_cli, demo_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from fundapp.auth.models import User
+from fundapp.cooperatives import services
+from fundapp.cooperatives.districts import DISTRICTS
+from fundapp.cooperatives.forms import CooperativeForm, RelatedGroupForm
+from fundapp.cooperatives.models import KIND_LABELS, Cooperative, RelatedGroup
+from fundapp.core.errors import DomainError
+from fundapp.core.forms import apply_errors, form_data, page_arg
+from fundapp.core.security import STAFF_READ, Role, roles_required
+from fundapp.extensions import db
+
+bp = Blueprint("cooperatives", __name__, url_prefix="/cooperatives")
+
+EDITORS = (Role.OFFICER,)
+
+
+def _groups() -> list[RelatedGroup]:
+    return list(db.session.scalars(select(RelatedGroup).order_by(RelatedGroup.name)))
+
+
+@bp.route("/")
+@roles_required(*STAFF_READ)
+def index() -> Any:
+    q = request.args.get("q", "")[:100]
+    district = request.args.get("district", "")
+    sector = request.args.get("sector", "")[:100]
+    kind = request.args.get("kind", "")
+    query = services.search(q, district if district in DISTRICTS else "", sector, kind)
+    page = db.paginate(
+        query, page=page_arg(), per_page=current_app.config["PAGE_SIZE"], error_out=False
+    )
+    return render_template(
+        "cooperatives/index.html",
+        page=page,
+        q=q,
+        district=district,
+        sector=sector,
+        kind=kind,
+        districts=DISTRICTS,
+        sectors=services.sectors(),
+        kinds=KIND_LABELS,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def create() -> Any:
+    form = CooperativeForm()
+    form.fill_choices(_groups())
+    if form.validate_on_submit():
+        try:
+            coop = services.create(current_user, form_data(form, services.FIELDS))
+        except DomainError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Đã thêm %(name)s.", name=coop.name), "success")
+            return redirect(url_for(".detail", coop_id=coop.id))
+    return render_template("cooperatives/form.html", form=form, coop=None)
+
+
+@bp.route("/<int:coop_id>")
+@roles_required(*STAFF_READ)
+def detail(coop_id: int) -> Any:
+    coop = db.get_or_404(Cooperative, coop_id)
+    users = list(db.session.scalars(select(User).where(User.cooperative_id == coop.id)))
+    return render_template("cooperatives/detail.html", coop=coop, users=users)
+
+
+@bp.route("/<int:coop_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit(coop_id: int) -> Any:
+    coop = db.get_or_404(Cooperative, coop_id)
+    form = CooperativeForm(obj=coop) if request.method == "GET" else CooperativeForm()
+    form.fill_choices(_groups())
+    if request.method == "GET":
+        form.related_group_id.data = str(coop.related_group_id or "")
+    if form.validate_on_submit():
+        try:
+            services.update(current_user, coop, form_data(form, services.FIELDS))
+        except DomainError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Đã lưu thay đổi."), "success")
+            return redirect(url_for(".detail", coop_id=coop.id))
+    return render_template("cooperatives/form.html", form=form, coop=coop)
+
+
+@bp.route("/groups")
+@roles_required(*STAFF_READ)
+def groups() -> Any:
+    return _groups_page(RelatedGroupForm())
+
+
+@bp.route("/groups/new", methods=["POST"])
+@roles_required(*EDITORS)
+def create_group() -> Any:
+    form = RelatedGroupForm()
+    if form.validate_on_submit():
+        try:
+            services.create_group(current_user, form.name.data or "", form.note.data or "")
+        except DomainError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Đã thêm nhóm."), "success")
+            return redirect(url_for(".groups"))
+    return _groups_page(form), 422
+
+
+def _groups_page(form: RelatedGroupForm) -> str:
+    rows = _groups()
+    members = {
+        g.id: list(
+            db.session.scalars(select(Cooperative).where(Cooperative.related_group_id == g.id))
+        )
+        for g in rows
+    }
+    return render_template("cooperatives/groups.html", form=form, groups=rows, members=members)

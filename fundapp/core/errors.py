@@ -1,0 +1,35 @@
+"""Domain errors: services raise them, views turn them into messages."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A rule of the fund refused the action. ``message`` is shown to the user as is;
+    ``fields`` maps form field names to their own messages."""
+
+    status_code = 422
+    code = "rule_violation"
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class ValidationFailed(DomainError):
+    code = "validation_error"
+
+
+class PermissionDenied(DomainError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"

@@ -1,0 +1,67 @@
+"""The fund's minimal chart of accounts (SPEC §7)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+
+@dataclass(frozen=True)
+class Account:
+    code: str
+    name: Any
+    kind: str  # asset | contra_asset | liability | equity | income | expense | memo
+
+    @property
+    def debit_normal(self) -> bool:
+        return self.kind in {"asset", "expense", "memo_debit"}
+
+
+CASH = "1121"
+LOANS_IN_TERM = "2111"
+LOANS_OVERDUE = "2112"
+INTEREST_RECEIVABLE = "3941"
+PROVISION = "2191"
+ENTRUSTED_CAPITAL = "4531"
+CHARTER_CAPITAL = "4111"
+GRANT_CAPITAL = "4118"
+OTHER_CAPITAL = "4119"
+INTEREST_INCOME = "7021"
+OVERDUE_INTEREST_INCOME = "7022"
+PROVISION_EXPENSE = "8822"
+WRITTEN_OFF_MEMO = "9711"
+SUSPENDED_INTEREST_MEMO = "9412"
+MEMO_CONTRA = "9999"
+
+ACCOUNTS: dict[str, Account] = {
+    a.code: a
+    for a in (
+        Account(CASH, _l("Tiền gửi ngân hàng, kho bạc"), "asset"),
+        Account(LOANS_IN_TERM, _l("Cho vay trong hạn"), "asset"),
+        Account(LOANS_OVERDUE, _l("Cho vay quá hạn"), "asset"),
+        Account(INTEREST_RECEIVABLE, _l("Lãi phải thu"), "asset"),
+        Account(PROVISION, _l("Dự phòng rủi ro cho vay"), "contra_asset"),
+        Account(ENTRUSTED_CAPITAL, _l("Vốn nhận ủy thác"), "liability"),
+        Account(CHARTER_CAPITAL, _l("Vốn điều lệ"), "equity"),
+        Account(GRANT_CAPITAL, _l("Vốn tài trợ, viện trợ"), "equity"),
+        Account(OTHER_CAPITAL, _l("Vốn khác của Quỹ"), "equity"),
+        Account(INTEREST_INCOME, _l("Thu lãi cho vay"), "income"),
+        Account(OVERDUE_INTEREST_INCOME, _l("Thu lãi quá hạn"), "income"),
+        Account(PROVISION_EXPENSE, _l("Chi phí dự phòng rủi ro"), "expense"),
+        Account(WRITTEN_OFF_MEMO, _l("Nợ đã xử lý rủi ro (ngoại bảng)"), "memo_debit"),
+        Account(SUSPENDED_INTEREST_MEMO, _l("Lãi treo chưa thu (ngoại bảng)"), "memo_debit"),
+        Account(MEMO_CONTRA, _l("Đối ứng ngoại bảng"), "memo_credit"),
+    )
+}
+
+CAPITAL_ACCOUNT_BY_SOURCE = {
+    "charter": CHARTER_CAPITAL,
+    "entrusted": ENTRUSTED_CAPITAL,
+    "grant": GRANT_CAPITAL,
+    "other": OTHER_CAPITAL,
+}
+
+ON_BALANCE_SOURCES = {"liability", "equity", "income", "contra_asset"}
+ON_BALANCE_USES = {"asset", "expense"}

@@ -1,0 +1,22 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+
+SOURCE_LABELS = {
+    "charter": _l("Vốn điều lệ (ngân sách tỉnh cấp)"),
+    "entrusted": _l("Vốn nhận ủy thác"),
+    "grant": _l("Vốn tài trợ, viện trợ"),
+    "other": _l("Vốn khác"),
+}
+
+
+class CapitalEntryForm(FlaskForm):
+    source = SelectField(_l("Nguồn vốn"), choices=[], validate_choice=False)
+    source_name = StringField(_l("Bên ủy thác (với vốn ủy thác)"))
+    amount = StringField(_l("Số tiền (đồng)"))
+    entry_date = StringField(_l("Ngày nhận"))
+    reference = StringField(_l("Số chứng từ"))
+    note = TextAreaField(_l("Ghi chú"))
+
+    def fill_choices(self) -> None:
+        self.source.choices = [(k, str(v)) for k, v in SOURCE_LABELS.items()]

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fundapp.core.db import Money, TimestampMixin
+from fundapp.extensions import db
+from fundapp.ledger.accounts import ACCOUNTS
+
+_ACCOUNT_CHECK = "account IN (" + ", ".join(f"'{c}'" for c in ACCOUNTS) + ")"
+CAPITAL_SOURCES = ("charter", "entrusted", "grant", "other")
+_SOURCE_CHECK = "source IN (" + ", ".join(f"'{s}'" for s in CAPITAL_SOURCES) + ")"
+
+
+class JournalEntry(TimestampMixin, db.Model):
+    """One balanced double-entry posting. Append-only: mistakes are reversed, not edited."""
+
+    __tablename__ = "journal_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_date: Mapped[date] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    reference: Mapped[str] = mapped_column(String(80), default="")
+    description: Mapped[str] = mapped_column(String(255), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    lines: Mapped[list[JournalLine]] = relationship(
+        back_populates="entry", lazy="selectin", order_by="JournalLine.id"
+    )
+    created_by = relationship("User", lazy="joined")
+
+    @property
+    def total(self) -> int:
+        return sum(line.debit for line in self.lines)
+
+
+class JournalLine(db.Model):
+    __tablename__ = "journal_lines"
+    __table_args__ = (
+        CheckConstraint(_ACCOUNT_CHECK, name="account_known"),
+        CheckConstraint(
+            "debit >= 0 AND credit >= 0 AND (debit = 0) <> (credit = 0)", name="one_side"
+        ),
+        Index("ix_journal_lines_account_entry", "account", "entry_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("journal_entries.id", ondelete="RESTRICT"), index=True
+    )
+    account: Mapped[str] = mapped_column(String(8))
+    debit: Mapped[int] = mapped_column(Money, default=0)
+    credit: Mapped[int] = mapped_column(Money, default=0)
+    cooperative_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cooperatives.id", ondelete="RESTRICT"), index=True
+    )
+    # The lender of entrusted capital (e.g. the central fund), for the report by source.
+    source_name: Mapped[str] = mapped_column(String(120), default="")
+
+    entry: Mapped[JournalEntry] = relationship(back_populates="lines")
+
+
+class CapitalEntry(TimestampMixin, db.Model):
+    """Capital received by the fund: charter, entrusted, grant or other."""
+
+    __tablename__ = "capital_entries"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(_SOURCE_CHECK, name="source_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))
+    source_name: Mapped[str] = mapped_column(String(120), default="")
+    amount: Mapped[int] = mapped_column(Money)
+    entry_date: Mapped[date] = mapped_column(index=True)
+    reference: Mapped[str] = mapped_column(String(80), default="")
+    note: Mapped[str] = mapped_column(String(500), default="")
+    journal_entry_id: Mapped[int] = mapped_column(
+        ForeignKey("journal_entries.id", ondelete="RESTRICT"), unique=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    journal_entry: Mapped[JournalEntry] = relationship(lazy="joined")
+    created_by = relationship("User", lazy="joined")
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "source": self.source,
+            "source_name": self.source_name,
+            "amount": self.amount,
+            "date": self.entry_date.isoformat(),
+            "reference": self.reference,
+            "note": self.note,
+            "journal_entry_id": self.journal_entry_id,
+        }

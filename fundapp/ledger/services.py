@@ -1,0 +1,328 @@
+"""Posting to the journal, balances as of a date, capital received, the fund's invariants."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from fundapp.core import audit
+from fundapp.core.errors import DomainError, ValidationFailed
+from fundapp.core.money import MAX_AMOUNT
+from fundapp.extensions import db
+from fundapp.ledger import accounts as acc
+from fundapp.ledger.models import CAPITAL_SOURCES, CapitalEntry, JournalEntry, JournalLine
+
+
+class UnbalancedEntry(DomainError):
+    """The debits of an entry do not equal its credits: nothing is posted."""
+
+
+@dataclass(frozen=True)
+class Line:
+    account: str
+    debit: int = 0
+    credit: int = 0
+    cooperative_id: int | None = None
+    source_name: str = ""
+
+
+def post(
+    entry_date: date,
+    kind: str,
+    lines: list[Line],
+    actor: Any = None,
+    reference: str = "",
+    description: str = "",
+) -> JournalEntry:
+    """Post one balanced entry in the caller's transaction, or refuse it whole."""
+    if len(lines) < 2:
+        raise UnbalancedEntry(_("Bút toán cần ít nhất hai dòng."))
+    for line in lines:
+        if line.account not in acc.ACCOUNTS:
+            raise UnbalancedEntry(
+                _("Tài khoản %(a)s không có trong hệ thống tài khoản.", a=line.account)
+            )
+        if not isinstance(line.debit, int) or not isinstance(line.credit, int):
+            raise UnbalancedEntry(_("Số tiền phải là số nguyên đồng."))
+        if line.debit < 0 or line.credit < 0 or (line.debit == 0) == (line.credit == 0):
+            raise UnbalancedEntry(_("Mỗi dòng bút toán ghi Nợ hoặc Có một số dương."))
+    debits = sum(line.debit for line in lines)
+    credits = sum(line.credit for line in lines)
+    if debits != credits:
+        raise UnbalancedEntry(
+            _("Bút toán không cân: Nợ %(d)s ≠ Có %(c)s.", d=f"{debits:,}", c=f"{credits:,}")
+        )
+    entry = JournalEntry(
+        entry_date=entry_date,
+        kind=kind,
+        reference=reference[:80],
+        description=description[:255],
+        created_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(entry)
+    db.session.flush()
+    db.session.add_all(
+        JournalLine(
+            entry_id=entry.id,
+            account=line.account,
+            debit=line.debit,
+            credit=line.credit,
+            cooperative_id=line.cooperative_id,
+            source_name=line.source_name,
+        )
+        for line in lines
+    )
+    db.session.flush()
+    return entry
+
+
+def balances(as_of: date | None = None) -> dict[str, int]:
+    """Each account's balance on its normal side, counting entries dated up to ``as_of``."""
+    query = (
+        select(
+            JournalLine.account,
+            func.coalesce(func.sum(JournalLine.debit), 0),
+            func.coalesce(func.sum(JournalLine.credit), 0),
+        )
+        .join(JournalEntry)
+        .group_by(JournalLine.account)
+    )
+    if as_of is not None:
+        query = query.where(JournalEntry.entry_date <= as_of)
+    result = {code: 0 for code in acc.ACCOUNTS}
+    for code, debit, credit in db.session.execute(query):
+        debit, credit = int(debit), int(credit)
+        normal_debit = acc.ACCOUNTS[code].kind in {"asset", "expense", "memo_debit"}
+        result[code] = debit - credit if normal_debit else credit - debit
+    return result
+
+
+def entrusted_by_source(as_of: date | None = None) -> dict[str, int]:
+    query = (
+        select(JournalLine.source_name, func.sum(JournalLine.credit - JournalLine.debit))
+        .join(JournalEntry)
+        .where(JournalLine.account == acc.ENTRUSTED_CAPITAL)
+        .group_by(JournalLine.source_name)
+        .order_by(JournalLine.source_name)
+    )
+    if as_of is not None:
+        query = query.where(JournalEntry.entry_date <= as_of)
+    return {name or "—": int(total) for name, total in db.session.execute(query)}
+
+
+@dataclass(frozen=True)
+class FundPosition:
+    as_of: date | None
+    charter: int
+    entrusted: int
+    entrusted_sources: dict[str, int]
+    grants: int
+    other: int
+    accumulated_result: int
+    cash: int
+    loans_in_term: int
+    loans_overdue: int
+    interest_receivable: int
+    provision: int
+
+    @property
+    def total_capital(self) -> int:
+        return self.charter + self.entrusted + self.grants + self.other
+
+    @property
+    def total_sources(self) -> int:
+        return self.total_capital + self.accumulated_result
+
+    @property
+    def outstanding(self) -> int:
+        return self.loans_in_term + self.loans_overdue
+
+    @property
+    def total_uses(self) -> int:
+        return self.cash + self.outstanding + self.interest_receivable - self.provision
+
+
+def fund_position(as_of: date | None = None) -> FundPosition:
+    bal = balances(as_of)
+    result = (
+        bal[acc.INTEREST_INCOME] + bal[acc.OVERDUE_INTEREST_INCOME] - bal[acc.PROVISION_EXPENSE]
+    )
+    return FundPosition(
+        as_of=as_of,
+        charter=bal[acc.CHARTER_CAPITAL],
+        entrusted=bal[acc.ENTRUSTED_CAPITAL],
+        entrusted_sources=entrusted_by_source(as_of),
+        grants=bal[acc.GRANT_CAPITAL],
+        other=bal[acc.OTHER_CAPITAL],
+        accumulated_result=result,
+        cash=bal[acc.CASH],
+        loans_in_term=bal[acc.LOANS_IN_TERM],
+        loans_overdue=bal[acc.LOANS_OVERDUE],
+        interest_receivable=bal[acc.INTEREST_RECEIVABLE],
+        provision=bal[acc.PROVISION],
+    )
+
+
+def record_capital(
+    actor: Any,
+    source: str,
+    amount: int,
+    entry_date: date,
+    reference: str = "",
+    note: str = "",
+    source_name: str = "",
+) -> CapitalEntry:
+    """Capital received: Dr cash / Cr the capital account of its source, one transaction."""
+    errors: dict[str, str] = {}
+    if source not in CAPITAL_SOURCES:
+        errors["source"] = _("Nguồn vốn không hợp lệ.")
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        errors["amount"] = _("Số tiền phải là số nguyên đồng.")
+    elif amount <= 0:
+        errors["amount"] = _("Số tiền phải lớn hơn 0.")
+    elif amount > MAX_AMOUNT:
+        errors["amount"] = _("Số tiền quá lớn.")
+    if source == "entrusted" and not source_name.strip():
+        errors["source_name"] = _("Vốn ủy thác cần ghi rõ bên ủy thác.")
+    if len(reference) > 80:
+        errors["reference"] = _("Số chứng từ tối đa 80 ký tự.")
+    if len(note) > 500:
+        errors["note"] = _("Ghi chú tối đa 500 ký tự.")
+    if len(source_name) > 120:
+        errors["source_name"] = _("Tên bên ủy thác tối đa 120 ký tự.")
+    if errors:
+        raise ValidationFailed(_("Dữ liệu chưa hợp lệ, xin kiểm tra lại."), errors)
+    name = source_name.strip() if source == "entrusted" else ""
+    entry = post(
+        entry_date,
+        "capital",
+        [
+            Line(acc.CASH, debit=amount),
+            Line(acc.CAPITAL_ACCOUNT_BY_SOURCE[source], credit=amount, source_name=name),
+        ],
+        actor=actor,
+        reference=reference,
+        description=_("Nhận vốn: %(s)s", s=source),
+    )
+    capital = CapitalEntry(
+        source=source,
+        source_name=name,
+        amount=amount,
+        entry_date=entry_date,
+        reference=reference.strip(),
+        note=note.strip(),
+        journal_entry_id=entry.id,
+        created_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(capital)
+    db.session.flush()
+    audit.record(actor, "capital.create", "capital_entry", capital.id, None, capital.to_dict())
+    return capital
+
+
+@dataclass
+class CheckResult:
+    ok: bool = True
+    problems: list[str] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+
+    def fail(self, message: str) -> None:
+        self.ok = False
+        self.problems.append(message)
+
+
+def check_invariants() -> CheckResult:
+    """The ledger's invariants (SPEC §7). Each failure names the rule that broke."""
+    result = CheckResult()
+
+    result.checked.append("every journal entry is balanced")
+    unbalanced = db.session.execute(
+        select(JournalLine.entry_id)
+        .group_by(JournalLine.entry_id)
+        .having(func.sum(JournalLine.debit) != func.sum(JournalLine.credit))
+    ).all()
+    for (entry_id,) in unbalanced:
+        result.fail(f"journal entry {entry_id} is not balanced (debits != credits)")
+
+    result.checked.append("every journal entry has at least two lines")
+    lonely = db.session.execute(
+        select(JournalEntry.id)
+        .outerjoin(JournalLine)
+        .group_by(JournalEntry.id)
+        .having(func.count(JournalLine.id) < 2)
+    ).all()
+    for (entry_id,) in lonely:
+        result.fail(f"journal entry {entry_id} has fewer than two lines")
+
+    result.checked.append("ledger balanced: total debits = total credits")
+    debit, credit = db.session.execute(
+        select(
+            func.coalesce(func.sum(JournalLine.debit), 0),
+            func.coalesce(func.sum(JournalLine.credit), 0),
+        )
+    ).one()
+    if int(debit) != int(credit):
+        result.fail(f"ledger not balanced: debits {int(debit)} != credits {int(credit)}")
+
+    result.checked.append("capital entries = capital accounts")
+    bal = balances()
+    by_source = dict(
+        db.session.execute(
+            select(CapitalEntry.source, func.sum(CapitalEntry.amount)).group_by(CapitalEntry.source)
+        ).all()
+    )
+    for source, code in acc.CAPITAL_ACCOUNT_BY_SOURCE.items():
+        recorded = int(by_source.get(source) or 0)
+        if recorded != bal[code]:
+            result.fail(
+                f"capital '{source}': entries total {recorded} but account {code} holds {bal[code]}"
+            )
+
+    result.checked.append("fund sources = fund uses")
+    position = fund_position()
+    if position.total_sources != position.total_uses:
+        result.fail(f"fund sources {position.total_sources} != fund uses {position.total_uses}")
+
+    result.checked.append("off-balance memo accounts net to zero")
+    memo = defaultdict(int)
+    for code, account in acc.ACCOUNTS.items():
+        if account.kind == "memo_debit":
+            memo["debit"] += bal[code]
+        elif account.kind == "memo_credit":
+            memo["credit"] += bal[code]
+    if memo["debit"] != memo["credit"]:
+        result.fail("off-balance memo accounts do not net to zero")
+
+    for extra in _EXTRA_CHECKS:
+        extra(result)
+    return result
+
+
+# Later modules (loans, repayments) register their own invariants here.
+_EXTRA_CHECKS: list = []
+
+
+def register_check(fn: Any) -> Any:
+    _EXTRA_CHECKS.append(fn)
+    return fn
+
+
+# Later modules add figures to the overview (e.g. number of projects) here.
+_OVERVIEW_EXTRAS: list = []
+
+
+def register_overview_extra(fn: Any) -> Any:
+    _OVERVIEW_EXTRAS.append(fn)
+    return fn
+
+
+def overview_extras() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for fn in _OVERVIEW_EXTRAS:
+        out.update(fn())
+    return out
