@@ -1,0 +1,806 @@
+"""Repayment schedules: pure maths, ``Decimal`` rates in, integer-đồng rows out (SPEC §3, §4).
+
+No database and no Flask here: the lending service stores what these functions return.
+
+Rules, as read from the specification (the README "rules" section repeats them):
+
+* Dates are whole months from the first disbursement, on its day of the month, clamped to
+  the month's last day (:func:`fundapp.core.dates.add_months` with the anchor day); maturity
+  is the first disbursement + ``term_months``. Interest falls due at months i, 2i, … before
+  maturity and at maturity; principal at months G+p, G+2p, … before maturity and at
+  maturity. A row is a date of the union and carries what falls due on it.
+* Interest due on a row is the interest on the scheduled outstanding principal for every
+  day of ``[previous interest date (or first disbursement), due date)``, actual/365, summed
+  at full ``Decimal`` precision and rounded half-up to the đồng once per row. A principal
+  instalment or prepayment dated X lowers the balance from day X on; a tranche disbursed on
+  day T counts from day T.
+* The balance that bears in-term interest is the *scheduled* balance: principal that fell
+  due stops bearing in-term interest on its due date whether it was paid or not, because
+  overdue principal bears the overdue rate instead (SPEC §2, §8).
+* ``equal_principal``: each tranche is repaid over the principal dates strictly after its
+  disbursement date, ``amount // n`` on each and the remainder on the last.
+* ``annuity``: interest and principal dates must coincide, so the interest frequency must
+  equal the principal frequency and the grace must be a whole number of periods. The
+  payment A = P·r/(1 − (1+r)^−n), r = rate × p/12/100, is computed in ``Decimal`` and
+  rounded half-up; at 0 % it is P/n rounded half-up. On each principal date the principal
+  is A − that row's interest, never below 0 and never above the balance; the last
+  principal date clears the balance. A is computed at the first principal date and
+  recomputed at the first principal date after each later tranche (and after a
+  prepayment), on the balance then outstanding (a tranche dated on that very principal
+  date excluded) over the principal dates left.
+* ``bullet``: all principal at maturity, interest every interest period.
+* ``custom``: the officer's principal per date; the dates are strictly after the first
+  disbursement and no later than maturity, strictly increasing, each amount > 0, and the
+  amounts sum to the contract amount. Rows are the custom dates ∪ the interest dates
+  (maturity included). With several tranches, each tranche is spread over the custom dates
+  strictly after its disbursement in proportion to the custom amounts on them (floor, the
+  last such date takes the remainder), so a single full disbursement reproduces the
+  officer's figures exactly; a tranche after the last custom date is repaid at maturity.
+* Disbursements must be dated before maturity and total at most the contract amount; the
+  sum of scheduled principal always equals the disbursed principal (minus prepayments in
+  a rebuild), and every builder checks it before returning.
+* A date on which nothing falls due (no principal, interest rounding to 0) while the
+  scheduled balance before it is zero is left out: a custom plan that ends before
+  maturity, a loan paid off early, a term shortened by a prepayment. Its interest span
+  rolls into the next interest row, so not even a fraction of a đồng is lost, and adding a
+  tranche later gives the same rows as building with it from the start.
+* Rebuilds keep the rows due on or before ``as_of`` exactly as they are and renumber the
+  rows after. The remaining dates come from the current schedule, not from the terms, so a
+  restructured calendar survives later rebuilds:
+
+  - :func:`add_disbursement` keeps the remaining principal of the earlier tranches per date
+    and spreads the new tranche by the method's rule (annuity: A recomputed), so adding
+    tranches one by one gives the same rows as :func:`build_schedule` with all of them.
+  - :func:`rebuild_schedule` after a prepayment, ``keep_maturity`` (default): the
+    outstanding principal is re-spread over the remaining principal dates (equal split;
+    custom: in proportion to the remaining custom amounts; bullet: at maturity; annuity: A
+    recomputed over the remaining periods). ``shorten_term``: the remaining instalments
+    are paid as scheduled until the principal runs out (annuity: the same A), and the
+    dates after that drop out.
+  - :func:`adjust_term` (điều chỉnh kỳ hạn): new principal dates after ``as_of`` and no
+    later than the unchanged maturity, with the officer's amounts or an equal split
+    whatever the method; the interest dates are unchanged.
+  - :func:`extend_term` (gia hạn nợ): a later maturity; interest dates continue on the
+    interest grid to the new maturity; principal on the officer's dates or, by default,
+    the principal grid after ``as_of`` up to the new maturity (bullet: the new maturity),
+    spread equally (annuity on the default grid: A recomputed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+from itertools import pairwise
+from typing import Literal
+
+from fundapp.core.dates import add_months
+from fundapp.core.money import interest_exact, round_dong
+
+PrincipalMethod = Literal["equal_principal", "annuity", "bullet", "custom"]
+RebuildMode = Literal["keep_maturity", "shorten_term"]
+
+METHODS: tuple[str, ...] = ("equal_principal", "annuity", "bullet", "custom")
+FREQUENCIES: tuple[int, ...] = (1, 3, 6, 12)
+REBUILD_MODES: tuple[str, ...] = ("keep_maturity", "shorten_term")
+MAX_TERM_MONTHS = 600
+
+# Interest sums balance × days over a whole period: up to ~10^19 before the rate is
+# applied. 60 significant digits keep the half-up decision exact at that size.
+_PRECISION = 60
+
+
+class ScheduleError(ValueError):
+    """Terms or history that no schedule can honour; ``rule`` names the broken rule."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(f"{rule}: {message}")
+        self.rule = rule
+        self.detail = message
+
+
+@dataclass(frozen=True)
+class CustomPrincipal:
+    """One line of an officer-entered (harvest-linked) principal plan."""
+
+    date: dt.date
+    amount: int
+
+
+@dataclass(frozen=True)
+class LoanTerms:
+    amount: int
+    annual_rate: Decimal
+    term_months: int
+    principal_method: str = "equal_principal"
+    principal_every_months: int = 1
+    interest_every_months: int = 1
+    grace_months: int = 0
+    custom_principal: tuple[CustomPrincipal, ...] = ()
+
+
+@dataclass(frozen=True)
+class Disbursement:
+    date: dt.date
+    amount: int
+
+
+@dataclass(frozen=True)
+class Prepayment:
+    """Principal paid ahead of the schedule (the excess of a repayment), by value date."""
+
+    date: dt.date
+    amount: int
+
+
+@dataclass(frozen=True)
+class Instalment:
+    """One schedule row.
+
+    ``opening_principal`` is the scheduled balance at the end of the day before the due date
+    and ``closing_principal`` that balance less this row's principal (a tranche or prepayment
+    dated on the due date shows in the next row's opening); ``interest_from`` is the
+    first day of the interest span ``[interest_from, due_date)``, ``None`` when no interest
+    falls due on the row; ``principal_due`` marks a principal date even when its amount is 0
+    (rebuilds need the calendar, so the caller stores both fields).
+    """
+
+    no: int
+    due_date: dt.date
+    opening_principal: int
+    principal: int
+    interest: int
+    closing_principal: int
+    interest_from: dt.date | None
+    principal_due: bool
+
+    @property
+    def total(self) -> int:
+        return self.principal + self.interest
+
+    @property
+    def interest_due(self) -> bool:
+        return self.interest_from is not None
+
+    @property
+    def interest_days(self) -> int:
+        return (self.due_date - self.interest_from).days if self.interest_from else 0
+
+
+# --------------------------------------------------------------------------------------
+# Validation
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def validate_terms(terms: LoanTerms) -> None:
+    """Raise :class:`ScheduleError` naming the first rule the terms break."""
+    if not _is_int(terms.amount) or terms.amount <= 0:
+        raise ScheduleError("amount_positive", "the loan amount must be a whole đồng above 0")
+    rate = terms.annual_rate
+    if not isinstance(rate, Decimal) or not rate.is_finite() or rate < 0 or rate > 100:
+        raise ScheduleError("rate_range", "the annual rate must be a Decimal from 0 to 100 %")
+    if not _is_int(terms.term_months) or not 1 <= terms.term_months <= MAX_TERM_MONTHS:
+        raise ScheduleError("term_range", f"the term must be 1 to {MAX_TERM_MONTHS} months")
+    if terms.principal_method not in METHODS:
+        raise ScheduleError("method", f"the principal method must be one of {', '.join(METHODS)}")
+    for name in ("principal_every_months", "interest_every_months"):
+        if getattr(terms, name) not in FREQUENCIES or not _is_int(getattr(terms, name)):
+            raise ScheduleError("frequency", f"{name} must be 1, 3, 6 or 12 months")
+    if not _is_int(terms.grace_months) or not 0 <= terms.grace_months < terms.term_months:
+        raise ScheduleError("grace_range", "grace months must be at least 0 and below the term")
+    if terms.principal_method == "annuity":
+        if terms.interest_every_months != terms.principal_every_months:
+            raise ScheduleError(
+                "annuity_same_dates",
+                "an annuity pays interest and principal on the same dates: "
+                "the interest and principal frequencies must be equal",
+            )
+        if terms.grace_months % terms.principal_every_months:
+            raise ScheduleError(
+                "annuity_grace_periods",
+                "an annuity's grace must be a whole number of repayment periods",
+            )
+    if terms.principal_method == "custom":
+        _validate_custom_lines(terms)
+    elif terms.custom_principal:
+        raise ScheduleError("custom_only", "principal per date is only for the custom method")
+
+
+def _validate_custom_lines(terms: LoanTerms) -> None:
+    lines = terms.custom_principal
+    if not lines:
+        raise ScheduleError("custom_required", "a custom schedule needs principal per date")
+    if any(not _is_int(line.amount) or line.amount <= 0 for line in lines):
+        raise ScheduleError("custom_amount_positive", "each custom principal must be above 0")
+    if any(b.date <= a.date for a, b in pairwise(lines)):
+        raise ScheduleError("custom_dates_order", "custom dates must be strictly increasing")
+    total = sum(line.amount for line in lines)
+    if total != terms.amount:
+        raise ScheduleError(
+            "custom_sum",
+            f"custom principal sums to {total}, the loan amount is {terms.amount}",
+        )
+
+
+def _validate_disbursements(
+    terms: LoanTerms, disbursements: Sequence[Disbursement]
+) -> tuple[Disbursement, ...]:
+    if not disbursements:
+        raise ScheduleError("disbursement_required", "a schedule needs a disbursement")
+    ordered = tuple(sorted(disbursements, key=lambda d: d.date))
+    if any(not _is_int(d.amount) or d.amount <= 0 for d in ordered):
+        raise ScheduleError("disbursement_positive", "each disbursement must be above 0")
+    total = sum(d.amount for d in ordered)
+    if total > terms.amount:
+        raise ScheduleError(
+            "disbursed_over_amount",
+            f"disbursed {total} is more than the loan amount {terms.amount}",
+        )
+    first = ordered[0].date
+    maturity = maturity_date(terms, first)
+    if ordered[-1].date >= maturity:
+        raise ScheduleError("disbursement_before_maturity", "a tranche must precede maturity")
+    if terms.principal_method == "custom":
+        lines = terms.custom_principal
+        if lines[0].date <= first or lines[-1].date > maturity:
+            raise ScheduleError(
+                "custom_dates_range",
+                "custom dates must be after the first disbursement and not after maturity",
+            )
+    return ordered
+
+
+def _validate_prepayments(prepayments: Sequence[Prepayment], as_of: dt.date) -> None:
+    for item in prepayments:
+        if not _is_int(item.amount) or item.amount <= 0:
+            raise ScheduleError("prepayment_positive", "a prepayment must be above 0")
+        if item.date > as_of:
+            raise ScheduleError("prepayment_after_as_of", "a prepayment is dated after as_of")
+
+
+def _validate_current(current: Sequence[Instalment]) -> None:
+    if not current:
+        raise ScheduleError("schedule_required", "there is no schedule to rebuild")
+    if any(b.due_date <= a.due_date for a, b in pairwise(current)):
+        raise ScheduleError("schedule_dates_order", "schedule dates must be strictly increasing")
+
+
+# --------------------------------------------------------------------------------------
+# Calendar
+
+
+def maturity_date(terms: LoanTerms, first_disbursement: dt.date) -> dt.date:
+    return add_months(first_disbursement, terms.term_months)
+
+
+def _grid(anchor: dt.date, start_month: int, every: int, until: dt.date) -> list[dt.date]:
+    """``anchor`` + start_month + k·every months (k ≥ 1), strictly before ``until``."""
+    dates = []
+    k = 1
+    while (day := add_months(anchor, start_month + k * every)) < until:
+        dates.append(day)
+        k += 1
+    return dates
+
+
+def interest_dates(terms: LoanTerms, first_disbursement: dt.date) -> list[dt.date]:
+    maturity = maturity_date(terms, first_disbursement)
+    return [*_grid(first_disbursement, 0, terms.interest_every_months, maturity), maturity]
+
+
+def principal_dates(terms: LoanTerms, first_disbursement: dt.date) -> list[dt.date]:
+    maturity = maturity_date(terms, first_disbursement)
+    if terms.principal_method == "bullet":
+        return [maturity]
+    if terms.principal_method == "custom":
+        return sorted({line.date for line in terms.custom_principal} | {maturity})
+    grid = _grid(first_disbursement, terms.grace_months, terms.principal_every_months, maturity)
+    return [*grid, maturity]
+
+
+# --------------------------------------------------------------------------------------
+# Arithmetic
+
+
+def _interest_dong(balance_days: int, annual_rate: Decimal) -> int:
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        return round_dong(interest_exact(balance_days, annual_rate, 1))
+
+
+def annuity_payment(principal: int, annual_rate: Decimal, every_months: int, periods: int) -> int:
+    """A = P·r/(1 − (1+r)^−n) with r = rate × p/12/100, rounded half-up (P/n at 0 %)."""
+    if periods < 1:
+        raise ScheduleError("annuity_periods", "an annuity needs at least one period")
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        if annual_rate == 0:
+            return round_dong(Decimal(principal) / periods)
+        r = annual_rate * every_months / Decimal(1200)
+        return round_dong(Decimal(principal) * r / (1 - (1 + r) ** -periods))
+
+
+def _balance_on(events: Iterable[tuple[dt.date, int]], day: dt.date) -> int:
+    return sum(delta for when, delta in events if when <= day)
+
+
+def _balance_days(events: Sequence[tuple[dt.date, int]], start: dt.date, end: dt.date) -> int:
+    """Σ balance × days over ``[start, end)``, the balance changing on each event date."""
+    cuts = sorted({start, end} | {when for when, _ in events if start < when < end})
+    return sum(_balance_on(events, a) * (b - a).days for a, b in pairwise(cuts))
+
+
+def _equal_split(amount: int, dates: Sequence[dt.date]) -> dict[dt.date, int]:
+    share = amount // len(dates)
+    plan = dict.fromkeys(dates[:-1], share)
+    plan[dates[-1]] = amount - share * (len(dates) - 1)
+    return plan
+
+
+def _proportional_split(
+    amount: int, dates: Sequence[dt.date], weights: Mapping[dt.date, int]
+) -> dict[dt.date, int]:
+    """``amount`` over ``dates`` in proportion to ``weights`` (floor; the last weighted date
+    takes the remainder); all on the last date when no date carries weight."""
+    weighted = [d for d in dates if weights.get(d, 0) > 0]
+    if not weighted:
+        return {dates[-1]: amount}
+    total = sum(weights[d] for d in weighted)
+    plan = {d: amount * weights[d] // total for d in weighted[:-1]}
+    plan[weighted[-1]] = amount - sum(plan.values())
+    return plan
+
+
+def _add_into(target: dict[dt.date, int], extra: Mapping[dt.date, int]) -> None:
+    for day, value in extra.items():
+        target[day] = target.get(day, 0) + value
+
+
+# --------------------------------------------------------------------------------------
+# The projection shared by every builder
+
+
+@dataclass(frozen=True)
+class _Slot:
+    due_date: dt.date
+    interest: bool
+    principal: bool
+
+
+@dataclass(frozen=True)
+class _AnnuityPlan:
+    every_months: int
+    recompute_at: frozenset[dt.date]
+    payment: int | None = None
+
+
+def _slots(interest_on: Iterable[dt.date], principal_on: Iterable[dt.date]) -> list[_Slot]:
+    i_set, p_set = set(interest_on), set(principal_on)
+    return [_Slot(d, d in i_set, d in p_set) for d in sorted(i_set | p_set)]
+
+
+def _calendar(terms: LoanTerms, first_disbursement: dt.date) -> list[_Slot]:
+    return _slots(
+        interest_dates(terms, first_disbursement), principal_dates(terms, first_disbursement)
+    )
+
+
+def _project(
+    annual_rate: Decimal,
+    kept: Sequence[Instalment],
+    events: Sequence[tuple[dt.date, int]],
+    first_disbursement: dt.date,
+    slots: Sequence[_Slot],
+    plan: Mapping[dt.date, int] | _AnnuityPlan,
+) -> tuple[Instalment, ...]:
+    """Rows for ``slots`` after the ``kept`` rows.
+
+    ``events`` are the balance changes that are not schedule rows: disbursements (+) and
+    prepayments (−). Each row's principal becomes an event on its date before the next
+    row's interest is computed, which is what the annuity needs.
+    """
+    timeline = list(events) + [(r.due_date, -r.principal) for r in kept if r.principal]
+    interest_from = next((r.due_date for r in reversed(kept) if r.interest_due), first_disbursement)
+    principal_days = [s.due_date for s in slots if s.principal]
+    payment = plan.payment if isinstance(plan, _AnnuityPlan) else None
+    rows = list(kept)
+    no = kept[-1].no if kept else 0
+    for slot in slots:
+        day = slot.due_date
+        opening = _balance_on(timeline, day - dt.timedelta(days=1))
+        interest, span_start = 0, None
+        if slot.interest:
+            interest = _interest_dong(_balance_days(timeline, interest_from, day), annual_rate)
+            span_start = interest_from
+        principal = 0
+        if slot.principal:
+            # A tranche paid out on a principal date is not in ``opening``: it is repaid from
+            # the next principal date on.
+            if not isinstance(plan, _AnnuityPlan):
+                principal = plan.get(day, 0)
+            elif day == principal_days[-1]:
+                principal = opening
+            else:
+                if payment is None or day in plan.recompute_at:
+                    left = len(principal_days) - principal_days.index(day)
+                    payment = annuity_payment(opening, annual_rate, plan.every_months, left)
+                principal = min(max(payment - interest, 0), opening)
+        timeline.append((day, -principal))
+        if principal == 0 and interest == 0 and opening == 0:
+            # Left out, so its span rolls into the next interest row.
+            continue
+        if slot.interest:
+            interest_from = day
+        no += 1
+        rows.append(
+            Instalment(
+                no=no,
+                due_date=day,
+                opening_principal=opening,
+                principal=principal,
+                interest=interest,
+                closing_principal=opening - principal,
+                interest_from=span_start,
+                principal_due=slot.principal,
+            )
+        )
+    return tuple(rows)
+
+
+def _check_invariant(
+    rows: Sequence[Instalment],
+    disbursements: Sequence[Disbursement],
+    prepayments: Sequence[Prepayment],
+) -> tuple[Instalment, ...]:
+    scheduled = sum(r.principal for r in rows) + sum(p.amount for p in prepayments)
+    disbursed = sum(d.amount for d in disbursements)
+    if scheduled != disbursed or any(
+        min(r.principal, r.interest, r.closing_principal) < 0 for r in rows
+    ):
+        raise ScheduleError(
+            "principal_invariant",
+            f"scheduled principal {scheduled} does not equal disbursed principal {disbursed}",
+        )
+    return tuple(rows)
+
+
+def _events(
+    disbursements: Sequence[Disbursement], prepayments: Sequence[Prepayment]
+) -> list[tuple[dt.date, int]]:
+    return [(d.date, d.amount) for d in disbursements] + [(p.date, -p.amount) for p in prepayments]
+
+
+# --------------------------------------------------------------------------------------
+# Builders
+
+
+def build_schedule(
+    terms: LoanTerms, disbursements: Sequence[Disbursement]
+) -> tuple[Instalment, ...]:
+    """The schedule of a loan from its terms and its actual disbursements."""
+    validate_terms(terms)
+    tranches = _validate_disbursements(terms, disbursements)
+    first = tranches[0].date
+    p_dates = principal_dates(terms, first)
+    slots = _calendar(terms, first)
+    plan: dict[dt.date, int] | _AnnuityPlan
+    if terms.principal_method == "annuity":
+        plan = _AnnuityPlan(
+            terms.principal_every_months,
+            frozenset(next(d for d in p_dates if d > t.date) for t in tranches),
+        )
+    else:
+        plan = {}
+        for tranche in tranches:
+            _add_into(plan, _tranche_plan(terms, tranche, p_dates))
+    rows = _project(terms.annual_rate, (), _events(tranches, ()), first, slots, plan)
+    return _check_invariant(rows, tranches, ())
+
+
+def _tranche_plan(
+    terms: LoanTerms, tranche: Disbursement, p_dates: Sequence[dt.date]
+) -> dict[dt.date, int]:
+    eligible = [d for d in p_dates if d > tranche.date]
+    if terms.principal_method == "bullet":
+        return {eligible[-1]: tranche.amount}
+    if terms.principal_method == "custom":
+        weights = {line.date: line.amount for line in terms.custom_principal}
+        return _proportional_split(tranche.amount, eligible, weights)
+    return _equal_split(tranche.amount, eligible)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every rebuild derives from its inputs before choosing new principal."""
+
+    tranches: tuple[Disbursement, ...]
+    kept: tuple[Instalment, ...]
+    remaining: tuple[Instalment, ...]
+    outstanding: int
+
+
+def _context(
+    terms: LoanTerms,
+    disbursements: Sequence[Disbursement],
+    current: Sequence[Instalment],
+    as_of: dt.date,
+    prepayments: Sequence[Prepayment],
+) -> _Context:
+    validate_terms(terms)
+    tranches = _validate_disbursements(terms, disbursements)
+    _validate_current(current)
+    _validate_prepayments(prepayments, as_of)
+    if as_of < tranches[0].date:
+        raise ScheduleError("as_of_range", "a rebuild cannot precede the first disbursement")
+    if tranches[-1].date > as_of:
+        raise ScheduleError("disbursement_after_as_of", "a tranche is dated after as_of")
+    kept = tuple(r for r in current if r.due_date <= as_of)
+    remaining = tuple(r for r in current if r.due_date > as_of)
+    outstanding = outstanding_principal(tranches, current, as_of, prepayments)
+    if outstanding < 0:
+        raise ScheduleError("prepayment_over_principal", "prepayments exceed the principal")
+    return _Context(tranches, kept, remaining, outstanding)
+
+
+def outstanding_principal(
+    disbursements: Sequence[Disbursement],
+    current: Sequence[Instalment],
+    as_of: dt.date,
+    prepayments: Sequence[Prepayment] = (),
+) -> int:
+    """Scheduled in-term principal after ``as_of``: disbursed − principal due − prepaid."""
+    return (
+        sum(d.amount for d in disbursements if d.date <= as_of)
+        - sum(r.principal for r in current if r.due_date <= as_of)
+        - sum(p.amount for p in prepayments if p.date <= as_of)
+    )
+
+
+def accrued_interest(
+    terms: LoanTerms,
+    disbursements: Sequence[Disbursement],
+    current: Sequence[Instalment],
+    as_of: dt.date,
+    prepayments: Sequence[Prepayment] = (),
+) -> int:
+    """In-term interest accrued but not yet due: ``[last interest date, as_of)`` (a payoff
+    quote, or "interest only up to the payment date" when the whole loan is repaid)."""
+    kept = [r for r in current if r.due_date <= as_of]
+    start = next(
+        (r.due_date for r in reversed(kept) if r.interest_due),
+        min(d.date for d in disbursements),
+    )
+    timeline = _events(disbursements, prepayments) + [
+        (r.due_date, -r.principal) for r in kept if r.principal
+    ]
+    return _interest_dong(_balance_days(timeline, start, as_of), terms.annual_rate)
+
+
+def add_disbursement(
+    terms: LoanTerms,
+    disbursements: Sequence[Disbursement],
+    current: Sequence[Instalment],
+    new: Disbursement,
+    *,
+    prepayments: Sequence[Prepayment] = (),
+) -> tuple[Instalment, ...]:
+    """``current`` with a further tranche ``new`` (``disbursements`` are the earlier ones).
+
+    Rows due on or before the tranche stay; the earlier tranches keep their remaining
+    principal per date and the new one is spread by the method's rule.
+    """
+    previous = tuple(disbursements)
+    if previous and new.date < max(d.date for d in previous):
+        raise ScheduleError("tranche_order", "a new tranche cannot precede an earlier one")
+    ctx = _context(terms, (*previous, new), current, new.date, prepayments)
+    already = ctx.outstanding - new.amount
+    if already != sum(r.principal for r in ctx.remaining):
+        raise ScheduleError(
+            "schedule_mismatch",
+            "the current schedule does not match the disbursements and prepayments",
+        )
+    # Dates left out once the balance reached zero come back from the terms' calendar.
+    first = ctx.tranches[0].date
+    resume = max(new.date, current[-1].due_date)
+    slots = [
+        *_slots_of(ctx.remaining),
+        *(s for s in _calendar(terms, first) if s.due_date > resume),
+    ]
+    remaining_p = [s.due_date for s in slots if s.principal]
+    if not remaining_p:
+        raise ScheduleError("no_principal_dates", "no principal date is left after the tranche")
+    plan: dict[dt.date, int] | _AnnuityPlan
+    if terms.principal_method == "annuity":
+        plan = _AnnuityPlan(terms.principal_every_months, frozenset(remaining_p[:1]))
+    else:
+        plan = {r.due_date: r.principal for r in ctx.remaining if r.principal}
+        _add_into(plan, _tranche_plan(terms, new, remaining_p))
+    return _finish(terms, ctx, prepayments, slots, plan)
+
+
+def rebuild_schedule(
+    terms: LoanTerms,
+    disbursements: Sequence[Disbursement],
+    current: Sequence[Instalment],
+    as_of: dt.date,
+    *,
+    prepayments: Sequence[Prepayment] = (),
+    mode: RebuildMode = "keep_maturity",
+    outstanding: int | None = None,
+) -> tuple[Instalment, ...]:
+    """The schedule after a principal prepayment dated ``as_of`` (already in ``prepayments``,
+    which lists every prepayment of the loan so the day-by-day balance is known).
+
+    ``outstanding``, when given, is the caller's in-term principal after ``as_of``; a
+    difference from the one derived from the history is refused rather than guessed at.
+    """
+    if mode not in REBUILD_MODES:
+        raise ScheduleError("rebuild_mode", "mode must be keep_maturity or shorten_term")
+    ctx = _context(terms, disbursements, current, as_of, prepayments)
+    if outstanding is not None and outstanding != ctx.outstanding:
+        raise ScheduleError(
+            "outstanding_mismatch",
+            f"outstanding {outstanding} differs from {ctx.outstanding} derived from the history",
+        )
+    remaining_p = [r.due_date for r in ctx.remaining if r.principal_due]
+    if not remaining_p:
+        if ctx.outstanding:
+            raise ScheduleError("no_principal_dates", "no principal date is left after as_of")
+        return _finish(terms, ctx, prepayments, _slots_of(ctx.remaining), {})
+    plan: dict[dt.date, int] | _AnnuityPlan
+    scheduled = {r.due_date: r.principal for r in ctx.remaining}
+    method = terms.principal_method
+    if mode == "shorten_term":
+        if method == "annuity":
+            first = next(r for r in ctx.remaining if r.principal_due)
+            plan = _AnnuityPlan(terms.principal_every_months, frozenset(), first.total)
+        else:
+            plan = _consume(ctx.outstanding, remaining_p, scheduled)
+    elif method == "annuity":
+        plan = _AnnuityPlan(terms.principal_every_months, frozenset(remaining_p[:1]))
+    elif method == "bullet":
+        plan = {remaining_p[-1]: ctx.outstanding}
+    elif method == "custom":
+        plan = _proportional_split(ctx.outstanding, remaining_p, scheduled)
+    else:
+        plan = _equal_split(ctx.outstanding, remaining_p)
+    return _finish(terms, ctx, prepayments, _slots_of(ctx.remaining), plan)
+
+
+def _consume(
+    outstanding: int, dates: Sequence[dt.date], scheduled: Mapping[dt.date, int]
+) -> dict[dt.date, int]:
+    """The scheduled instalments in date order until ``outstanding`` runs out."""
+    plan: dict[dt.date, int] = {}
+    left = outstanding
+    for day in dates[:-1]:
+        plan[day] = min(scheduled.get(day, 0), left)
+        left -= plan[day]
+    plan[dates[-1]] = left
+    return plan
+
+
+def adjust_term(
+    terms: LoanTerms,
+    disbursements: Sequence[Disbursement],
+    current: Sequence[Instalment],
+    as_of: dt.date,
+    principal_on: Sequence[dt.date],
+    *,
+    amounts: Sequence[int] | None = None,
+    prepayments: Sequence[Prepayment] = (),
+) -> tuple[Instalment, ...]:
+    """Term adjustment (điều chỉnh kỳ hạn): the principal outstanding after ``as_of`` moves
+    to ``principal_on`` (the officer's ``amounts``, or an equal split), maturity unchanged."""
+    ctx = _context(terms, disbursements, current, as_of, prepayments)
+    maturity = current[-1].due_date
+    dates = _check_new_dates(principal_on, as_of, maturity)
+    interest_on = [r.due_date for r in ctx.remaining if r.interest_due] + [maturity]
+    plan = _officer_plan(ctx.outstanding, dates, amounts)
+    return _finish(terms, ctx, prepayments, _slots(interest_on, dates), plan)
+
+
+def extend_term(
+    terms: LoanTerms,
+    disbursements: Sequence[Disbursement],
+    current: Sequence[Instalment],
+    as_of: dt.date,
+    new_maturity: dt.date,
+    *,
+    principal_on: Sequence[dt.date] | None = None,
+    amounts: Sequence[int] | None = None,
+    prepayments: Sequence[Prepayment] = (),
+) -> tuple[Instalment, ...]:
+    """Extension (gia hạn nợ): a maturity later than the current one; the principal
+    outstanding after ``as_of`` is spread again up to ``new_maturity``."""
+    ctx = _context(terms, disbursements, current, as_of, prepayments)
+    old_maturity = current[-1].due_date
+    if new_maturity <= old_maturity:
+        raise ScheduleError("extension_later", "the new maturity must be after the current one")
+    if as_of >= old_maturity:
+        raise ScheduleError("extension_before_maturity", "extend before the current maturity")
+    anchor = ctx.tranches[0].date
+    interest_on = [
+        *(r.due_date for r in ctx.remaining if r.interest_due and r.due_date < old_maturity),
+        *(
+            d
+            for d in _grid(anchor, 0, terms.interest_every_months, new_maturity)
+            if d >= old_maturity
+        ),
+        new_maturity,
+    ]
+    plan: dict[dt.date, int] | _AnnuityPlan
+    if principal_on is not None:
+        dates = _check_new_dates(principal_on, as_of, new_maturity)
+        plan = _officer_plan(ctx.outstanding, dates, amounts)
+    else:
+        if amounts is not None:
+            raise ScheduleError("amounts_need_dates", "amounts need their principal dates")
+        if terms.principal_method == "bullet":
+            dates = [new_maturity]
+        else:
+            grid = _grid(anchor, terms.grace_months, terms.principal_every_months, new_maturity)
+            dates = [*(d for d in grid if d > as_of), new_maturity]
+        if terms.principal_method == "annuity":
+            plan = _AnnuityPlan(terms.principal_every_months, frozenset(dates[:1]))
+        elif terms.principal_method == "bullet":
+            plan = {new_maturity: ctx.outstanding}
+        else:
+            plan = _equal_split(ctx.outstanding, dates)
+    return _finish(terms, ctx, prepayments, _slots(interest_on, dates), plan)
+
+
+def _check_new_dates(
+    principal_on: Sequence[dt.date], as_of: dt.date, maturity: dt.date
+) -> list[dt.date]:
+    dates = list(principal_on)
+    if not dates:
+        raise ScheduleError("principal_dates_required", "give at least one principal date")
+    if any(b <= a for a, b in pairwise(dates)):
+        raise ScheduleError("principal_dates_order", "principal dates must be strictly increasing")
+    if dates[0] <= as_of or dates[-1] > maturity:
+        raise ScheduleError(
+            "principal_dates_range", "principal dates must be after as_of and not after maturity"
+        )
+    return dates
+
+
+def _officer_plan(
+    outstanding: int, dates: Sequence[dt.date], amounts: Sequence[int] | None
+) -> dict[dt.date, int]:
+    if amounts is None:
+        return _equal_split(outstanding, dates)
+    if len(amounts) != len(dates) or any(not _is_int(a) or a < 0 for a in amounts):
+        raise ScheduleError("amounts_per_date", "give one whole amount of 0 or more per date")
+    if sum(amounts) != outstanding:
+        raise ScheduleError(
+            "amounts_sum",
+            f"the amounts sum to {sum(amounts)}, the outstanding principal is {outstanding}",
+        )
+    return dict(zip(dates, amounts, strict=True))
+
+
+def _slots_of(rows: Sequence[Instalment]) -> list[_Slot]:
+    return [_Slot(r.due_date, r.interest_due, r.principal_due) for r in rows]
+
+
+def _finish(
+    terms: LoanTerms,
+    ctx: _Context,
+    prepayments: Sequence[Prepayment],
+    slots: Sequence[_Slot],
+    plan: Mapping[dt.date, int] | _AnnuityPlan,
+) -> tuple[Instalment, ...]:
+    rows = _project(
+        terms.annual_rate,
+        ctx.kept,
+        _events(ctx.tranches, prepayments),
+        ctx.tranches[0].date,
+        slots,
+        plan,
+    )
+    return _check_invariant(rows, ctx.tranches, prepayments)
