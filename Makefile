@@ -50,7 +50,7 @@ finish() {
 }
 endef
 
-.PHONY: help venv translations db run test test-sqlite test-pg lint fmt bench clean
+.PHONY: help venv translations messages db run test test-sqlite test-pg lint fmt bench clean
 
 help:
 	@cat <<'EOF'
@@ -88,6 +88,13 @@ translations: venv
 	@if [[ -d fundapp/translations ]]; then
 		$(VENV)/bin/pybabel -q compile -d fundapp/translations -f
 	fi
+
+# Re-extract the Vietnamese source strings and merge them into the English catalogue.
+messages: venv
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l --ignore-dirs '.* .venv instance' \
+		--sort-output --no-location -o fundapp/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i fundapp/translations/messages.pot -d fundapp/translations \
+		--no-fuzzy-matching
 
 db: venv
 	@mkdir -p instance

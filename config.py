@@ -19,10 +19,15 @@ DEFAULT_SECRET_KEY = "dev-only-insecure-key-change-me"  # noqa: S105
 
 
 def _bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
         return default
     return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env(name: str, default: str) -> str:
+    """The variable's value; an empty value (as left in .env) means "use the default"."""
+    return os.environ.get(name, "").strip() or default
 
 
 class ConfigError(RuntimeError):
@@ -30,18 +35,18 @@ class ConfigError(RuntimeError):
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
+    SECRET_KEY = _env("SECRET_KEY", DEFAULT_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = _env(
         "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'fundapp.db'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
-    FUNDAPP_TIMEZONE = os.environ.get("FUNDAPP_TIMEZONE", "Asia/Ho_Chi_Minh")
-    FUNDAPP_NAME = os.environ.get("FUNDAPP_NAME", "Quỹ hỗ trợ phát triển hợp tác xã tỉnh Bắc Giang")
-    FUNDAPP_ADDRESS = os.environ.get(
+    FUNDAPP_TIMEZONE = _env("FUNDAPP_TIMEZONE", "Asia/Ho_Chi_Minh")
+    FUNDAPP_NAME = _env("FUNDAPP_NAME", "Quỹ hỗ trợ phát triển hợp tác xã tỉnh Bắc Giang")
+    FUNDAPP_ADDRESS = _env(
         "FUNDAPP_ADDRESS", "Số 1 đường Nguyễn Văn Cừ, TP Bắc Giang, tỉnh Bắc Giang"
     )
     # The business date the app works on; empty means "today in FUNDAPP_TIMEZONE".
-    FUNDAPP_BUSINESS_DATE = os.environ.get("FUNDAPP_BUSINESS_DATE", "")
+    FUNDAPP_BUSINESS_DATE = _env("FUNDAPP_BUSINESS_DATE", "")
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = FUNDAPP_TIMEZONE
     LANGUAGES = ("vi", "en")
@@ -56,17 +61,17 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
-    LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
-    LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "15"))
-    API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", "12"))
+    LOGIN_MAX_FAILURES = int(_env("LOGIN_MAX_FAILURES", "5"))
+    LOGIN_LOCK_MINUTES = int(_env("LOGIN_LOCK_MINUTES", "15"))
+    API_TOKEN_HOURS = int(_env("API_TOKEN_HOURS", "12"))
 
-    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "log")  # "log" or "smtp"
-    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
-    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
-    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
-    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_BACKEND = _env("MAIL_BACKEND", "log")  # "log" or "smtp"
+    MAIL_SERVER = _env("MAIL_SERVER", "")
+    MAIL_PORT = int(_env("MAIL_PORT", "587"))
+    MAIL_USERNAME = _env("MAIL_USERNAME", "")
+    MAIL_PASSWORD = _env("MAIL_PASSWORD", "")
     MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)
-    MAIL_SENDER = os.environ.get("MAIL_SENDER", "quyhtx@example.vn")
+    MAIL_SENDER = _env("MAIL_SENDER", "quyhtx@example.vn")
 
     PAGE_SIZE = 25
     TESTING = False
@@ -83,7 +88,7 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret"  # noqa: S105
-    SQLALCHEMY_DATABASE_URI = os.environ.get("FUNDAPP_TEST_DATABASE_URL", "sqlite://")
+    SQLALCHEMY_DATABASE_URI = _env("FUNDAPP_TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False
     SERVER_NAME = "localhost"
 
@@ -94,7 +99,7 @@ class ProductionConfig(Config):
 
     @classmethod
     def check(cls) -> None:
-        secret = os.environ.get("SECRET_KEY", "")
+        secret = _env("SECRET_KEY", "")
         if not secret or secret == DEFAULT_SECRET_KEY or len(secret) < 32:
             raise ConfigError(
                 "SECRET_KEY must be set to a random value of at least 32 characters in production"
@@ -111,7 +116,7 @@ CONFIGS: dict[str, type[Config]] = {
 
 
 def config_from_env() -> type[Config]:
-    name = os.environ.get("FUNDAPP_CONFIG", "development").strip().lower()
+    name = _env("FUNDAPP_CONFIG", "development").strip().lower()
     if name not in CONFIGS:
         raise ConfigError(f"FUNDAPP_CONFIG must be one of {', '.join(CONFIGS)}, not {name!r}")
     return CONFIGS[name]

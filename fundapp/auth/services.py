@@ -121,7 +121,12 @@ def update_user(
         active,
     )
     if roles != user.role_names:
-        user.roles = [UserRole(role=r) for r in roles]
+        # Remove first and flush: the (user, role) unique key would see a re-added row twice.
+        for row in [r for r in user.roles if r.role not in roles]:
+            user.roles.remove(row)
+        db.session.flush()
+        have = set(user.role_names)
+        user.roles.extend(UserRole(role=r) for r in roles if r not in have)
     if not active:
         user.session_version += 1
         revoke_tokens(user)

@@ -70,6 +70,17 @@ def amount(data: dict[str, Any], key: str, errors: dict, required: bool = True) 
     if isinstance(raw, float):
         errors[key] = _("Số tiền phải là số nguyên đồng, không có phần thập phân.")
         return 0
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw <= 0:
+        errors[key] = _("Số tiền phải lớn hơn 0.")
+        return 0
+    if isinstance(raw, str) and raw.strip().startswith("-"):
+        try:
+            parse_dong(raw.strip()[1:])
+        except MoneyError:
+            pass
+        else:
+            errors[key] = _("Số tiền phải lớn hơn 0.")
+            return 0
     try:
         value = parse_dong(raw)
     except MoneyError as exc:

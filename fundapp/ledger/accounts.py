@@ -65,3 +65,10 @@ CAPITAL_ACCOUNT_BY_SOURCE = {
 
 ON_BALANCE_SOURCES = {"liability", "equity", "income", "contra_asset"}
 ON_BALANCE_USES = {"asset", "expense"}
+
+SOURCE_LABELS = {
+    "charter": _l("Vốn điều lệ (ngân sách tỉnh cấp)"),
+    "entrusted": _l("Vốn nhận ủy thác"),
+    "grant": _l("Vốn tài trợ, viện trợ"),
+    "other": _l("Vốn khác"),
+}

@@ -2,12 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 
-SOURCE_LABELS = {
-    "charter": _l("Vốn điều lệ (ngân sách tỉnh cấp)"),
-    "entrusted": _l("Vốn nhận ủy thác"),
-    "grant": _l("Vốn tài trợ, viện trợ"),
-    "other": _l("Vốn khác"),
-}
+from fundapp.ledger.accounts import SOURCE_LABELS
 
 
 class CapitalEntryForm(FlaskForm):

@@ -207,7 +207,7 @@ def record_capital(
         ],
         actor=actor,
         reference=reference,
-        description=_("Nhận vốn: %(s)s", s=source),
+        description=_("Nhận vốn: %(s)s", s=str(acc.SOURCE_LABELS[source])),
     )
     capital = CapitalEntry(
         source=source,

@@ -712,7 +712,9 @@ def test_rebuilds_keep_the_invariants(
         assert rows[-1].due_date <= before[-1].due_date
         left = outstanding - prepayments[-1].amount
         if mode == "keep_maturity" and terms.principal_method != "custom" and left >= 10**6:
-            assert rows[-1].due_date == before[-1].due_date == maturity
+            # The maturity of the schedule being rebuilt: an earlier shorten_term may have
+            # brought it before the contract's.
+            assert rows[-1].due_date == before[-1].due_date <= maturity
 
 
 @settings(max_examples=150, deadline=None)

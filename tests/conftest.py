@@ -1,0 +1,164 @@
+"""Fixtures: a fresh database per test on SQLite (in memory) or on the PostgreSQL server
+named by FUNDAPP_TEST_DATABASE_URL (started by `make test`)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import pytest
+from flask import Flask, g
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from config import TestingConfig
+from fundapp import create_app
+from fundapp.extensions import db
+
+PASSWORD = "Matkhau2026"
+BUSINESS_DATE = date(2026, 11, 20)
+PG_URL = os.environ.get("FUNDAPP_TEST_DATABASE_URL", "")
+
+
+class _Config(TestingConfig):
+    SQLALCHEMY_DATABASE_URI = PG_URL or "sqlite://"
+    FUNDAPP_BUSINESS_DATE = BUSINESS_DATE.isoformat()
+    LOGIN_MAX_FAILURES = 5
+
+
+class Client(FlaskClient):
+    """Tests hold one app context around many requests; Flask-Login caches the user on
+    ``g`` of that context, so forget it before each request as a fresh context would."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        g.pop("_login_user", None)
+        g.pop("_flask_babel", None)
+        return super().open(*args, **kwargs)
+
+
+def make_app(**overrides: Any) -> Flask:
+    config = type("Config", (_Config,), overrides)
+    app = create_app(config)
+    app.test_client_class = Client
+    return app
+
+
+def _reset_postgres() -> None:
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+_pg_schema_ready = False
+
+
+@contextmanager
+def fresh_database(app: Flask) -> Iterator[Flask]:
+    """An empty schema for one test, inside the app's context; cleaned up afterwards."""
+    global _pg_schema_ready
+    with app.app_context():
+        if PG_URL:
+            if not _pg_schema_ready:
+                db.drop_all()
+                db.create_all()
+                _pg_schema_ready = True
+            else:
+                _reset_postgres()
+        else:
+            db.create_all()
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            if not PG_URL:
+                db.drop_all()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app() -> Iterator[Flask]:
+    with fresh_database(make_app()) as app:
+        yield app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+# --- factories --------------------------------------------------------------
+
+_counter = {"n": 0}
+
+
+def _next() -> int:
+    _counter["n"] += 1
+    return _counter["n"]
+
+
+def make_cooperative(**values: Any) -> Any:
+    from fundapp.cooperatives import services
+
+    n = _next()
+    data = {
+        "name": f"HTX Thử nghiệm {n}",
+        "kind": "cooperative",
+        "registration_no": f"REG{n:07d}",
+        "tax_code": f"{9000000000 + n}",
+        "district_code": "219",
+        "sector": "Trồng vải thiều",
+        "representative": "Nguyễn Văn A",
+        "phone": "0912345678",
+        "email": f"htx{n}@example.vn",
+        "members_count": "10",
+    }
+    data.update(values)
+    coop = services.create(None, data)
+    db.session.commit()
+    return coop
+
+
+def make_user(*roles: str, cooperative: Any = None, username: str | None = None) -> Any:
+    from fundapp.auth.services import create_user
+
+    roles = roles or ("officer",)
+    name = username or f"{roles[0]}{_next()}"
+    if "cooperative" in roles and cooperative is None:
+        cooperative = make_cooperative()
+    user = create_user(
+        None,
+        name,
+        PASSWORD,
+        list(roles),
+        full_name=name.title(),
+        cooperative_id=cooperative.id if cooperative is not None else None,
+    )
+    db.session.commit()
+    return user
+
+
+def login(client: FlaskClient, user: Any, password: str = PASSWORD) -> Any:
+    return client.post("/login", data={"username": user.username, "password": password})
+
+
+def api_token(client: FlaskClient, user: Any) -> dict[str, str]:
+    response = client.post("/api/v1/tokens", json={"username": user.username, "password": PASSWORD})
+    assert response.status_code == 201, response.get_json()
+    return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+
+@pytest.fixture
+def factories() -> Any:
+    class F:
+        cooperative = staticmethod(make_cooperative)
+        user = staticmethod(make_user)
+
+    return F
