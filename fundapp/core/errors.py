@@ -33,3 +33,13 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     status_code = 409
     code = "conflict"
+
+
+class RuleError(ValueError):
+    """Input that the pure maths (schedules, allocation, overdue interest) cannot honour;
+    ``rule`` is a short code naming the broken rule, ``detail`` says why."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(f"{rule}: {message}")
+        self.rule = rule
+        self.detail = message

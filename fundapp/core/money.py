@@ -21,6 +21,11 @@ class MoneyError(ValueError):
     """Input that is not a whole, positive number of đồng."""
 
 
+def is_whole(value: object) -> bool:
+    """An ``int`` that is not a ``bool``: the only shape money may take in the maths."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def round_dong(value: Decimal) -> int:
     """Round a Decimal amount half-up to a whole đồng (the fund's only rounding rule)."""
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))

@@ -451,7 +451,7 @@ def seed() -> list[str]:
                 "tax_code": _tax_code(index),
                 "district_code": district,
                 "commune": commune,
-                "address": f"{commune}, {DISTRICT_SHORT.get(district, '')}, tỉnh Bắc Giang",
+                "address": f"Thôn {VILLAGES[index % len(VILLAGES)]}",
                 "sector": sector,
                 "representative": rep,
                 "phone": f"0912{index:06d}",
@@ -482,15 +482,4 @@ def seed() -> list[str]:
     ]
 
 
-DISTRICT_SHORT = {
-    "213": "TP Bắc Giang",
-    "215": "huyện Yên Thế",
-    "216": "huyện Tân Yên",
-    "217": "huyện Lạng Giang",
-    "218": "huyện Lục Nam",
-    "219": "huyện Lục Ngạn",
-    "220": "huyện Sơn Động",
-    "221": "huyện Yên Dũng",
-    "222": "huyện Việt Yên",
-    "223": "huyện Hiệp Hòa",
-}
+VILLAGES = ("Đông", "Tây", "Nam", "Bắc", "Trung", "Thượng", "Hạ", "Mới")

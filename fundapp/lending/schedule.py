@@ -76,7 +76,8 @@ from itertools import pairwise
 from typing import Literal
 
 from fundapp.core.dates import add_months
-from fundapp.core.money import interest_exact, round_dong
+from fundapp.core.errors import RuleError
+from fundapp.core.money import interest_exact, is_whole, round_dong
 
 PrincipalMethod = Literal["equal_principal", "annuity", "bullet", "custom"]
 RebuildMode = Literal["keep_maturity", "shorten_term"]
@@ -91,13 +92,8 @@ MAX_TERM_MONTHS = 600
 _PRECISION = 60
 
 
-class ScheduleError(ValueError):
+class ScheduleError(RuleError):
     """Terms or history that no schedule can honour; ``rule`` names the broken rule."""
-
-    def __init__(self, rule: str, message: str) -> None:
-        super().__init__(f"{rule}: {message}")
-        self.rule = rule
-        self.detail = message
 
 
 @dataclass(frozen=True)
@@ -172,25 +168,21 @@ class Instalment:
 # Validation
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def validate_terms(terms: LoanTerms) -> None:
     """Raise :class:`ScheduleError` naming the first rule the terms break."""
-    if not _is_int(terms.amount) or terms.amount <= 0:
+    if not is_whole(terms.amount) or terms.amount <= 0:
         raise ScheduleError("amount_positive", "the loan amount must be a whole đồng above 0")
     rate = terms.annual_rate
     if not isinstance(rate, Decimal) or not rate.is_finite() or rate < 0 or rate > 100:
         raise ScheduleError("rate_range", "the annual rate must be a Decimal from 0 to 100 %")
-    if not _is_int(terms.term_months) or not 1 <= terms.term_months <= MAX_TERM_MONTHS:
+    if not is_whole(terms.term_months) or not 1 <= terms.term_months <= MAX_TERM_MONTHS:
         raise ScheduleError("term_range", f"the term must be 1 to {MAX_TERM_MONTHS} months")
     if terms.principal_method not in METHODS:
         raise ScheduleError("method", f"the principal method must be one of {', '.join(METHODS)}")
     for name in ("principal_every_months", "interest_every_months"):
-        if getattr(terms, name) not in FREQUENCIES or not _is_int(getattr(terms, name)):
+        if getattr(terms, name) not in FREQUENCIES or not is_whole(getattr(terms, name)):
             raise ScheduleError("frequency", f"{name} must be 1, 3, 6 or 12 months")
-    if not _is_int(terms.grace_months) or not 0 <= terms.grace_months < terms.term_months:
+    if not is_whole(terms.grace_months) or not 0 <= terms.grace_months < terms.term_months:
         raise ScheduleError("grace_range", "grace months must be at least 0 and below the term")
     if terms.principal_method == "annuity":
         if terms.interest_every_months != terms.principal_every_months:
@@ -214,7 +206,7 @@ def _validate_custom_lines(terms: LoanTerms) -> None:
     lines = terms.custom_principal
     if not lines:
         raise ScheduleError("custom_required", "a custom schedule needs principal per date")
-    if any(not _is_int(line.amount) or line.amount <= 0 for line in lines):
+    if any(not is_whole(line.amount) or line.amount <= 0 for line in lines):
         raise ScheduleError("custom_amount_positive", "each custom principal must be above 0")
     if any(b.date <= a.date for a, b in pairwise(lines)):
         raise ScheduleError("custom_dates_order", "custom dates must be strictly increasing")
@@ -232,7 +224,7 @@ def _validate_disbursements(
     if not disbursements:
         raise ScheduleError("disbursement_required", "a schedule needs a disbursement")
     ordered = tuple(sorted(disbursements, key=lambda d: d.date))
-    if any(not _is_int(d.amount) or d.amount <= 0 for d in ordered):
+    if any(not is_whole(d.amount) or d.amount <= 0 for d in ordered):
         raise ScheduleError("disbursement_positive", "each disbursement must be above 0")
     total = sum(d.amount for d in ordered)
     if total > terms.amount:
@@ -256,7 +248,7 @@ def _validate_disbursements(
 
 def _validate_prepayments(prepayments: Sequence[Prepayment], as_of: dt.date) -> None:
     for item in prepayments:
-        if not _is_int(item.amount) or item.amount <= 0:
+        if not is_whole(item.amount) or item.amount <= 0:
             raise ScheduleError("prepayment_positive", "a prepayment must be above 0")
         if item.date > as_of:
             raise ScheduleError("prepayment_after_as_of", "a prepayment is dated after as_of")
@@ -774,7 +766,7 @@ def _officer_plan(
 ) -> dict[dt.date, int]:
     if amounts is None:
         return _equal_split(outstanding, dates)
-    if len(amounts) != len(dates) or any(not _is_int(a) or a < 0 for a in amounts):
+    if len(amounts) != len(dates) or any(not is_whole(a) or a < 0 for a in amounts):
         raise ScheduleError("amounts_per_date", "give one whole amount of 0 or more per date")
     if sum(amounts) != outstanding:
         raise ScheduleError(

@@ -19,6 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from fundapp.core.errors import RuleError
+from fundapp.core.money import is_whole
+
 Component = Literal["penalty", "interest", "principal"]
 AllocationOrder = Literal["standard", "principal_first"]
 
@@ -28,13 +31,8 @@ COMPONENT_ORDERS: dict[str, tuple[Component, ...]] = {
 }
 
 
-class AllocationError(ValueError):
+class AllocationError(RuleError):
     """Input no allocation can honour; ``rule`` names the broken rule."""
-
-    def __init__(self, rule: str, message: str) -> None:
-        super().__init__(f"{rule}: {message}")
-        self.rule = rule
-        self.detail = message
 
 
 @dataclass(frozen=True)
@@ -72,10 +70,6 @@ class AllocationResult:
         return sum(a.amount for a in self.allocations if a.no == no and a.component == component)
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def allocate(
     amount: int,
     value_date: dt.date,
@@ -85,11 +79,11 @@ def allocate(
     """Allocate ``amount`` paid on ``value_date`` to ``dues`` (oldest first)."""
     if order not in COMPONENT_ORDERS:
         raise AllocationError("order", "order must be standard or principal_first")
-    if not _is_int(amount) or amount < 0:
+    if not is_whole(amount) or amount < 0:
         raise AllocationError("amount", "the amount must be a whole đồng of 0 or more")
     for due in dues:
         parts = (due.penalty, due.interest, due.principal)
-        if not all(_is_int(part) and part >= 0 for part in parts):
+        if not all(is_whole(part) and part >= 0 for part in parts):
             raise AllocationError("due_amounts", f"instalment {due.no}: dues must be 0 or more")
     if len({due.no for due in dues}) != len(dues):
         raise AllocationError("due_numbers", "each instalment may be listed once")

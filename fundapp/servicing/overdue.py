@@ -25,7 +25,8 @@ from decimal import Decimal, localcontext
 from itertools import pairwise
 from typing import Literal
 
-from fundapp.core.money import interest_exact, round_dong
+from fundapp.core.errors import RuleError
+from fundapp.core.money import interest_exact, is_whole, round_dong
 
 RestructureKind = Literal["term_adjustment", "extension"]
 
@@ -39,13 +40,8 @@ DEFAULT_RESTRUCTURE_FLOORS: tuple[int, int, int, int] = (2, 3, 4, 5)
 _PRECISION = 60
 
 
-class OverdueError(ValueError):
+class OverdueError(RuleError):
     """Input the overdue maths cannot honour; ``rule`` names the broken rule."""
-
-    def __init__(self, rule: str, message: str) -> None:
-        super().__init__(f"{rule}: {message}")
-        self.rule = rule
-        self.detail = message
 
 
 @dataclass(frozen=True)
@@ -64,21 +60,17 @@ class OverdueComponent:
     reductions: tuple[Reduction, ...] = ()
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def balance_days(
     amount: int, due_date: dt.date, as_of: dt.date, reductions: Iterable[Reduction] = ()
 ) -> int:
     """Σ overdue balance × days over ``[due_date, as_of)``."""
-    if not _is_int(amount) or amount < 0:
+    if not is_whole(amount) or amount < 0:
         raise OverdueError("amount", "the overdue amount must be a whole đồng of 0 or more")
     if as_of <= due_date:
         return 0
     cuts: dict[dt.date, int] = {}
     for item in reductions:
-        if not _is_int(item.amount) or item.amount < 0:
+        if not is_whole(item.amount) or item.amount < 0:
             raise OverdueError("reduction", "a payment must be a whole đồng of 0 or more")
         if item.date < as_of:
             when = max(item.date, due_date)
@@ -155,7 +147,7 @@ def debt_group(dpd: int, group_starts: Sequence[int] = DEFAULT_GROUP_STARTS) -> 
     starts = tuple(group_starts)
     if len(starts) != 4 or any(b <= a for a, b in pairwise(starts)) or starts[0] < 1:
         raise OverdueError("group_starts", "give four increasing first days for groups 2–5")
-    if not _is_int(dpd) or dpd < 0:
+    if not is_whole(dpd) or dpd < 0:
         raise OverdueError("dpd", "days past due must be 0 or more")
     return 1 + sum(1 for start in starts if dpd >= start)
 
