@@ -32,6 +32,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     register_error_handlers(app)
     register_security_headers(app)
     register_commands(app)
+    register_domain_hooks()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -210,6 +211,15 @@ def register_security_headers(app: Flask) -> None:
         if getattr(g, "no_store", False) or request.path.startswith("/api/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def register_domain_hooks() -> None:
+    """Later modules add their invariants and figures to the ledger's check and overview."""
+    from fundapp.ledger.services import register_check, register_overview_extra
+    from fundapp.lending import book
+
+    register_check(book.check_loans)
+    register_overview_extra(book.overview_figures)
 
 
 def register_commands(app: Flask) -> None:

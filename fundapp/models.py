@@ -5,19 +5,47 @@ from fundapp.audit.models import AuditLog
 from fundapp.auth.models import ApiToken, LoginThrottle, User, UserRole
 from fundapp.cooperatives.models import Cooperative, RelatedGroup
 from fundapp.ledger.models import CapitalEntry, JournalEntry, JournalLine
+from fundapp.lending.models import (
+    Application,
+    ApplicationDocument,
+    Collateral,
+    Counter,
+    Disbursement,
+    Inspection,
+    Instalment,
+    Loan,
+    LoanTransition,
+    Repayment,
+    Restructuring,
+    Reversal,
+    WriteOff,
+)
 from fundapp.policy.models import PolicyParameter
 
 __all__ = [
     "ApiToken",
+    "Application",
+    "ApplicationDocument",
     "AuditLog",
     "CapitalEntry",
+    "Collateral",
     "Cooperative",
+    "Counter",
+    "Disbursement",
     "IdempotencyKey",
+    "Inspection",
+    "Instalment",
     "JournalEntry",
     "JournalLine",
+    "Loan",
+    "LoanTransition",
     "LoginThrottle",
     "PolicyParameter",
     "RelatedGroup",
+    "Repayment",
+    "Restructuring",
+    "Reversal",
     "User",
     "UserRole",
+    "WriteOff",
 ]

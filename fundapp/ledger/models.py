@@ -56,6 +56,9 @@ class JournalLine(db.Model):
     cooperative_id: Mapped[int | None] = mapped_column(
         ForeignKey("cooperatives.id", ondelete="RESTRICT"), index=True
     )
+    loan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("loans.id", ondelete="RESTRICT"), index=True
+    )
     # The lender of entrusted capital (e.g. the central fund), for the report by source.
     source_name: Mapped[str] = mapped_column(String(120), default="")
 

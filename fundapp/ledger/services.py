@@ -29,6 +29,7 @@ class Line:
     credit: int = 0
     cooperative_id: int | None = None
     source_name: str = ""
+    loan_id: int | None = None
 
 
 def post(
@@ -74,6 +75,7 @@ def post(
             credit=line.credit,
             cooperative_id=line.cooperative_id,
             source_name=line.source_name,
+            loan_id=line.loan_id,
         )
         for line in lines
     )
@@ -308,7 +310,8 @@ _EXTRA_CHECKS: list = []
 
 
 def register_check(fn: Any) -> Any:
-    _EXTRA_CHECKS.append(fn)
+    if fn not in _EXTRA_CHECKS:
+        _EXTRA_CHECKS.append(fn)
     return fn
 
 
@@ -317,7 +320,8 @@ _OVERVIEW_EXTRAS: list = []
 
 
 def register_overview_extra(fn: Any) -> Any:
-    _OVERVIEW_EXTRAS.append(fn)
+    if fn not in _OVERVIEW_EXTRAS:
+        _OVERVIEW_EXTRAS.append(fn)
     return fn
 
 

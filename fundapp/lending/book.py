@@ -1,0 +1,398 @@
+"""Between the stored facts of a loan and the replay engine: load, replay, store, post.
+
+``refresh(loan)`` is called by every service that changes a loan's history, inside the
+same transaction and with the loan row locked: it replays the history, rewrites the
+schedule and each repayment's allocation, updates the cached balances and posts one
+journal entry with the difference between what the ledger holds for the loan and what the
+history says it should hold. The ledger therefore never drifts from the history, and a
+back-dated repayment or a reversal corrects earlier postings by an adjusting entry
+(journal entries are append-only).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from fundapp.core.errors import DomainError, NotFound
+from fundapp.core.money import is_whole
+from fundapp.extensions import db
+from fundapp.ledger import accounts as acc
+from fundapp.ledger.models import JournalLine
+from fundapp.ledger.services import Line, post
+from fundapp.lending import engine
+from fundapp.lending.models import (
+    ApprovalStatus,
+    Disbursement,
+    DisbursementStatus,
+    Instalment,
+    Loan,
+    Repayment,
+    Restructuring,
+)
+from fundapp.lending.schedule import CustomPrincipal, LoanTerms, ScheduleError
+from fundapp.repayments.allocation import AllocationError
+from fundapp.servicing.overdue import OverdueError
+
+LOAN_ACCOUNTS = (
+    acc.CASH,
+    acc.LOANS_IN_TERM,
+    acc.LOANS_OVERDUE,
+    acc.INTEREST_RECEIVABLE,
+    acc.INTEREST_INCOME,
+    acc.OVERDUE_INTEREST_INCOME,
+)
+
+
+def lock_loan(loan_id: int) -> Loan:
+    """The loan, re-read and locked for the rest of the transaction (FOR UPDATE on
+    PostgreSQL; SQLite has a single writer anyway)."""
+    loan = db.session.execute(
+        select(Loan)
+        .where(Loan.id == loan_id)
+        .with_for_update(of=Loan)
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if loan is None:
+        raise NotFound(_("Không tìm thấy khoản vay."))
+    return loan
+
+
+def terms_of(loan: Loan, amount: int | None = None) -> LoanTerms:
+    custom = tuple(
+        CustomPrincipal(date.fromisoformat(d), int(a)) for d, a in (loan.custom_schedule or [])
+    )
+    return LoanTerms(
+        amount=amount if amount is not None else loan.amount,
+        annual_rate=loan.annual_rate,
+        term_months=loan.term_months,
+        principal_method=loan.principal_method,
+        principal_every_months=loan.principal_every_months,
+        interest_every_months=loan.interest_every_months,
+        grace_months=loan.grace_months,
+        custom_principal=custom,
+    )
+
+
+def product_of(loan: Loan) -> engine.Product:
+    return engine.Product(
+        terms=terms_of(loan),
+        repayment_order=loan.repayment_order,
+        prepayment_mode=loan.prepayment_mode,
+        overdue_multiplier=loan.overdue_multiplier,
+        late_rate=loan.late_rate,
+    )
+
+
+@dataclass(frozen=True)
+class History:
+    disbursements: tuple[engine.DisbursementEvent, ...]
+    repayments: tuple[engine.RepaymentEvent, ...]
+    restructures: tuple[engine.RestructureEvent, ...]
+
+
+def history_of(loan: Loan) -> History:
+    disbursements = tuple(
+        engine.DisbursementEvent(d.id, d.value_date, d.amount)
+        for d in db.session.scalars(
+            select(Disbursement)
+            .where(
+                Disbursement.loan_id == loan.id, Disbursement.status == DisbursementStatus.POSTED
+            )
+            .order_by(Disbursement.value_date, Disbursement.id)
+        )
+    )
+    repayments = tuple(
+        engine.RepaymentEvent(r.id, r.value_date, r.amount, r.id)
+        for r in db.session.scalars(
+            select(Repayment)
+            .where(Repayment.loan_id == loan.id, Repayment.reversed.is_(False))
+            .order_by(Repayment.value_date, Repayment.id)
+        )
+    )
+    restructures = tuple(
+        restructure_event(r)
+        for r in db.session.scalars(
+            select(Restructuring)
+            .where(
+                Restructuring.loan_id == loan.id,
+                Restructuring.status == ApprovalStatus.APPROVED,
+            )
+            .order_by(Restructuring.effective_date, Restructuring.id)
+        )
+    )
+    return History(disbursements, repayments, restructures)
+
+
+def restructure_event(r: Restructuring) -> engine.RestructureEvent:
+    plan = r.principal_plan or []
+    dates = tuple(date.fromisoformat(d) for d, _a in plan)
+    amounts = (
+        tuple(int(a) for _d, a in plan) if plan and all(a is not None for _d, a in plan) else None
+    )
+    return engine.RestructureEvent(r.id, r.effective_date, r.kind, dates, amounts, r.new_maturity)
+
+
+def replay(loan: Loan, history: History | None = None) -> engine.LoanState:
+    """Replay the loan; an impossible history is a DomainError naming the rule."""
+    history = history or history_of(loan)
+    try:
+        return engine.replay(
+            product_of(loan), history.disbursements, history.repayments, history.restructures
+        )
+    except (ScheduleError, AllocationError, OverdueError, engine.ReplayError) as exc:
+        raise DomainError(rule_message(exc.rule, exc.detail)) from exc
+
+
+RULE_MESSAGES = {
+    "overpayment": "Số tiền trả vượt quá toàn bộ số phải trả của khoản vay tại ngày đó.",
+    "before_disbursement": "Ngày trả nợ không được trước ngày giải ngân đầu tiên.",
+    "loan_settled": "Khoản vay đã trả hết; không nhận thêm tiền hoặc giải ngân.",
+    "extension_before_maturity": "Gia hạn phải được quyết định trước ngày đáo hạn hiện tại.",
+    "extension_later": "Ngày đáo hạn mới phải sau ngày đáo hạn hiện tại.",
+    "principal_dates_range": (
+        "Các ngày trả gốc mới phải sau ngày hiệu lực và không sau ngày đáo hạn."
+    ),
+    "principal_dates_order": "Các ngày trả gốc phải tăng dần.",
+    "principal_dates_required": "Cần ít nhất một ngày trả gốc.",
+    "amounts_sum": "Tổng số gốc theo các kỳ mới phải bằng dư nợ gốc còn lại.",
+    "disbursement_before_maturity": "Ngày giải ngân phải trước ngày đáo hạn.",
+    "disbursed_over_amount": "Tổng giải ngân vượt số tiền hợp đồng.",
+    "tranche_order": "Đợt giải ngân mới không được trước đợt đã giải ngân.",
+    "annuity_grace_periods": "Với niên kim, thời gian ân hạn phải là bội số của kỳ trả gốc.",
+    "grace_range": "Thời gian ân hạn phải nhỏ hơn thời hạn vay.",
+    "term_range": "Thời hạn vay phải từ 1 đến 600 tháng.",
+    "frequency": "Kỳ trả gốc và kỳ trả lãi là 1, 3, 6 hoặc 12 tháng.",
+    "rate_range": "Lãi suất phải từ 0 đến 100 %/năm.",
+    "custom_required": "Phương thức tự nhập cần lịch trả gốc theo từng ngày.",
+    "custom_dates_range": (
+        "Các ngày trong lịch tự nhập phải sau ngày giải ngân và không sau ngày đáo hạn."
+    ),
+    "custom_dates_order": "Các ngày trong lịch tự nhập phải tăng dần.",
+    "custom_amount_positive": "Mỗi kỳ trong lịch tự nhập phải có số gốc lớn hơn 0.",
+    "no_principal_dates": "Không còn kỳ trả gốc nào sau ngày này.",
+    "annuity_same_dates": "Phương thức niên kim cần kỳ trả lãi bằng kỳ trả gốc.",
+    "custom_sum": "Tổng số gốc theo lịch tự nhập phải bằng số tiền vay.",
+}
+
+
+def rule_message(rule: str, detail: str) -> str:
+    message = RULE_MESSAGES.get(rule)
+    if message:
+        return _(message)
+    return _("Không thực hiện được (quy tắc %(rule)s): %(detail)s", rule=rule, detail=detail)
+
+
+def store(loan: Loan, state: engine.LoanState, as_of: date) -> None:
+    """Write the replayed schedule and allocations back, and the cached balances."""
+    existing = {
+        i.no: i for i in db.session.scalars(select(Instalment).where(Instalment.loan_id == loan.id))
+    }
+    wanted = set()
+    for row in state.rows:
+        plan = row.plan
+        wanted.add(plan.no)
+        inst = existing.get(plan.no)
+        if inst is None:
+            inst = Instalment(loan_id=loan.id, no=plan.no)
+            db.session.add(inst)
+        inst.due_date = plan.due_date
+        inst.interest_from = plan.interest_from
+        inst.principal_due_date = plan.principal_due
+        inst.opening_principal = plan.opening_principal
+        inst.principal = plan.principal
+        inst.interest = plan.interest
+        inst.principal_paid = plan.principal - row.principal_unpaid
+        inst.interest_paid = plan.interest - row.interest_unpaid
+        inst.penalty_paid = row.penalty_paid
+        inst.paid_on = _paid_on(row)
+    for no, inst in existing.items():
+        if no not in wanted:
+            db.session.delete(inst)
+    db.session.flush()
+
+    for repayment in db.session.scalars(select(Repayment).where(Repayment.loan_id == loan.id)):
+        result = state.repayments.get(repayment.id)
+        if result is None:
+            repayment.allocations, repayment.prepaid_principal = [], 0
+        else:
+            repayment.allocations = [
+                {"no": a.no, "component": a.component, "amount": a.amount}
+                for a in result.allocations
+            ]
+            repayment.prepaid_principal = result.prepaid_principal
+
+    loan.disbursed = state.disbursed
+    loan.principal_paid = state.principal_paid
+    loan.interest_paid = state.interest_paid
+    loan.penalty_paid = state.penalty_paid
+    loan.principal_outstanding = max(state.principal_outstanding - loan.written_off, 0)
+    if state.tranches:
+        loan.first_disbursement_date = state.tranches[0].date
+        loan.maturity_date = state.maturity
+
+
+def _paid_on(row: engine.Row) -> date | None:
+    if row.principal_unpaid or row.interest_unpaid:
+        return None
+    dates = [d for d, _ in row.principal_paid + row.interest_paid]
+    return max(dates) if dates else None
+
+
+def targets(loan: Loan, state: engine.LoanState) -> dict[str, int]:
+    """What the ledger should hold for this loan, signed (debit positive)."""
+    repaid = sum(r.amount for r in state.repayments.values())
+    in_term = 0 if loan.written_off else state.principal_outstanding
+    return {
+        acc.CASH: repaid - state.disbursed,
+        acc.LOANS_IN_TERM: in_term,
+        acc.LOANS_OVERDUE: 0,
+        acc.INTEREST_RECEIVABLE: 0,
+        acc.INTEREST_INCOME: -state.interest_paid,
+        acc.OVERDUE_INTEREST_INCOME: -state.penalty_paid,
+    }
+
+
+def ledger_position(loan_id: int) -> dict[str, int]:
+    """Signed balance (debit − credit) of each account for this loan."""
+    rows = db.session.execute(
+        select(JournalLine.account, func.sum(JournalLine.debit - JournalLine.credit))
+        .where(JournalLine.loan_id == loan_id)
+        .group_by(JournalLine.account)
+    ).all()
+    out: dict[str, int] = defaultdict(int)
+    for account, amount in rows:
+        out[account] = int(amount)
+    return out
+
+
+def sync_ledger(
+    loan: Loan,
+    state: engine.LoanState,
+    entry_date: date,
+    kind: str,
+    actor: Any,
+    reference: str,
+    description: str,
+) -> int | None:
+    """Post the difference between the loan's ledger and its history; the entry id."""
+    want = targets(loan, state)
+    have = ledger_position(loan.id)
+    lines = []
+    for account in LOAN_ACCOUNTS:
+        delta = want[account] - have.get(account, 0)
+        if delta > 0:
+            lines.append(
+                Line(account, debit=delta, cooperative_id=loan.cooperative_id, loan_id=loan.id)
+            )
+        elif delta < 0:
+            lines.append(
+                Line(account, credit=-delta, cooperative_id=loan.cooperative_id, loan_id=loan.id)
+            )
+    if not lines:
+        return None
+    entry = post(entry_date, kind, lines, actor=actor, reference=reference, description=description)
+    return entry.id
+
+
+def refresh(
+    loan: Loan,
+    entry_date: date,
+    kind: str,
+    actor: Any,
+    reference: str = "",
+    description: str = "",
+    history: History | None = None,
+) -> tuple[engine.LoanState, int | None]:
+    """Replay, store and post; the caller holds the loan lock."""
+    state = replay(loan, history)
+    store(loan, state, entry_date)
+    entry_id = sync_ledger(loan, state, entry_date, kind, actor, reference, description)
+    return state, entry_id
+
+
+def next_number(series: str, width: int) -> str:
+    """The next number of a document series (``PT-2026`` → ``PT-2026-000001``), gap-free,
+    under a row lock so concurrent requests never share a number."""
+    from sqlalchemy.exc import IntegrityError
+
+    from fundapp.lending.models import Counter
+
+    counter = db.session.get(Counter, series, with_for_update=True)
+    if counter is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(Counter(series=series, value=0))
+        except IntegrityError:
+            pass
+        counter = db.session.get(Counter, series, with_for_update=True, populate_existing=True)
+    assert counter is not None
+    counter.value += 1
+    db.session.flush()
+    return f"{series}-{counter.value:0{width}d}"
+
+
+def check_loans(result: Any) -> None:
+    """SPEC §7 loan invariants, for ``flask fund check``."""
+    result.checked.append("each loan: outstanding = disbursed − principal repaid − written off")
+    result.checked.append("each loan: outstanding = sum of unpaid scheduled principal")
+    result.checked.append("each loan: outstanding = its ledger balance")
+    result.checked.append("each loan: cached balances = replay of its history")
+    unpaid = dict(
+        db.session.execute(
+            select(
+                Instalment.loan_id, func.sum(Instalment.principal - Instalment.principal_paid)
+            ).group_by(Instalment.loan_id)
+        ).all()
+    )
+    ledger = dict(
+        db.session.execute(
+            select(JournalLine.loan_id, func.sum(JournalLine.debit - JournalLine.credit))
+            .where(
+                JournalLine.loan_id.is_not(None),
+                JournalLine.account.in_([acc.LOANS_IN_TERM, acc.LOANS_OVERDUE]),
+            )
+            .group_by(JournalLine.loan_id)
+        ).all()
+    )
+    for loan in db.session.scalars(select(Loan).order_by(Loan.id)):
+        name = f"loan {loan.contract_no}"
+        expected = loan.disbursed - loan.principal_paid - loan.written_off
+        if loan.principal_outstanding != expected:
+            result.fail(
+                f"{name}: outstanding {loan.principal_outstanding} != disbursed {loan.disbursed}"
+                f" − repaid {loan.principal_paid} − written off {loan.written_off}"
+            )
+        scheduled = int(unpaid.get(loan.id) or 0) - loan.written_off
+        if loan.principal_outstanding != scheduled:
+            result.fail(
+                f"{name}: outstanding {loan.principal_outstanding} != unpaid scheduled "
+                f"principal {scheduled}"
+            )
+        on_ledger = int(ledger.get(loan.id) or 0)
+        if loan.principal_outstanding != on_ledger:
+            result.fail(
+                f"{name}: outstanding {loan.principal_outstanding} != ledger balance {on_ledger}"
+            )
+        if loan.disbursed:
+            state = replay(loan)
+            if state.principal_outstanding - loan.written_off != loan.principal_outstanding:
+                result.fail(f"{name}: cached outstanding differs from the replayed history")
+        if not all(is_whole(v) for v in (loan.disbursed, loan.principal_paid)):
+            result.fail(f"{name}: money is not whole đồng")
+
+
+def overview_figures() -> dict[str, Any]:
+    from fundapp.lending.models import LoanStatus
+
+    active = db.session.execute(
+        select(func.count(Loan.id), func.count(func.distinct(Loan.cooperative_id))).where(
+            Loan.status == LoanStatus.ACTIVE
+        )
+    ).one()
+    return {"projects": int(active[0]), "borrowers": int(active[1])}

@@ -1,0 +1,424 @@
+"""A loan's state replayed from its history: pure, no database (SPEC §4, §5, §8).
+
+The stored facts of a loan are its terms and its events: posted disbursements, repayments
+that are not reversed, approved restructurings. Everything else (the schedule, what each
+repayment paid, the balances, the overdue interest) is a function of those facts, computed
+here by replaying the events in value-date order. That is how a back-dated repayment is
+"recomputed as if it had been recorded on its value date" and how a reversal "recomputes
+the loan from its history" (SPEC §5): the service replays and stores the result.
+
+Order of events on one day: disbursements, then restructurings, then repayments in the
+order they were recorded.
+
+A repayment dated V pays, oldest instalment first, what is due on or before V: the overdue
+interest accrued to V (penalty), then interest, then principal (or the product's
+``principal_first`` order). Anything beyond is a prepayment of principal: the schedule is
+rebuilt from V (keeping the maturity, or keeping the instalment and shortening the term),
+and interest runs on the lower balance from V, so the borrower pays interest only up to the
+payment date. When the principal is cleared, what is left pays the interest accrued up to V
+(the last row of the rebuilt schedule); more than that is an overpayment and is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from fundapp.core.errors import RuleError
+from fundapp.lending.schedule import (
+    CustomPrincipal,
+    Disbursement,
+    Instalment,
+    LoanTerms,
+    Prepayment,
+    add_disbursement,
+    adjust_term,
+    build_schedule,
+    extend_term,
+    outstanding_principal,
+    rebuild_schedule,
+)
+from fundapp.repayments.allocation import Allocation, Due, allocate
+from fundapp.servicing.overdue import (
+    OverdueComponent,
+    Reduction,
+    days_past_due,
+    overdue_interest,
+)
+
+
+class ReplayError(RuleError):
+    """The history cannot be replayed (an overpayment, a payment before disbursement…)."""
+
+
+@dataclass(frozen=True)
+class Product:
+    """How a loan is serviced, beyond its schedule terms (snapshotted on the contract)."""
+
+    terms: LoanTerms
+    repayment_order: str = "standard"  # or principal_first
+    prepayment_mode: str = "keep_maturity"  # or shorten_term
+    overdue_multiplier: Decimal = Decimal("150")
+    late_rate: Decimal = Decimal("10")
+
+
+@dataclass(frozen=True)
+class DisbursementEvent:
+    id: int
+    date: dt.date
+    amount: int
+
+
+@dataclass(frozen=True)
+class RepaymentEvent:
+    id: int
+    date: dt.date
+    amount: int
+    seq: int = 0  # recording order, to order payments of the same value date
+
+
+@dataclass(frozen=True)
+class RestructureEvent:
+    id: int
+    date: dt.date
+    kind: str  # term_adjustment | extension
+    principal_dates: tuple[dt.date, ...] = ()
+    amounts: tuple[int, ...] | None = None
+    new_maturity: dt.date | None = None
+
+
+@dataclass
+class Row:
+    """One instalment of the current schedule with what has been paid on it."""
+
+    plan: Instalment
+    principal_paid: list[tuple[dt.date, int]] = field(default_factory=list)
+    interest_paid: list[tuple[dt.date, int]] = field(default_factory=list)
+    penalty_paid: int = 0
+
+    @property
+    def no(self) -> int:
+        return self.plan.no
+
+    @property
+    def due_date(self) -> dt.date:
+        return self.plan.due_date
+
+    @property
+    def principal_unpaid(self) -> int:
+        return self.plan.principal - sum(a for _, a in self.principal_paid)
+
+    @property
+    def interest_unpaid(self) -> int:
+        return self.plan.interest - sum(a for _, a in self.interest_paid)
+
+    def penalty_accrued(self, product: Product, as_of: dt.date) -> int:
+        """Overdue interest of this instalment over [due date, as_of), rounded once."""
+        if as_of <= self.due_date or (not self.plan.principal and not self.plan.interest):
+            return 0
+        return overdue_interest(
+            self.due_date,
+            as_of,
+            product.terms.annual_rate,
+            OverdueComponent(
+                self.plan.principal, tuple(Reduction(d, a) for d, a in self.principal_paid)
+            ),
+            OverdueComponent(
+                self.plan.interest, tuple(Reduction(d, a) for d, a in self.interest_paid)
+            ),
+            overdue_multiplier=product.overdue_multiplier,
+            late_rate=product.late_rate,
+        )
+
+    def penalty_due(self, product: Product, as_of: dt.date) -> int:
+        return max(self.penalty_accrued(product, as_of) - self.penalty_paid, 0)
+
+    def settled(self, product: Product, as_of: dt.date) -> bool:
+        return (
+            self.principal_unpaid == 0
+            and self.interest_unpaid == 0
+            and self.penalty_due(product, as_of) == 0
+        )
+
+
+@dataclass(frozen=True)
+class RepaymentResult:
+    id: int
+    date: dt.date
+    amount: int
+    allocations: tuple[Allocation, ...]
+    prepaid_principal: int
+
+    def by_component(self) -> dict[str, int]:
+        out = {"penalty": 0, "interest": 0, "principal": 0}
+        for line in self.allocations:
+            out[line.component] += line.amount
+        out["principal"] += self.prepaid_principal
+        return out
+
+
+@dataclass(frozen=True)
+class Balances:
+    as_of: dt.date
+    disbursed: int
+    principal_outstanding: int
+    principal_overdue: int
+    principal_due: int  # falls due on as_of itself, not yet overdue
+    interest_due: int
+    interest_overdue: int
+    penalty_due: int
+    days_past_due: int
+    oldest_unpaid_due_date: dt.date | None
+
+    @property
+    def total_due(self) -> int:
+        return (
+            self.principal_overdue
+            + self.principal_due
+            + self.interest_due
+            + self.interest_overdue
+            + self.penalty_due
+        )
+
+
+@dataclass
+class LoanState:
+    product: Product
+    rows: list[Row] = field(default_factory=list)
+    tranches: list[Disbursement] = field(default_factory=list)
+    prepayments: list[Prepayment] = field(default_factory=list)
+    repayments: dict[int, RepaymentResult] = field(default_factory=dict)
+    last_event: dt.date | None = None
+
+    @property
+    def disbursed(self) -> int:
+        return sum(t.amount for t in self.tranches)
+
+    @property
+    def principal_paid(self) -> int:
+        return sum(r.by_component()["principal"] for r in self.repayments.values())
+
+    @property
+    def interest_paid(self) -> int:
+        return sum(r.by_component()["interest"] for r in self.repayments.values())
+
+    @property
+    def penalty_paid(self) -> int:
+        return sum(r.by_component()["penalty"] for r in self.repayments.values())
+
+    @property
+    def principal_outstanding(self) -> int:
+        return self.disbursed - self.principal_paid
+
+    @property
+    def maturity(self) -> dt.date | None:
+        return self.rows[-1].due_date if self.rows else None
+
+    def is_settled(self) -> bool:
+        """Nothing disbursed is owed any more: every row paid, no principal left."""
+        if not self.tranches or self.principal_outstanding:
+            return False
+        when = self.last_event or self.tranches[-1].date
+        return all(row.settled(self.product, when) for row in self.rows)
+
+    def balances(self, as_of: dt.date) -> Balances:
+        overdue_rows = [r for r in self.rows if r.due_date < as_of]
+        today_rows = [r for r in self.rows if r.due_date == as_of]
+        unpaid = [
+            r
+            for r in overdue_rows
+            if r.principal_unpaid or r.interest_unpaid or r.penalty_due(self.product, as_of)
+        ]
+        oldest = min((r.due_date for r in unpaid), default=None)
+        return Balances(
+            as_of=as_of,
+            disbursed=sum(t.amount for t in self.tranches if t.date <= as_of),
+            principal_outstanding=self.principal_outstanding,
+            principal_overdue=sum(r.principal_unpaid for r in overdue_rows),
+            principal_due=sum(r.principal_unpaid for r in today_rows),
+            interest_due=sum(r.interest_unpaid for r in today_rows),
+            interest_overdue=sum(r.interest_unpaid for r in overdue_rows),
+            penalty_due=sum(r.penalty_due(self.product, as_of) for r in self.rows),
+            days_past_due=days_past_due(oldest, as_of),
+            oldest_unpaid_due_date=oldest,
+        )
+
+    def payoff_amount(self, as_of: dt.date) -> int:
+        """What one repayment dated ``as_of`` must be to close the loan."""
+        from fundapp.lending.schedule import accrued_interest
+
+        if not self.tranches:
+            return 0
+        due = sum(
+            r.principal_unpaid + r.interest_unpaid + r.penalty_due(self.product, as_of)
+            for r in self.rows
+            if r.due_date <= as_of
+        )
+        ahead = outstanding_principal(self.tranches, self._plans(), as_of, self.prepayments)
+        accrued = accrued_interest(
+            self.product.terms, self.tranches, self._plans(), as_of, self.prepayments
+        )
+        return due + ahead + accrued
+
+    def _plans(self) -> tuple[Instalment, ...]:
+        return tuple(r.plan for r in self.rows)
+
+
+def _merge(old: Sequence[Row], plans: Sequence[Instalment], as_of: dt.date) -> list[Row]:
+    """New plan rows; rows due on or before ``as_of`` keep what was paid on them."""
+    kept = {r.due_date: r for r in old if r.due_date <= as_of}
+    out = []
+    for plan in plans:
+        previous = kept.get(plan.due_date) if plan.due_date <= as_of else None
+        if previous is not None:
+            out.append(replace(previous, plan=plan))
+        else:
+            out.append(Row(plan))
+    return out
+
+
+def _disburse(state: LoanState, event: DisbursementEvent) -> None:
+    terms = state.product.terms
+    tranche = Disbursement(event.date, event.amount)
+    if state.tranches and state.is_settled():
+        raise ReplayError("loan_settled", "the loan is already repaid")
+    if not state.tranches:
+        plans = build_schedule(terms, [tranche])
+    else:
+        plans = add_disbursement(
+            terms, state.tranches, state._plans(), tranche, prepayments=state.prepayments
+        )
+    state.rows = _merge(state.rows, plans, event.date)
+    state.tranches.append(tranche)
+
+
+def _restructure(state: LoanState, event: RestructureEvent) -> None:
+    if not state.tranches:
+        raise ReplayError("restructure_before_disbursement", "nothing is disbursed yet")
+    terms = state.product.terms
+    if event.kind == "term_adjustment":
+        plans = adjust_term(
+            terms,
+            state.tranches,
+            state._plans(),
+            event.date,
+            list(event.principal_dates),
+            amounts=list(event.amounts) if event.amounts is not None else None,
+            prepayments=state.prepayments,
+        )
+    elif event.kind == "extension":
+        if event.new_maturity is None:
+            raise ReplayError("new_maturity", "an extension needs its new maturity")
+        plans = extend_term(
+            terms,
+            state.tranches,
+            state._plans(),
+            event.date,
+            event.new_maturity,
+            principal_on=list(event.principal_dates) or None,
+            amounts=list(event.amounts) if event.amounts is not None else None,
+            prepayments=state.prepayments,
+        )
+    else:
+        raise ReplayError("restructure_kind", f"unknown restructuring {event.kind!r}")
+    state.rows = _merge(state.rows, plans, event.date)
+
+
+def _repay(state: LoanState, event: RepaymentEvent) -> None:
+    product = state.product
+    if not state.tranches or event.date < state.tranches[0].date:
+        raise ReplayError("before_disbursement", "a repayment cannot precede the disbursement")
+    if event.amount <= 0:
+        raise ReplayError("amount", "a repayment must be above 0")
+    if state.is_settled():
+        raise ReplayError("loan_settled", "the loan is already fully repaid")
+    by_no = {r.no: r for r in state.rows}
+    dues = [
+        Due(
+            r.no,
+            r.due_date,
+            r.penalty_due(product, event.date),
+            r.interest_unpaid,
+            r.principal_unpaid,
+        )
+        for r in state.rows
+        if r.due_date <= event.date
+    ]
+    result = allocate(event.amount, event.date, dues, product.repayment_order)
+    lines = list(result.allocations)
+    for line in lines:
+        row = by_no[line.no]
+        if line.component == "principal":
+            row.principal_paid.append((event.date, line.amount))
+        elif line.component == "interest":
+            row.interest_paid.append((event.date, line.amount))
+        else:
+            row.penalty_paid += line.amount
+    excess = result.excess
+    prepaid = 0
+    if excess:
+        ahead = outstanding_principal(state.tranches, state._plans(), event.date, state.prepayments)
+        prepaid = min(excess, ahead)
+        if prepaid:
+            state.prepayments.append(Prepayment(event.date, prepaid))
+            plans = rebuild_schedule(
+                product.terms,
+                state.tranches,
+                state._plans(),
+                event.date,
+                prepayments=state.prepayments,
+                mode=product.prepayment_mode,  # type: ignore[arg-type]
+            )
+            state.rows = _merge(state.rows, plans, event.date)
+        excess -= prepaid
+    if (
+        excess
+        and outstanding_principal(state.tranches, state._plans(), event.date, state.prepayments)
+        == 0
+    ):
+        # Principal cleared: the rest pays the interest accrued up to the payment date,
+        # which the rebuilt schedule carries on its remaining row(s).
+        for row in state.rows:
+            if row.due_date > event.date and row.interest_unpaid and excess:
+                part = min(excess, row.interest_unpaid)
+                row.interest_paid.append((event.date, part))
+                lines.append(Allocation(row.no, "interest", part))
+                excess -= part
+    if excess:
+        raise ReplayError(
+            "overpayment",
+            f"the repayment is {excess} đồng more than everything owed on {event.date}",
+        )
+    state.repayments[event.id] = RepaymentResult(
+        event.id, event.date, event.amount, tuple(lines), prepaid
+    )
+
+
+def replay(
+    product: Product,
+    disbursements: Sequence[DisbursementEvent],
+    repayments: Sequence[RepaymentEvent] = (),
+    restructures: Sequence[RestructureEvent] = (),
+) -> LoanState:
+    """The loan's state after every event, in value-date order."""
+    state = LoanState(product)
+    events: list[tuple[dt.date, int, int, object]] = [
+        *((d.date, 0, d.id, d) for d in disbursements),
+        *((r.date, 1, r.id, r) for r in restructures),
+        *((p.date, 2, p.seq or p.id, p) for p in repayments),
+    ]
+    for _date, kind, _order, event in sorted(events, key=lambda e: (e[0], e[1], e[2])):
+        if kind == 0:
+            _disburse(state, event)  # type: ignore[arg-type]
+        elif kind == 1:
+            _restructure(state, event)  # type: ignore[arg-type]
+        else:
+            _repay(state, event)  # type: ignore[arg-type]
+        state.last_event = _date
+    return state
+
+
+def custom_lines(pairs: Sequence[tuple[dt.date, int]]) -> tuple[CustomPrincipal, ...]:
+    return tuple(CustomPrincipal(d, a) for d, a in pairs)

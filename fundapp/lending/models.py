@@ -1,0 +1,434 @@
+"""Applications, loans and the facts of their history.
+
+The facts (disbursements, repayments, reversals, restructurings) are append-only rows. The
+schedule (``instalments``) and each repayment's allocation are what the replay engine
+derives from them, stored so pages and reports read them with plain SQL.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fundapp.core.db import Money, Rate, TimestampMixin, UTCDateTime
+from fundapp.extensions import db
+
+
+def _in(column: str, values: Any) -> str:
+    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+class ApplicationStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPRAISED = "appraised"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class LoanStatus(enum.StrEnum):
+    APPROVED = "approved"
+    CONTRACTED = "contracted"
+    ACTIVE = "active"
+    CLOSED = "closed"
+    WRITTEN_OFF = "written_off"
+    CANCELLED = "cancelled"
+
+
+METHODS = ("equal_principal", "annuity", "bullet", "custom")
+ORDERS = ("standard", "principal_first")
+PREPAYMENT_MODES = ("keep_maturity", "shorten_term")
+
+
+class TermsMixin:
+    """The schedule terms, proposed on an application and fixed on the contract."""
+
+    term_months: Mapped[int]
+    annual_rate: Mapped[Decimal] = mapped_column(Rate)
+    principal_method: Mapped[str] = mapped_column(String(20), default="equal_principal")
+    principal_every_months: Mapped[int] = mapped_column(default=1)
+    interest_every_months: Mapped[int] = mapped_column(default=1)
+    grace_months: Mapped[int] = mapped_column(default=0)
+    # [["YYYY-MM-DD", amount], …] for the custom (harvest-linked) method
+    custom_schedule: Mapped[list | None] = mapped_column(JSON)
+
+
+class Application(TermsMixin, TimestampMixin, db.Model):
+    __tablename__ = "applications"
+    __table_args__ = (
+        CheckConstraint(_in("status", [s.value for s in ApplicationStatus]), name="status"),
+        CheckConstraint("requested_amount > 0", name="requested_positive"),
+        CheckConstraint("total_project_cost > 0", name="cost_positive"),
+        CheckConstraint("own_equity >= 0", name="equity_not_negative"),
+        CheckConstraint("term_months > 0", name="term_positive"),
+        CheckConstraint(_in("principal_method", METHODS), name="method"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(
+        ForeignKey("cooperatives.id", ondelete="RESTRICT"), index=True
+    )
+    project_name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    purpose: Mapped[str] = mapped_column(String(255), default="")
+    total_project_cost: Mapped[int] = mapped_column(Money)
+    own_equity: Mapped[int] = mapped_column(Money)
+    requested_amount: Mapped[int] = mapped_column(Money)
+    collateral_offered: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default=ApplicationStatus.DRAFT, index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # appraisal
+    appraised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    appraised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recommended_amount: Mapped[int | None] = mapped_column(Money)
+    appraisal_note: Mapped[str] = mapped_column(Text, default="")
+    appraisal_checks: Mapped[list | None] = mapped_column(JSON)
+    # decision
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    override_reason: Mapped[str] = mapped_column(Text, default="")
+
+    cooperative = relationship("Cooperative", lazy="joined")
+    created_by = relationship("User", foreign_keys=[created_by_id], lazy="joined")
+    appraised_by = relationship("User", foreign_keys=[appraised_by_id], lazy="joined")
+    decided_by = relationship("User", foreign_keys=[decided_by_id], lazy="joined")
+    documents: Mapped[list[ApplicationDocument]] = relationship(
+        back_populates="application", lazy="selectin", order_by="ApplicationDocument.id"
+    )
+    loan: Mapped[Loan | None] = relationship(back_populates="application", uselist=False)
+
+
+class ApplicationDocument(TimestampMixin, db.Model):
+    __tablename__ = "application_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    application: Mapped[Application] = relationship(back_populates="documents")
+
+
+class Loan(TermsMixin, TimestampMixin, db.Model):
+    __tablename__ = "loans"
+    __table_args__ = (
+        CheckConstraint(_in("status", [s.value for s in LoanStatus]), name="status"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("term_months > 0", name="term_positive"),
+        CheckConstraint(_in("principal_method", METHODS), name="method"),
+        CheckConstraint(_in("repayment_order", ORDERS), name="order"),
+        CheckConstraint(_in("prepayment_mode", PREPAYMENT_MODES), name="prepayment_mode"),
+        CheckConstraint("principal_outstanding >= 0", name="outstanding_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_no: Mapped[str] = mapped_column(String(40), unique=True)
+    application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("applications.id", ondelete="RESTRICT"), unique=True
+    )
+    cooperative_id: Mapped[int] = mapped_column(
+        ForeignKey("cooperatives.id", ondelete="RESTRICT"), index=True
+    )
+    officer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    project_name: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(String(255), default="")
+    amount: Mapped[int] = mapped_column(Money)
+    status: Mapped[str] = mapped_column(String(20), default=LoanStatus.APPROVED, index=True)
+    repayment_order: Mapped[str] = mapped_column(String(20), default="standard")
+    prepayment_mode: Mapped[str] = mapped_column(String(20), default="keep_maturity")
+    overdue_multiplier: Mapped[Decimal] = mapped_column(Rate, default=Decimal("150"))
+    late_rate: Mapped[Decimal] = mapped_column(Rate, default=Decimal("10"))
+    policy_snapshot: Mapped[dict] = mapped_column(JSON, default=dict)
+    approved_on: Mapped[date]
+    contract_date: Mapped[date | None]
+    first_disbursement_date: Mapped[date | None]
+    maturity_date: Mapped[date | None]
+    closed_on: Mapped[date | None]
+    term_adjustments: Mapped[int] = mapped_column(default=0)
+    extensions: Mapped[int] = mapped_column(default=0)
+    # Cached from the last replay, for lists and reports; the replay is the truth.
+    disbursed: Mapped[int] = mapped_column(Money, default=0)
+    principal_outstanding: Mapped[int] = mapped_column(Money, default=0)
+    principal_paid: Mapped[int] = mapped_column(Money, default=0)
+    interest_paid: Mapped[int] = mapped_column(Money, default=0)
+    penalty_paid: Mapped[int] = mapped_column(Money, default=0)
+    written_off: Mapped[int] = mapped_column(Money, default=0)
+    # The debt group (issue: close of day keeps it current); 1 until then.
+    debt_group: Mapped[int] = mapped_column(default=1)
+
+    application: Mapped[Application | None] = relationship(back_populates="loan")
+    cooperative = relationship("Cooperative", lazy="joined")
+    officer = relationship("User", foreign_keys=[officer_id], lazy="joined")
+    instalments: Mapped[list[Instalment]] = relationship(
+        back_populates="loan", order_by="Instalment.no", cascade="all, delete-orphan"
+    )
+
+    @property
+    def restructure_count(self) -> int:
+        return self.term_adjustments + self.extensions
+
+
+class Instalment(db.Model):
+    """One row of the loan's current schedule, with what has been paid on it."""
+
+    __tablename__ = "instalments"
+    __table_args__ = (
+        UniqueConstraint("loan_id", "no", name="loan_no"),
+        CheckConstraint("principal >= 0 AND interest >= 0", name="amounts_not_negative"),
+        CheckConstraint(
+            "principal_paid >= 0 AND principal_paid <= principal "
+            "AND interest_paid >= 0 AND interest_paid <= interest AND penalty_paid >= 0",
+            name="paid_within_due",
+        ),
+        Index("ix_instalments_due_unpaid", "due_date", "loan_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id", ondelete="CASCADE"), index=True)
+    no: Mapped[int]
+    due_date: Mapped[date]
+    interest_from: Mapped[date | None]
+    principal_due_date: Mapped[bool] = mapped_column(default=True)
+    opening_principal: Mapped[int] = mapped_column(Money)
+    principal: Mapped[int] = mapped_column(Money)
+    interest: Mapped[int] = mapped_column(Money)
+    principal_paid: Mapped[int] = mapped_column(Money, default=0)
+    interest_paid: Mapped[int] = mapped_column(Money, default=0)
+    penalty_paid: Mapped[int] = mapped_column(Money, default=0)
+    paid_on: Mapped[date | None]
+
+    loan: Mapped[Loan] = relationship(back_populates="instalments")
+
+    @property
+    def total(self) -> int:
+        return self.principal + self.interest
+
+    def status_on(self, as_of: date) -> str:
+        if self.principal_paid == self.principal and self.interest_paid == self.interest:
+            return "paid"
+        if self.due_date < as_of:
+            return "overdue"
+        if self.due_date == as_of:
+            return "due"
+        if self.principal_paid or self.interest_paid:
+            return "partial"
+        return "scheduled"
+
+
+class DisbursementStatus(enum.StrEnum):
+    PENDING = "pending"
+    POSTED = "posted"
+    REJECTED = "rejected"
+
+
+class Disbursement(TimestampMixin, db.Model):
+    """A tranche with its debt receipt (khế ước nhận nợ); posts when the director approves."""
+
+    __tablename__ = "disbursements"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(_in("status", [s.value for s in DisbursementStatus]), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id", ondelete="RESTRICT"), index=True)
+    amount: Mapped[int] = mapped_column(Money)
+    value_date: Mapped[date]
+    reference: Mapped[str] = mapped_column(String(80), default="")
+    receipt_no: Mapped[str] = mapped_column(String(40), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default=DisbursementStatus.PENDING)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    journal_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("journal_entries.id", ondelete="RESTRICT")
+    )
+
+    loan: Mapped[Loan] = relationship(lazy="joined")
+    recorded_by = relationship("User", foreign_keys=[recorded_by_id], lazy="joined")
+    approved_by = relationship("User", foreign_keys=[approved_by_id], lazy="joined")
+
+
+class Repayment(TimestampMixin, db.Model):
+    """Money received on a loan. Never edited or deleted; a mistake is reversed."""
+
+    __tablename__ = "repayments"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id", ondelete="RESTRICT"), index=True)
+    amount: Mapped[int] = mapped_column(Money)
+    value_date: Mapped[date]
+    method: Mapped[str] = mapped_column(String(20), default="bank")
+    reference: Mapped[str] = mapped_column(String(80), default="")
+    receipt_no: Mapped[str] = mapped_column(String(40), unique=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reversed: Mapped[bool] = mapped_column(default=False)
+    # What the latest replay allocated: [{"no", "component", "amount"}]
+    allocations: Mapped[list] = mapped_column(JSON, default=list)
+    prepaid_principal: Mapped[int] = mapped_column(Money, default=0)
+    journal_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("journal_entries.id", ondelete="RESTRICT")
+    )
+
+    loan: Mapped[Loan] = relationship(lazy="joined")
+    recorded_by = relationship("User", lazy="joined")
+
+
+class ApprovalStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Reversal(TimestampMixin, db.Model):
+    __tablename__ = "reversals"
+    __table_args__ = (
+        CheckConstraint(_in("status", [s.value for s in ApprovalStatus]), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    repayment_id: Mapped[int] = mapped_column(
+        ForeignKey("repayments.id", ondelete="RESTRICT"), index=True
+    )
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default=ApprovalStatus.PENDING)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    journal_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("journal_entries.id", ondelete="RESTRICT")
+    )
+
+    repayment: Mapped[Repayment] = relationship(lazy="joined")
+    requested_by = relationship("User", foreign_keys=[requested_by_id], lazy="joined")
+    approved_by = relationship("User", foreign_keys=[approved_by_id], lazy="joined")
+
+
+class Restructuring(TimestampMixin, db.Model):
+    """Term adjustment (điều chỉnh kỳ hạn) or extension (gia hạn nợ), Decree 45 Art. 27."""
+
+    __tablename__ = "restructurings"
+    __table_args__ = (
+        CheckConstraint(_in("kind", ["term_adjustment", "extension"]), name="kind"),
+        CheckConstraint(_in("status", [s.value for s in ApprovalStatus]), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    effective_date: Mapped[date]
+    new_maturity: Mapped[date | None]
+    # [["YYYY-MM-DD", amount or null], …]; empty = the engine's default spread
+    principal_plan: Mapped[list] = mapped_column(JSON, default=list)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default=ApprovalStatus.PENDING)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    loan: Mapped[Loan] = relationship(lazy="joined")
+    requested_by = relationship("User", foreign_keys=[requested_by_id], lazy="joined")
+    approved_by = relationship("User", foreign_keys=[approved_by_id], lazy="joined")
+
+
+class WriteOff(TimestampMixin, db.Model):
+    __tablename__ = "write_offs"
+    __table_args__ = (
+        CheckConstraint(_in("status", [s.value for s in ApprovalStatus]), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id", ondelete="RESTRICT"), index=True)
+    amount: Mapped[int] = mapped_column(Money, default=0)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default=ApprovalStatus.PENDING)
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    journal_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("journal_entries.id", ondelete="RESTRICT")
+    )
+
+    loan: Mapped[Loan] = relationship(lazy="joined")
+
+
+class Collateral(TimestampMixin, db.Model):
+    __tablename__ = "collaterals"
+    __table_args__ = (CheckConstraint("valuation >= 0", name="valuation_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    description: Mapped[str] = mapped_column(Text, default="")
+    valuation: Mapped[int] = mapped_column(Money)
+    # Share of the valuation counted against provisions (e.g. 0.5 for land use rights).
+    discount_factor: Mapped[Decimal] = mapped_column(Rate, default=Decimal("0"))
+
+
+class Inspection(TimestampMixin, db.Model):
+    """Loan-use inspection (kiểm tra sử dụng vốn vay)."""
+
+    __tablename__ = "inspections"
+    __table_args__ = (
+        CheckConstraint(_in("finding", ["proper", "partial", "improper"]), name="finding"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id", ondelete="CASCADE"), index=True)
+    inspected_on: Mapped[date]
+    inspector_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    finding: Mapped[str] = mapped_column(String(20))
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    inspector = relationship("User", lazy="joined")
+
+
+class LoanTransition(db.Model):
+    """Every status change of an application or a loan: who, when, from, to, why."""
+
+    __tablename__ = "loan_transitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity: Mapped[str] = mapped_column(String(20))  # application | loan
+    entity_id: Mapped[int] = mapped_column(index=True)
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    user = relationship("User", lazy="joined")
+
+
+class Counter(db.Model):
+    """Gap-free document numbers per series and year (receipts, contracts, debt receipts).
+    Incremented under a row lock."""
+
+    __tablename__ = "counters"
+
+    series: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)
