@@ -73,6 +73,9 @@ class Config:
     MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)
     MAIL_SENDER = _env("MAIL_SENDER", "quyhtx@example.vn")
 
+    # Application documents live outside static/, under random names.
+    UPLOAD_FOLDER = _env("UPLOAD_FOLDER", str(BASE_DIR / "instance" / "uploads"))
+    UPLOAD_MAX_BYTES = int(_env("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
     PAGE_SIZE = 25
     TESTING = False
 

@@ -96,12 +96,17 @@ def register_blueprints(app: Flask) -> None:
     from fundapp.audit.routes import bp as audit_bp
     from fundapp.auth.routes import bp as auth_bp
     from fundapp.cooperatives.routes import bp as coop_bp
+    from fundapp.lending.application_routes import bp as applications_bp
+    from fundapp.lending.routes import bp as loans_bp
     from fundapp.ledger.routes import bp as ledger_bp
     from fundapp.main.routes import bp as main_bp
     from fundapp.policy.routes import bp as policy_bp
     from fundapp.portal.routes import bp as portal_bp
 
-    for bp in (main_bp, auth_bp, admin_bp, coop_bp, ledger_bp, policy_bp, audit_bp, portal_bp):
+    for bp in (
+        main_bp, auth_bp, admin_bp, coop_bp, ledger_bp, policy_bp, audit_bp, portal_bp,
+        applications_bp, loans_bp,
+    ):  # fmt: skip
         app.register_blueprint(bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies
