@@ -1,0 +1,256 @@
+"""Separation of duties, approval limits, transitions and bad input, in the service layer."""
+
+from __future__ import annotations
+
+from datetime import date
+from itertools import product
+
+import pytest
+
+from fundapp.core.errors import DomainError, PermissionDenied, ValidationFailed
+from fundapp.extensions import db
+from fundapp.ledger.models import JournalEntry
+from fundapp.lending import services as ls
+from fundapp.lending.models import (
+    Application,
+    ApplicationStatus,
+    Disbursement,
+    Loan,
+    LoanStatus,
+    Repayment,
+)
+from fundapp.repayments import services as rs
+from tests.conftest import make_cooperative, make_user
+from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
+
+DAY = date(2026, 1, 5)
+
+
+def _application(staff, amount=120_000_000, **extra):
+    coop = extra.pop("cooperative", None) or make_cooperative()
+    data = {
+        "cooperative_id": coop.id,
+        "project_name": "Dự án nấm",
+        "total_project_cost": amount * 2,
+        "own_equity": amount,
+        "requested_amount": amount,
+        "term_months": 24,
+        "annual_rate": "6.5",
+        "principal_method": "equal_principal",
+        **extra,
+    }
+    app = ls.create_application(staff.officer, data, DAY)
+    ls.submit(staff.officer, app)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("source", "target"),
+    list(product([s.value for s in ApplicationStatus], repeat=2)),
+)
+def test_every_application_transition_pair_follows_the_table(app, source, target):
+    application = Application(status=source, id=1)
+    allowed = target in ls.APPLICATION_TRANSITIONS[source]
+    if allowed:
+        ls.transition(application, target, None)
+        assert application.status == target
+    else:
+        with pytest.raises(DomainError, match="Không thể chuyển trạng thái"):
+            ls.transition(application, target, None)
+        assert application.status == source
+    db.session.rollback()
+
+
+@pytest.mark.parametrize(
+    ("source", "target"), list(product([s.value for s in LoanStatus], repeat=2))
+)
+def test_every_loan_transition_pair_follows_the_table(app, source, target):
+    loan = Loan(status=source, id=1)
+    if target in ls.LOAN_TRANSITIONS[source]:
+        ls.transition(loan, target, None)
+        assert loan.status == target
+    else:
+        with pytest.raises(DomainError):
+            ls.transition(loan, target, None)
+        assert loan.status == source
+    db.session.rollback()
+
+
+def test_appraiser_and_creator_cannot_approve(app):
+    staff = fund_and_staff()
+    application = _application(staff)
+    ls.appraise(staff.appraiser, application, 120_000_000, "Khả thi", DAY)
+    db.session.commit()
+    both = make_user("officer", "director")
+    application.created_by_id = both.id
+    with pytest.raises(PermissionDenied):
+        ls.approve(both, application, "", DAY)
+    appraiser_director = make_user("officer", "director")
+    application.created_by_id = staff.officer.id
+    application.appraised_by_id = appraiser_director.id
+    with pytest.raises(PermissionDenied, match="không được tự phê duyệt"):
+        ls.approve(appraiser_director, application, "", DAY)
+
+
+def test_officer_cannot_approve_at_all(app):
+    staff = fund_and_staff()
+    application = _application(staff)
+    ls.appraise(staff.appraiser, application, 120_000_000, "Khả thi", DAY)
+    with pytest.raises(PermissionDenied):
+        ls.approve(staff.officer, application, "", DAY)
+
+
+def test_director_authority_limit_and_board_above_it(app):
+    staff = fund_and_staff()
+    application = _application(staff, amount=600_000_000)
+    ls.appraise(staff.appraiser, application, 600_000_000, "Khả thi", DAY)
+    with pytest.raises(DomainError, match="Thẩm quyền phê duyệt"):
+        ls.approve(staff.director, application, "", DAY)
+    assert application.status == ApplicationStatus.APPRAISED
+    loan = ls.approve(staff.board, application, "Hội đồng đồng ý", DAY)
+    assert loan.amount == 600_000_000 and loan.contract_no == "HD-2026-0001"
+    assert loan.policy_snapshot["single_borrower_limit_pct"] == "15"
+
+
+def test_single_borrower_limit_needs_board_and_a_reason(app):
+    # Charter 15.000.000.000 → 15 % = 2.250.000.000 per borrower. The borrower already owes
+    # 2.000.000.000, so 300.000.000 more breaks the limit by 50.000.000.
+    staff = fund_and_staff()
+    coop = make_cooperative()
+    contracted_loan(staff, amount=2_000_000_000, cooperative=coop)
+    application = _application(staff, amount=300_000_000, cooperative=coop)
+    ls.appraise(staff.appraiser, application, 300_000_000, "Khả thi", DAY)
+    checks = {c.code: c for c in ls.rule_checks(application, 300_000_000, DAY)}
+    assert not checks["single_borrower"].passed
+    assert checks["single_borrower"].detail.endswith("còn trống -50.000.000 đ")
+    assert checks["related_group"].passed  # 25 % = 3.750.000.000
+    with pytest.raises(DomainError, match="Vượt giới hạn"):
+        ls.approve(staff.director, application, "", DAY)
+    with pytest.raises(ValidationFailed, match="lý do"):
+        ls.approve(staff.board, application, "", DAY)
+    loan = ls.approve(staff.board, application, "", DAY, override_reason="Dự án trọng điểm tỉnh")
+    assert application.override_reason == "Dự án trọng điểm tỉnh"
+    assert loan.amount == 300_000_000
+
+
+def test_eligibility_and_equity_block_even_the_board(app):
+    staff = fund_and_staff()
+    application = _application(
+        staff, amount=100_000_000, total_project_cost=110_000_000, own_equity=10_000_000
+    )
+    ls.appraise(staff.appraiser, application, 100_000_000, "Thiếu vốn đối ứng", DAY)
+    with pytest.raises(DomainError, match="Không phê duyệt được"):
+        ls.approve(staff.board, application, "", DAY, override_reason="x")
+
+
+def test_cash_available_blocks(app):
+    staff = fund_and_staff(capital=100_000_000)
+    application = _application(staff, amount=150_000_000)
+    ls.appraise(staff.appraiser, application, 150_000_000, "Khả thi", DAY)
+    with pytest.raises(DomainError, match="đủ vốn"):
+        ls.approve(staff.board, application, "", DAY, override_reason="x")
+
+
+def test_disbursement_checker_is_not_the_maker_and_limits_hold(app):
+    staff = fund_and_staff()
+    loan = contracted_loan(staff)
+    maker = make_user("accountant", "director")
+    d = ls.record_disbursement(
+        maker, loan.id, {"amount": 100_000_000, "date": "2026-01-15"}, date(2026, 1, 15)
+    )
+    with pytest.raises(PermissionDenied):
+        ls.approve_disbursement(maker, d.id, date(2026, 1, 15))
+    assert d.status == "pending"
+    with pytest.raises(ValidationFailed) as caught:
+        ls.record_disbursement(
+            staff.accountant,
+            loan.id,
+            {"amount": 20_000_001, "date": "2026-01-15"},
+            date(2026, 1, 15),
+        )
+    assert "còn được giải ngân 20.000.000 đ" in caught.value.fields["amount"]
+    ls.approve_disbursement(staff.director, d.id, date(2026, 1, 15))
+    with pytest.raises(DomainError, match="đã được xử lý"):
+        ls.approve_disbursement(staff.director, d.id, date(2026, 1, 15))
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"amount": 0, "date": "2026-02-15"}, "amount"),
+        ({"amount": "1.5", "date": "2026-02-15"}, "amount"),
+        ({"amount": "12abc", "date": "2026-02-15"}, "amount"),
+        ({"amount": -5, "date": "2026-02-15"}, "amount"),
+        ({"amount": 1000, "date": "2026-01-10"}, "date"),  # before disbursement
+        ({"amount": 1000, "date": "2027-01-01"}, "date"),  # after the business date
+        ({"amount": 1000, "date": "31/02/2026"}, "date"),
+        ({"amount": 1000, "date": "2026-02-15", "method": "bitcoin"}, "method"),
+    ],
+)
+def test_bad_repayments_change_nothing(app, data, field):
+    staff = fund_and_staff()
+    loan = contracted_loan(staff)
+    disburse(staff, loan, 120_000_000, date(2026, 1, 15))
+    entries = db.session.query(JournalEntry).count()
+    with pytest.raises(ValidationFailed) as caught:
+        rs.record_repayment(staff.accountant, loan.id, data, date(2026, 11, 20))
+    db.session.rollback()
+    assert field in caught.value.fields
+    assert db.session.query(Repayment).count() == 0
+    assert db.session.query(JournalEntry).count() == entries
+
+
+def test_overpayment_and_closed_loan_are_refused(app):
+    staff = fund_and_staff()
+    loan = contracted_loan(staff)
+    disburse(staff, loan, 120_000_000, date(2026, 1, 15))
+    with pytest.raises(DomainError, match="vượt quá toàn bộ số phải trả"):
+        rs.record_repayment(
+            staff.accountant,
+            loan.id,
+            {"amount": 200_000_000, "date": "2026-02-01"},
+            date(2026, 11, 20),
+        )
+    db.session.rollback()
+    assert db.session.query(Repayment).count() == 0
+    # 120.000.000 × 6 % × 17/365 = 335.342,47 → 335.342 accrued from 15/01 to 01/02
+    rs.record_repayment(
+        staff.accountant, loan.id, {"amount": 120_335_342, "date": "2026-02-01"}, date(2026, 11, 20)
+    )
+    db.session.commit()
+    assert loan.status == LoanStatus.CLOSED and loan.closed_on == date(2026, 2, 1)
+    with pytest.raises(DomainError, match="đang vay"):
+        rs.record_repayment(
+            staff.accountant, loan.id, {"amount": 1, "date": "2026-02-02"}, date(2026, 11, 20)
+        )
+
+
+def test_reversal_maker_checker_and_reopening(app):
+    staff = fund_and_staff()
+    loan = contracted_loan(staff)
+    disburse(staff, loan, 120_000_000, date(2026, 1, 15))
+    r = rs.record_repayment(
+        staff.accountant, loan.id, {"amount": 120_335_342, "date": "2026-02-01"}, date(2026, 11, 20)
+    )
+    db.session.commit()
+    assert loan.status == LoanStatus.CLOSED
+    reversal = rs.request_reversal(staff.accountant, r.id, "Nhầm tài khoản")
+    with pytest.raises(PermissionDenied):
+        rs.decide_reversal(staff.accountant, reversal.id, True, date(2026, 11, 20))
+    rs.decide_reversal(staff.director, reversal.id, True, date(2026, 11, 20))
+    db.session.commit()
+    assert loan.status == LoanStatus.ACTIVE and loan.principal_outstanding == 120_000_000
+    assert r.reversed and r.allocations == []
+
+
+def test_contract_and_disbursement_state_rules(app):
+    staff = fund_and_staff()
+    coop = make_cooperative()
+    application = _application(staff, cooperative=coop)
+    ls.appraise(staff.appraiser, application, 120_000_000, "ok", DAY)
+    loan = ls.approve(staff.director, application, "", DAY)
+    with pytest.raises(DomainError, match="đã ký hợp đồng"):
+        ls.record_disbursement(staff.accountant, loan.id, {"amount": 1, "date": "2026-01-06"}, DAY)
+    with pytest.raises(ValidationFailed):
+        ls.sign_contract(staff.officer, loan, date(2026, 1, 1), DAY)  # before approval
+    assert db.session.query(Disbursement).count() == 0

@@ -1,0 +1,170 @@
+"""Random histories of one loan through the real services; SPEC §7 invariants after each step."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from fundapp.core.errors import DomainError
+from fundapp.extensions import db
+from fundapp.ledger.services import check_invariants
+from fundapp.lending import book
+from fundapp.lending import services as ls
+from fundapp.lending.models import Loan, LoanStatus, Repayment
+from fundapp.repayments import services as rs
+from tests.conftest import fresh_database, make_app
+from tests.services.lending_helpers import contracted_loan, fund_and_staff
+
+START = date(2026, 1, 15)
+
+
+class LoanHistory(RuleBasedStateMachine):
+    """Disbursements, repayments (on time, late, partial, over), reversals, restructurings."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._ctx = fresh_database(make_app())
+        self._ctx.__enter__()
+        self.staff = fund_and_staff()
+        self.today = START
+
+    def teardown(self) -> None:
+        self._ctx.__exit__(None, None, None)
+
+    @initialize(
+        method=st.sampled_from(["equal_principal", "annuity", "bullet"]),
+        every=st.sampled_from([1, 3]),
+        term=st.sampled_from([6, 12, 24]),
+    )
+    def contract(self, method: str, every: int, term: int) -> None:
+        interest_every = every if method != "bullet" else 3
+        self.loan = contracted_loan(
+            self.staff,
+            amount=240_000_000,
+            on=date(2026, 1, 5),
+            principal_method=method,
+            principal_every_months=every,
+            interest_every_months=interest_every,
+            term_months=term,
+        )
+        self._disburse(160_000_000)
+
+    def _disburse(self, amount: int) -> None:
+        d = ls.record_disbursement(
+            self.staff.accountant, self.loan.id, {"amount": amount, "date": self.today}, self.today
+        )
+        ls.approve_disbursement(self.staff.director, d.id, self.today)
+        db.session.commit()
+
+    def _attempt(self, action) -> None:  # type: ignore[no-untyped-def]
+        try:
+            action()
+            db.session.commit()
+        except DomainError:
+            db.session.rollback()
+
+    @rule(days=st.integers(1, 75))
+    def time_passes(self, days: int) -> None:
+        self.today += timedelta(days=days)
+
+    @precondition(lambda self: self.loan.status == LoanStatus.ACTIVE)
+    @rule()
+    def second_tranche(self) -> None:
+        left = self.loan.amount - self.loan.disbursed
+        if left and self.loan.maturity_date and self.today < self.loan.maturity_date:
+            self._attempt(lambda: self._disburse(left))
+
+    @precondition(lambda self: self.loan.status == LoanStatus.ACTIVE)
+    @rule(kind=st.sampled_from(["on_time", "partial", "over", "payoff"]), back=st.integers(0, 20))
+    def repay(self, kind: str, back: int) -> None:
+        value_date = max(self.today - timedelta(days=back), self.loan.first_disbursement_date)
+        state = book.replay(self.loan)
+        due = state.balances(value_date).total_due
+        payoff = state.payoff_amount(value_date)
+        amount = {
+            "on_time": due,
+            "partial": due // 3,
+            "over": due + 5_000_000,
+            "payoff": payoff,
+        }[kind]
+        if amount <= 0:
+            return
+        self._attempt(
+            lambda: rs.record_repayment(
+                self.staff.accountant,
+                self.loan.id,
+                {"amount": amount, "date": value_date},
+                self.today,
+            )
+        )
+
+    @rule(data=st.data())
+    def reverse(self, data: st.DataObject) -> None:
+        live = db.session.query(Repayment).filter_by(loan_id=self.loan.id, reversed=False).all()
+        if not live:
+            return
+        target = data.draw(st.sampled_from(live))
+
+        def go() -> None:
+            reversal = rs.request_reversal(self.staff.accountant, target.id, "Nhầm chứng từ")
+            rs.decide_reversal(self.staff.director, reversal.id, True, self.today)
+
+        self._attempt(go)
+
+    @precondition(lambda self: self.loan.status == LoanStatus.ACTIVE)
+    @rule(months=st.integers(1, 12))
+    def extend(self, months: int) -> None:
+        maturity = self.loan.maturity_date
+        if maturity is None or self.today >= maturity:
+            return
+        new_maturity = maturity + timedelta(days=30 * months)
+
+        def go() -> None:
+            request = ls.request_restructuring(
+                self.staff.officer,
+                self.loan.id,
+                {
+                    "kind": "extension",
+                    "effective_date": self.today,
+                    "new_maturity": new_maturity,
+                    "reason": "Thiên tai",
+                },
+                self.today,
+            )
+            ls.decide_restructuring(self.staff.director, request.id, True, "", self.today)
+
+        self._attempt(go)
+
+    @invariant()
+    def books_hold(self) -> None:
+        if not hasattr(self, "loan"):
+            return
+        result = check_invariants()
+        assert result.ok, result.problems
+        loan = db.session.get(Loan, self.loan.id)
+        state = book.replay(loan)
+        assert loan.principal_outstanding == state.principal_outstanding
+        # Scheduled principal, plus principal prepaid ahead of the schedule, is what was lent.
+        prepaid = sum(
+            r.prepaid_principal
+            for r in db.session.query(Repayment).filter_by(loan_id=loan.id, reversed=False)
+        )
+        assert sum(i.principal for i in loan.instalments) + prepaid == loan.disbursed
+        assert all(i.principal >= 0 and i.interest >= 0 for i in loan.instalments)
+        paid = sum(
+            r.amount for r in db.session.query(Repayment).filter_by(loan_id=loan.id, reversed=False)
+        )
+        assert paid == loan.principal_paid + loan.interest_paid + loan.penalty_paid
+        assert (loan.status == LoanStatus.CLOSED) == state.is_settled()
+
+
+LoanHistory.TestCase.settings = settings(
+    max_examples=20,
+    stateful_step_count=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+TestLoanHistory = LoanHistory.TestCase
