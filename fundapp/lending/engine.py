@@ -249,7 +249,7 @@ class LoanState:
         """What one repayment dated ``as_of`` must be to close the loan."""
         from fundapp.lending.schedule import accrued_interest
 
-        if not self.tranches:
+        if not self.tranches or self.is_settled():
             return 0
         due = sum(
             r.principal_unpaid + r.interest_unpaid + r.penalty_due(self.product, as_of)
@@ -260,7 +260,11 @@ class LoanState:
         accrued = accrued_interest(
             self.product.terms, self.tranches, self._plans(), as_of, self.prepayments
         )
-        return due + ahead + accrued
+        # Interest already paid ahead on rows not yet due (a partial payoff) is not owed twice.
+        paid_ahead = sum(
+            r.plan.interest - r.interest_unpaid for r in self.rows if r.due_date > as_of
+        )
+        return due + ahead + max(accrued - paid_ahead, 0)
 
     def _plans(self) -> tuple[Instalment, ...]:
         return tuple(r.plan for r in self.rows)

@@ -201,7 +201,7 @@ def clean_terms(data: dict, errors: dict, default_rate: Decimal) -> CleanTerms:
         try:
             rate = parse_rate(raw_rate)
         except MoneyError:
-            errors["annual_rate"] = _("Lãi suất là số từ 0 đến 100 (%%/năm), ví dụ 6.0.")
+            errors["annual_rate"] = _("Lãi suất là số từ 0 đến 100 (phần trăm một năm), ví dụ 6.0.")
     method = str(data.get("principal_method") or "equal_principal")
     if method not in METHODS:
         errors["principal_method"] = _("Phương thức trả gốc không hợp lệ.")

@@ -15,7 +15,7 @@ from fundapp.core.security import Role
 from fundapp.extensions import db
 from fundapp.lending import book
 from fundapp.lending.models import ApprovalStatus, LoanStatus, Repayment, Reversal
-from fundapp.lending.services import require, transition
+from fundapp.lending.services import STATUS_LABELS, require, transition
 
 METHODS = ("bank", "cash", "offset")
 
@@ -26,7 +26,10 @@ def record_repayment(actor: Any, loan_id: int, data: dict, as_of: date) -> Repay
     loan = book.lock_loan(loan_id)
     if loan.status != LoanStatus.ACTIVE:
         raise DomainError(
-            _("Chỉ nhận trả nợ cho khoản vay đang vay (khoản này: %(s)s).", s=loan.status)
+            _(
+                "Chỉ nhận trả nợ cho khoản vay đang vay (khoản này: %(s)s).",
+                s=_(STATUS_LABELS.get(loan.status, loan.status)),
+            )
         )
     errors: dict[str, str] = {}
     amount = validation.amount(data, "amount", errors)
