@@ -96,9 +96,9 @@ def register_blueprints(app: Flask) -> None:
     from fundapp.audit.routes import bp as audit_bp
     from fundapp.auth.routes import bp as auth_bp
     from fundapp.cooperatives.routes import bp as coop_bp
+    from fundapp.ledger.routes import bp as ledger_bp
     from fundapp.lending.application_routes import bp as applications_bp
     from fundapp.lending.routes import bp as loans_bp
-    from fundapp.ledger.routes import bp as ledger_bp
     from fundapp.main.routes import bp as main_bp
     from fundapp.policy.routes import bp as policy_bp
     from fundapp.portal.routes import bp as portal_bp

@@ -13,8 +13,17 @@ from sqlalchemy import func, select
 from fundapp.auth.models import User
 from fundapp.auth.services import create_user
 from fundapp.cooperatives import services as coops
+from fundapp.core.dates import business_date
+from fundapp.demo.loans import (
+    TARGET_OUTSTANDING,
+    TARGET_PROJECTS,
+    Builder,
+    LoanBookError,
+    build_book,
+)
 from fundapp.extensions import db
-from fundapp.ledger.services import record_capital
+from fundapp.ledger.services import check_invariants, fund_position, record_capital
+from fundapp.lending.models import Loan, LoanStatus
 from fundapp.policy.services import install_defaults
 
 
@@ -433,11 +442,12 @@ def _tax_code(index: int) -> str:
     return f"24{index:08d}"
 
 
-def seed() -> list[str]:
+def seed(today: date | None = None) -> list[str]:
     if sum(c[2] for c in CAPITAL) != TOTAL_CAPITAL:
         raise DemoError("demo capital does not add up to the reported total")
     install_defaults()
     created: dict[str, int] = {}
+    coop_ids: list[int] = []
     for index, (name, district, commune, sector, kind, members, rep) in enumerate(
         COOPERATIVES, start=1
     ):
@@ -462,8 +472,10 @@ def seed() -> list[str]:
             },
         )
         created[coop.registration_no] = coop.id
+        coop_ids.append(coop.id)
+    users: dict[str, User] = {}
     for username, role, label, reg in DEMO_USERS:
-        create_user(
+        users[username] = create_user(
             None,
             username,
             DEMO_PASSWORD,
@@ -473,12 +485,56 @@ def seed() -> list[str]:
             cooperative_id=created[reg] if reg else None,
         )
     for when, source, amount, source_name, reference, note in CAPITAL:
-        record_capital(None, source, amount, when, reference, note, source_name)
+        record_capital(users["ketoan"], source, amount, when, reference, note, source_name)
     db.session.flush()
+    today = today or business_date()
+    try:
+        book = build_book(users, coop_ids, today)
+    except LoanBookError as exc:
+        raise DemoError(f"demo loans: {exc}") from exc
     return [
         f"cooperatives: {len(COOPERATIVES)}",
         f"users: {len(DEMO_USERS)}",
-        f"capital: {TOTAL_CAPITAL:,} đ".replace(",", "."),
+        *_check_book(book, today),
+    ]
+
+
+def _dong(amount: int) -> str:
+    return f"{amount:,} đ".replace(",", ".")
+
+
+def _check_book(book: Builder, today: date) -> list[str]:
+    """The reported figures, asserted: 49 projects, 14.450 triệu outstanding, capital."""
+    active = list(
+        db.session.scalars(select(Loan).where(Loan.status == LoanStatus.ACTIVE).order_by(Loan.id))
+    )
+    outstanding = sum(loan.principal_outstanding for loan in active)
+    position = fund_position()
+    if len(active) != TARGET_PROJECTS:
+        raise DemoError(f"demo book has {len(active)} active projects, not {TARGET_PROJECTS}")
+    if outstanding != TARGET_OUTSTANDING or position.outstanding != TARGET_OUTSTANDING:
+        raise DemoError(
+            f"demo outstanding is {outstanding} (ledger {position.outstanding}), "
+            f"not {TARGET_OUTSTANDING}"
+        )
+    if position.total_capital != TOTAL_CAPITAL:
+        raise DemoError(f"demo capital is {position.total_capital}, not {TOTAL_CAPITAL}")
+    check = check_invariants()
+    if not check.ok:
+        raise DemoError("demo fund check failed: " + "; ".join(check.problems))
+    overdue = book.overdue(today)
+    closed = db.session.scalar(select(func.count(Loan.id)).where(Loan.status == LoanStatus.CLOSED))
+    return [
+        f"projects (active loans): {len(active)}",
+        f"cooperatives with loans: {len({loan.cooperative_id for loan in active})}",
+        f"closed loans: {closed}",
+        "overdue loans: "
+        + f"{len(overdue)}"
+        + (" (" + ", ".join(f"{c} {d} ngày" for c, d in overdue) + ")" if overdue else ""),
+        f"outstanding: {_dong(outstanding)}",
+        f"capital: {_dong(position.total_capital)}",
+        f"cash: {_dong(position.cash)}",
+        f"business date: {today:%d/%m/%Y}",
     ]
 
 

@@ -97,20 +97,22 @@ class History:
 
 
 def history_of(loan: Loan) -> History:
+    # Plain columns, not ORM rows: a replay runs on every money action of the loan.
     disbursements = tuple(
-        engine.DisbursementEvent(d.id, d.value_date, d.amount)
-        for d in db.session.scalars(
-            select(Disbursement)
+        engine.DisbursementEvent(id_, when, amount)
+        for id_, when, amount in db.session.execute(
+            select(Disbursement.id, Disbursement.value_date, Disbursement.amount)
             .where(
-                Disbursement.loan_id == loan.id, Disbursement.status == DisbursementStatus.POSTED
+                Disbursement.loan_id == loan.id,
+                Disbursement.status == DisbursementStatus.POSTED,
             )
             .order_by(Disbursement.value_date, Disbursement.id)
         )
     )
     repayments = tuple(
-        engine.RepaymentEvent(r.id, r.value_date, r.amount, r.id)
-        for r in db.session.scalars(
-            select(Repayment)
+        engine.RepaymentEvent(id_, when, amount, id_)
+        for id_, when, amount in db.session.execute(
+            select(Repayment.id, Repayment.value_date, Repayment.amount)
             .where(Repayment.loan_id == loan.id, Repayment.reversed.is_(False))
             .order_by(Repayment.value_date, Repayment.id)
         )

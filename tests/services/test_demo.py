@@ -1,10 +1,25 @@
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
 from fundapp.auth.models import User
 from fundapp.cooperatives.models import Cooperative
 from fundapp.extensions import db
+from fundapp.ledger.models import CapitalEntry
 from fundapp.ledger.services import fund_position
-from tests.conftest import login
+from fundapp.lending.models import (
+    Application,
+    Collateral,
+    Disbursement,
+    Inspection,
+    Instalment,
+    Loan,
+    Repayment,
+)
+from tests.conftest import BUSINESS_DATE, login
 
 
 def test_demo_seed_builds_the_bac_giang_fund(app, runner, client):
@@ -12,7 +27,12 @@ def test_demo_seed_builds_the_bac_giang_fund(app, runner, client):
     assert result.exit_code == 0, result.output
     position = fund_position()
     assert position.total_capital == 17_547_000_000
-    assert position.cash == 17_547_000_000
+    assert position.outstanding == 14_450_000_000
+    assert position.total_sources == position.total_uses
+    # capital − outstanding + interest collected = cash
+    assert position.cash == 17_547_000_000 - 14_450_000_000 + position.accumulated_result
+    assert position.accumulated_result > 0
+    _check_loan_book()
     districts = {c.district_code for c in db.session.query(Cooperative)}
     assert len(districts) == 10
     roles = {r for u in db.session.query(User) for r in u.role_names}
@@ -34,11 +54,98 @@ def test_demo_seed_builds_the_bac_giang_fund(app, runner, client):
     login(client, director, DEMO_PASSWORD)
     page = client.get("/fund").get_data(as_text=True)
     assert "17.547.000.000 đ" in page
+    assert "14.450.000.000 đ" in page
 
     again = runner.invoke(args=["demo", "seed"])
     assert again.exit_code != 0 and "already has data" in again.output
     skipped = runner.invoke(args=["demo", "seed", "--if-empty"])
     assert skipped.exit_code == 0 and "skipped" in skipped.output
+
+
+def _check_loan_book() -> None:
+    """The 49 projects of the fund's report, built through the services (SPEC §13)."""
+    loans = list(db.session.scalars(select(Loan).order_by(Loan.id)))
+    active = [loan for loan in loans if loan.status == "active"]
+    assert len(active) == 49
+    assert sum(loan.principal_outstanding for loan in active) == 14_450_000_000
+    assert [loan.status for loan in loans].count("closed") == 1
+    assert len(loans) == 50
+    assert [loan.extensions for loan in loans].count(1) == 1
+    closed = next(loan for loan in loans if loan.status == "closed")
+    assert closed.principal_outstanding == 0 and closed.closed_on <= BUSINESS_DATE
+
+    # Realistic terms: whole amounts, 100–800 triệu, 6.0–7.2 %/year, 12–60 months.
+    for loan in loans:
+        assert loan.amount % 10_000_000 == 0
+        assert 100_000_000 <= loan.amount <= 800_000_000
+        assert Decimal("6.0") <= loan.annual_rate <= Decimal("7.2")
+        assert 12 <= loan.term_months <= 60
+        assert loan.disbursed == loan.amount
+        assert loan.first_disbursement_date < BUSINESS_DATE
+    methods = Counter(loan.principal_method for loan in loans)
+    assert methods["equal_principal"] > 30
+    assert methods["annuity"] >= 2 and methods["bullet"] >= 2 and methods["custom"] == 1
+    ages = [(BUSINESS_DATE - loan.first_disbursement_date).days for loan in loans]
+    assert min(ages) < 90 and max(ages) > 3 * 365
+
+    # Above the director's limit: approved by the board; nothing over one borrower's limit.
+    big = [loan for loan in loans if loan.amount > 500_000_000]
+    assert 1 <= len(big) <= 2
+    for loan in big:
+        assert loan.application.decided_by.username == "chutich"
+    for loan in loans:
+        if loan.amount <= 500_000_000:
+            assert loan.application.decided_by.username == "giamdoc"
+        assert loan.application.appraised_by.username == "canbo2"
+        assert loan.application.created_by.username == "canbo"
+    per_borrower: defaultdict[int, int] = defaultdict(int)
+    for loan in active:
+        per_borrower[loan.cooperative_id] += loan.principal_outstanding
+    assert max(per_borrower.values()) <= 2_250_000_000
+    for app in db.session.scalars(select(Application)):
+        assert app.own_equity * 5 >= app.total_project_cost  # own equity ≥ 20 %
+
+    # Every disbursement approved by another user, never before the capital it needs.
+    first_capital = db.session.scalar(select(func.min(CapitalEntry.entry_date)))
+    for disbursement in db.session.scalars(select(Disbursement)):
+        assert disbursement.status == "posted"
+        assert disbursement.recorded_by.username == "ketoan"
+        assert disbursement.approved_by.username == "giamdoc"
+        assert first_capital < disbursement.value_date <= BUSINESS_DATE
+    latest_repayment = db.session.scalar(select(func.max(Repayment.value_date)))
+    assert latest_repayment <= BUSINESS_DATE
+    assert db.session.scalar(select(func.count(Repayment.id))) > 200
+
+    # Arrears: a few loans with an instalment unpaid after its due date (groups 2–5 later).
+    oldest_unpaid = dict(
+        db.session.execute(
+            select(Instalment.loan_id, func.min(Instalment.due_date))
+            .join(Loan)
+            .where(
+                Loan.status == "active",
+                Instalment.due_date < BUSINESS_DATE,
+                (Instalment.principal_paid < Instalment.principal)
+                | (Instalment.interest_paid < Instalment.interest),
+            )
+            .group_by(Instalment.loan_id)
+        ).all()
+    )
+    assert len(oldest_unpaid) >= 4
+    days = sorted((BUSINESS_DATE - due).days for due in oldest_unpaid.values())
+    assert days[0] >= 10 and days[-1] > 360
+    assert any(91 <= d <= 180 for d in days) and any(181 <= d <= 360 for d in days)
+
+    # The demo cooperative logins each have an active loan; one of them in arrears.
+    for username in ("htx.vaithieu", "htx.gadoi"):
+        user = db.session.query(User).filter_by(username=username).one()
+        theirs = [loan for loan in active if loan.cooperative_id == user.cooperative_id]
+        assert theirs, username
+    gadoi = db.session.query(User).filter_by(username="htx.gadoi").one()
+    assert any(
+        loan.cooperative_id == gadoi.cooperative_id and loan.id in oldest_unpaid for loan in active
+    )
+    assert db.session.scalar(select(func.count(Collateral.id))) >= 3
+    assert db.session.scalar(select(func.count(Inspection.id))) >= 1
 
 
 def test_users_create_cli(app, runner):
