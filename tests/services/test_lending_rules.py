@@ -254,3 +254,31 @@ def test_contract_and_disbursement_state_rules(app):
     with pytest.raises(ValidationFailed):
         ls.sign_contract(staff.officer, loan, date(2026, 1, 1), DAY)  # before approval
     assert db.session.query(Disbursement).count() == 0
+
+
+def test_write_off_needs_group_five_and_the_board_and_posts_the_memo(app):
+    from fundapp.ledger import accounts as acc
+    from fundapp.ledger.services import balances, check_invariants
+
+    staff = fund_and_staff()
+    loan = contracted_loan(staff)
+    disburse(staff, loan, 120_000_000, date(2026, 1, 15))
+    # Nothing paid: the oldest instalment (15/02/2026) is 278 days past due on 20/11/2026.
+    with pytest.raises(DomainError, match="nhóm 5"):
+        ls.propose_write_off(staff.director, loan.id, "Mất khả năng trả nợ", date(2026, 11, 20))
+    # 15/02/2026 + 361 days = 11/02/2027: group 5.
+    later = date(2027, 2, 11)
+    proposal = ls.propose_write_off(staff.director, loan.id, "Mất khả năng trả nợ", later)
+    with pytest.raises(PermissionDenied):
+        ls.decide_write_off(staff.director, proposal.id, True, "", later)
+    ls.decide_write_off(staff.board, proposal.id, True, "Đồng ý xử lý", later)
+    db.session.commit()
+    assert loan.status == LoanStatus.WRITTEN_OFF
+    assert (loan.written_off, loan.principal_outstanding) == (120_000_000, 0)
+    bal = balances()
+    assert bal[acc.LOANS_IN_TERM] + bal[acc.LOANS_OVERDUE] == 0
+    assert bal[acc.WRITTEN_OFF_MEMO] == 120_000_000
+    # Not provisioned before: the shortfall was expensed, the provision is used up.
+    assert bal[acc.PROVISION_EXPENSE] == 120_000_000 and bal[acc.PROVISION] == 0
+    result = check_invariants()
+    assert result.ok, result.problems
