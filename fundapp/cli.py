@@ -120,6 +120,32 @@ def demo_logins() -> None:
     click.echo("")
 
 
+@click.command("close-day")
+@click.option("--date", "day", default=None, help="YYYY-MM-DD (default: the business date)")
+def close_day_command(day: str | None) -> None:
+    """Close every business date not yet closed, up to DATE, in order."""
+    from datetime import date as date_type
+
+    from fundapp.core.dates import business_date
+    from fundapp.servicing.close_day import run_pending
+
+    try:
+        until = date_type.fromisoformat(day) if day else business_date()
+    except ValueError:
+        raise click.ClickException("--date must be YYYY-MM-DD") from None
+    try:
+        results = run_pending(until, "cli")
+    except DomainError as exc:
+        _fail(exc.message)
+        return
+    if not results:
+        click.echo(f"nothing to do: closed up to {until.isoformat()} already")
+    for result in results:
+        status = "closed" if result.ran else f"skipped ({result.reason})"
+        click.echo(f"{result.business_date.isoformat()}: {status} {result.counts}")
+
+
 def register(app: Flask) -> None:
     for group in (users_cli, fund_cli, policy_cli, demo_cli):
         app.cli.add_command(group)
+    app.cli.add_command(close_day_command)

@@ -21,6 +21,13 @@ from fundapp.lending.models import (
     WriteOff,
 )
 from fundapp.policy.models import PolicyParameter
+from fundapp.servicing.models import (
+    CloseDayFailure,
+    CloseDayRun,
+    DebtGroupHistory,
+    LoanDay,
+    Notice,
+)
 
 __all__ = [
     "ApiToken",
@@ -28,9 +35,12 @@ __all__ = [
     "ApplicationDocument",
     "AuditLog",
     "CapitalEntry",
+    "CloseDayFailure",
+    "CloseDayRun",
     "Collateral",
     "Cooperative",
     "Counter",
+    "DebtGroupHistory",
     "Disbursement",
     "IdempotencyKey",
     "Inspection",
@@ -38,8 +48,10 @@ __all__ = [
     "JournalEntry",
     "JournalLine",
     "Loan",
+    "LoanDay",
     "LoanTransition",
     "LoginThrottle",
+    "Notice",
     "PolicyParameter",
     "RelatedGroup",
     "Repayment",

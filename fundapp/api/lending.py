@@ -30,9 +30,7 @@ from fundapp.lending.models import (
     Restructuring,
     Reversal,
 )
-from fundapp.policy.parameters import BY_KEY
 from fundapp.repayments import services as repayments
-from fundapp.servicing.overdue import RestructureKind, apply_floor, debt_group
 
 READERS = (*STAFF_READ, Role.COOPERATIVE)
 DECIDERS = (Role.DIRECTOR, Role.BOARD)
@@ -227,26 +225,10 @@ def loan_json(loan: Loan) -> dict[str, Any]:
     }
 
 
-def _policy(loan: Loan, key: str) -> Any:
-    """A parameter as snapshotted on the contract (the legal default if it predates it)."""
-    param = BY_KEY[key]
-    raw = (loan.policy_snapshot or {}).get(key)
-    try:
-        return param.parse(raw) if raw else param.parse(param.default)
-    except ValueError:
-        return param.parse(param.default)
-
-
 def balances_json(loan: Loan, as_of: date) -> dict[str, Any]:
     state = book.replay(loan)
     b = state.balances(as_of)
-    group = debt_group(b.days_past_due, _policy(loan, "group_thresholds_days"))
-    count = loan.restructure_count
-    # The floor of a single restructuring depends on its kind; later ones only on the count.
-    kind: RestructureKind | None = None
-    if count == 1:
-        kind = "extension" if loan.extensions else "term_adjustment"
-    group = apply_floor(group, count, kind, _policy(loan, "restructure_floor_groups"))
+    group = book.own_group(loan, b.days_past_due)
     return {
         "as_of": as_of.isoformat(),
         "disbursed": b.disbursed,

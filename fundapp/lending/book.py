@@ -46,6 +46,8 @@ LOAN_ACCOUNTS = (
     acc.INTEREST_RECEIVABLE,
     acc.INTEREST_INCOME,
     acc.OVERDUE_INTEREST_INCOME,
+    acc.SUSPENDED_INTEREST_MEMO,
+    acc.MEMO_CONTRA,
 )
 
 
@@ -246,17 +248,36 @@ def _paid_on(row: engine.Row) -> date | None:
     return max(dates) if dates else None
 
 
-def targets(loan: Loan, state: engine.LoanState) -> dict[str, int]:
-    """What the ledger should hold for this loan, signed (debit positive)."""
+def targets(
+    loan: Loan, state: engine.LoanState, book_date: date | None = None, group: int = 1
+) -> dict[str, int]:
+    """What the ledger should hold for this loan, signed (debit positive).
+
+    ``book_date`` is the last closed business date: instalments due before it have been
+    transferred to overdue and their interest billed, with the overdue interest accrued to
+    it. Billed interest and accrued penalty of a group-1 loan are receivable and income; for
+    groups 2–5 they are held off-balance until paid (Circular 52/2022, Art. 5). Before any
+    close of day, interest is income when paid.
+    """
     repaid = sum(r.amount for r in state.repayments.values())
-    in_term = 0 if loan.written_off else state.principal_outstanding
+    outstanding = 0 if loan.written_off else state.principal_outstanding
+    overdue = billed = penalty = 0
+    if book_date is not None and not loan.written_off:
+        for row in state.rows:
+            if row.due_date < book_date:
+                overdue += row.principal_unpaid
+                billed += row.interest_unpaid
+            penalty += row.penalty_due(state.product, book_date)
+    on_balance = group == 1
     return {
         acc.CASH: repaid - state.disbursed,
-        acc.LOANS_IN_TERM: in_term,
-        acc.LOANS_OVERDUE: 0,
-        acc.INTEREST_RECEIVABLE: 0,
-        acc.INTEREST_INCOME: -state.interest_paid,
-        acc.OVERDUE_INTEREST_INCOME: -state.penalty_paid,
+        acc.LOANS_IN_TERM: outstanding - overdue,
+        acc.LOANS_OVERDUE: overdue,
+        acc.INTEREST_RECEIVABLE: billed + penalty if on_balance else 0,
+        acc.INTEREST_INCOME: -(state.interest_paid + (billed if on_balance else 0)),
+        acc.OVERDUE_INTEREST_INCOME: -(state.penalty_paid + (penalty if on_balance else 0)),
+        acc.SUSPENDED_INTEREST_MEMO: 0 if on_balance else billed + penalty,
+        acc.MEMO_CONTRA: 0 if on_balance else -(billed + penalty),
     }
 
 
@@ -281,9 +302,11 @@ def sync_ledger(
     actor: Any,
     reference: str,
     description: str,
+    book_date: date | None = None,
+    group: int = 1,
 ) -> int | None:
     """Post the difference between the loan's ledger and its history; the entry id."""
-    want = targets(loan, state)
+    want = targets(loan, state, book_date, group)
     have = ledger_position(loan.id)
     lines = []
     for account in LOAN_ACCOUNTS:
@@ -312,9 +335,21 @@ def refresh(
     history: History | None = None,
 ) -> tuple[engine.LoanState, int | None]:
     """Replay, store and post; the caller holds the loan lock."""
+    from fundapp.servicing.close_day import last_run_date
+
     state = replay(loan, history)
     store(loan, state, entry_date)
-    entry_id = sync_ledger(loan, state, entry_date, kind, actor, reference, description)
+    entry_id = sync_ledger(
+        loan,
+        state,
+        entry_date,
+        kind,
+        actor,
+        reference,
+        description,
+        book_date=last_run_date(),
+        group=loan.debt_group,
+    )
     return state, entry_id
 
 
@@ -398,3 +433,27 @@ def overview_figures() -> dict[str, Any]:
         )
     ).one()
     return {"projects": int(active[0]), "borrowers": int(active[1])}
+
+
+def loan_policy(loan: Loan, key: str) -> Any:
+    """A parameter as snapshotted on the contract (the legal default if it predates it)."""
+    from fundapp.policy.parameters import BY_KEY
+
+    param = BY_KEY[key]
+    raw = (loan.policy_snapshot or {}).get(key)
+    try:
+        return param.parse(raw) if raw else param.parse(param.default)
+    except ValueError:
+        return param.parse(param.default)
+
+
+def own_group(loan: Loan, days_past_due: int) -> int:
+    """The loan's own debt group: by days past due, then the restructuring floor (SPEC §2)."""
+    from fundapp.servicing.overdue import apply_floor, debt_group
+
+    group = debt_group(days_past_due, loan_policy(loan, "group_thresholds_days"))
+    count = loan.restructure_count
+    kind = None
+    if count == 1:
+        kind = "extension" if loan.extensions else "term_adjustment"
+    return apply_floor(group, count, kind, loan_policy(loan, "restructure_floor_groups"))

@@ -947,32 +947,26 @@ def decide_write_off(
     proposal.amount = amount
     have = book.ledger_position(loan.id)
     lines = []
-    provision = balances()[acc.PROVISION]
-    if provision < amount:
+    held = -have.get(acc.PROVISION, 0)  # this loan's specific provision (a credit)
+    coop = loan.cooperative_id
+    if held < amount:
         # Not provisioned to the full amount: the shortfall is an expense of the day.
-        top_up = amount - max(provision, 0)
-        lines += [Line(acc.PROVISION_EXPENSE, debit=top_up), Line(acc.PROVISION, credit=top_up)]
-    lines.append(Line(acc.PROVISION, debit=amount, cooperative_id=loan.cooperative_id))
+        top_up = amount - max(held, 0)
+        lines += [
+            Line(acc.PROVISION_EXPENSE, debit=top_up),
+            Line(acc.PROVISION, credit=top_up, cooperative_id=coop, loan_id=loan.id),
+        ]
+    lines.append(Line(acc.PROVISION, debit=amount, cooperative_id=coop, loan_id=loan.id))
     overdue = max(have.get(acc.LOANS_OVERDUE, 0), 0)
     in_term = amount - min(overdue, amount)
     if overdue:
         lines.append(
             Line(
-                acc.LOANS_OVERDUE,
-                credit=min(overdue, amount),
-                cooperative_id=loan.cooperative_id,
-                loan_id=loan.id,
+                acc.LOANS_OVERDUE, credit=min(overdue, amount), cooperative_id=coop, loan_id=loan.id
             )
         )
     if in_term:
-        lines.append(
-            Line(
-                acc.LOANS_IN_TERM,
-                credit=in_term,
-                cooperative_id=loan.cooperative_id,
-                loan_id=loan.id,
-            )
-        )
+        lines.append(Line(acc.LOANS_IN_TERM, credit=in_term, cooperative_id=coop, loan_id=loan.id))
     lines += [
         Line(acc.WRITTEN_OFF_MEMO, debit=amount, cooperative_id=loan.cooperative_id),
         Line(acc.MEMO_CONTRA, credit=amount),

@@ -1,0 +1,191 @@
+"""Notices of the close of day (SPEC §8 step 6), once per event and recipient.
+
+In-app for the cooperative (all its users see it) and for the loan's officer; by e-mail
+where an address is known, through the configured backend, after the run commits.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import date, timedelta
+from decimal import Decimal
+from email.message import EmailMessage
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from fundapp.core.dates import utcnow
+from fundapp.core.formatting import money_filter
+from fundapp.extensions import db
+from fundapp.lending.models import Instalment, Loan, LoanStatus
+from fundapp.policy import services as policy
+from fundapp.servicing.models import Notice
+
+log = logging.getLogger("fundapp.mail")
+
+
+def _add(
+    kind: str, event_key: str, loan: Loan, day: date, title: str, body: str, data: dict[str, Any]
+) -> int:
+    """The notice to the cooperative and to the officer, unless already sent."""
+    recipients = [(f"coop:{loan.cooperative_id}", {"cooperative_id": loan.cooperative_id})]
+    if loan.officer_id:
+        recipients.append((f"user:{loan.officer_id}", {"user_id": loan.officer_id}))
+    added = 0
+    for key, target in recipients:
+        exists = db.session.scalar(
+            select(Notice.id).where(
+                Notice.kind == kind, Notice.event_key == event_key, Notice.recipient_key == key
+            )
+        )
+        if exists:
+            continue
+        email = ""
+        if "cooperative_id" in target and loan.cooperative and loan.cooperative.email:
+            email = loan.cooperative.email
+        elif "user_id" in target and loan.officer and loan.officer.email:
+            email = loan.officer.email
+        db.session.add(
+            Notice(
+                kind=kind,
+                event_key=event_key,
+                recipient_key=key,
+                business_date=day,
+                loan_id=loan.id,
+                title=title,
+                body=body,
+                data=data,
+                email_to=email,
+                **target,
+            )
+        )
+        added += 1
+    return added
+
+
+def for_day(day: date, group_changes: list[tuple[Loan, int, int]]) -> int:
+    count = 0
+    soon = day + timedelta(days=policy.value("due_soon_days", day))
+    unpaid = or_(
+        Instalment.principal_paid < Instalment.principal,
+        Instalment.interest_paid < Instalment.interest,
+    )
+    rows = db.session.execute(
+        select(Instalment, Loan)
+        .join(Loan, Loan.id == Instalment.loan_id)
+        .where(
+            Loan.status == LoanStatus.ACTIVE,
+            unpaid,
+            Instalment.due_date.in_([soon, day - timedelta(days=1)]),
+        )
+        .order_by(Instalment.loan_id, Instalment.no)
+    ).all()
+    for inst, loan in rows:
+        principal = inst.principal - inst.principal_paid
+        interest = inst.interest - inst.interest_paid
+        if inst.due_date == soon:
+            count += _add(
+                "due_soon",
+                f"loan:{loan.id}:due:{inst.due_date.isoformat()}",
+                loan,
+                day,
+                _(
+                    "Sắp đến hạn trả nợ: %(c)s, ngày %(d)s",
+                    c=loan.contract_no,
+                    d=inst.due_date.strftime("%d/%m/%Y"),
+                ),
+                _(
+                    "Kỳ %(n)s đến hạn ngày %(d)s: gốc %(p)s, lãi %(i)s, tổng %(t)s.",
+                    n=inst.no,
+                    d=inst.due_date.strftime("%d/%m/%Y"),
+                    p=money_filter(principal),
+                    i=money_filter(interest),
+                    t=money_filter(principal + interest),
+                ),
+                {
+                    "no": inst.no,
+                    "due_date": inst.due_date.isoformat(),
+                    "principal": principal,
+                    "interest": interest,
+                },
+            )
+        elif principal:
+            rate = loan.annual_rate * loan.overdue_multiplier / Decimal(100)
+            count += _add(
+                "overdue_transfer",
+                f"loan:{loan.id}:overdue:{inst.due_date.isoformat()}",
+                loan,
+                day,
+                _("Thông báo chuyển nợ quá hạn: %(c)s", c=loan.contract_no),
+                _(
+                    "Kỳ %(n)s đến hạn ngày %(d)s chưa trả: %(p)s nợ gốc chuyển sang nợ quá hạn "
+                    "từ ngày %(t)s, lãi suất quá hạn %(r)s %%/năm; lãi chưa trả %(i)s chịu lãi "
+                    "chậm trả %(l)s %%/năm.",
+                    n=inst.no,
+                    d=inst.due_date.strftime("%d/%m/%Y"),
+                    p=money_filter(principal),
+                    t=day.strftime("%d/%m/%Y"),
+                    r=format(rate.normalize(), "f"),
+                    i=money_filter(interest),
+                    l=format(loan.late_rate.normalize(), "f"),
+                ),
+                {
+                    "no": inst.no,
+                    "due_date": inst.due_date.isoformat(),
+                    "transfer_date": day.isoformat(),
+                    "overdue_principal": principal,
+                    "unpaid_interest": interest,
+                    "overdue_rate": str(rate.normalize()),
+                },
+            )
+    for loan, before, after in group_changes:
+        count += _add(
+            "group_change",
+            f"loan:{loan.id}:group:{day.isoformat()}",
+            loan,
+            day,
+            _("Thay đổi nhóm nợ: %(c)s", c=loan.contract_no),
+            _(
+                "Khoản vay %(c)s chuyển từ nhóm %(a)s sang nhóm %(b)s từ ngày %(d)s.",
+                c=loan.contract_no,
+                a=before,
+                b=after,
+                d=day.strftime("%d/%m/%Y"),
+            ),
+            {"from": before, "to": after},
+        )
+    db.session.flush()
+    return count
+
+
+def deliver_pending(limit: int = 500) -> int:
+    """Send the e-mails of notices not yet e-mailed (after the run has committed)."""
+    backend = current_app.config.get("MAIL_BACKEND", "log")
+    sent = 0
+    for notice in db.session.scalars(
+        select(Notice).where(Notice.email_to != "", Notice.emailed_at.is_(None)).limit(limit)
+    ):
+        message = EmailMessage()
+        message["From"] = current_app.config["MAIL_SENDER"]
+        message["To"] = notice.email_to
+        message["Subject"] = notice.title
+        message.set_content(notice.body)
+        if backend == "smtp":
+            with smtplib.SMTP(
+                current_app.config["MAIL_SERVER"], current_app.config["MAIL_PORT"], timeout=30
+            ) as smtp:
+                if current_app.config.get("MAIL_USE_TLS"):
+                    smtp.starttls()
+                if current_app.config.get("MAIL_USERNAME"):
+                    smtp.login(
+                        current_app.config["MAIL_USERNAME"], current_app.config["MAIL_PASSWORD"]
+                    )
+                smtp.send_message(message)
+        else:
+            log.info("mail to %s: %s | %s", notice.email_to, notice.title, notice.body)
+        notice.emailed_at = utcnow()
+        sent += 1
+    return sent
