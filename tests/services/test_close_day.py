@@ -1,0 +1,221 @@
+"""Close of day with frozen dates and figures checked by hand (SPEC §8).
+
+The loan of every scenario: 120.000.000 đ at 6 %/year over 12 months, equal principal
+monthly, disbursed 15/01/2026. Instalment 1 falls due 15/02/2026: principal 10.000.000,
+interest 120.000.000 × 6 % × 31/365 = 611.506,85 → 611.507.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from fundapp.extensions import db
+from fundapp.ledger import accounts as acc
+from fundapp.ledger.services import balances, check_invariants
+from fundapp.lending import services as ls
+from fundapp.lending.models import Loan
+from fundapp.repayments import services as rs
+from fundapp.servicing.close_day import run_close_day, run_pending
+from fundapp.servicing.models import CloseDayRun, DebtGroupHistory, LoanDay, Notice
+from tests.conftest import make_cooperative
+from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
+
+DUE = date(2026, 2, 15)
+
+
+@pytest.fixture
+def setup(app):
+    staff = fund_and_staff()
+    loan = contracted_loan(staff)
+    disburse(staff, loan, 120_000_000, date(2026, 1, 15))
+    return staff, loan
+
+
+def close(until: date, start: date | None = None) -> None:
+    if start is not None:
+        run_close_day(start, "cli")
+        db.session.commit()
+    run_pending(until, "cli")
+
+
+def day_of(loan: Loan) -> LoanDay:
+    return db.session.get(LoanDay, loan.id)
+
+
+def test_on_its_due_date_an_instalment_is_not_yet_overdue(setup):
+    _staff, loan = setup
+    close(DUE, start=DUE)
+    assert balances()[acc.LOANS_OVERDUE] == 0
+    assert day_of(loan).days_past_due == 0
+    assert check_invariants().ok
+
+
+def test_the_day_after_it_moves_to_overdue_with_billing_accrual_and_notice(setup):
+    _staff, loan = setup
+    close(DUE + timedelta(days=1), start=DUE)
+    bal = balances()
+    assert bal[acc.LOANS_OVERDUE] == 10_000_000
+    assert bal[acc.LOANS_IN_TERM] == 110_000_000
+    # Penalty over [15/02, 16/02): 10.000.000 × 9 % / 365 = 2.465,75
+    #                             + 611.507 × 10 % / 365 = 167,54  → 2.633,29 → 2.633
+    assert bal[acc.INTEREST_RECEIVABLE] == 611_507 + 2_633
+    assert bal[acc.INTEREST_INCOME] == 611_507
+    assert bal[acc.OVERDUE_INTEREST_INCOME] == 2_633
+    assert day_of(loan).days_past_due == 1 and day_of(loan).debt_group == 1
+    notices = db.session.query(Notice).filter_by(kind="overdue_transfer").all()
+    assert {n.recipient_key for n in notices} == {
+        f"coop:{loan.cooperative_id}",
+        f"user:{loan.officer_id}",
+    }
+    assert notices[0].data["overdue_principal"] == 10_000_000
+    assert notices[0].data["overdue_rate"] == "9"
+    result = check_invariants()
+    assert result.ok, result.problems
+
+
+def test_ten_days_late_group_two_moves_interest_off_balance(setup):
+    _staff, loan = setup
+    close(DUE + timedelta(days=9), start=DUE)
+    assert day_of(loan).debt_group == 1
+    close(DUE + timedelta(days=10))
+    record = day_of(loan)
+    assert (record.days_past_due, record.debt_group) == (10, 2)
+    # 10 days: 24.657,53 + 1.675,36 = 26.332,90 → 26.333
+    assert record.penalty_accrued == 26_333
+    bal = balances()
+    assert bal[acc.INTEREST_RECEIVABLE] == 0
+    assert bal[acc.INTEREST_INCOME] == 0 and bal[acc.OVERDUE_INTEREST_INCOME] == 0
+    assert bal[acc.SUSPENDED_INTEREST_MEMO] == 611_507 + 26_333
+    # Provisions: specific 5 % × 120.000.000 = 6.000.000; general 0,75 % × 120.000.000
+    assert bal[acc.PROVISION] == 6_000_000 + 900_000
+    history = db.session.query(DebtGroupHistory).filter_by(kind="loan", ref_id=loan.id).all()
+    assert [(h.debt_group, h.previous_group) for h in history] == [(1, None), (2, 1)]
+    assert db.session.query(Notice).filter_by(kind="group_change").count() == 2
+    result = check_invariants()
+    assert result.ok, result.problems
+
+
+def test_a_late_payment_settles_penalty_interest_principal_and_stops_the_accrual(setup):
+    staff, loan = setup
+    close(DUE + timedelta(days=10), start=DUE)
+    # Paid on 25/02: penalty 26.333 + interest 611.507 + principal 10.000.000
+    repayment = rs.record_repayment(
+        staff.accountant, loan.id, {"amount": 10_637_840, "date": "2026-02-25"}, date(2026, 2, 25)
+    )
+    db.session.commit()
+    assert repayment.allocations == [
+        {"no": 1, "component": "penalty", "amount": 26_333},
+        {"no": 1, "component": "interest", "amount": 611_507},
+        {"no": 1, "component": "principal", "amount": 10_000_000},
+    ]
+    close(DUE + timedelta(days=20))
+    record = day_of(loan)
+    assert (record.days_past_due, record.debt_group, record.penalty_accrued) == (0, 1, 0)
+    bal = balances()
+    assert bal[acc.LOANS_OVERDUE] == 0 and bal[acc.SUSPENDED_INTEREST_MEMO] == 0
+    assert bal[acc.INTEREST_INCOME] == 611_507 and bal[acc.OVERDUE_INTEREST_INCOME] == 26_333
+    assert bal[acc.PROVISION] == 825_000  # general only: 0,75 % × 110.000.000
+    result = check_invariants()
+    assert result.ok, result.problems
+
+
+@pytest.mark.parametrize(
+    ("days", "group"),
+    [(9, 1), (10, 2), (90, 2), (91, 3), (180, 3), (181, 4), (360, 4), (361, 5)],
+)
+def test_group_boundaries(setup, days, group):
+    _staff, loan = setup
+    close(DUE + timedelta(days=days), start=DUE + timedelta(days=days))
+    assert day_of(loan).days_past_due == days
+    assert day_of(loan).debt_group == group
+
+
+def test_a_restructured_loan_takes_its_floor(setup):
+    staff, loan = setup
+    request = ls.request_restructuring(
+        staff.officer,
+        loan.id,
+        {
+            "kind": "extension",
+            "effective_date": "2026-02-01",
+            "new_maturity": "2027-07-15",
+            "reason": "Mất mùa",
+        },
+        date(2026, 2, 1),
+    )
+    ls.decide_restructuring(staff.director, request.id, True, "", date(2026, 2, 1))
+    db.session.commit()
+    close(date(2026, 2, 2), start=date(2026, 2, 2))
+    record = day_of(loan)
+    assert (record.days_past_due, record.group_by_days, record.debt_group) == (0, 3, 3)
+
+
+def test_a_borrower_with_two_loans_takes_the_worst_group(setup):
+    staff, late = setup
+    current = contracted_loan(staff, amount=60_000_000, cooperative=late.cooperative)
+    disburse(staff, current, 60_000_000, date(2026, 2, 10))
+    close(DUE + timedelta(days=15), start=DUE + timedelta(days=15))
+    assert day_of(late).group_by_days == 2
+    assert day_of(current).group_by_days == 1
+    assert day_of(current).debt_group == day_of(late).debt_group == 2
+    assert db.session.get(Loan, current.id).debt_group == 2
+
+
+def test_provision_uses_the_rate_and_the_discounted_collateral(setup):
+    staff, loan = setup
+    ls.add_collateral(
+        staff.officer,
+        loan,
+        {"kind": "Quyền sử dụng đất", "valuation": 100_000_000, "discount_factor": "0.5"},
+    )
+    db.session.commit()
+    close(DUE + timedelta(days=100), start=DUE + timedelta(days=100))
+    record = day_of(loan)
+    assert record.debt_group == 3
+    # Group 3: 20 % × (120.000.000 − 100.000.000 × 0,5) = 14.000.000
+    assert record.specific_provision == 14_000_000
+    assert balances()[acc.PROVISION] == 14_000_000 + 900_000
+
+
+def test_running_a_date_twice_changes_nothing(setup):
+    _staff, _loan = setup
+    close(DUE + timedelta(days=3), start=DUE)
+    before = (db.session.query(CloseDayRun).count(), balances(), db.session.query(Notice).count())
+    again = run_close_day(DUE + timedelta(days=3), "cli")
+    db.session.commit()
+    assert not again.ran and again.reason == "already_done"
+    assert (
+        db.session.query(CloseDayRun).count(),
+        balances(),
+        db.session.query(Notice).count(),
+    ) == before
+
+
+def test_catch_up_runs_every_missed_date_in_order(setup):
+    close(DUE, start=DUE)
+    results = run_pending(DUE + timedelta(days=5), "cli")
+    assert [r.business_date for r in results] == [DUE + timedelta(days=n) for n in range(1, 6)]
+    runs = db.session.query(CloseDayRun).order_by(CloseDayRun.id).all()
+    assert [r.business_date for r in runs] == [DUE + timedelta(days=n) for n in range(6)]
+
+
+def test_gaps_and_earlier_dates_are_refused(setup):
+    from fundapp.core.errors import DomainError
+
+    close(DUE, start=DUE)
+    with pytest.raises(DomainError, match="chạy bù"):
+        run_close_day(DUE + timedelta(days=3), "cli")
+    with pytest.raises(DomainError, match="trước ngày đã khóa sổ"):
+        run_close_day(DUE - timedelta(days=3), "cli")
+
+
+def test_a_cooperative_without_arrears_is_not_touched(setup):
+    staff, _loan = setup
+    other = contracted_loan(staff, amount=60_000_000, cooperative=make_cooperative())
+    disburse(staff, other, 60_000_000, date(2026, 2, 10))
+    close(DUE, start=DUE)
+    result = run_pending(DUE + timedelta(days=1), "cli")[0]
+    # The late loan is examined, the current one (never late, group 1, classified) is not.
+    assert result.counts["loans_examined"] == 1
