@@ -91,7 +91,7 @@ translations: venv
 
 # Re-extract the Vietnamese source strings and merge them into the English catalogue.
 messages: venv
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l --ignore-dirs '.* .venv instance' \
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k N_ --ignore-dirs '.* .venv instance' \
 		--sort-output --no-location -o fundapp/translations/messages.pot .
 	$(VENV)/bin/pybabel update -i fundapp/translations/messages.pot -d fundapp/translations \
 		--no-fuzzy-matching

@@ -43,3 +43,8 @@ class RuleError(ValueError):
         super().__init__(f"{rule}: {message}")
         self.rule = rule
         self.detail = message
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue; it is translated where it is shown."""
+    return message

@@ -19,7 +19,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from fundapp.core.errors import DomainError, NotFound
+from fundapp.core.errors import N_, DomainError, NotFound
 from fundapp.core.money import is_whole
 from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
@@ -154,34 +154,34 @@ def replay(loan: Loan, history: History | None = None) -> engine.LoanState:
 
 
 RULE_MESSAGES = {
-    "overpayment": "Số tiền trả vượt quá toàn bộ số phải trả của khoản vay tại ngày đó.",
-    "before_disbursement": "Ngày trả nợ không được trước ngày giải ngân đầu tiên.",
-    "loan_settled": "Khoản vay đã trả hết; không nhận thêm tiền hoặc giải ngân.",
-    "extension_before_maturity": "Gia hạn phải được quyết định trước ngày đáo hạn hiện tại.",
-    "extension_later": "Ngày đáo hạn mới phải sau ngày đáo hạn hiện tại.",
-    "principal_dates_range": (
+    "overpayment": N_("Số tiền trả vượt quá toàn bộ số phải trả của khoản vay tại ngày đó."),
+    "before_disbursement": N_("Ngày trả nợ không được trước ngày giải ngân đầu tiên."),
+    "loan_settled": N_("Khoản vay đã trả hết; không nhận thêm tiền hoặc giải ngân."),
+    "extension_before_maturity": N_("Gia hạn phải được quyết định trước ngày đáo hạn hiện tại."),
+    "extension_later": N_("Ngày đáo hạn mới phải sau ngày đáo hạn hiện tại."),
+    "principal_dates_range": N_(
         "Các ngày trả gốc mới phải sau ngày hiệu lực và không sau ngày đáo hạn."
     ),
-    "principal_dates_order": "Các ngày trả gốc phải tăng dần.",
-    "principal_dates_required": "Cần ít nhất một ngày trả gốc.",
-    "amounts_sum": "Tổng số gốc theo các kỳ mới phải bằng dư nợ gốc còn lại.",
-    "disbursement_before_maturity": "Ngày giải ngân phải trước ngày đáo hạn.",
-    "disbursed_over_amount": "Tổng giải ngân vượt số tiền hợp đồng.",
-    "tranche_order": "Đợt giải ngân mới không được trước đợt đã giải ngân.",
-    "annuity_grace_periods": "Với niên kim, thời gian ân hạn phải là bội số của kỳ trả gốc.",
-    "grace_range": "Thời gian ân hạn phải nhỏ hơn thời hạn vay.",
-    "term_range": "Thời hạn vay phải từ 1 đến 600 tháng.",
-    "frequency": "Kỳ trả gốc và kỳ trả lãi là 1, 3, 6 hoặc 12 tháng.",
-    "rate_range": "Lãi suất phải từ 0 đến 100 %/năm.",
-    "custom_required": "Phương thức tự nhập cần lịch trả gốc theo từng ngày.",
-    "custom_dates_range": (
+    "principal_dates_order": N_("Các ngày trả gốc phải tăng dần."),
+    "principal_dates_required": N_("Cần ít nhất một ngày trả gốc."),
+    "amounts_sum": N_("Tổng số gốc theo các kỳ mới phải bằng dư nợ gốc còn lại."),
+    "disbursement_before_maturity": N_("Ngày giải ngân phải trước ngày đáo hạn."),
+    "disbursed_over_amount": N_("Tổng giải ngân vượt số tiền hợp đồng."),
+    "tranche_order": N_("Đợt giải ngân mới không được trước đợt đã giải ngân."),
+    "annuity_grace_periods": N_("Với niên kim, thời gian ân hạn phải là bội số của kỳ trả gốc."),
+    "grace_range": N_("Thời gian ân hạn phải nhỏ hơn thời hạn vay."),
+    "term_range": N_("Thời hạn vay phải từ 1 đến 600 tháng."),
+    "frequency": N_("Kỳ trả gốc và kỳ trả lãi là 1, 3, 6 hoặc 12 tháng."),
+    "rate_range": N_("Lãi suất phải từ 0 đến 100 %/năm."),
+    "custom_required": N_("Phương thức tự nhập cần lịch trả gốc theo từng ngày."),
+    "custom_dates_range": N_(
         "Các ngày trong lịch tự nhập phải sau ngày giải ngân và không sau ngày đáo hạn."
     ),
-    "custom_dates_order": "Các ngày trong lịch tự nhập phải tăng dần.",
-    "custom_amount_positive": "Mỗi kỳ trong lịch tự nhập phải có số gốc lớn hơn 0.",
-    "no_principal_dates": "Không còn kỳ trả gốc nào sau ngày này.",
-    "annuity_same_dates": "Phương thức niên kim cần kỳ trả lãi bằng kỳ trả gốc.",
-    "custom_sum": "Tổng số gốc theo lịch tự nhập phải bằng số tiền vay.",
+    "custom_dates_order": N_("Các ngày trong lịch tự nhập phải tăng dần."),
+    "custom_amount_positive": N_("Mỗi kỳ trong lịch tự nhập phải có số gốc lớn hơn 0."),
+    "no_principal_dates": N_("Không còn kỳ trả gốc nào sau ngày này."),
+    "annuity_same_dates": N_("Phương thức niên kim cần kỳ trả lãi bằng kỳ trả gốc."),
+    "custom_sum": N_("Tổng số gốc theo lịch tự nhập phải bằng số tiền vay."),
 }
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from fundapp.cooperatives.models import Cooperative
 from fundapp.core import audit, validation
 from fundapp.core.dates import add_months, utcnow
-from fundapp.core.errors import DomainError, PermissionDenied, ValidationFailed
+from fundapp.core.errors import N_, DomainError, PermissionDenied, ValidationFailed
 from fundapp.core.formatting import money_filter
 from fundapp.core.money import MoneyError, parse_rate
 from fundapp.core.security import Role, has_role
@@ -74,17 +74,17 @@ LOAN_TRANSITIONS: dict[str, set[str]] = {
 }
 
 STATUS_LABELS = {
-    "draft": "Nháp",
-    "submitted": "Đã nộp",
-    "appraised": "Đã thẩm định",
-    "approved": "Đã phê duyệt",
-    "rejected": "Từ chối",
-    "withdrawn": "Đã rút",
-    "contracted": "Đã ký hợp đồng",
-    "active": "Đang vay",
-    "closed": "Đã tất toán",
-    "written_off": "Đã xử lý rủi ro",
-    "cancelled": "Đã hủy",
+    "draft": N_("Nháp"),
+    "submitted": N_("Đã nộp"),
+    "appraised": N_("Đã thẩm định"),
+    "approved": N_("Đã phê duyệt"),
+    "rejected": N_("Từ chối"),
+    "withdrawn": N_("Đã rút"),
+    "contracted": N_("Đã ký hợp đồng"),
+    "active": N_("Đang vay"),
+    "closed": N_("Đã tất toán"),
+    "written_off": N_("Đã xử lý rủi ro"),
+    "cancelled": N_("Đã hủy"),
 }
 
 
@@ -1024,7 +1024,11 @@ def add_collateral(actor: Any, loan: Loan, data: dict) -> Collateral:
     return item
 
 
-FINDINGS = {"proper": "Đúng mục đích", "partial": "Sử dụng một phần", "improper": "Sai mục đích"}
+FINDINGS = {
+    "proper": N_("Đúng mục đích"),
+    "partial": N_("Sử dụng một phần"),
+    "improper": N_("Sai mục đích"),
+}
 
 
 def add_inspection(actor: Any, loan: Loan, data: dict, as_of: date) -> Inspection:
