@@ -25,6 +25,7 @@ from fundapp.extensions import db
 from fundapp.ledger.services import check_invariants, fund_position, record_capital
 from fundapp.lending.models import Loan, LoanStatus
 from fundapp.policy.services import install_defaults
+from fundapp.servicing.close_day import run_close_day
 
 
 class DemoError(RuntimeError):
@@ -492,10 +493,14 @@ def seed(today: date | None = None) -> list[str]:
         book = build_book(users, coop_ids, today)
     except LoanBookError as exc:
         raise DemoError(f"demo loans: {exc}") from exc
+    # The nightly close of day for the business date: overdue transfers, debt groups,
+    # provisions and notices, as the fund would find them in the morning.
+    closed = run_close_day(today, "demo")
     return [
         f"cooperatives: {len(COOPERATIVES)}",
         f"users: {len(DEMO_USERS)}",
         *_check_book(book, today),
+        f"close of day {today:%d/%m/%Y}: {closed.counts}",
     ]
 
 

@@ -101,7 +101,7 @@ def run_close_day(business_date: date, trigger: str = "cli") -> CloseDayResult:
     run = CloseDayRun(business_date=business_date, started_at=utcnow(), trigger=trigger)
     db.session.add(run)
     db.session.flush()
-    counts = _close(business_date)
+    counts = _close(business_date, last)
     run.counts = counts
     run.finished_at = utcnow()
     run.duration_ms = int((time.perf_counter() - started) * 1000)
@@ -143,7 +143,7 @@ def _affected_loan_ids(day: date) -> list[int]:
     )
 
 
-def _close(day: date) -> dict[str, Any]:
+def _close(day: date, last_closed: date | None) -> dict[str, Any]:
     counts = {
         "loans_examined": 0,
         "instalments_overdue": 0,
@@ -157,7 +157,9 @@ def _close(day: date) -> dict[str, Any]:
     loans = (
         {
             loan.id: loan
-            for loan in db.session.scalars(select(Loan).where(Loan.id.in_(ids)).with_for_update())
+            for loan in db.session.scalars(
+                select(Loan).where(Loan.id.in_(ids)).with_for_update(of=Loan)
+            )
         }
         if ids
         else {}
@@ -262,7 +264,7 @@ def _close(day: date) -> dict[str, Any]:
     # Step 6: notices.
     from fundapp.servicing import notices
 
-    counts["notices"] = notices.for_day(day, changed)
+    counts["notices"] = notices.for_day(day, changed, last_closed)
     return counts
 
 

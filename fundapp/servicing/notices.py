@@ -66,9 +66,18 @@ def _add(
     return added
 
 
-def for_day(day: date, group_changes: list[tuple[Loan, int, int]]) -> int:
+def for_day(
+    day: date, group_changes: list[tuple[Loan, int, int]], previous: date | None = None
+) -> int:
+    """The notices of the run of ``day``; ``previous`` is the date closed before it (None on
+    the first run ever, when every instalment already past due is transferred at once)."""
     count = 0
-    soon = day + timedelta(days=policy.value("due_soon_days", day))
+    ahead = timedelta(days=policy.value("due_soon_days", day))
+    soon = day + ahead
+    # Events of this run only: instalments that fell due since the previous run, and those
+    # entering the due-soon window since then.
+    overdue_from = previous if previous is not None else date.min
+    soon_from = (previous + ahead + timedelta(days=1)) if previous is not None else day
     unpaid = or_(
         Instalment.principal_paid < Instalment.principal,
         Instalment.interest_paid < Instalment.interest,
@@ -79,14 +88,17 @@ def for_day(day: date, group_changes: list[tuple[Loan, int, int]]) -> int:
         .where(
             Loan.status == LoanStatus.ACTIVE,
             unpaid,
-            Instalment.due_date.in_([soon, day - timedelta(days=1)]),
+            or_(
+                Instalment.due_date.between(soon_from, soon),
+                Instalment.due_date.between(overdue_from, day - timedelta(days=1)),
+            ),
         )
         .order_by(Instalment.loan_id, Instalment.no)
     ).all()
     for inst, loan in rows:
         principal = inst.principal - inst.principal_paid
         interest = inst.interest - inst.interest_paid
-        if inst.due_date == soon:
+        if inst.due_date >= day:
             count += _add(
                 "due_soon",
                 f"loan:{loan.id}:due:{inst.due_date.isoformat()}",

@@ -29,9 +29,19 @@ def test_demo_seed_builds_the_bac_giang_fund(app, runner, client):
     assert position.total_capital == 17_547_000_000
     assert position.outstanding == 14_450_000_000
     assert position.total_sources == position.total_uses
-    # capital − outstanding + interest collected = cash
-    assert position.cash == 17_547_000_000 - 14_450_000_000 + position.accumulated_result
-    assert position.accumulated_result > 0
+    # capital − outstanding + interest collected in cash = cash
+    collected = sum(loan.interest_paid + loan.penalty_paid for loan in db.session.query(Loan))
+    assert collected > 0
+    assert position.cash == 17_547_000_000 - 14_450_000_000 + collected
+    # The close of day of the business date has run: arrears in groups 2–5, provisions,
+    # overdue principal on its own account, notices.
+    from fundapp.servicing.models import CloseDayRun, LoanDay, Notice
+
+    assert db.session.query(CloseDayRun).count() == 1
+    groups = {d.debt_group for d in db.session.query(LoanDay)}
+    assert {2, 3, 4, 5} <= groups
+    assert position.loans_overdue > 0 and position.provision > 0
+    assert db.session.query(Notice).count() > 0
     _check_loan_book()
     districts = {c.district_code for c in db.session.query(Cooperative)}
     assert len(districts) == 10
