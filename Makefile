@@ -147,9 +147,11 @@ fmt: venv
 	$(RUFF) format .
 	exit $$rc
 
+# Close of day at 10 000 and 100 000 loans; results in docs/benchmarks.md.
+# Options pass through, e.g. `make bench BENCH_ARGS="--sizes 2000"` (see --help).
 bench: venv
 	@if [[ -d benchmarks ]]; then
-		scripts/pg-test.sh $(PY) -m benchmarks
+		scripts/pg-test.sh $(PY) -m benchmarks $(BENCH_ARGS)
 	else
 		echo "benchmarks/ is not there yet; nothing to run"
 	fi

@@ -47,6 +47,9 @@ class Config:
     )
     # The business date the app works on; empty means "today in FUNDAPP_TIMEZONE".
     FUNDAPP_BUSINESS_DATE = _env("FUNDAPP_BUSINESS_DATE", "")
+    # APScheduler (`flask jobs run`, one process): the close of day runs daily at HH:MM in
+    # FUNDAPP_TIMEZONE; a start-up run catches up dates missed while it was down.
+    FUNDAPP_CLOSE_DAY_AT = _env("FUNDAPP_CLOSE_DAY_AT", "00:15")
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = FUNDAPP_TIMEZONE
     LANGUAGES = ("vi", "en")

@@ -100,12 +100,14 @@ def register_blueprints(app: Flask) -> None:
     from fundapp.lending.application_routes import bp as applications_bp
     from fundapp.lending.routes import bp as loans_bp
     from fundapp.main.routes import bp as main_bp
+    from fundapp.notices.routes import bp as notices_bp
     from fundapp.policy.routes import bp as policy_bp
     from fundapp.portal.routes import bp as portal_bp
+    from fundapp.servicing.routes import bp as servicing_bp
 
     for bp in (
         main_bp, auth_bp, admin_bp, coop_bp, ledger_bp, policy_bp, audit_bp, portal_bp,
-        applications_bp, loans_bp,
+        applications_bp, loans_bp, notices_bp, servicing_bp,
     ):  # fmt: skip
         app.register_blueprint(bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
@@ -125,12 +127,16 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject() -> dict[str, Any]:
+        from flask_login import current_user
+
         from fundapp.core.dates import business_date
+        from fundapp.notices.services import unread_count
 
         return {
             "fund_name": app.config["FUNDAPP_NAME"],
             "current_locale": str(get_locale()),
             "business_date": business_date(),
+            "unread_notices": unread_count(current_user),
         }
 
 

@@ -146,6 +146,9 @@ def close_day_command(day: str | None) -> None:
 
 
 def register(app: Flask) -> None:
+    from fundapp.jobs.cli import jobs_cli
+
     for group in (users_cli, fund_cli, policy_cli, demo_cli):
         app.cli.add_command(group)
     app.cli.add_command(close_day_command)
+    app.cli.add_command(jobs_cli)

@@ -4,7 +4,7 @@ from fundapp.api.models import IdempotencyKey
 from fundapp.audit.models import AuditLog
 from fundapp.auth.models import ApiToken, LoginThrottle, User, UserRole
 from fundapp.cooperatives.models import Cooperative, RelatedGroup
-from fundapp.ledger.models import CapitalEntry, JournalEntry, JournalLine
+from fundapp.ledger.models import CapitalEntry, JournalEntry, JournalLine, LoanBalance
 from fundapp.lending.models import (
     Application,
     ApplicationDocument,
@@ -48,6 +48,7 @@ __all__ = [
     "JournalEntry",
     "JournalLine",
     "Loan",
+    "LoanBalance",
     "LoanDay",
     "LoanTransition",
     "LoginThrottle",

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from fundapp.api import auth, cooperatives, fund, lending  # noqa: E402, F401
+from fundapp.api import auth, close_day, cooperatives, fund, lending  # noqa: E402, F401

@@ -100,3 +100,16 @@ class CapitalEntry(TimestampMixin, db.Model):
             "note": self.note,
             "journal_entry_id": self.journal_entry_id,
         }
+
+
+class LoanBalance(db.Model):
+    """Running balance (debit − credit) of each account per loan, kept with every posting so
+    the close of day reads a loan's position without summing its whole history."""
+
+    __tablename__ = "loan_balances"
+
+    loan_id: Mapped[int] = mapped_column(
+        ForeignKey("loans.id", ondelete="RESTRICT"), primary_key=True
+    )
+    account: Mapped[str] = mapped_column(String(8), primary_key=True)
+    balance: Mapped[int] = mapped_column(Money, default=0)

@@ -8,14 +8,20 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from fundapp.core import audit
 from fundapp.core.errors import DomainError, ValidationFailed
 from fundapp.core.money import MAX_AMOUNT
 from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
-from fundapp.ledger.models import CAPITAL_SOURCES, CapitalEntry, JournalEntry, JournalLine
+from fundapp.ledger.models import (
+    CAPITAL_SOURCES,
+    CapitalEntry,
+    JournalEntry,
+    JournalLine,
+    LoanBalance,
+)
 
 
 class UnbalancedEntry(DomainError):
@@ -67,20 +73,47 @@ def post(
     )
     db.session.add(entry)
     db.session.flush()
-    db.session.add_all(
-        JournalLine(
-            entry_id=entry.id,
-            account=line.account,
-            debit=line.debit,
-            credit=line.credit,
-            cooperative_id=line.cooperative_id,
-            source_name=line.source_name,
-            loan_id=line.loan_id,
-        )
-        for line in lines
+    # One multi-row INSERT: the close of day posts thousands of lines in one entry.
+    db.session.execute(
+        insert(JournalLine),
+        [
+            {
+                "entry_id": entry.id,
+                "account": line.account,
+                "debit": line.debit,
+                "credit": line.credit,
+                "cooperative_id": line.cooperative_id,
+                "source_name": line.source_name,
+                "loan_id": line.loan_id,
+            }
+            for line in lines
+        ],
     )
-    db.session.flush()
+    _bump_loan_balances(lines)
     return entry
+
+
+def _bump_loan_balances(lines: list[Line]) -> None:
+    """Keep ``loan_balances`` equal to the sum of the loan's lines (checked by fund check)."""
+    deltas: dict[tuple[int, str], int] = defaultdict(int)
+    for line in lines:
+        if line.loan_id is not None:
+            deltas[(line.loan_id, line.account)] += line.debit - line.credit
+    if not deltas:
+        return
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    statement = upsert(LoanBalance).values(
+        [{"loan_id": k[0], "account": k[1], "balance": v} for k, v in deltas.items()]
+    )
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[LoanBalance.loan_id, LoanBalance.account],
+            set_={"balance": LoanBalance.balance + statement.excluded.balance},
+        )
+    )
 
 
 def balances(as_of: date | None = None) -> dict[str, int]:
@@ -299,6 +332,29 @@ def check_invariants() -> CheckResult:
             memo["credit"] += bal[code]
     if memo["debit"] != memo["credit"]:
         result.fail("off-balance memo accounts do not net to zero")
+
+    result.checked.append("per-loan running balances = the loan's journal lines")
+    summed = {
+        (loan_id, account): int(total)
+        for loan_id, account, total in db.session.execute(
+            select(
+                JournalLine.loan_id,
+                JournalLine.account,
+                func.sum(JournalLine.debit - JournalLine.credit),
+            )
+            .where(JournalLine.loan_id.is_not(None))
+            .group_by(JournalLine.loan_id, JournalLine.account)
+        )
+    }
+    kept = {
+        (row.loan_id, row.account): row.balance for row in db.session.scalars(select(LoanBalance))
+    }
+    for key in set(summed) | set(kept):
+        if summed.get(key, 0) != kept.get(key, 0):
+            result.fail(
+                f"loan {key[0]} account {key[1]}: running balance {kept.get(key, 0)} != "
+                f"lines {summed.get(key, 0)}"
+            )
 
     for extra in _EXTRA_CHECKS:
         extra(result)

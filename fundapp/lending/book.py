@@ -37,7 +37,7 @@ from fundapp.lending.models import (
 )
 from fundapp.lending.schedule import CustomPrincipal, LoanTerms, ScheduleError
 from fundapp.repayments.allocation import AllocationError
-from fundapp.servicing.overdue import OverdueError
+from fundapp.servicing.overdue import OverdueError, Reduction
 
 LOAN_ACCOUNTS = (
     acc.CASH,
@@ -198,6 +198,10 @@ def store(loan: Loan, state: engine.LoanState, as_of: date) -> None:
         i.no: i for i in db.session.scalars(select(Instalment).where(Instalment.loan_id == loan.id))
     }
     wanted = set()
+    from fundapp.servicing.close_day import last_run_date
+    from fundapp.servicing.overdue import balance_days
+
+    closed = last_run_date()
     for row in state.rows:
         plan = row.plan
         wanted.add(plan.no)
@@ -215,6 +219,24 @@ def store(loan: Loan, state: engine.LoanState, as_of: date) -> None:
         inst.interest_paid = plan.interest - row.interest_unpaid
         inst.penalty_paid = row.penalty_paid
         inst.paid_on = _paid_on(row)
+        # Overdue state as of the last close of day, which the next run advances by a day.
+        if closed is not None and row.due_date < closed:
+            inst.principal_balance_days = balance_days(
+                plan.principal,
+                row.due_date,
+                closed,
+                [Reduction(d, a) for d, a in row.principal_paid],
+            )
+            inst.interest_balance_days = balance_days(
+                plan.interest,
+                row.due_date,
+                closed,
+                [Reduction(d, a) for d, a in row.interest_paid],
+            )
+            inst.penalty_accrued = row.penalty_accrued(state.product, closed)
+        else:
+            inst.principal_balance_days = inst.interest_balance_days = 0
+            inst.penalty_accrued = 0
     for no, inst in existing.items():
         if no not in wanted:
             db.session.delete(inst)
@@ -259,8 +281,6 @@ def targets(
     groups 2–5 they are held off-balance until paid (Circular 52/2022, Art. 5). Before any
     close of day, interest is income when paid.
     """
-    repaid = sum(r.amount for r in state.repayments.values())
-    outstanding = 0 if loan.written_off else state.principal_outstanding
     overdue = billed = penalty = 0
     if book_date is not None and not loan.written_off:
         for row in state.rows:
@@ -268,28 +288,54 @@ def targets(
                 overdue += row.principal_unpaid
                 billed += row.interest_unpaid
             penalty += row.penalty_due(state.product, book_date)
+    return targets_from(
+        disbursed=state.disbursed,
+        repaid=sum(r.amount for r in state.repayments.values()),
+        outstanding=0 if loan.written_off else state.principal_outstanding,
+        interest_paid=state.interest_paid,
+        penalty_paid=state.penalty_paid,
+        overdue=overdue,
+        billed=billed,
+        penalty=penalty,
+        group=group,
+    )
+
+
+def targets_from(
+    *,
+    disbursed: int,
+    repaid: int,
+    outstanding: int,
+    interest_paid: int,
+    penalty_paid: int,
+    overdue: int,
+    billed: int,
+    penalty: int,
+    group: int,
+) -> dict[str, int]:
+    """The ledger position of a loan from its figures: the one posting rule of SPEC §7."""
     on_balance = group == 1
+    accrued = billed + penalty
     return {
-        acc.CASH: repaid - state.disbursed,
+        acc.CASH: repaid - disbursed,
         acc.LOANS_IN_TERM: outstanding - overdue,
         acc.LOANS_OVERDUE: overdue,
-        acc.INTEREST_RECEIVABLE: billed + penalty if on_balance else 0,
-        acc.INTEREST_INCOME: -(state.interest_paid + (billed if on_balance else 0)),
-        acc.OVERDUE_INTEREST_INCOME: -(state.penalty_paid + (penalty if on_balance else 0)),
-        acc.SUSPENDED_INTEREST_MEMO: 0 if on_balance else billed + penalty,
-        acc.MEMO_CONTRA: 0 if on_balance else -(billed + penalty),
+        acc.INTEREST_RECEIVABLE: accrued if on_balance else 0,
+        acc.INTEREST_INCOME: -(interest_paid + (billed if on_balance else 0)),
+        acc.OVERDUE_INTEREST_INCOME: -(penalty_paid + (penalty if on_balance else 0)),
+        acc.SUSPENDED_INTEREST_MEMO: 0 if on_balance else accrued,
+        acc.MEMO_CONTRA: 0 if on_balance else -accrued,
     }
 
 
 def ledger_position(loan_id: int) -> dict[str, int]:
     """Signed balance (debit − credit) of each account for this loan."""
-    rows = db.session.execute(
-        select(JournalLine.account, func.sum(JournalLine.debit - JournalLine.credit))
-        .where(JournalLine.loan_id == loan_id)
-        .group_by(JournalLine.account)
-    ).all()
+    from fundapp.ledger.models import LoanBalance
+
     out: dict[str, int] = defaultdict(int)
-    for account, amount in rows:
+    for account, amount in db.session.execute(
+        select(LoanBalance.account, LoanBalance.balance).where(LoanBalance.loan_id == loan_id)
+    ):
         out[account] = int(amount)
     return out
 
@@ -306,23 +352,32 @@ def sync_ledger(
     group: int = 1,
 ) -> int | None:
     """Post the difference between the loan's ledger and its history; the entry id."""
-    want = targets(loan, state, book_date, group)
-    have = ledger_position(loan.id)
-    lines = []
-    for account in LOAN_ACCOUNTS:
-        delta = want[account] - have.get(account, 0)
-        if delta > 0:
-            lines.append(
-                Line(account, debit=delta, cooperative_id=loan.cooperative_id, loan_id=loan.id)
-            )
-        elif delta < 0:
-            lines.append(
-                Line(account, credit=-delta, cooperative_id=loan.cooperative_id, loan_id=loan.id)
-            )
+    lines = difference_lines(
+        loan.id,
+        loan.cooperative_id,
+        targets(loan, state, book_date, group),
+        ledger_position(loan.id),
+    )
     if not lines:
         return None
     entry = post(entry_date, kind, lines, actor=actor, reference=reference, description=description)
     return entry.id
+
+
+def difference_lines(
+    loan_id: int, cooperative_id: int, want: dict[str, int], have: dict[str, int]
+) -> list[Line]:
+    """The lines that move the loan's ledger position ``have`` to ``want``."""
+    lines = []
+    for account in LOAN_ACCOUNTS:
+        delta = want[account] - have.get(account, 0)
+        if delta > 0:
+            lines.append(Line(account, debit=delta, cooperative_id=cooperative_id, loan_id=loan_id))
+        elif delta < 0:
+            lines.append(
+                Line(account, credit=-delta, cooperative_id=cooperative_id, loan_id=loan_id)
+            )
+    return lines
 
 
 def refresh(
@@ -435,7 +490,7 @@ def overview_figures() -> dict[str, Any]:
     return {"projects": int(active[0]), "borrowers": int(active[1])}
 
 
-def loan_policy(loan: Loan, key: str) -> Any:
+def loan_policy(loan: Any, key: str) -> Any:
     """A parameter as snapshotted on the contract (the legal default if it predates it)."""
     from fundapp.policy.parameters import BY_KEY
 
@@ -447,12 +502,13 @@ def loan_policy(loan: Loan, key: str) -> Any:
         return param.parse(param.default)
 
 
-def own_group(loan: Loan, days_past_due: int) -> int:
-    """The loan's own debt group: by days past due, then the restructuring floor (SPEC §2)."""
+def own_group(loan: Any, days_past_due: int) -> int:
+    """The loan's own debt group: by days past due, then the restructuring floor (SPEC §2).
+    ``loan`` is a Loan or a row with its term_adjustments, extensions and policy_snapshot."""
     from fundapp.servicing.overdue import apply_floor, debt_group
 
     group = debt_group(days_past_due, loan_policy(loan, "group_thresholds_days"))
-    count = loan.restructure_count
+    count = loan.term_adjustments + loan.extensions
     kind = None
     if count == 1:
         kind = "extension" if loan.extensions else "term_adjustment"

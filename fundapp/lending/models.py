@@ -219,6 +219,12 @@ class Instalment(db.Model):
     interest_paid: Mapped[int] = mapped_column(Money, default=0)
     penalty_paid: Mapped[int] = mapped_column(Money, default=0)
     paid_on: Mapped[date | None]
+    # Overdue state as of the last close of day, advanced one day per run in SQL:
+    # Σ unpaid principal × days and Σ unpaid interest × days since the due date, and the
+    # overdue interest they make, rounded once.
+    principal_balance_days: Mapped[int] = mapped_column(Money, default=0)
+    interest_balance_days: Mapped[int] = mapped_column(Money, default=0)
+    penalty_accrued: Mapped[int] = mapped_column(Money, default=0)
 
     loan: Mapped[Loan] = relationship(back_populates="instalments")
 

@@ -31,18 +31,20 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, or_, select, text
+from sqlalchemy import and_, case, exists, func, insert, or_, select, text, update
 
 from fundapp.core.dates import utcnow
 from fundapp.core.errors import DomainError
+from fundapp.core.money import round_dong
 from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
-from fundapp.ledger.models import JournalLine
+from fundapp.ledger.models import JournalLine, LoanBalance
 from fundapp.ledger.services import Line, post
 from fundapp.lending import book
 from fundapp.lending.models import Collateral, Instalment, Loan, LoanStatus
 from fundapp.policy import services as policy
 from fundapp.servicing.models import CloseDayRun, DebtGroupHistory, LoanDay
+from fundapp.servicing.overdue import days_past_due, interest_from_balance_days
 
 LOCK_KEY = 8_241_001  # pg advisory lock id of the close of day
 
@@ -117,15 +119,30 @@ def pending_dates(until: date) -> list[date]:
     return [last + timedelta(days=n) for n in range(1, (until - last).days + 1)]
 
 
+CHUNK = 5000  # ids per IN list (PostgreSQL allows 65 535 parameters a statement)
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[n : n + CHUNK] for n in range(0, len(ids), CHUNK)]
+
+
+_OPEN = or_(
+    Instalment.principal_paid < Instalment.principal,
+    Instalment.interest_paid < Instalment.interest,
+)
+_ACTIVE = select(Loan.id).where(Loan.status == LoanStatus.ACTIVE)
+
+
 def _affected_loan_ids(day: date) -> list[int]:
-    unpaid = or_(
-        Instalment.principal_paid < Instalment.principal,
-        Instalment.interest_paid < Instalment.interest,
-    )
+    """Loans that can change on ``day``: something past due and not settled, an instalment
+    that fell due yesterday, a group above 1, or never classified."""
     past_due = exists().where(
         Instalment.loan_id == Loan.id,
         or_(
-            and_(Instalment.due_date < day, unpaid),
+            and_(
+                Instalment.due_date < day,
+                or_(_OPEN, Instalment.penalty_accrued > Instalment.penalty_paid),
+            ),
             Instalment.due_date == day - timedelta(days=1),
         ),
     )
@@ -143,129 +160,335 @@ def _affected_loan_ids(day: date) -> list[int]:
     )
 
 
+def _seed_overdue_state(day: date) -> None:
+    """First run ever: the overdue state of each late loan from its history, as of ``day``
+    (the run row is flushed, so ``book.store`` computes as of this date)."""
+    late = db.session.scalars(
+        select(Loan)
+        .where(
+            Loan.status == LoanStatus.ACTIVE,
+            exists().where(Instalment.loan_id == Loan.id, Instalment.due_date < day, _OPEN),
+        )
+        .order_by(Loan.id)
+    )
+    for loan in late:
+        book.store(loan, book.replay(loan), day)
+    db.session.flush()
+
+
+def _advance_overdue_state(day: date) -> int:
+    """One more day [day − 1, day) of overdue balance on every open past-due instalment, in
+    one UPDATE; then their overdue interest, rounded once, from the new sums."""
+    touched = and_(Instalment.due_date < day, _OPEN, Instalment.loan_id.in_(_ACTIVE))
+    db.session.execute(
+        update(Instalment)
+        .where(touched)
+        .values(
+            principal_balance_days=Instalment.principal_balance_days
+            + (Instalment.principal - Instalment.principal_paid),
+            interest_balance_days=Instalment.interest_balance_days
+            + (Instalment.interest - Instalment.interest_paid),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    rows = db.session.execute(
+        select(
+            Instalment.id,
+            Instalment.principal_balance_days,
+            Instalment.interest_balance_days,
+            Loan.annual_rate,
+            Loan.overdue_multiplier,
+            Loan.late_rate,
+        )
+        .join(Loan, Loan.id == Instalment.loan_id)
+        .where(touched)
+    ).all()
+    if rows:
+        db.session.execute(
+            update(Instalment).execution_options(synchronize_session=False),
+            [
+                {
+                    "id": id_,
+                    "penalty_accrued": round_dong(
+                        interest_from_balance_days(
+                            pbd, ibd, rate, overdue_multiplier=mult, late_rate=late
+                        )
+                    ),
+                }
+                for id_, pbd, ibd, rate, mult, late in rows
+            ],
+        )
+    return len(rows)
+
+
+def _upsert(model: Any, rows: list[dict[str, Any]], keys: list[Any], fields: list[str]) -> None:
+    if not rows:
+        return
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    for part in [rows[n : n + 1000] for n in range(0, len(rows), 1000)]:
+        statement = upsert(model).values(part)
+        db.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=keys,
+                set_={f: getattr(statement.excluded, f) for f in fields},
+            )
+        )
+
+
 def _close(day: date, last_closed: date | None) -> dict[str, Any]:
-    counts = {
-        "loans_examined": 0,
-        "instalments_overdue": 0,
-        "overdue_transfers": 0,
-        "group_changes": 0,
-        "ledger_entries": 0,
-        "notices": 0,
-    }
+    counts: dict[str, Any] = {}
+    if last_closed is None:
+        _seed_overdue_state(day)
+        counts["instalments_accruing"] = 0
+    else:
+        counts["instalments_accruing"] = _advance_overdue_state(day)
     ids = _affected_loan_ids(day)
     counts["loans_examined"] = len(ids)
-    loans = (
-        {
-            loan.id: loan
-            for loan in db.session.scalars(
-                select(Loan).where(Loan.id.in_(ids)).with_for_update(of=Loan)
+    loans: dict[int, Any] = {}
+    figures: dict[int, tuple[int, int, int]] = {}
+    oldest: dict[int, date] = {}
+    previous: dict[int, int] = {}
+    for part in _chunks(ids):
+        for row in db.session.execute(
+            select(
+                Loan.id,
+                Loan.cooperative_id,
+                Loan.disbursed,
+                Loan.principal_outstanding,
+                Loan.principal_paid,
+                Loan.interest_paid,
+                Loan.penalty_paid,
+                Loan.term_adjustments,
+                Loan.extensions,
+                Loan.policy_snapshot,
+                Loan.contract_no,
+                Loan.officer_id,
             )
-        }
-        if ids
-        else {}
+            .where(Loan.id.in_(part))
+            .with_for_update()
+        ):
+            loans[row.id] = row
+        for loan_id, overdue, billed, penalty in db.session.execute(
+            select(
+                Instalment.loan_id,
+                func.sum(
+                    case(
+                        (
+                            Instalment.due_date < day,
+                            Instalment.principal - Instalment.principal_paid,
+                        ),
+                        else_=0,
+                    )
+                ),
+                func.sum(
+                    case(
+                        (Instalment.due_date < day, Instalment.interest - Instalment.interest_paid),
+                        else_=0,
+                    )
+                ),
+                func.sum(Instalment.penalty_accrued - Instalment.penalty_paid),
+            )
+            .where(Instalment.loan_id.in_(part))
+            .group_by(Instalment.loan_id)
+        ):
+            figures[loan_id] = (int(overdue or 0), int(billed or 0), int(penalty or 0))
+        for loan_id, due in db.session.execute(
+            select(Instalment.loan_id, func.min(Instalment.due_date))
+            .where(
+                Instalment.loan_id.in_(part),
+                Instalment.due_date < day,
+                or_(_OPEN, Instalment.penalty_accrued > Instalment.penalty_paid),
+            )
+            .group_by(Instalment.loan_id)
+        ):
+            oldest[loan_id] = due
+        previous.update(
+            db.session.execute(
+                select(LoanDay.loan_id, LoanDay.debt_group).where(LoanDay.loan_id.in_(part))
+            ).all()
+        )
+    counts["instalments_overdue"] = int(
+        db.session.scalar(
+            select(func.count(Instalment.id)).where(
+                Instalment.due_date < day, _OPEN, Instalment.loan_id.in_(_ACTIVE)
+            )
+        )
+        or 0
+    )
+    counts["overdue_transfers"] = int(
+        db.session.scalar(
+            select(func.count(Instalment.id)).where(
+                Instalment.due_date == day - timedelta(days=1),
+                Instalment.principal_paid < Instalment.principal,
+                Instalment.loan_id.in_(_ACTIVE),
+            )
+        )
+        or 0
     )
 
-    # Steps 2–3: replay each changed loan to D; own group from days past due and floor.
-    states = {}
+    # Steps 3–4: days past due, own group (with the floor), then one group per borrower.
     own: dict[int, tuple[int, int]] = {}
-    for loan_id in ids:
-        loan = loans[loan_id]
-        state = book.replay(loan)
-        states[loan_id] = state
-        balances = state.balances(day)
-        own[loan_id] = (balances.days_past_due, book.own_group(loan, balances.days_past_due))
-        counts["instalments_overdue"] += sum(
-            1 for r in state.rows if r.due_date < day and (r.principal_unpaid or r.interest_unpaid)
-        )
-        counts["overdue_transfers"] += sum(
-            1 for r in state.rows if r.due_date == day - timedelta(days=1) and r.principal_unpaid
-        )
-
-    # Step 4: one borrower, one group — the worst of all its active loans.
-    days = {
-        d.loan_id: d for d in db.session.scalars(select(LoanDay).where(LoanDay.loan_id.in_(ids)))
-    }
-    coops = {loans[i].cooperative_id for i in ids}
+    for loan_id, row in loans.items():
+        dpd = days_past_due(oldest.get(loan_id), day)
+        own[loan_id] = (dpd, book.own_group(row, dpd))
+    coops = {row.cooperative_id for row in loans.values()}
     borrower_group: dict[int, int] = {}
-    if coops:
+    for coop_part in _chunks(sorted(coops)):
         for coop_id, loan_id, group in db.session.execute(
             select(Loan.cooperative_id, Loan.id, Loan.debt_group).where(
-                Loan.cooperative_id.in_(coops), Loan.status == LoanStatus.ACTIVE
+                Loan.cooperative_id.in_(coop_part), Loan.status == LoanStatus.ACTIVE
             )
         ):
             g = own[loan_id][1] if loan_id in own else group
             borrower_group[coop_id] = max(borrower_group.get(coop_id, 1), g)
 
-    changed: list[tuple[Loan, int, int]] = []
-    for loan_id in ids:
-        loan = loans[loan_id]
-        dpd, own_group = own[loan_id]
-        group = borrower_group[loan.cooperative_id]
-        previous = days[loan_id].debt_group if loan_id in days else None
-        record = days.get(loan_id) or LoanDay(loan_id=loan_id)
-        record.business_date, record.days_past_due = day, dpd
-        record.group_by_days, record.debt_group = own_group, group
-        record.penalty_accrued = states[loan_id].balances(day).penalty_due
-        db.session.add(record)
-        loan.debt_group = group
-        if previous != group:
-            db.session.add(
-                DebtGroupHistory(
-                    kind="loan",
-                    ref_id=loan_id,
-                    business_date=day,
-                    days_past_due=dpd,
-                    debt_group=group,
-                    previous_group=previous,
-                )
+    final: dict[int, int] = {i: borrower_group[row.cooperative_id] for i, row in loans.items()}
+    changed: list[tuple[Any, int, int]] = []
+    history = []
+    for loan_id, group in final.items():
+        before = previous.get(loan_id)
+        if before != group:
+            history.append(
+                {
+                    "kind": "loan",
+                    "ref_id": loan_id,
+                    "business_date": day,
+                    "days_past_due": own[loan_id][0],
+                    "debt_group": group,
+                    "previous_group": before,
+                }
             )
-            if previous is not None:
-                changed.append((loan, previous, group))
+            if before is not None:
+                changed.append((loan_id, before, group))
     counts["group_changes"] = len(changed)
-    for coop_id, group in borrower_group.items():
-        last = db.session.scalar(
-            select(DebtGroupHistory.debt_group)
-            .where(DebtGroupHistory.kind == "borrower", DebtGroupHistory.ref_id == coop_id)
-            .order_by(DebtGroupHistory.business_date.desc())
-            .limit(1)
+    if history:
+        db.session.execute(insert(DebtGroupHistory), history)
+    _borrower_history(day, borrower_group)
+    if final:
+        db.session.execute(
+            update(Loan).execution_options(synchronize_session=False),
+            [{"id": i, "debt_group": g} for i, g in final.items()],
         )
-        if last != group:
-            db.session.add(
-                DebtGroupHistory(
-                    kind="borrower",
-                    ref_id=coop_id,
-                    business_date=day,
-                    debt_group=group,
-                    previous_group=last,
-                )
-            )
-    db.session.flush()
 
-    # Steps 1, 2 (ledger): transfer, billing and accrual as the difference per loan.
-    for loan_id in ids:
-        loan = loans[loan_id]
-        entry = book.sync_ledger(
-            loan,
-            states[loan_id],
+    # Steps 1–2 in the ledger: transfer, billing and accrual, as one entry of differences.
+    have = _positions(ids)
+    lines: list[Line] = []
+    for loan_id, row in loans.items():
+        overdue, billed, penalty = figures.get(loan_id, (0, 0, 0))
+        want = book.targets_from(
+            disbursed=row.disbursed,
+            repaid=row.principal_paid + row.interest_paid + row.penalty_paid,
+            outstanding=row.principal_outstanding,
+            interest_paid=row.interest_paid,
+            penalty_paid=row.penalty_paid,
+            overdue=overdue,
+            billed=billed,
+            penalty=penalty,
+            group=final[loan_id],
+        )
+        moved = book.difference_lines(loan_id, row.cooperative_id, want, have.get(loan_id, {}))
+        if moved:
+            counts.setdefault("loans_posted", 0)
+            counts["loans_posted"] += 1
+            lines.extend(moved)
+    if lines:
+        post(
             day,
             "close_day",
-            None,
-            day.isoformat(),
-            _("Khóa sổ ngày %(d)s: %(c)s", d=day.strftime("%d/%m/%Y"), c=loan.contract_no),
-            book_date=day,
-            group=loan.debt_group,
+            lines,
+            reference=day.isoformat(),
+            description=_("Khóa sổ ngày %(d)s", d=day.strftime("%d/%m/%Y")),
         )
-        if entry:
-            counts["ledger_entries"] += 1
 
     # Step 5: provisions.
-    counts["provision_change"] = _provisions(day, ids, loans)
+    counts["provision_change"], specific = _provisions(day, loans, final, have)
+    _upsert(
+        LoanDay,
+        [
+            {
+                "loan_id": i,
+                "business_date": day,
+                "days_past_due": own[i][0],
+                "group_by_days": own[i][1],
+                "debt_group": final[i],
+                "specific_provision": specific.get(i, 0),
+                "penalty_accrued": max(figures.get(i, (0, 0, 0))[2], 0),
+            }
+            for i in loans
+        ],
+        [LoanDay.loan_id],
+        [
+            "business_date",
+            "days_past_due",
+            "group_by_days",
+            "debt_group",
+            "specific_provision",
+            "penalty_accrued",
+        ],
+    )
 
     # Step 6: notices.
     from fundapp.servicing import notices
 
-    counts["notices"] = notices.for_day(day, changed, last_closed)
+    group_changes = [(db.session.get(Loan, i), a, b) for i, a, b in changed]
+    counts["notices"] = notices.for_day(day, group_changes, last_closed)
+    db.session.flush()
     return counts
+
+
+def _borrower_history(day: date, borrower_group: dict[int, int]) -> None:
+    if not borrower_group:
+        return
+    latest: dict[int, int] = {}
+    for part in _chunks(sorted(borrower_group)):
+        ranked = (
+            select(
+                DebtGroupHistory.ref_id,
+                DebtGroupHistory.debt_group,
+                func.row_number()
+                .over(
+                    partition_by=DebtGroupHistory.ref_id,
+                    order_by=DebtGroupHistory.business_date.desc(),
+                )
+                .label("n"),
+            )
+            .where(DebtGroupHistory.kind == "borrower", DebtGroupHistory.ref_id.in_(part))
+            .subquery()
+        )
+        latest.update(
+            db.session.execute(select(ranked.c.ref_id, ranked.c.debt_group).where(ranked.c.n == 1))
+            .tuples()
+            .all()
+        )
+    rows = [
+        {
+            "kind": "borrower",
+            "ref_id": coop,
+            "business_date": day,
+            "days_past_due": 0,
+            "debt_group": group,
+            "previous_group": latest.get(coop),
+        }
+        for coop, group in borrower_group.items()
+        if latest.get(coop) != group
+    ]
+    if rows:
+        db.session.execute(insert(DebtGroupHistory), rows)
+
+
+def _positions(ids: list[int]) -> dict[int, dict[str, int]]:
+    out: dict[int, dict[str, int]] = {}
+    for part in _chunks(ids):
+        for loan_id, account, balance in db.session.execute(
+            select(LoanBalance.loan_id, LoanBalance.account, LoanBalance.balance).where(
+                LoanBalance.loan_id.in_(part)
+            )
+        ):
+            out.setdefault(loan_id, {})[account] = int(balance)
+    return out
 
 
 def _discounted_collateral(loan_ids: list[int]) -> dict[int, int]:
@@ -279,37 +502,29 @@ def _discounted_collateral(loan_ids: list[int]) -> dict[int, int]:
     return out
 
 
-def _provisions(day: date, ids: list[int], loans: dict[int, Loan]) -> int:
-    """Specific provision of each changed loan and the general provision, as differences."""
+def _provisions(
+    day: date, loans: dict[int, Any], groups: dict[int, int], have: dict[int, dict[str, int]]
+) -> tuple[int, dict[int, int]]:
+    """Specific provision of each examined loan and the general provision, as differences."""
     rates = policy.value("provision_rates_pct", day)
     general_rate = policy.value("general_provision_pct", day)
-    collateral = _discounted_collateral(ids)
+    ids = list(loans)
+    collateral: dict[int, int] = {}
+    for part in _chunks(ids):
+        collateral.update(_discounted_collateral(part))
     lines: list[Line] = []
-    held = (
-        dict(
-            db.session.execute(
-                select(JournalLine.loan_id, func.sum(JournalLine.credit - JournalLine.debit))
-                .where(JournalLine.account == acc.PROVISION, JournalLine.loan_id.in_(ids))
-                .group_by(JournalLine.loan_id)
-            ).all()
-        )
-        if ids
-        else {}
-    )
     change = 0
-    for loan_id in ids:
-        loan = loans[loan_id]
-        base = max(loan.principal_outstanding - collateral.get(loan_id, 0), 0)
-        want = int(Decimal(base) * rates[loan.debt_group - 1] / 100)
-        have = int(held.get(loan_id) or 0)
-        delta = want - have
-        record = db.session.get(LoanDay, loan_id)
-        if record is not None:
-            record.specific_provision = want
+    wanted: dict[int, int] = {}
+    for loan_id, row in loans.items():
+        base = max(row.principal_outstanding - collateral.get(loan_id, 0), 0)
+        want = int(Decimal(base) * rates[groups[loan_id] - 1] / 100)
+        wanted[loan_id] = want
+        held = -have.get(loan_id, {}).get(acc.PROVISION, 0)
+        delta = want - held
         if delta:
             change += delta
-            lines.append(_provision_line(delta, loan))
-    # General provision: on all group 1–4 principal (set-based, whole book).
+            lines.append(_provision_line(delta, loan_id, row.cooperative_id))
+    # General provision: on all group 1–4 principal of the book (set-based).
     base = int(
         db.session.scalar(
             select(func.coalesce(func.sum(Loan.principal_outstanding), 0)).where(
@@ -330,13 +545,12 @@ def _provisions(day: date, ids: list[int], loans: dict[int, Loan]) -> int:
     delta = want_general - have_general
     if delta:
         change += delta
-        lines.append(_provision_line(delta, None))
+        lines.append(_provision_line(delta, None, None))
     if lines:
         if change > 0:
             lines.append(Line(acc.PROVISION_EXPENSE, debit=change))
         elif change < 0:
             lines.append(Line(acc.PROVISION_EXPENSE, credit=-change))
-        _balance_provision_lines(lines)
         post(
             day,
             "provision",
@@ -344,22 +558,13 @@ def _provisions(day: date, ids: list[int], loans: dict[int, Loan]) -> int:
             reference=day.isoformat(),
             description=_("Trích lập dự phòng rủi ro ngày %(d)s", d=day.strftime("%d/%m/%Y")),
         )
-    return change
+    return change, wanted
 
 
-def _provision_line(delta: int, loan: Loan | None) -> Line:
-    kwargs = {"loan_id": loan.id, "cooperative_id": loan.cooperative_id} if loan else {}
+def _provision_line(delta: int, loan_id: int | None, cooperative_id: int | None) -> Line:
     if delta > 0:
-        return Line(acc.PROVISION, credit=delta, **kwargs)
-    return Line(acc.PROVISION, debit=-delta, **kwargs)
-
-
-def _balance_provision_lines(lines: list[Line]) -> None:
-    """Increases and releases of different loans net in one expense line; when they cancel
-    out exactly the expense line is absent and the entry still balances."""
-    debit = sum(line.debit for line in lines)
-    credit = sum(line.credit for line in lines)
-    assert debit == credit, (debit, credit)
+        return Line(acc.PROVISION, credit=delta, loan_id=loan_id, cooperative_id=cooperative_id)
+    return Line(acc.PROVISION, debit=-delta, loan_id=loan_id, cooperative_id=cooperative_id)
 
 
 def run_pending(until: date, trigger: str) -> list[CloseDayResult]:

@@ -173,31 +173,40 @@ def for_day(
     return count
 
 
+def _send(backend: str, message: EmailMessage) -> None:
+    if backend != "smtp":
+        log.info("mail to %s: %s | %s", message["To"], message["Subject"], message.get_content())
+        return
+    config = current_app.config
+    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        smtp.send_message(message)
+
+
 def deliver_pending(limit: int = 500) -> int:
     """Send the e-mails of notices not yet e-mailed (after the run has committed)."""
     backend = current_app.config.get("MAIL_BACKEND", "log")
     sent = 0
-    for notice in db.session.scalars(
+    pending = db.session.scalars(
         select(Notice).where(Notice.email_to != "", Notice.emailed_at.is_(None)).limit(limit)
-    ):
+    ).all()
+    for notice in pending:
         message = EmailMessage()
         message["From"] = current_app.config["MAIL_SENDER"]
         message["To"] = notice.email_to
         message["Subject"] = notice.title
         message.set_content(notice.body)
-        if backend == "smtp":
-            with smtplib.SMTP(
-                current_app.config["MAIL_SERVER"], current_app.config["MAIL_PORT"], timeout=30
-            ) as smtp:
-                if current_app.config.get("MAIL_USE_TLS"):
-                    smtp.starttls()
-                if current_app.config.get("MAIL_USERNAME"):
-                    smtp.login(
-                        current_app.config["MAIL_USERNAME"], current_app.config["MAIL_PASSWORD"]
-                    )
-                smtp.send_message(message)
-        else:
-            log.info("mail to %s: %s | %s", notice.email_to, notice.title, notice.body)
+        try:
+            _send(backend, message)
+        except (OSError, smtplib.SMTPException) as exc:
+            # A mail server that is down never undoes the close of day; the notice stays
+            # in the app and its e-mail is retried after the next run.
+            log.warning("mail to %s failed: %s", notice.email_to, exc)
+            continue
         notice.emailed_at = utcnow()
+        db.session.commit()  # each e-mail once, even if a later one fails
         sent += 1
     return sent

@@ -103,10 +103,27 @@ def overdue_interest_exact(
         raise OverdueError("late_rate", "the late rate must be a Decimal of 0 or more")
     p_days = balance_days(principal.amount, due_date, as_of, principal.reductions)
     i_days = balance_days(interest.amount, due_date, as_of, interest.reductions)
+    return interest_from_balance_days(
+        p_days, i_days, annual_rate, overdue_multiplier=overdue_multiplier, late_rate=late_rate
+    )
+
+
+def interest_from_balance_days(
+    principal_balance_days: int,
+    interest_balance_days: int,
+    annual_rate: Decimal,
+    *,
+    overdue_multiplier: Decimal = DEFAULT_OVERDUE_MULTIPLIER,
+    late_rate: Decimal = DEFAULT_LATE_RATE,
+) -> Decimal:
+    """Overdue interest, unrounded, from Σ overdue balance × days of each component: the
+    form the close of day keeps per instalment and advances one day per run."""
     with localcontext() as ctx:
         ctx.prec = _PRECISION
         overdue_rate = annual_rate * overdue_multiplier / 100
-        return interest_exact(p_days, overdue_rate, 1) + interest_exact(i_days, late_rate, 1)
+        return interest_exact(principal_balance_days, overdue_rate, 1) + interest_exact(
+            interest_balance_days, late_rate, 1
+        )
 
 
 def overdue_interest(

@@ -15,6 +15,9 @@ SELF_SERVICE = {
     "main.language",
     "api.create_token",
     "api.revoke_current_token",
+    # Marking one's own notices read is the reader's state, not the fund's data.
+    "notices.read",
+    "notices.read_all",
 }
 
 

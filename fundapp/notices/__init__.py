@@ -1,0 +1,1 @@
+"""In-app notices of the close of day: who sees which, the list, marking them read."""
