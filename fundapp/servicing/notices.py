@@ -28,42 +28,69 @@ log = logging.getLogger("fundapp.mail")
 
 
 def _add(
-    kind: str, event_key: str, loan: Loan, day: date, title: str, body: str, data: dict[str, Any]
-) -> int:
-    """The notice to the cooperative and to the officer, unless already sent."""
-    recipients = [(f"coop:{loan.cooperative_id}", {"cooperative_id": loan.cooperative_id})]
+    batch: list[dict[str, Any]],
+    kind: str,
+    event_key: str,
+    loan: Loan,
+    day: date,
+    title: str,
+    body: str,
+    data: dict[str, Any],
+) -> None:
+    """The notice to the cooperative and to the officer (kept once per event by the
+    database's unique key when the batch is written)."""
+    common = {
+        "kind": kind,
+        "event_key": event_key,
+        "business_date": day,
+        "loan_id": loan.id,
+        "title": title,
+        "body": body,
+        "data": data,
+        "read_at": None,
+        "emailed_at": None,
+        "created_at": utcnow(),
+    }
+    coop_mail = loan.cooperative.email if loan.cooperative and loan.cooperative.email else ""
+    batch.append(
+        {
+            **common,
+            "recipient_key": f"coop:{loan.cooperative_id}",
+            "cooperative_id": loan.cooperative_id,
+            "user_id": None,
+            "email_to": coop_mail,
+        }
+    )
     if loan.officer_id:
-        recipients.append((f"user:{loan.officer_id}", {"user_id": loan.officer_id}))
-    added = 0
-    for key, target in recipients:
-        exists = db.session.scalar(
-            select(Notice.id).where(
-                Notice.kind == kind, Notice.event_key == event_key, Notice.recipient_key == key
-            )
+        officer_mail = loan.officer.email if loan.officer and loan.officer.email else ""
+        batch.append(
+            {
+                **common,
+                "recipient_key": f"user:{loan.officer_id}",
+                "cooperative_id": None,
+                "user_id": loan.officer_id,
+                "email_to": officer_mail,
+            }
         )
-        if exists:
-            continue
-        email = ""
-        if "cooperative_id" in target and loan.cooperative and loan.cooperative.email:
-            email = loan.cooperative.email
-        elif "user_id" in target and loan.officer and loan.officer.email:
-            email = loan.officer.email
-        db.session.add(
-            Notice(
-                kind=kind,
-                event_key=event_key,
-                recipient_key=key,
-                business_date=day,
-                loan_id=loan.id,
-                title=title,
-                body=body,
-                data=data,
-                email_to=email,
-                **target,
-            )
+
+
+def _write(batch: list[dict[str, Any]]) -> int:
+    """Insert the batch; a notice already sent for the same event and recipient is skipped."""
+    if not batch:
+        return 0
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as insert_or_skip
+    else:
+        from sqlalchemy.dialects.sqlite import insert as insert_or_skip
+    written = 0
+    for part in [batch[n : n + 1000] for n in range(0, len(batch), 1000)]:
+        result = db.session.execute(
+            insert_or_skip(Notice)
+            .values(part)
+            .on_conflict_do_nothing(index_elements=["kind", "event_key", "recipient_key"])
         )
-        added += 1
-    return added
+        written += max(result.rowcount or 0, 0)
+    return written
 
 
 def for_day(
@@ -71,7 +98,7 @@ def for_day(
 ) -> int:
     """The notices of the run of ``day``; ``previous`` is the date closed before it (None on
     the first run ever, when every instalment already past due is transferred at once)."""
-    count = 0
+    batch: list[dict[str, Any]] = []
     ahead = timedelta(days=policy.value("due_soon_days", day))
     soon = day + ahead
     # Events of this run only: instalments that fell due since the previous run, and those
@@ -99,7 +126,8 @@ def for_day(
         principal = inst.principal - inst.principal_paid
         interest = inst.interest - inst.interest_paid
         if inst.due_date >= day:
-            count += _add(
+            _add(
+                batch,
                 "due_soon",
                 f"loan:{loan.id}:due:{inst.due_date.isoformat()}",
                 loan,
@@ -126,7 +154,8 @@ def for_day(
             )
         elif principal:
             rate = loan.annual_rate * loan.overdue_multiplier / Decimal(100)
-            count += _add(
+            _add(
+                batch,
                 "overdue_transfer",
                 f"loan:{loan.id}:overdue:{inst.due_date.isoformat()}",
                 loan,
@@ -154,7 +183,8 @@ def for_day(
                 },
             )
     for loan, before, after in group_changes:
-        count += _add(
+        _add(
+            batch,
             "group_change",
             f"loan:{loan.id}:group:{day.isoformat()}",
             loan,
@@ -169,8 +199,7 @@ def for_day(
             ),
             {"from": before, "to": after},
         )
-    db.session.flush()
-    return count
+    return _write(batch)
 
 
 def _send(backend: str, message: EmailMessage) -> None:
