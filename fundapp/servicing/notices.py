@@ -169,9 +169,9 @@ def for_day(
                     d=inst.due_date.strftime("%d/%m/%Y"),
                     p=money_filter(principal),
                     t=day.strftime("%d/%m/%Y"),
-                    r=format(rate.normalize(), "f"),
+                    r=format(rate.normalize(), "f").replace(".", ","),
                     i=money_filter(interest),
-                    l=format(loan.late_rate.normalize(), "f"),
+                    l=format(loan.late_rate.normalize(), "f").replace(".", ","),
                 ),
                 {
                     "no": inst.no,
