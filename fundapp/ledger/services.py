@@ -105,15 +105,16 @@ def _bump_loan_balances(lines: list[Line]) -> None:
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
-    statement = upsert(LoanBalance).values(
-        [{"loan_id": k[0], "account": k[1], "balance": v} for k, v in deltas.items()]
-    )
-    db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[LoanBalance.loan_id, LoanBalance.account],
-            set_={"balance": LoanBalance.balance + statement.excluded.balance},
+    rows = [{"loan_id": k[0], "account": k[1], "balance": v} for k, v in deltas.items()]
+    # 1 000 rows a statement: PostgreSQL takes at most 65 535 parameters in one.
+    for start in range(0, len(rows), 1000):
+        statement = upsert(LoanBalance).values(rows[start : start + 1000])
+        db.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[LoanBalance.loan_id, LoanBalance.account],
+                set_={"balance": LoanBalance.balance + statement.excluded.balance},
+            )
         )
-    )
 
 
 def balances(as_of: date | None = None) -> dict[str, int]:

@@ -1,0 +1,174 @@
+"""``python -m benchmarks``: close of day on generated portfolios (see docs/benchmarks.md).
+
+Needs ``FUNDAPP_TEST_DATABASE_URL`` pointing at a PostgreSQL database it may wipe;
+``make bench`` runs it under ``scripts/pg-test.sh``, which starts a throwaway server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DOC = ROOT / "docs" / "benchmarks.md"
+
+
+def _sizes(raw: str) -> list[int]:
+    try:
+        sizes = [int(part.replace("_", "")) for part in raw.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError("sizes are whole numbers, e.g. 10000,100000") from None
+    if not sizes or any(s < 10 for s in sizes):
+        raise argparse.ArgumentTypeError("each size must be at least 10 loans")
+    return sizes
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Time the close of day on generated loan portfolios in PostgreSQL.",
+    )
+    parser.add_argument(
+        "--sizes", type=_sizes, default=[10_000, 100_000],
+        help="portfolio sizes in loans, comma-separated (default 10000,100000)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--date", type=date.fromisoformat, default=date(2026, 11, 20),
+        help="business date of the first run (default 2026-11-20)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--steady-days", type=int, default=3,
+        help="daily runs after the first one; their median is the steady state (default 3)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--run-timeout", type=int, default=600,
+        help="seconds after which one close-of-day run is stopped and rolled back (default 600)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--first-run-timeout", type=int, default=None,
+        help="the same limit for the first run only (default: --run-timeout)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-payments", action="store_true",
+        help="do not record the day's repayments between runs (on-time instalments then "
+        "fall overdue)",
+    )  # fmt: skip
+    parser.add_argument("--templates", type=int, default=None, help="number of loan templates")
+    parser.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1,
+        help="processes replaying the templates (default: all cores)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--full-check", action="store_true",
+        help="also run the app's check_invariants on each generated book (replays every loan)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--doc", type=Path, default=DEFAULT_DOC, help=f"results file (default {DEFAULT_DOC})"
+    )
+    parser.add_argument("--no-doc", action="store_true", help="do not write the results file")
+    parser.add_argument(
+        "--profile", type=Path, default=None, metavar="DIR",
+        help="profile each close-of-day run (cProfile) into DIR; implies --no-doc, since "
+        "the profiler slows the runs down",
+    )  # fmt: skip
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    url = os.environ.get("FUNDAPP_TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        print(
+            "benchmarks: FUNDAPP_TEST_DATABASE_URL must name a PostgreSQL database the "
+            "benchmark may wipe; run `make bench` (scripts/pg-test.sh starts one).",
+            file=sys.stderr,
+        )
+        return 2
+
+    from sqlalchemy import text
+
+    from benchmarks import report
+    from benchmarks.portfolio import build_portfolio, log
+    from benchmarks.runner import check_portfolio, time_runs, vacuum_analyze
+    from config import TestingConfig
+    from fundapp import create_app
+    from fundapp.extensions import db
+
+    last_day = args.date + timedelta(days=args.steady_days)
+
+    class BenchConfig(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = url
+        FUNDAPP_BUSINESS_DATE = last_day.isoformat()
+        SERVER_NAME = None
+        MAIL_BACKEND = "log"
+
+    app = create_app(BenchConfig)
+    started = datetime.now()
+    wall = time.perf_counter()
+    results = []
+    with app.app_context():
+        version = db.session.scalar(text("SELECT version()")) or "PostgreSQL"
+        db.session.rollback()
+        mach = report.machine(version.split(",")[0])
+        for line in mach.lines():
+            log(line)
+        for size in args.sizes:
+            log(f"generating {size:,} loans")
+            # Borrowers pay up to the day before the first run; the runner records the
+            # following days' repayments between runs (unless --no-payments).
+            portfolio = build_portfolio(
+                size,
+                args.date,
+                args.date - timedelta(days=1),
+                seed=args.seed,
+                template_count=args.templates,
+                workers=args.workers,
+            )
+            log(
+                f"generated {size:,} loans in {portfolio.timings['total_s']:.1f} s: "
+                + ", ".join(f"{k} {v:,}" for k, v in portfolio.counts.items())
+            )
+            result = check_portfolio(portfolio, full=args.full_check)
+            if result.problems:
+                log("generated book checks FAILED: " + "; ".join(result.problems))
+            else:
+                log(f"generated book checks passed ({len(result.checks)})")
+            result.vacuum_s = vacuum_analyze()
+            log(f"VACUUM ANALYZE in {result.vacuum_s:.1f} s")
+            time_runs(
+                result,
+                portfolio,
+                args.date,
+                args.steady_days,
+                args.run_timeout,
+                payments=not args.no_payments,
+                first_timeout_s=args.first_run_timeout,
+                profile=args.profile,
+            )
+            for warning in result.warnings:
+                log(f"warning: {warning}")
+            results.append(result)
+        db.session.remove()
+
+    log(f"all done in {time.perf_counter() - wall:.0f} s")
+    for line in report.table(results) + report.verdict(results):
+        print(line)
+    if not args.no_doc and args.profile is None:
+        args_line = "python -m benchmarks " + shlex.join(argv if argv is not None else sys.argv[1:])
+        report.write_markdown(args.doc, results, mach, started, args_line.strip(), report.NOTES)
+        log(f"results written to {args.doc}")
+    if any(r.problems for r in results):
+        return 1  # the generated book is wrong: the figures mean nothing
+    if any(run.traceback for r in results for run in r.runs):
+        return 3  # a close-of-day run raised an error (its traceback is in the report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
