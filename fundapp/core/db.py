@@ -64,3 +64,15 @@ class Base(DeclarativeBase):
 
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+def conflict_insert(model: Any) -> Any:
+    """An INSERT of ``model`` that takes ON CONFLICT clauses, in the session's dialect
+    (PostgreSQL in production, SQLite embedded)."""
+    from fundapp.extensions import db
+
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, insert, select
 
 from fundapp.core import audit
+from fundapp.core.db import conflict_insert
 from fundapp.core.errors import DomainError, ValidationFailed
 from fundapp.core.money import MAX_AMOUNT
 from fundapp.extensions import db
@@ -101,14 +102,10 @@ def _bump_loan_balances(lines: list[Line]) -> None:
             deltas[(line.loan_id, line.account)] += line.debit - line.credit
     if not deltas:
         return
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
     rows = [{"loan_id": k[0], "account": k[1], "balance": v} for k, v in deltas.items()]
     # 1 000 rows a statement: PostgreSQL takes at most 65 535 parameters in one.
     for start in range(0, len(rows), 1000):
-        statement = upsert(LoanBalance).values(rows[start : start + 1000])
+        statement = conflict_insert(LoanBalance).values(rows[start : start + 1000])
         db.session.execute(
             statement.on_conflict_do_update(
                 index_elements=[LoanBalance.loan_id, LoanBalance.account],

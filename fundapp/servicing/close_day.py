@@ -34,6 +34,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, case, exists, func, insert, or_, select, text, update
 
 from fundapp.core.dates import utcnow
+from fundapp.core.db import conflict_insert
 from fundapp.core.errors import DomainError
 from fundapp.core.money import round_dong
 from fundapp.extensions import db
@@ -224,12 +225,8 @@ def _advance_overdue_state(day: date) -> int:
 def _upsert(model: Any, rows: list[dict[str, Any]], keys: list[Any], fields: list[str]) -> None:
     if not rows:
         return
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
     for part in [rows[n : n + 1000] for n in range(0, len(rows), 1000)]:
-        statement = upsert(model).values(part)
+        statement = conflict_insert(model).values(part)
         db.session.execute(
             statement.on_conflict_do_update(
                 index_elements=keys,

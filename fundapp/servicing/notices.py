@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from fundapp.core.dates import utcnow
+from fundapp.core.db import conflict_insert
 from fundapp.core.formatting import money_filter
 from fundapp.extensions import db
 from fundapp.lending.models import Instalment, Loan, LoanStatus
@@ -78,14 +79,10 @@ def _write(batch: list[dict[str, Any]]) -> int:
     """Insert the batch; a notice already sent for the same event and recipient is skipped."""
     if not batch:
         return 0
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as insert_or_skip
-    else:
-        from sqlalchemy.dialects.sqlite import insert as insert_or_skip
     written = 0
     for part in [batch[n : n + 1000] for n in range(0, len(batch), 1000)]:
         result = db.session.execute(
-            insert_or_skip(Notice)
+            conflict_insert(Notice)
             .values(part)
             .on_conflict_do_nothing(index_elements=["kind", "event_key", "recipient_key"])
         )
