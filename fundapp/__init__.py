@@ -96,6 +96,8 @@ def register_blueprints(app: Flask) -> None:
     from fundapp.audit.routes import bp as audit_bp
     from fundapp.auth.routes import bp as auth_bp
     from fundapp.cooperatives.routes import bp as coop_bp
+    from fundapp.dashboard.routes import bp as dashboard_bp
+    from fundapp.documents.routes import bp as documents_bp
     from fundapp.ledger.routes import bp as ledger_bp
     from fundapp.lending.application_routes import bp as applications_bp
     from fundapp.lending.routes import bp as loans_bp
@@ -103,11 +105,13 @@ def register_blueprints(app: Flask) -> None:
     from fundapp.notices.routes import bp as notices_bp
     from fundapp.policy.routes import bp as policy_bp
     from fundapp.portal.routes import bp as portal_bp
+    from fundapp.reports.routes import bp as reports_bp
     from fundapp.servicing.routes import bp as servicing_bp
 
     for bp in (
         main_bp, auth_bp, admin_bp, coop_bp, ledger_bp, policy_bp, audit_bp, portal_bp,
-        applications_bp, loans_bp, notices_bp, servicing_bp,
+        applications_bp, loans_bp, notices_bp, servicing_bp, documents_bp, reports_bp,
+        dashboard_bp,
     ):  # fmt: skip
         app.register_blueprint(bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

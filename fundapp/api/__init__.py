@@ -4,4 +4,6 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from fundapp.api import auth, close_day, cooperatives, fund, lending  # noqa: E402, F401
+from fundapp.api import (  # noqa: E402, F401
+    auth, close_day, cooperatives, documents, fund, lending, reports,
+)

@@ -1,0 +1,1 @@
+"""Document endpoints of the API: /loans/{id}/statement.pdf and the other PDFs."""

@@ -1,0 +1,1 @@
+"""Report endpoints of the API: /reports/…"""

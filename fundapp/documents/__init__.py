@@ -1,0 +1,1 @@
+"""Printable documents: WeasyPrint PDFs of loans, receipts, notices and confirmations."""
