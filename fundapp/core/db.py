@@ -66,13 +66,39 @@ class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
 
-def conflict_insert(model: Any) -> Any:
-    """An INSERT of ``model`` that takes ON CONFLICT clauses, in the session's dialect
-    (PostgreSQL in production, SQLite embedded)."""
+def upsert(
+    model: Any,
+    rows: list[dict[str, Any]],
+    keys: list[str],
+    *,
+    replace: tuple[str, ...] = (),
+    add: tuple[str, ...] = (),
+    returning: Any = None,
+) -> list[Any]:
+    """INSERT ``rows`` of ``model``; on a conflict of ``keys`` overwrite the ``replace``
+    columns and add to the ``add`` columns, or skip the row when both are empty.
+
+    One executemany of a statement compiled once (SQLAlchemy batches it into multi-row
+    VALUES), in the session's dialect: PostgreSQL in production, SQLite embedded. With
+    ``returning`` (a column), the values of the rows written."""
     from fundapp.extensions import db
 
+    if not rows:
+        return []
     if db.engine.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
+    table = model.__table__
+    statement = insert(table)
+    set_ = {c: statement.excluded[c] for c in replace}
+    set_.update({c: table.c[c] + statement.excluded[c] for c in add})
+    if set_:
+        statement = statement.on_conflict_do_update(index_elements=keys, set_=set_)
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=keys)
+    if returning is None:
+        db.session.execute(statement, rows)
+        return []
+    result = db.session.execute(statement.returning(returning), rows)
+    return list(result.scalars())

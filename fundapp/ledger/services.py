@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, insert, select
 
 from fundapp.core import audit
-from fundapp.core.db import conflict_insert
+from fundapp.core.db import upsert
 from fundapp.core.errors import DomainError, ValidationFailed
 from fundapp.core.money import MAX_AMOUNT
 from fundapp.extensions import db
@@ -74,9 +74,9 @@ def post(
     )
     db.session.add(entry)
     db.session.flush()
-    # One multi-row INSERT: the close of day posts thousands of lines in one entry.
+    # One executemany: the close of day posts thousands of lines in one entry.
     db.session.execute(
-        insert(JournalLine),
+        insert(JournalLine.__table__),
         [
             {
                 "entry_id": entry.id,
@@ -103,15 +103,7 @@ def _bump_loan_balances(lines: list[Line]) -> None:
     if not deltas:
         return
     rows = [{"loan_id": k[0], "account": k[1], "balance": v} for k, v in deltas.items()]
-    # 1 000 rows a statement: PostgreSQL takes at most 65 535 parameters in one.
-    for start in range(0, len(rows), 1000):
-        statement = conflict_insert(LoanBalance).values(rows[start : start + 1000])
-        db.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[LoanBalance.loan_id, LoanBalance.account],
-                set_={"balance": LoanBalance.balance + statement.excluded.balance},
-            )
-        )
+    upsert(LoanBalance, rows, ["loan_id", "account"], add=("balance",))
 
 
 def balances(as_of: date | None = None) -> dict[str, int]:

@@ -31,10 +31,10 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, exists, func, insert, or_, select, text, update
+from sqlalchemy import NUMERIC, and_, case, exists, func, insert, or_, select, text, update
 
 from fundapp.core.dates import utcnow
-from fundapp.core.db import conflict_insert
+from fundapp.core.db import upsert
 from fundapp.core.errors import DomainError
 from fundapp.core.money import round_dong
 from fundapp.extensions import db
@@ -45,7 +45,7 @@ from fundapp.lending import book
 from fundapp.lending.models import Collateral, Instalment, Loan, LoanStatus
 from fundapp.policy import services as policy
 from fundapp.servicing.models import CloseDayRun, DebtGroupHistory, LoanDay
-from fundapp.servicing.overdue import days_past_due, interest_from_balance_days
+from fundapp.servicing.overdue import YEAR_PERCENT, days_past_due, interest_from_balance_days
 
 LOCK_KEY = 8_241_001  # pg advisory lock id of the close of day
 
@@ -178,18 +178,44 @@ def _seed_overdue_state(day: date) -> None:
 
 
 def _advance_overdue_state(day: date) -> int:
-    """One more day [day − 1, day) of overdue balance on every open past-due instalment, in
-    one UPDATE; then their overdue interest, rounded once, from the new sums."""
+    """One more day [day − 1, day) of overdue balance on every open past-due instalment,
+    and their overdue interest from the new sums, rounded half-up once:
+    (Σ principal·days × rate × multiplier / 100 + Σ interest·days × late rate) / 36 500.
+
+    PostgreSQL does both in one UPDATE with exact NUMERIC arithmetic (``div`` of the
+    numerator plus half the divisor is the half-up rounding); elsewhere the new sums are
+    read back and the interest computed in Python, with the same formula."""
     touched = and_(Instalment.due_date < day, _OPEN, Instalment.loan_id.in_(_ACTIVE))
+    principal_days = Instalment.principal_balance_days + (
+        Instalment.principal - Instalment.principal_paid
+    )
+    interest_days = Instalment.interest_balance_days + (
+        Instalment.interest - Instalment.interest_paid
+    )
+    if db.engine.dialect.name == "postgresql":
+        exact = (
+            principal_days
+            * func.cast(Loan.annual_rate, NUMERIC)
+            * func.cast(Loan.overdue_multiplier, NUMERIC)
+            / 100
+            + interest_days * func.cast(Loan.late_rate, NUMERIC)
+        )
+        result = db.session.execute(
+            update(Instalment)
+            .where(Loan.id == Instalment.loan_id, Loan.status == LoanStatus.ACTIVE)
+            .where(Instalment.due_date < day, _OPEN)
+            .values(
+                principal_balance_days=principal_days,
+                interest_balance_days=interest_days,
+                penalty_accrued=func.div(exact + YEAR_PERCENT / 2, YEAR_PERCENT),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)
     db.session.execute(
         update(Instalment)
         .where(touched)
-        .values(
-            principal_balance_days=Instalment.principal_balance_days
-            + (Instalment.principal - Instalment.principal_paid),
-            interest_balance_days=Instalment.interest_balance_days
-            + (Instalment.interest - Instalment.interest_paid),
-        )
+        .values(principal_balance_days=principal_days, interest_balance_days=interest_days)
         .execution_options(synchronize_session=False)
     )
     rows = db.session.execute(
@@ -222,19 +248,6 @@ def _advance_overdue_state(day: date) -> int:
     return len(rows)
 
 
-def _upsert(model: Any, rows: list[dict[str, Any]], keys: list[Any], fields: list[str]) -> None:
-    if not rows:
-        return
-    for part in [rows[n : n + 1000] for n in range(0, len(rows), 1000)]:
-        statement = conflict_insert(model).values(part)
-        db.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=keys,
-                set_={f: getattr(statement.excluded, f) for f in fields},
-            )
-        )
-
-
 def _close(day: date, last_closed: date | None) -> dict[str, Any]:
     counts: dict[str, Any] = {}
     if last_closed is None:
@@ -248,6 +261,7 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
     figures: dict[int, tuple[int, int, int]] = {}
     oldest: dict[int, date] = {}
     previous: dict[int, int] = {}
+    classified: dict[int, tuple[int, ...]] = {}
     for part in _chunks(ids):
         for row in db.session.execute(
             select(
@@ -302,11 +316,18 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
             .group_by(Instalment.loan_id)
         ):
             oldest[loan_id] = due
-        previous.update(
-            db.session.execute(
-                select(LoanDay.loan_id, LoanDay.debt_group).where(LoanDay.loan_id.in_(part))
-            ).all()
-        )
+        for loan_id, *record in db.session.execute(
+            select(
+                LoanDay.loan_id,
+                LoanDay.days_past_due,
+                LoanDay.group_by_days,
+                LoanDay.debt_group,
+                LoanDay.specific_provision,
+                LoanDay.penalty_accrued,
+            ).where(LoanDay.loan_id.in_(part))
+        ):
+            previous[loan_id] = record[2]
+            classified[loan_id] = tuple(record)
     counts["instalments_overdue"] = int(
         db.session.scalar(
             select(func.count(Instalment.id)).where(
@@ -402,29 +423,34 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
 
     # Step 5: provisions.
     counts["provision_change"], specific = _provisions(day, loans, final, have)
-    _upsert(
+    # Rewritten only where something changed (the row keeps the date it was last set):
+    # a loan with nothing past due keeps its classification from one day to the next.
+    records = {
+        i: (
+            own[i][0],
+            own[i][1],
+            final[i],
+            specific.get(i, 0),
+            max(figures.get(i, (0, 0, 0))[2], 0),
+        )
+        for i in loans
+    }
+    fields = (
+        "days_past_due",
+        "group_by_days",
+        "debt_group",
+        "specific_provision",
+        "penalty_accrued",
+    )
+    upsert(
         LoanDay,
         [
-            {
-                "loan_id": i,
-                "business_date": day,
-                "days_past_due": own[i][0],
-                "group_by_days": own[i][1],
-                "debt_group": final[i],
-                "specific_provision": specific.get(i, 0),
-                "penalty_accrued": max(figures.get(i, (0, 0, 0))[2], 0),
-            }
-            for i in loans
+            {"loan_id": i, "business_date": day, **dict(zip(fields, record, strict=True))}
+            for i, record in records.items()
+            if classified.get(i) != record
         ],
-        [LoanDay.loan_id],
-        [
-            "business_date",
-            "days_past_due",
-            "group_by_days",
-            "debt_group",
-            "specific_provision",
-            "penalty_accrued",
-        ],
+        ["loan_id"],
+        replace=("business_date", *fields),
     )
 
     # Step 6: notices.

@@ -97,7 +97,9 @@ class Notice(TimestampMixin, db.Model):
 
 
 class LoanDay(db.Model):
-    """A loan's classification and provision as of the last close of day."""
+    """A loan's classification and provision as set by the close of day of
+    ``business_date``, the last date they changed (days past due and accrued overdue
+    interest as of that date)."""
 
     __tablename__ = "loan_days"
 

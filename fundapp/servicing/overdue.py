@@ -26,7 +26,7 @@ from itertools import pairwise
 from typing import Literal
 
 from fundapp.core.errors import RuleError
-from fundapp.core.money import interest_exact, is_whole, round_dong
+from fundapp.core.money import is_whole, round_dong
 
 RestructureKind = Literal["term_adjustment", "extension"]
 
@@ -38,6 +38,7 @@ DEFAULT_GROUP_STARTS: tuple[int, int, int, int] = (10, 91, 181, 361)
 DEFAULT_RESTRUCTURE_FLOORS: tuple[int, int, int, int] = (2, 3, 4, 5)
 
 _PRECISION = 60
+YEAR_PERCENT = Decimal(36_500)  # %/year over actual/365 days
 
 
 class OverdueError(RuleError):
@@ -120,10 +121,12 @@ def interest_from_balance_days(
     form the close of day keeps per instalment and advances one day per run."""
     with localcontext() as ctx:
         ctx.prec = _PRECISION
-        overdue_rate = annual_rate * overdue_multiplier / 100
-        return interest_exact(principal_balance_days, overdue_rate, 1) + interest_exact(
-            interest_balance_days, late_rate, 1
+        # Products of whole numbers and finite decimals are exact; the one division then
+        # decides the half-đồng exactly (two divided terms summed could fall either side).
+        numerator = principal_balance_days * annual_rate * overdue_multiplier / 100 + (
+            interest_balance_days * late_rate
         )
+        return numerator / YEAR_PERCENT
 
 
 def overdue_interest(

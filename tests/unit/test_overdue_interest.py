@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fundapp.core.money import round_dong
 from fundapp.servicing.overdue import (
     OverdueComponent,
     OverdueError,
@@ -17,6 +18,7 @@ from fundapp.servicing.overdue import (
     balance_days,
     days_past_due,
     debt_group,
+    interest_from_balance_days,
     overdue_interest,
     overdue_interest_exact,
     worst_group,
@@ -51,6 +53,25 @@ def test_partial_payments_and_a_single_rounding() -> None:
     exact = overdue_interest_exact(DUE, AS_OF, Decimal("7.2"), principal, interest)
     assert exact.quantize(Decimal("0.001")) == Decimal("78509.589")
     assert overdue_interest(DUE, AS_OF, Decimal("7.2"), principal, interest) == 78_510
+
+
+@pytest.mark.parametrize(
+    ("principal_days", "interest_days", "expected"),
+    [
+        # 625 × 7.2 × 150 % = 6 750; 1 150 × 10 = 11 500; 18 250 / 36 500 = exactly 0.5 → 1.
+        # Each part divided on its own (0.18493… + 0.31506…) can sum to just under ½.
+        (625, 1_150, 1),
+        # 6 750 + 45 060 400 × 10 = 450 610 750 = 36 500 × 12 345 + 18 250 → 12 345.5 → 12 346
+        (625, 45_060_400, 12_346),
+        # One đồng-day of unpaid interest fewer: 450 610 740 / 36 500 = 12 345.4997 → 12 345
+        (625, 45_060_400 - 1, 12_345),
+    ],
+)
+def test_a_half_dong_is_decided_exactly(
+    principal_days: int, interest_days: int, expected: int
+) -> None:
+    exact = interest_from_balance_days(principal_days, interest_days, Decimal("7.2"))
+    assert round_dong(exact) == expected
 
 
 def test_parameters_of_the_policy() -> None:
