@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from fundapp.core.dates import utcnow
-from fundapp.core.db import conflict_insert
+from fundapp.core.db import upsert
 from fundapp.core.formatting import money_filter
 from fundapp.extensions import db
 from fundapp.lending.models import Instalment, Loan, LoanStatus
@@ -79,15 +79,10 @@ def _write(batch: list[dict[str, Any]]) -> int:
     """Insert the batch; a notice already sent for the same event and recipient is skipped."""
     if not batch:
         return 0
-    written = 0
-    for part in [batch[n : n + 1000] for n in range(0, len(batch), 1000)]:
-        result = db.session.execute(
-            conflict_insert(Notice)
-            .values(part)
-            .on_conflict_do_nothing(index_elements=["kind", "event_key", "recipient_key"])
-        )
-        written += max(result.rowcount or 0, 0)
-    return written
+    written = upsert(
+        Notice, batch, ["kind", "event_key", "recipient_key"], returning=Notice.__table__.c.id
+    )
+    return len(written)
 
 
 def for_day(
