@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import NUMERIC, and_, case, exists, func, insert, or_, select, text, update
+from sqlalchemy import NUMERIC, and_, exists, func, insert, or_, select, text, union, update
 
 from fundapp.core.dates import utcnow
 from fundapp.core.db import upsert
@@ -134,31 +134,34 @@ _OPEN = or_(
 _ACTIVE = select(Loan.id).where(Loan.status == LoanStatus.ACTIVE)
 
 
+_LATE = or_(_OPEN, Instalment.penalty_accrued > Instalment.penalty_paid)  # = UNSETTLED
+
+
 def _affected_loan_ids(day: date) -> list[int]:
-    """Loans that can change on ``day``: something past due and not settled, an instalment
-    that fell due yesterday, a group above 1, or never classified."""
-    past_due = exists().where(
-        Instalment.loan_id == Loan.id,
-        or_(
-            and_(
-                Instalment.due_date < day,
-                or_(_OPEN, Instalment.penalty_accrued > Instalment.penalty_paid),
-            ),
-            Instalment.due_date == day - timedelta(days=1),
-        ),
+    """Loans that can change on ``day``: something past due and not settled (an instalment
+    that fell due yesterday unpaid included), a group above 1, or never classified. The
+    late instalments come from the partial index of unsettled ones, by due date."""
+    active = Loan.status == LoanStatus.ACTIVE
+    late = (
+        select(Instalment.loan_id)
+        .join(Loan, Loan.id == Instalment.loan_id)
+        .where(active, Instalment.due_date < day, _LATE)
     )
-    classified_above_one = exists().where(LoanDay.loan_id == Loan.id, LoanDay.debt_group > 1)
-    never_classified = ~exists().where(LoanDay.loan_id == Loan.id)
-    return list(
-        db.session.scalars(
-            select(Loan.id)
-            .where(
-                Loan.status == LoanStatus.ACTIVE,
-                or_(past_due, classified_above_one, never_classified),
-            )
-            .order_by(Loan.id)
-        )
+    above_one = (
+        select(LoanDay.loan_id)
+        .join(Loan, Loan.id == LoanDay.loan_id)
+        .where(active, LoanDay.debt_group > 1)
     )
+    never_classified = select(Loan.id).where(active, ~exists().where(LoanDay.loan_id == Loan.id))
+    return sorted(db.session.scalars(union(late, above_one, never_classified)))
+
+
+def _lock_loans(ids: list[int]) -> None:
+    """Hold the loans still while the run reads and posts them: on PostgreSQL one table
+    lock (plain reads go on; repayments and other writers wait for the commit, seconds at
+    night) rather than a row lock on each of thousands of loans."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("LOCK TABLE loans IN EXCLUSIVE MODE"))
 
 
 def _seed_overdue_state(day: date) -> None:
@@ -193,13 +196,9 @@ def _advance_overdue_state(day: date) -> int:
         Instalment.interest - Instalment.interest_paid
     )
     if db.engine.dialect.name == "postgresql":
-        exact = (
-            principal_days
-            * func.cast(Loan.annual_rate, NUMERIC)
-            * func.cast(Loan.overdue_multiplier, NUMERIC)
-            / 100
-            + interest_days * func.cast(Loan.late_rate, NUMERIC)
-        )
+        exact = principal_days * func.cast(Loan.annual_rate, NUMERIC) * func.cast(
+            Loan.overdue_multiplier, NUMERIC
+        ) / 100 + interest_days * func.cast(Loan.late_rate, NUMERIC)
         result = db.session.execute(
             update(Instalment)
             .where(Loan.id == Instalment.loan_id, Loan.status == LoanStatus.ACTIVE)
@@ -256,6 +255,7 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
     else:
         counts["instalments_accruing"] = _advance_overdue_state(day)
     ids = _affected_loan_ids(day)
+    _lock_loans(ids)
     counts["loans_examined"] = len(ids)
     loans: dict[int, Any] = {}
     figures: dict[int, tuple[int, int, int]] = {}
@@ -277,44 +277,24 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
                 Loan.policy_snapshot,
                 Loan.contract_no,
                 Loan.officer_id,
-            )
-            .where(Loan.id.in_(part))
-            .with_for_update()
+                Loan.debt_group,
+            ).where(Loan.id.in_(part))
         ):
             loans[row.id] = row
-        for loan_id, overdue, billed, penalty in db.session.execute(
+        # Only instalments past due and not settled carry overdue principal, billed
+        # interest or overdue interest.
+        for loan_id, overdue, billed, penalty, due in db.session.execute(
             select(
                 Instalment.loan_id,
-                func.sum(
-                    case(
-                        (
-                            Instalment.due_date < day,
-                            Instalment.principal - Instalment.principal_paid,
-                        ),
-                        else_=0,
-                    )
-                ),
-                func.sum(
-                    case(
-                        (Instalment.due_date < day, Instalment.interest - Instalment.interest_paid),
-                        else_=0,
-                    )
-                ),
+                func.sum(Instalment.principal - Instalment.principal_paid),
+                func.sum(Instalment.interest - Instalment.interest_paid),
                 func.sum(Instalment.penalty_accrued - Instalment.penalty_paid),
+                func.min(Instalment.due_date),
             )
-            .where(Instalment.loan_id.in_(part))
+            .where(Instalment.loan_id.in_(part), Instalment.due_date < day, _LATE)
             .group_by(Instalment.loan_id)
         ):
             figures[loan_id] = (int(overdue or 0), int(billed or 0), int(penalty or 0))
-        for loan_id, due in db.session.execute(
-            select(Instalment.loan_id, func.min(Instalment.due_date))
-            .where(
-                Instalment.loan_id.in_(part),
-                Instalment.due_date < day,
-                or_(_OPEN, Instalment.penalty_accrued > Instalment.penalty_paid),
-            )
-            .group_by(Instalment.loan_id)
-        ):
             oldest[loan_id] = due
         for loan_id, *record in db.session.execute(
             select(
@@ -385,11 +365,9 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
     if history:
         db.session.execute(insert(DebtGroupHistory), history)
     _borrower_history(day, borrower_group)
-    if final:
-        db.session.execute(
-            update(Loan).execution_options(synchronize_session=False),
-            [{"id": i, "debt_group": g} for i, g in final.items()],
-        )
+    regrouped = [{"id": i, "debt_group": g} for i, g in final.items() if loans[i].debt_group != g]
+    if regrouped:
+        db.session.execute(update(Loan).execution_options(synchronize_session=False), regrouped)
 
     # Steps 1–2 in the ledger: transfer, billing and accrual, as one entry of differences.
     have = _positions(ids)
