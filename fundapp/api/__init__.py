@@ -5,5 +5,12 @@ from flask import Blueprint
 bp = Blueprint("api", __name__)
 
 from fundapp.api import (  # noqa: E402, F401
-    auth, close_day, cooperatives, documents, fund, lending, reports,
+    auth,
+    close_day,
+    cooperatives,
+    dashboard,
+    documents,
+    fund,
+    lending,
+    reports,
 )

@@ -17,9 +17,9 @@ bp = Blueprint("main", __name__)
 def home() -> Any:
     if has_role(current_user, Role.COOPERATIVE):
         return redirect(url_for("portal.home"))
-    if has_role(
-        current_user, Role.OFFICER, Role.ACCOUNTANT, Role.DIRECTOR, Role.BOARD, Role.CONTROLLER
-    ):
+    if has_role(current_user, Role.DIRECTOR, Role.BOARD):
+        return redirect(url_for("dashboard.index"))
+    if has_role(current_user, Role.OFFICER, Role.ACCOUNTANT, Role.CONTROLLER):
         return redirect(url_for("ledger.overview"))
     if has_role(current_user, Role.ADMIN):
         return redirect(url_for("admin.users"))

@@ -1,5 +1,74 @@
+"""The fund's reports as of any date: HTML, PDF and Excel from the same figures."""
+
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
 
-bp = Blueprint("reports", __name__)
+from flask import Blueprint, render_template, request
+
+from fundapp.core.dates import business_date
+from fundapp.core.errors import ValidationFailed
+from fundapp.core.security import STAFF_READ, roles_required
+from fundapp.reports.catalogue import REPORTS, ReportSpec, pdf_bytes, xlsx_bytes, xlsx_response
+from fundapp.reports.params import GROUPINGS
+from fundapp.reports.tables import amount_filter, pct_filter
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+bp.add_app_template_filter(pct_filter, "pct")
+bp.add_app_template_filter(amount_filter, "amount")
+
+
+@bp.route("/")
+@roles_required(*STAFF_READ)
+def index() -> Any:
+    return render_template("reports/index.html", reports=list(REPORTS.values()))
+
+
+def _page(spec: ReportSpec) -> Any:
+    from fundapp.reports.activity import GROUP_LABELS
+
+    context: dict[str, Any] = {"spec": spec, "groupings": {g: GROUP_LABELS[g] for g in GROUPINGS}}
+    try:
+        built = spec.build(request.args, business_date())
+    except ValidationFailed as exc:
+        values = {
+            k: request.args.get(k, "") for k in ("as_of", "from", "to", "quarter", "group_by")
+        }
+        return render_template(spec.template, built=None, error=exc, values=values, **context), 422
+    return render_template(
+        spec.template,
+        built=built,
+        error=None,
+        values=built.filters,
+        report=built.report,
+        tables=built.tables,
+        **built.extras,
+        **context,
+    )
+
+
+def _pdf(spec: ReportSpec) -> Any:
+    from fundapp.documents.pdf import pdf_response
+
+    built = spec.build(request.args, business_date())
+    return pdf_response(pdf_bytes(spec, built), f"{built.filename}.pdf")
+
+
+def _xlsx(spec: ReportSpec) -> Any:
+    built = spec.build(request.args, business_date())
+    return xlsx_response(xlsx_bytes(spec, built), f"{built.filename}.xlsx")
+
+
+def _register(spec: ReportSpec) -> None:
+    for suffix, make in (("", _page), (".pdf", _pdf), (".xlsx", _xlsx)):
+        endpoint = spec.endpoint + suffix.replace(".", "_")
+
+        def view(spec: ReportSpec = spec, make: Any = make) -> Any:
+            return make(spec)
+
+        view.__name__ = endpoint
+        bp.add_url_rule(f"/{spec.slug}{suffix}", endpoint, roles_required(*STAFF_READ)(view))
+
+
+for _spec in REPORTS.values():
+    _register(_spec)

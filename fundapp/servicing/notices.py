@@ -196,7 +196,15 @@ def for_day(
 
 def _send(backend: str, message: EmailMessage) -> None:
     if backend != "smtp":
-        log.info("mail to %s: %s | %s", message["To"], message["Subject"], message.get_content())
+        body = message.get_body(("plain",))
+        files = ", ".join(str(part.get_filename()) for part in message.iter_attachments())
+        log.info(
+            "mail to %s: %s | %s%s",
+            message["To"],
+            message["Subject"],
+            body.get_content() if body is not None else "",
+            f" | attached: {files}" if files else "",
+        )
         return
     config = current_app.config
     with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
@@ -205,6 +213,22 @@ def _send(backend: str, message: EmailMessage) -> None:
         if config.get("MAIL_USERNAME"):
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
         smtp.send_message(message)
+
+
+def _attach_document(message: EmailMessage, notice: Notice) -> None:
+    """The notice's PDF; a document that cannot be rendered never holds the e-mail back."""
+    if notice.kind not in ("due_soon", "overdue_transfer"):
+        return
+    from fundapp.documents.routes import notice_filename, render_notice
+
+    try:
+        data = render_notice(notice)
+    except Exception:
+        log.exception("notice %s: the PDF could not be attached", notice.id)
+        return
+    message.add_attachment(
+        data, maintype="application", subtype="pdf", filename=notice_filename(notice)
+    )
 
 
 def deliver_pending(limit: int = 500) -> int:
@@ -220,6 +244,7 @@ def deliver_pending(limit: int = 500) -> int:
         message["To"] = notice.email_to
         message["Subject"] = notice.title
         message.set_content(notice.body)
+        _attach_document(message, notice)
         try:
             _send(backend, message)
         except (OSError, smtplib.SMTPException) as exc:

@@ -1,0 +1,393 @@
+"""The director's dashboard as of a date: key figures and the series behind the charts.
+
+Balances come from the ledger (``ledger.services``) and each loan's position from
+``reports.positions``, both as of the requested date; flows over a period are the journal
+entries dated in it. Pending approvals are the live queues: they have no "as of".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, case, extract, func, select
+
+from fundapp.core import validation
+from fundapp.core.dates import add_months
+from fundapp.core.errors import ValidationFailed
+from fundapp.extensions import db
+from fundapp.ledger import accounts as acc
+from fundapp.ledger.models import JournalEntry, JournalLine
+from fundapp.ledger.services import FundPosition, fund_position
+from fundapp.lending.models import (
+    Application,
+    ApplicationStatus,
+    ApprovalStatus,
+    Disbursement,
+    DisbursementStatus,
+    Instalment,
+    Restructuring,
+    Reversal,
+    WriteOff,
+)
+from fundapp.reports.positions import LoanPosition, loan_flows, loan_positions
+
+PRINCIPAL_ACCOUNTS = (acc.LOANS_IN_TERM, acc.LOANS_OVERDUE)
+BAD_DEBT_GROUPS = (3, 4, 5)
+SERIES_MONTHS = 24
+COLLECTION_MONTHS = 12
+
+
+def as_of_from(raw: str | None, today: date) -> date:
+    """The date asked for (``yyyy-mm-dd`` or ``dd/mm/yyyy``), ``today`` when none; never
+    after ``today``."""
+    errors: dict[str, str] = {}
+    as_of = validation.iso_date({"as_of": raw}, "as_of", errors, required=False)
+    if as_of is not None and as_of > today:
+        errors["as_of"] = _(
+            "Ngày xem số liệu không được sau ngày làm việc hiện tại (%(d)s).",
+            d=today.strftime("%d/%m/%Y"),
+        )
+    if errors:
+        raise ValidationFailed(errors["as_of"], errors)
+    return as_of or today
+
+
+def ratio(part: int, whole: int) -> Decimal:
+    """``part`` as a percentage of ``whole``, two decimals, half-up (0 when nothing)."""
+    if whole <= 0:
+        return Decimal("0.00")
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def month_end(day: date) -> date:
+    return add_months(month_start(day), 1) - timedelta(days=1)
+
+
+# --- flows over a period ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Flows:
+    """Money moved on loans over ``[start, end]``, from the journal entries dated in it."""
+
+    start: date
+    end: date
+    disbursed: int
+    collected: int
+    principal_collected: int
+    interest_collected: int
+
+
+def flows(start: date, end: date) -> Flows:
+    moved = loan_flows(start, end).values()
+    return Flows(
+        start=start,
+        end=end,
+        disbursed=sum(f.disbursed for f in moved),
+        collected=sum(f.collected for f in moved),
+        principal_collected=sum(f.principal_collected for f in moved),
+        interest_collected=sum(f.interest_collected for f in moved),
+    )
+
+
+# --- pending approvals -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingApprovals:
+    applications_to_appraise: int
+    applications_to_decide: int
+    disbursements: int
+    reversals: int
+    restructurings: int
+    write_offs: int
+
+    @property
+    def total(self) -> int:
+        return (
+            self.applications_to_appraise
+            + self.applications_to_decide
+            + self.disbursements
+            + self.reversals
+            + self.restructurings
+            + self.write_offs
+        )
+
+
+def pending_approvals() -> PendingApprovals:
+    applications = dict(
+        db.session.execute(
+            select(Application.status, func.count(Application.id))
+            .where(
+                Application.status.in_([ApplicationStatus.SUBMITTED, ApplicationStatus.APPRAISED])
+            )
+            .group_by(Application.status)
+        )
+        .tuples()
+        .all()
+    )
+
+    def count(model: type, status: str) -> int:
+        return int(db.session.scalar(select(func.count(model.id)).where(model.status == status)))
+
+    return PendingApprovals(
+        applications_to_appraise=int(applications.get(ApplicationStatus.SUBMITTED, 0)),
+        applications_to_decide=int(applications.get(ApplicationStatus.APPRAISED, 0)),
+        disbursements=count(Disbursement, DisbursementStatus.PENDING),
+        reversals=count(Reversal, ApprovalStatus.PENDING),
+        restructurings=count(Restructuring, ApprovalStatus.PENDING),
+        write_offs=count(WriteOff, ApprovalStatus.PENDING),
+    )
+
+
+# --- chart series ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthCollection:
+    month: date  # the first day of the month
+    due: int
+    collected: int
+
+
+@dataclass(frozen=True)
+class DistrictAmount:
+    code: str
+    name: str
+    outstanding: int
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    as_of: date
+    # (month-end, or ``as_of`` for its own month; outstanding principal at the end of it)
+    outstanding_by_month: list[tuple[date, int]]
+    by_district: list[DistrictAmount]
+    debt_groups: dict[int, int]
+    collections: list[MonthCollection]
+
+
+def _month_key(column: object) -> tuple[object, object]:
+    return extract("year", column), extract("month", column)
+
+
+def outstanding_by_month(as_of: date, months: int = SERIES_MONTHS) -> list[tuple[date, int]]:
+    """Outstanding principal at each of the last ``months`` month-ends, the last point
+    being ``as_of`` itself: one GROUP BY over the journal by month and a running sum."""
+    year, month = _month_key(JournalEntry.entry_date)
+    moved = {
+        (int(y), int(m)): int(total)
+        for y, m, total in db.session.execute(
+            select(year, month, func.sum(JournalLine.debit - JournalLine.credit))
+            .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+            .where(
+                JournalLine.account.in_(PRINCIPAL_ACCOUNTS),
+                JournalEntry.entry_date <= as_of,
+            )
+            .group_by(year, month)
+        )
+    }
+    first = add_months(month_start(as_of), -(months - 1))
+    running = sum(total for key, total in moved.items() if key < (first.year, first.month))
+    points = []
+    for index in range(months):
+        start = add_months(first, index)
+        running += moved.get((start.year, start.month), 0)
+        points.append((min(month_end(start), as_of), running))
+    return points
+
+
+def collections_by_month(as_of: date, months: int = COLLECTION_MONTHS) -> list[MonthCollection]:
+    """For the last ``months`` months up to ``as_of``'s: principal and interest falling
+    due in the month (the loans' schedules) and the cash collected on loans in it."""
+    first = add_months(month_start(as_of), -(months - 1))
+    last = month_end(as_of)
+    year, month = _month_key(Instalment.due_date)
+    due = {
+        (int(y), int(m)): int(total)
+        for y, m, total in db.session.execute(
+            select(year, month, func.sum(Instalment.principal + Instalment.interest))
+            .where(Instalment.due_date >= first, Instalment.due_date <= last)
+            .group_by(year, month)
+        )
+    }
+    year, month = _month_key(JournalEntry.entry_date)
+    collected_cash = case(
+        (
+            and_(JournalLine.account == acc.CASH, JournalEntry.kind != "disbursement"),
+            JournalLine.debit - JournalLine.credit,
+        ),
+        else_=0,
+    )
+    collected = {
+        (int(y), int(m)): int(total or 0)
+        for y, m, total in db.session.execute(
+            select(year, month, func.sum(collected_cash))
+            .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+            .where(
+                JournalLine.loan_id.is_not(None),
+                JournalLine.account == acc.CASH,
+                JournalEntry.entry_date >= first,
+                JournalEntry.entry_date <= as_of,
+            )
+            .group_by(year, month)
+        )
+    }
+    out = []
+    for index in range(months):
+        start = add_months(first, index)
+        key = (start.year, start.month)
+        out.append(MonthCollection(start, due.get(key, 0), collected.get(key, 0)))
+    return out
+
+
+def by_district(positions: list[LoanPosition]) -> list[DistrictAmount]:
+    """Outstanding per district, largest first."""
+    totals: dict[tuple[str, str], int] = defaultdict(int)
+    for p in positions:
+        if p.outstanding:
+            totals[(p.district_code, p.district_name)] += p.outstanding
+    rows = [DistrictAmount(code, name, amount) for (code, name), amount in totals.items()]
+    return sorted(rows, key=lambda r: (-r.outstanding, r.code))
+
+
+def by_debt_group(positions: list[LoanPosition]) -> dict[int, int]:
+    totals = {group: 0 for group in range(1, 6)}
+    for p in positions:
+        totals[p.debt_group] += p.outstanding
+    return totals
+
+
+def chart_series(as_of: date, positions: list[LoanPosition] | None = None) -> ChartSeries:
+    positions = loan_positions(as_of) if positions is None else positions
+    return ChartSeries(
+        as_of=as_of,
+        outstanding_by_month=outstanding_by_month(as_of),
+        by_district=by_district(positions),
+        debt_groups=by_debt_group(positions),
+        collections=collections_by_month(as_of),
+    )
+
+
+# --- the dashboard ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    as_of: date
+    position: FundPosition
+    bad_debt: int
+    projects: int
+    cooperatives: int
+    month: Flows
+    year: Flows
+    pending: PendingApprovals
+    series: ChartSeries
+
+    @property
+    def total_capital(self) -> int:
+        return self.position.total_capital
+
+    @property
+    def outstanding(self) -> int:
+        return self.position.outstanding
+
+    @property
+    def available_to_lend(self) -> int:
+        return self.position.cash
+
+    @property
+    def overdue_ratio(self) -> Decimal:
+        return ratio(self.position.loans_overdue, self.outstanding)
+
+    @property
+    def bad_debt_ratio(self) -> Decimal:
+        return ratio(self.bad_debt, self.outstanding)
+
+
+def dashboard(as_of: date) -> Dashboard:
+    positions = [p for p in loan_positions(as_of) if p.outstanding]
+    return Dashboard(
+        as_of=as_of,
+        position=fund_position(as_of),
+        bad_debt=sum(p.outstanding for p in positions if p.debt_group in BAD_DEBT_GROUPS),
+        projects=len(positions),
+        cooperatives=len({p.cooperative_id for p in positions}),
+        month=flows(month_start(as_of), as_of),
+        year=flows(as_of.replace(month=1, day=1), as_of),
+        pending=pending_approvals(),
+        series=chart_series(as_of, positions),
+    )
+
+
+def to_json(d: Dashboard) -> dict[str, object]:
+    """The dashboard for the API: money in integer đồng, ratios as percent strings."""
+    p = d.position
+
+    def period(f: Flows) -> dict[str, object]:
+        return {
+            "from": f.start.isoformat(),
+            "to": f.end.isoformat(),
+            "disbursed": f.disbursed,
+            "collected": f.collected,
+            "principal_collected": f.principal_collected,
+            "interest_collected": f.interest_collected,
+        }
+
+    return {
+        "as_of": d.as_of.isoformat(),
+        "capital": {
+            "total": p.total_capital,
+            "charter": p.charter,
+            "entrusted": p.entrusted,
+            "grants": p.grants,
+            "other": p.other,
+        },
+        "outstanding": {
+            "total": p.outstanding,
+            "in_term": p.loans_in_term,
+            "overdue": p.loans_overdue,
+            "bad_debt": d.bad_debt,
+        },
+        "available_to_lend": d.available_to_lend,
+        "ratios": {"overdue": str(d.overdue_ratio), "bad_debt": str(d.bad_debt_ratio)},
+        "projects": d.projects,
+        "cooperatives": d.cooperatives,
+        "this_month": period(d.month),
+        "this_year": period(d.year),
+        "pending_approvals": {
+            "applications_to_appraise": d.pending.applications_to_appraise,
+            "applications_to_decide": d.pending.applications_to_decide,
+            "disbursements": d.pending.disbursements,
+            "reversals": d.pending.reversals,
+            "restructurings": d.pending.restructurings,
+            "write_offs": d.pending.write_offs,
+            "total": d.pending.total,
+        },
+        "series": {
+            "outstanding_by_month": [
+                {"date": day.isoformat(), "outstanding": value}
+                for day, value in d.series.outstanding_by_month
+            ],
+            "by_district": [
+                {"district_code": r.code, "district": r.name, "outstanding": r.outstanding}
+                for r in d.series.by_district
+            ],
+            "debt_groups": [
+                {"group": group, "outstanding": value}
+                for group, value in sorted(d.series.debt_groups.items())
+            ],
+            "collections": [
+                {"month": m.month.strftime("%Y-%m"), "due": m.due, "collected": m.collected}
+                for m in d.series.collections
+            ],
+        },
+    }

@@ -1,0 +1,585 @@
+"""The loan statement (sao kê khoản vay): a loan's own history over a period, as plain data.
+
+Figures come from the loan's history (posted disbursements, repayments not reversed,
+approved restructurings), replayed by the engine up to the date asked for, so a statement
+of last March shows last March whatever was recorded since.
+
+"As of D" means what the loan page and the API mean: after the payments dated D, with the
+instalments due before D overdue and the overdue interest of the days before D (what a
+payment made on D would owe). A period [from, to] opens with the position as of the day
+before ``from`` and closes with the position as of ``to``, so consecutive statements
+chain. Between the two, on each day in order: the overdue transfer of the instalments due
+the day before (the close of day), the overdue interest charged up to that day (shown
+where a payment falls and at the end), the instalments falling due, disbursements,
+restructurings, repayments with their allocation, write-offs, and reversals for
+information (a reversed repayment never counted, so it moves no balance).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from fundapp.cooperatives.models import Cooperative
+from fundapp.core.errors import ValidationFailed
+from fundapp.core.validation import iso_date
+from fundapp.extensions import db
+from fundapp.ledger.models import JournalEntry
+from fundapp.lending import book, engine
+from fundapp.lending.models import (
+    ApprovalStatus,
+    Disbursement,
+    Loan,
+    Repayment,
+    Restructuring,
+    Reversal,
+    WriteOff,
+)
+
+ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Position:
+    """A loan's balances as of a date (the same figures as the API's ``balances``)."""
+
+    as_of: date
+    disbursed: int = 0
+    principal_outstanding: int = 0
+    principal_overdue: int = 0
+    principal_due: int = 0
+    interest_due: int = 0
+    interest_overdue: int = 0
+    penalty_due: int = 0
+    days_past_due: int = 0
+    oldest_unpaid_due_date: date | None = None
+    debt_group: int = 1
+
+    @property
+    def principal_in_term(self) -> int:
+        return self.principal_outstanding - self.principal_overdue
+
+    @property
+    def interest_unpaid(self) -> int:
+        return self.interest_due + self.interest_overdue
+
+    @property
+    def total_due(self) -> int:
+        return self.principal_overdue + self.principal_due + self.interest_unpaid + self.penalty_due
+
+
+@dataclass
+class Line:
+    """One event of the statement, with the balances after it."""
+
+    day: date
+    # transfer, penalty, due, disbursement, restructuring, repayment, reversed_repayment,
+    # reversal, write_off
+    kind: str
+    no: int | None = None
+    reference: str = ""
+    since: date | None = None  # due date (transfer), first day charged (penalty)
+    until: date | None = None  # last day charged (penalty), new maturity (restructuring)
+    note: str = ""
+    amount: int = 0  # the repayment, the reversed repayment, the transfer or the write-off
+    disbursed: int = 0
+    due_principal: int = 0
+    due_interest: int = 0
+    penalty_charged: int = 0
+    paid_penalty: int = 0
+    paid_interest: int = 0
+    paid_principal: int = 0
+    principal_outstanding: int = 0
+    principal_overdue: int = 0
+    interest_unpaid: int = 0
+    penalty_unpaid: int = 0
+    # What a repayment takes off the overdue principal and off the unpaid interest (the
+    # rest of its principal was not yet due; interest paid ahead was not yet owed).
+    overdue_reduction: int = 0
+    interest_reduction: int = 0
+
+
+Add = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class Party:
+    """The borrower as printed on documents."""
+
+    name: str
+    kind: str
+    address: str
+    tax_code: str
+    registration_no: str
+    representative: str
+    phone: str
+    bank_account: str
+
+
+@dataclass(frozen=True)
+class LoanFacts:
+    id: int
+    contract_no: str
+    contract_date: date | None
+    project_name: str
+    purpose: str
+    amount: int
+    annual_rate: object
+    overdue_rate: object
+    late_rate: object
+    term_months: int
+    principal_method: str
+    first_disbursement_date: date | None
+    maturity_date: date | None
+    status: str
+
+
+@dataclass
+class Statement:
+    loan: LoanFacts
+    borrower: Party
+    date_from: date
+    date_to: date
+    opening: Position
+    closing: Position
+    lines: list[Line] = field(default_factory=list)
+    totals: dict[str, int] = field(default_factory=dict)
+
+
+TOTAL_KEYS = (
+    "disbursed",
+    "due_principal",
+    "due_interest",
+    "penalty_charged",
+    "paid_penalty",
+    "paid_interest",
+    "paid_principal",
+)
+
+
+def party_of(loan: Loan) -> Party:
+    return cooperative_party(loan.cooperative)
+
+
+def cooperative_party(coop: Cooperative) -> Party:
+    address = ", ".join(p for p in (coop.address, coop.commune, coop.district_name) if p)
+    return Party(
+        name=coop.name,
+        kind=coop.kind_label,
+        address=address,
+        tax_code=coop.tax_code,
+        registration_no=coop.registration_no,
+        representative=coop.representative,
+        phone=coop.phone,
+        bank_account=" – ".join(p for p in (coop.bank_account, coop.bank_name) if p),
+    )
+
+
+def loan_facts(loan: Loan) -> LoanFacts:
+    from fundapp.lending.services import maturity_of
+
+    return LoanFacts(
+        id=loan.id,
+        contract_no=loan.contract_no,
+        contract_date=loan.contract_date,
+        project_name=loan.project_name,
+        purpose=loan.purpose,
+        amount=loan.amount,
+        annual_rate=loan.annual_rate,
+        overdue_rate=loan.annual_rate * loan.overdue_multiplier / 100,
+        late_rate=loan.late_rate,
+        term_months=loan.term_months,
+        principal_method=loan.principal_method,
+        first_disbursement_date=loan.first_disbursement_date,
+        maturity_date=maturity_of(loan),
+        status=loan.status,
+    )
+
+
+# --- the period ------------------------------------------------------------------------------
+
+
+def default_start(loan: Loan) -> date:
+    return loan.first_disbursement_date or loan.contract_date or loan.approved_on
+
+
+def parse_period(args: dict, loan: Loan, today: date) -> tuple[date, date]:
+    """``from`` and ``to`` from a query string (ISO or dd/mm/yyyy); defaults: the first
+    disbursement (or the contract) and the business date. A period that ends after the
+    business date or starts after it ends is refused with a message naming the field."""
+    errors: dict[str, str] = {}
+    start = iso_date(args, "from", errors, required=False)
+    end = iso_date(args, "to", errors, required=False)
+    if errors:
+        raise ValidationFailed(_("Khoảng thời gian sao kê không hợp lệ."), errors)
+    end = end or today
+    start = start or min(default_start(loan), end)
+    if end > today:
+        raise ValidationFailed(
+            _("Ngày kết thúc không được sau ngày làm việc hiện tại (%(d)s).", d=_vn(today)),
+            {"to": _("Sau ngày làm việc hiện tại.")},
+        )
+    if start > end:
+        raise ValidationFailed(
+            _(
+                "Ngày bắt đầu (%(a)s) phải trước hoặc bằng ngày kết thúc (%(b)s).",
+                a=_vn(start),
+                b=_vn(end),
+            ),
+            {"from": _("Sau ngày kết thúc.")},
+        )
+    return start, end
+
+
+def _vn(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+# --- positions -------------------------------------------------------------------------------
+
+
+def history_until(history: book.History, day: date) -> book.History:
+    """The facts dated on or before ``day``."""
+    return book.History(
+        tuple(d for d in history.disbursements if d.date <= day),
+        tuple(r for r in history.repayments if r.date <= day),
+        tuple(r for r in history.restructures if r.date <= day),
+    )
+
+
+def state_until(loan: Loan, history: book.History, day: date) -> engine.LoanState | None:
+    upto = history_until(history, day)
+    if not upto.disbursements:
+        return None
+    return book.replay(loan, upto)
+
+
+def position_of(
+    loan: Loan, state: engine.LoanState | None, day: date, written_off: int = 0
+) -> Position:
+    """The API's balances of ``state`` as of ``day`` (``written_off``: principal written
+    off by then)."""
+    if state is None:
+        return Position(as_of=day)
+    b = state.balances(day)
+    return Position(
+        as_of=day,
+        disbursed=b.disbursed,
+        principal_outstanding=max(b.principal_outstanding - written_off, 0),
+        principal_overdue=b.principal_overdue,
+        principal_due=b.principal_due,
+        interest_due=b.interest_due,
+        interest_overdue=b.interest_overdue,
+        penalty_due=b.penalty_due,
+        days_past_due=b.days_past_due,
+        oldest_unpaid_due_date=b.oldest_unpaid_due_date,
+        debt_group=book.own_group(_restructured_by(loan, day), b.days_past_due),
+    )
+
+
+def _restructured_by(loan: Loan, day: date) -> SimpleNamespace:
+    """The loan as the debt-group floor sees it on ``day``: its restructurings until then."""
+    kinds = db.session.scalars(
+        select(Restructuring.kind).where(
+            Restructuring.loan_id == loan.id,
+            Restructuring.status == ApprovalStatus.APPROVED,
+            Restructuring.effective_date <= day,
+        )
+    ).all()
+    return SimpleNamespace(
+        term_adjustments=kinds.count("term_adjustment"),
+        extensions=kinds.count("extension"),
+        policy_snapshot=loan.policy_snapshot,
+    )
+
+
+def position_at(loan: Loan, day: date, history: book.History | None = None) -> Position:
+    """The loan's balances as of ``day`` from the facts dated up to it."""
+    history = history or book.history_of(loan)
+    return position_of(loan, state_until(loan, history, day), day, _written_off_by(loan, day))
+
+
+# --- facts that are not events of the replay ---------------------------------------------------
+
+
+def local_date(moment: datetime | None) -> date | None:
+    if moment is None:
+        return None
+    return moment.astimezone(ZoneInfo(current_app.config["FUNDAPP_TIMEZONE"])).date()
+
+
+def _entry_dates(entry_ids: list[int]) -> dict[int, date]:
+    ids = [i for i in entry_ids if i]
+    if not ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(JournalEntry.id, JournalEntry.entry_date).where(JournalEntry.id.in_(ids))
+        ).all()
+    )
+
+
+def _write_offs(loan: Loan) -> list[tuple[date, int]]:
+    if not loan.written_off:
+        return []
+    rows = list(
+        db.session.scalars(
+            select(WriteOff).where(
+                WriteOff.loan_id == loan.id, WriteOff.status == ApprovalStatus.APPROVED
+            )
+        )
+    )
+    dates = _entry_dates([w.journal_entry_id for w in rows])
+    return [
+        (dates.get(w.journal_entry_id) or local_date(w.decided_at) or date.max, w.amount)
+        for w in rows
+    ]
+
+
+def _written_off_by(loan: Loan, day: date) -> int:
+    return sum(amount for when, amount in _write_offs(loan) if when <= day)
+
+
+# --- the statement -----------------------------------------------------------------------------
+
+
+class _Running:
+    def __init__(self, opening: Position) -> None:
+        self.outstanding = opening.principal_outstanding
+        self.overdue = opening.principal_overdue
+        self.interest = opening.interest_unpaid
+        self.penalty = opening.penalty_due
+
+    def stamp(self, line: Line) -> Line:
+        line.principal_outstanding = self.outstanding
+        line.principal_overdue = self.overdue
+        line.interest_unpaid = self.interest
+        line.penalty_unpaid = self.penalty
+        return line
+
+
+def _accrued_by_row(state: engine.LoanState, day: date) -> dict[date, int]:
+    """Overdue interest accrued on each instalment (by due date) over [due date, day)."""
+    return {
+        r.due_date: r.penalty_accrued(state.product, day) for r in state.rows if r.due_date < day
+    }
+
+
+def _paid_before(pairs: list[tuple[date, int]], day: date) -> int:
+    return sum(a for d, a in pairs if d < day)
+
+
+def _paid_until(pairs: list[tuple[date, int]], day: date) -> int:
+    return sum(a for d, a in pairs if d <= day)
+
+
+def build_statement(loan: Loan, date_from: date, date_to: date) -> Statement:
+    history = book.history_of(loan)
+    write_offs = _write_offs(loan)
+    before = date_from - ONE_DAY
+    opening = position_of(
+        loan,
+        state_until(loan, history, before),
+        before,
+        sum(a for d, a in write_offs if d <= before),
+    )
+    state = state_until(loan, history, date_to)
+    closing = position_of(loan, state, date_to, sum(a for d, a in write_offs if d <= date_to))
+    statement = Statement(loan_facts(loan), party_of(loan), date_from, date_to, opening, closing)
+    running = _Running(opening)
+    by_day: dict[date, list[tuple[int, int, Line]]] = {}
+
+    def add(line: Line, order: int, seq: int = 0) -> None:
+        by_day.setdefault(line.day, []).append((order, seq, line))
+
+    repayment_rows = {
+        r.id: r
+        for r in db.session.scalars(
+            select(Repayment)
+            .where(Repayment.loan_id == loan.id)
+            .order_by(Repayment.value_date, Repayment.id)
+        )
+    }
+    if state is not None:
+        _schedule_lines(state, date_from, date_to, add)
+        _penalty_lines(state, date_from, date_to, add)
+        _disbursement_lines(loan, history, date_from, date_to, add)
+        _repayment_lines(state, repayment_rows, date_from, date_to, add)
+        for event in history.restructures:
+            if date_from <= event.date <= date_to:
+                add(
+                    Line(event.date, "restructuring", note=event.kind, until=event.new_maturity),
+                    4,
+                    event.id,
+                )
+    for when, amount in write_offs:
+        if date_from <= when <= date_to:
+            add(Line(when, "write_off", amount=amount), 6)
+    _reversal_lines(loan, repayment_rows, date_from, date_to, add)
+
+    for day in sorted(by_day):
+        for _order, _seq, line in sorted(by_day[day], key=lambda item: (item[0], item[1])):
+            _apply(running, line)
+            statement.lines.append(running.stamp(line))
+    statement.totals = {k: sum(getattr(line, k) for line in statement.lines) for k in TOTAL_KEYS}
+    return statement
+
+
+def _apply(running: _Running, line: Line) -> None:
+    if line.kind == "transfer":
+        running.overdue += line.amount
+    elif line.kind == "penalty":
+        running.penalty += line.penalty_charged
+    elif line.kind == "due":
+        running.interest += line.due_interest
+    elif line.kind == "disbursement":
+        running.outstanding += line.disbursed
+    elif line.kind == "repayment":
+        running.outstanding -= line.paid_principal
+        running.overdue -= line.overdue_reduction
+        running.interest -= line.interest_reduction
+        running.penalty -= line.paid_penalty
+    elif line.kind == "write_off":
+        running.outstanding -= line.amount
+
+
+def _schedule_lines(state: engine.LoanState, date_from: date, date_to: date, add: Add) -> None:
+    for row in state.rows:
+        due = row.due_date
+        if date_from <= due <= date_to:
+            principal = row.plan.principal - _paid_before(row.principal_paid, due)
+            interest = row.plan.interest - _paid_before(row.interest_paid, due)
+            if principal or interest:
+                add(
+                    Line(due, "due", no=row.no, due_principal=principal, due_interest=interest),
+                    2,
+                    row.no,
+                )
+        transfer_day = due + ONE_DAY
+        if date_from <= transfer_day <= date_to:
+            unpaid = row.plan.principal - _paid_until(row.principal_paid, due)
+            if unpaid:
+                add(Line(transfer_day, "transfer", no=row.no, since=due, amount=unpaid), 0, row.no)
+
+
+def _penalty_lines(state: engine.LoanState, date_from: date, date_to: date, add: Add) -> None:
+    """Overdue interest charged: up to each day a payment falls on, and up to ``date_to``."""
+    points = sorted(
+        {r.date for r in state.repayments.values() if date_from <= r.date <= date_to} | {date_to}
+    )
+    previous_day = date_from - ONE_DAY
+    previous = _accrued_by_row(state, previous_day)
+    for day in points:
+        accrued = _accrued_by_row(state, day)
+        grown = {due: amount - previous.get(due, 0) for due, amount in accrued.items()}
+        charged = sum(grown.values())
+        if charged:
+            since = max(previous_day, min(due for due, more in grown.items() if more))
+            add(
+                Line(day, "penalty", since=since, until=day - ONE_DAY, penalty_charged=charged),
+                1,
+            )
+        previous, previous_day = accrued, day
+
+
+def _disbursement_lines(
+    loan: Loan, history: book.History, date_from: date, date_to: date, add: Add
+) -> None:
+    numbers = dict(
+        db.session.execute(
+            select(Disbursement.id, Disbursement.receipt_no).where(Disbursement.loan_id == loan.id)
+        ).all()
+    )
+    for event in history.disbursements:
+        if date_from <= event.date <= date_to:
+            add(
+                Line(
+                    event.date,
+                    "disbursement",
+                    reference=numbers.get(event.id, ""),
+                    disbursed=event.amount,
+                ),
+                3,
+                event.id,
+            )
+
+
+def _repayment_lines(
+    state: engine.LoanState,
+    rows: dict[int, Repayment],
+    date_from: date,
+    date_to: date,
+    add: Add,
+) -> None:
+    due_dates = {r.no: r.due_date for r in state.rows}
+    for result in state.repayments.values():
+        if not date_from <= result.date <= date_to:
+            continue
+        parts = result.by_component()
+        overdue_paid = interest_reduced = 0
+        for a in result.allocations:
+            due = due_dates.get(a.no, date.max)
+            if a.component == "principal" and due < result.date:
+                overdue_paid += a.amount
+            elif a.component == "interest" and due <= result.date:
+                interest_reduced += a.amount
+        source = rows.get(result.id)
+        line = Line(
+            result.date,
+            "repayment",
+            reference=source.receipt_no if source else "",
+            note=source.method if source else "",
+            amount=result.amount,
+            paid_penalty=parts["penalty"],
+            paid_interest=parts["interest"],
+            paid_principal=parts["principal"],
+            overdue_reduction=overdue_paid,
+            interest_reduction=interest_reduced,
+        )
+        add(line, 5, source.id if source else result.id)
+
+
+def _reversal_lines(
+    loan: Loan, rows: dict[int, Repayment], date_from: date, date_to: date, add: Add
+) -> None:
+    reversed_rows = [r for r in rows.values() if r.reversed]
+    if not reversed_rows:
+        return
+    reversals = list(
+        db.session.scalars(
+            select(Reversal).where(
+                Reversal.repayment_id.in_([r.id for r in reversed_rows]),
+                Reversal.status == ApprovalStatus.APPROVED,
+            )
+        )
+    )
+    entry_dates = _entry_dates([r.journal_entry_id for r in reversals])
+    for r in reversed_rows:
+        if date_from <= r.value_date <= date_to:
+            add(
+                Line(r.value_date, "reversed_repayment", reference=r.receipt_no, amount=r.amount),
+                5,
+                r.id,
+            )
+    for rev in reversals:
+        when = entry_dates.get(rev.journal_entry_id or 0) or local_date(rev.decided_at)
+        if when and date_from <= when <= date_to:
+            add(
+                Line(
+                    when,
+                    "reversal",
+                    reference=rev.repayment.receipt_no,
+                    since=rev.repayment.value_date,
+                    amount=rev.repayment.amount,
+                    note=rev.reason,
+                ),
+                7,
+                rev.id,
+            )

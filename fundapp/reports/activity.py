@@ -1,0 +1,196 @@
+"""Lending activity for a period (TT 52 Phụ lục 1a style), grouped by district, sector,
+borrower kind or term class.
+
+Per group: outstanding at the start (end of the day before the period) and at the end,
+what was disbursed, collected (principal, interest) and written off during it, and at the
+end the overdue principal, bad debt (groups 3–5), specific provisions, projects with
+outstanding and their borrowers. Opening + disbursed − principal collected − written off =
+closing, row by row, and the totals equal the ledger.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, fields
+from datetime import date
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from fundapp.cooperatives.districts import DISTRICTS
+from fundapp.cooperatives.models import CooperativeKind
+from fundapp.reports.positions import (
+    BAD_DEBT_GROUPS,
+    LoanDimensions,
+    TermClass,
+    general_provision_held,
+    loan_dimensions,
+    loan_flows,
+    loan_positions,
+)
+from fundapp.reports.tables import Column, Row, Table
+
+GROUP_LABELS = {
+    "district": _l("Huyện, thành phố"),
+    "sector": _l("Ngành nghề"),
+    "borrower_kind": _l("Đối tượng vay"),
+    "term_class": _l("Thời hạn cho vay"),
+}
+
+
+@dataclass(frozen=True)
+class ActivityRow:
+    key: str
+    label: str
+    opening: int
+    disbursed: int
+    principal_collected: int
+    interest_collected: int
+    written_off: int
+    closing: int
+    overdue: int
+    bad_debt: int
+    provision: int
+    projects: int
+    cooperatives: int
+
+
+@dataclass(frozen=True)
+class ActivityReport:
+    start: date
+    end: date
+    group_by: str
+    rows: tuple[ActivityRow, ...]
+    total: ActivityRow
+    general_provision: int
+    total_provision: int
+
+
+def _key(dim: LoanDimensions, group_by: str) -> tuple[str, str]:
+    if group_by == "district":
+        return dim.district_code, dim.district_name
+    if group_by == "sector":
+        return dim.sector, dim.sector or _("(Chưa ghi ngành nghề)")
+    if group_by == "borrower_kind":
+        return dim.borrower_kind, dim.borrower_kind_label
+    return dim.term_class, dim.term_class_label
+
+
+def _order(group_by: str) -> dict[str, int]:
+    if group_by == "district":
+        return {code: n for n, code in enumerate(DISTRICTS)}
+    if group_by == "borrower_kind":
+        return {k.value: n for n, k in enumerate(CooperativeKind)}
+    if group_by == "term_class":
+        return {k.value: n for n, k in enumerate(TermClass)}
+    return {}
+
+
+_SUMMED = (
+    "opening",
+    "disbursed",
+    "principal_collected",
+    "interest_collected",
+    "written_off",
+    "closing",
+    "overdue",
+    "bad_debt",
+    "provision",
+    "projects",
+)
+
+
+def build(start: date, end: date, group_by: str) -> ActivityReport:
+    flows = loan_flows(start, end)
+    positions = {p.loan_id: p for p in loan_positions(end)}
+    dims = loan_dimensions(set(flows) | set(positions), end)
+    figures: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(_SUMMED, 0))
+    labels: dict[str, str] = {}
+    borrowers: dict[str, set[int]] = defaultdict(set)
+    for loan_id, dim in dims.items():
+        key, label = _key(dim, group_by)
+        labels[key] = label
+        row = figures[key]
+        flow = flows.get(loan_id)
+        if flow is not None:
+            row["opening"] += flow.opening
+            row["disbursed"] += flow.disbursed
+            row["principal_collected"] += flow.principal_collected
+            row["interest_collected"] += flow.interest_collected
+            row["written_off"] += flow.written_off
+            row["closing"] += flow.closing
+        position = positions.get(loan_id)
+        if position is not None:
+            row["overdue"] += position.principal_overdue
+            row["provision"] += position.specific_provision
+            if position.debt_group in BAD_DEBT_GROUPS:
+                row["bad_debt"] += position.outstanding
+            if position.outstanding > 0:
+                row["projects"] += 1
+                borrowers[key].add(dim.cooperative_id)
+    order = _order(group_by)
+    keys = sorted(figures, key=lambda k: (order.get(k, len(order)), labels[k].lower()))
+    rows = tuple(
+        ActivityRow(key=k, label=labels[k], **figures[k], cooperatives=len(borrowers[k]))
+        for k in keys
+        if any(figures[k].values())
+    )
+    total = ActivityRow(
+        key="total",
+        label=_("Tổng cộng"),
+        **{name: sum(getattr(r, name) for r in rows) for name in _SUMMED},
+        cooperatives=len(set().union(*borrowers.values())) if borrowers else 0,
+    )
+    general = general_provision_held(end)
+    return ActivityReport(
+        start=start,
+        end=end,
+        group_by=group_by,
+        rows=rows,
+        total=total,
+        general_provision=general,
+        total_provision=total.provision + general,
+    )
+
+
+def tables(report: ActivityReport) -> list[Table]:
+    columns = (
+        Column(str(GROUP_LABELS[report.group_by]), "text", 30),
+        Column(_("Dư nợ đầu kỳ"), "money", 17),
+        Column(_("Doanh số cho vay"), "money", 17),
+        Column(_("Thu nợ gốc"), "money", 17),
+        Column(_("Thu lãi"), "money", 15),
+        Column(_("Xử lý rủi ro"), "money", 15),
+        Column(_("Dư nợ cuối kỳ"), "money", 17),
+        Column(_("Nợ quá hạn"), "money", 16),
+        Column(_("Nợ xấu (nhóm 3–5)"), "money", 16),
+        Column(_("Dự phòng cụ thể"), "money", 16),
+        Column(_("Số dự án"), "count", 9),
+        Column(_("Số HTX, thành viên"), "count", 11),
+    )
+
+    def cells(row: ActivityRow) -> tuple:
+        return tuple(getattr(row, f.name) for f in fields(row) if f.name != "key")
+
+    main = Table(
+        "activity",
+        _("Tình hình cho vay theo %(g)s", g=str(GROUP_LABELS[report.group_by]).lower()),
+        columns,
+        tuple(Row(cells(r)) for r in report.rows),
+        Row(cells(report.total)),
+        sheet=_("Hoạt động cho vay"),
+        wide=True,
+    )
+    item = Column(_("Chỉ tiêu"), "text", 40)
+    provisions = Table(
+        "provisions",
+        _("Dự phòng rủi ro cuối kỳ"),
+        (item, Column(_("Số tiền (đồng)"), "money", 20)),
+        (
+            Row((_("Dự phòng cụ thể"), report.total.provision)),
+            Row((_("Dự phòng chung"), report.general_provision)),
+        ),
+        Row((_("Tổng dự phòng rủi ro"), report.total_provision)),
+        sheet=_("Dự phòng"),
+    )
+    return [main, provisions]

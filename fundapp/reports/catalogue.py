@@ -1,0 +1,234 @@
+"""The fund's reports: how each is built from its filters, and the JSON, PDF and Excel of
+a built report. The web pages and the API both go through here, so all four outputs carry
+the same figures."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask import Response, current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from fundapp.core.dates import format_date
+from fundapp.reports import activity, classification, fund_balance, par, params
+from fundapp.reports.excel import TitleBlock, workbook_bytes
+from fundapp.reports.tables import Table
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Built:
+    """A report built from its filters, with what every output needs."""
+
+    report: Any
+    tables: list[Table]
+    filters: dict[str, str]
+    subtitle: str
+    dates: tuple[date, ...]
+    date_label: str
+    filename: str
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    slug: str
+    title: Any
+    description: Any
+    landscape: bool
+    build: Callable[[Mapping[str, str], date], Built]
+
+    @property
+    def endpoint(self) -> str:
+        return self.slug.replace("-", "_")
+
+    @property
+    def template(self) -> str:
+        return f"reports/{self.endpoint}.html"
+
+    @property
+    def pdf_template(self) -> str:
+        return f"reports/{self.endpoint}_pdf.html"
+
+
+def _fund_balance(args: Mapping[str, str], today: date) -> Built:
+    as_of = params.as_of(args, today)
+    start = params.report_date(args, "from", today, date(as_of.year, 1, 1))
+    params.check_order(start, as_of, "from")
+    report = fund_balance.build(as_of, start)
+    return Built(
+        report=report,
+        tables=fund_balance.tables(report),
+        filters={"as_of": as_of.isoformat(), "from": start.isoformat()},
+        subtitle=_("Đến ngày %(d)s", d=format_date(as_of)),
+        dates=(as_of,),
+        date_label=_("Đến ngày"),
+        filename=f"bao-cao-nguon-von-{as_of.isoformat()}",
+        extras={"charts": _charts(as_of)},
+    )
+
+
+def _charts(as_of: date) -> list[tuple[str, Any]]:
+    """The dashboard's charts as of the report's date, with their captions, in order."""
+    from fundapp.dashboard.charts import fund_report_charts
+
+    charts = fund_report_charts(as_of)
+    captions = (
+        ("outstanding", _("Dư nợ cho vay cuối mỗi tháng (24 tháng)")),
+        ("by_district", _("Dư nợ theo huyện, thành phố")),
+        ("debt_groups", _("Dư nợ theo nhóm nợ")),
+        ("collections", _("Thu nợ so với số đến hạn (12 tháng)")),
+    )
+    return [(caption, charts[key]) for key, caption in captions if key in charts]
+
+
+def _lending_activity(args: Mapping[str, str], today: date) -> Built:
+    period = params.period(args, today)
+    group_by = params.group_by(args)
+    report = activity.build(period.start, period.end, group_by)
+    return Built(
+        report=report,
+        tables=activity.tables(report),
+        filters={
+            "from": period.start.isoformat(),
+            "to": period.end.isoformat(),
+            "group_by": group_by,
+        },
+        subtitle=_(
+            "Từ ngày %(f)s đến ngày %(t)s", f=format_date(period.start), t=format_date(period.end)
+        ),
+        dates=(period.start, period.end),
+        date_label=_("Từ ngày – đến ngày"),
+        filename=f"hoat-dong-cho-vay-{period.start.isoformat()}-{period.end.isoformat()}",
+    )
+
+
+def _classification(args: Mapping[str, str], today: date) -> Built:
+    quarter = params.quarter(args, today)
+    report = classification.build(quarter)
+    return Built(
+        report=report,
+        tables=classification.tables(report),
+        filters={"quarter": quarter.code},
+        subtitle=_(
+            "Quý %(n)s năm %(y)s – đến ngày %(d)s",
+            n=quarter.number,
+            y=quarter.year,
+            d=format_date(quarter.end),
+        ),
+        dates=(quarter.end,),
+        date_label=_("Đến ngày"),
+        filename=f"phan-loai-no-{quarter.code.lower()}",
+    )
+
+
+def _par(args: Mapping[str, str], today: date) -> Built:
+    as_of = params.as_of(args, today)
+    report = par.build(as_of)
+    return Built(
+        report=report,
+        tables=par.tables(report),
+        filters={"as_of": as_of.isoformat()},
+        subtitle=_("Đến ngày %(d)s", d=format_date(as_of)),
+        dates=(as_of,),
+        date_label=_("Đến ngày"),
+        filename=f"par-tuoi-no-{as_of.isoformat()}",
+    )
+
+
+REPORTS: dict[str, ReportSpec] = {
+    spec.slug: spec
+    for spec in (
+        ReportSpec(
+            "fund-balance",
+            _l("Báo cáo tình hình nguồn vốn và sử dụng vốn"),
+            _l(
+                "Nguồn vốn, sử dụng vốn, dư nợ theo nhóm nợ và hoạt động cho vay từ đầu năm, "
+                "tại một ngày bất kỳ."
+            ),
+            False,
+            _fund_balance,
+        ),
+        ReportSpec(
+            "lending-activity",
+            _l("Báo cáo hoạt động cho vay"),
+            _l(
+                "Dư nợ đầu kỳ, cho vay, thu nợ, dư nợ cuối kỳ, nợ quá hạn, nợ xấu và dự phòng "
+                "theo huyện, ngành nghề, đối tượng vay hoặc thời hạn."
+            ),
+            True,
+            _lending_activity,
+        ),
+        ReportSpec(
+            "classification",
+            _l("Báo cáo phân loại nợ và trích lập dự phòng rủi ro"),
+            _l("Theo quý, cho Hội đồng quản lý rủi ro: nhóm nợ, tài sản bảo đảm, dự phòng."),
+            True,
+            _classification,
+        ),
+        ReportSpec(
+            "par",
+            _l("Báo cáo danh mục cho vay có rủi ro (PAR) và tuổi nợ"),
+            _l("PAR 1, PAR 30, PAR 90 và dư nợ theo số ngày quá hạn, tại một ngày bất kỳ."),
+            False,
+            _par,
+        ),
+    )
+}
+
+
+def as_json(value: Any) -> Any:
+    """Money stays an integer, ratios and rates become strings, dates ISO strings."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: as_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): as_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [as_json(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def report_json(spec: ReportSpec, built: Built) -> dict[str, Any]:
+    return {"report": spec.slug, "title": str(spec.title), **as_json(built.report)}
+
+
+def pdf_bytes(spec: ReportSpec, built: Built) -> bytes:
+    from fundapp.documents.pdf import render_pdf
+
+    return render_pdf(
+        spec.pdf_template,
+        spec=spec,
+        built=built,
+        report=built.report,
+        tables=built.tables,
+        landscape=spec.landscape,
+        **built.extras,
+    )
+
+
+def xlsx_bytes(spec: ReportSpec, built: Built) -> bytes:
+    title = TitleBlock(
+        fund_name=current_app.config["FUNDAPP_NAME"],
+        report_title=str(spec.title),
+        date_label=built.date_label,
+        dates=built.dates,
+    )
+    return workbook_bytes(title, built.tables)
+
+
+def xlsx_response(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype=XLSX_MIMETYPE)
+    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,267 @@
+"""Debt classification and provisioning for a quarter, as of its last day (for the risk
+committee, Circular 11/2021).
+
+Per debt group: loans, outstanding, collateral (valuation and the discounted part the close
+of day deducts), the policy's provision rate, the specific provision required — rate ×
+(principal − discounted collateral), per loan, as the close of day computes it — and the
+provision the ledger holds; the general provision on groups 1–4; and each loan of groups
+2–5.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import gettext as _
+
+from fundapp.core.formatting import money_filter
+from fundapp.policy import services as policy
+from fundapp.reports.params import Quarter
+from fundapp.reports.positions import (
+    DEBT_GROUP_LABELS,
+    LoanPosition,
+    general_provision_held,
+    loan_positions,
+)
+from fundapp.reports.tables import Column, Row, Table, pct_filter
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    group: int
+    label: str
+    loans: int
+    outstanding: int
+    principal_overdue: int
+    collateral_value: int
+    discounted_collateral: int
+    provision_rate: Decimal
+    specific_required: int
+    specific_held: int
+
+
+@dataclass(frozen=True)
+class ClassifiedLoan:
+    loan_id: int
+    contract_no: str
+    cooperative_name: str
+    district_name: str
+    debt_group: int
+    days_past_due: int
+    outstanding: int
+    principal_overdue: int
+    collateral_value: int
+    discounted_collateral: int
+    provision_rate: Decimal
+    specific_required: int
+    specific_held: int
+
+
+@dataclass(frozen=True)
+class ClassificationReport:
+    quarter: str
+    start: date
+    as_of: date
+    groups: tuple[GroupRow, ...]
+    total_loans: int
+    total_outstanding: int
+    total_specific_required: int
+    total_specific_held: int
+    general_rate: Decimal
+    general_base: int
+    general_required: int
+    general_held: int
+    total_required: int
+    total_held: int
+    loans: tuple[ClassifiedLoan, ...]
+
+
+def required_specific(position: LoanPosition, rate: Decimal) -> int:
+    """The close of day's rule: rate × (principal − discounted collateral), never below 0,
+    truncated to the đồng."""
+    base = max(position.outstanding - position.discounted_collateral, 0)
+    return int(Decimal(base) * rate / 100)
+
+
+def build(quarter: Quarter) -> ClassificationReport:
+    as_of = quarter.end
+    rates = policy.value("provision_rates_pct", as_of)
+    general_rate = policy.value("general_provision_pct", as_of)
+    positions = [p for p in loan_positions(as_of) if p.outstanding > 0 or p.specific_provision]
+    loans = []
+    for p in positions:
+        rate = rates[p.debt_group - 1]
+        loans.append(
+            ClassifiedLoan(
+                loan_id=p.loan_id,
+                contract_no=p.contract_no,
+                cooperative_name=p.cooperative_name,
+                district_name=p.district_name,
+                debt_group=p.debt_group,
+                days_past_due=p.days_past_due,
+                outstanding=p.outstanding,
+                principal_overdue=p.principal_overdue,
+                collateral_value=p.collateral_value,
+                discounted_collateral=p.discounted_collateral,
+                provision_rate=rate,
+                specific_required=required_specific(p, rate),
+                specific_held=p.specific_provision,
+            )
+        )
+    groups = tuple(
+        _group_row(g, rates[g - 1], [x for x in loans if x.debt_group == g]) for g in range(1, 6)
+    )
+    general_base = sum(g.outstanding for g in groups if g.group <= 4)
+    general_required = int(Decimal(general_base) * general_rate / 100)
+    general_held = general_provision_held(as_of)
+    specific_required = sum(g.specific_required for g in groups)
+    specific_held = sum(g.specific_held for g in groups)
+    return ClassificationReport(
+        quarter=quarter.code,
+        start=quarter.start,
+        as_of=as_of,
+        groups=groups,
+        total_loans=sum(g.loans for g in groups),
+        total_outstanding=sum(g.outstanding for g in groups),
+        total_specific_required=specific_required,
+        total_specific_held=specific_held,
+        general_rate=general_rate,
+        general_base=general_base,
+        general_required=general_required,
+        general_held=general_held,
+        total_required=specific_required + general_required,
+        total_held=specific_held + general_held,
+        loans=tuple(
+            sorted(
+                (x for x in loans if x.debt_group >= 2),
+                key=lambda x: (-x.debt_group, -x.days_past_due, x.contract_no),
+            )
+        ),
+    )
+
+
+def _group_row(group: int, rate: Decimal, loans: list[ClassifiedLoan]) -> GroupRow:
+    return GroupRow(
+        group=group,
+        label=str(DEBT_GROUP_LABELS[group]),
+        loans=sum(1 for x in loans if x.outstanding > 0),
+        outstanding=sum(x.outstanding for x in loans),
+        principal_overdue=sum(x.principal_overdue for x in loans),
+        collateral_value=sum(x.collateral_value for x in loans),
+        discounted_collateral=sum(x.discounted_collateral for x in loans),
+        provision_rate=rate,
+        specific_required=sum(x.specific_required for x in loans),
+        specific_held=sum(x.specific_held for x in loans),
+    )
+
+
+def tables(report: ClassificationReport) -> list[Table]:
+    money = "money"
+    groups = Table(
+        "groups",
+        _("I. Phân loại nợ và trích lập dự phòng cụ thể"),
+        (
+            Column(_("Nhóm nợ"), "text", 34),
+            Column(_("Số khoản vay"), "count", 10),
+            Column(_("Dư nợ gốc"), money, 17),
+            Column(_("Trong đó quá hạn"), money, 17),
+            Column(_("Giá trị TSBĐ"), money, 17),
+            Column(_("Giá trị TSBĐ được khấu trừ"), money, 17),
+            Column(_("Tỷ lệ trích"), "ratio", 9),
+            Column(_("Dự phòng cụ thể phải trích"), money, 17),
+            Column(_("Dự phòng cụ thể đã trích"), money, 17),
+        ),
+        tuple(
+            Row(
+                (
+                    g.label,
+                    g.loans,
+                    g.outstanding,
+                    g.principal_overdue,
+                    g.collateral_value,
+                    g.discounted_collateral,
+                    g.provision_rate,
+                    g.specific_required,
+                    g.specific_held,
+                )
+            )
+            for g in report.groups
+        ),
+        Row(
+            (
+                _("Tổng cộng"),
+                report.total_loans,
+                report.total_outstanding,
+                sum(g.principal_overdue for g in report.groups),
+                sum(g.collateral_value for g in report.groups),
+                sum(g.discounted_collateral for g in report.groups),
+                None,
+                report.total_specific_required,
+                report.total_specific_held,
+            )
+        ),
+        sheet=_("Phân loại nợ"),
+        wide=True,
+    )
+    item = Column(_("Chỉ tiêu"), "text", 44)
+    summary = Table(
+        "provisions",
+        _("II. Dự phòng chung và tổng dự phòng"),
+        (item, Column(_("Phải trích"), money, 18), Column(_("Đã trích"), money, 18)),
+        (
+            Row((_("Dự phòng cụ thể"), report.total_specific_required, report.total_specific_held)),
+            Row(
+                (
+                    _(
+                        "Dự phòng chung (%(r)s dư nợ nhóm 1–4: %(b)s)",
+                        r=pct_filter(report.general_rate),
+                        b=money_filter(report.general_base),
+                    ),
+                    report.general_required,
+                    report.general_held,
+                )
+            ),
+        ),
+        Row((_("Tổng dự phòng rủi ro"), report.total_required, report.total_held)),
+        sheet=_("Dự phòng"),
+    )
+    detail = Table(
+        "loans",
+        _("III. Chi tiết các khoản vay nhóm 2–5"),
+        (
+            Column(_("Số hợp đồng"), "text", 15),
+            Column(_("Khách hàng"), "text", 30),
+            Column(_("Huyện, thành phố"), "text", 20),
+            Column(_("Nhóm"), "count", 6),
+            Column(_("Số ngày quá hạn"), "count", 9),
+            Column(_("Dư nợ gốc"), money, 16),
+            Column(_("Trong đó quá hạn"), money, 16),
+            Column(_("TSBĐ được khấu trừ"), money, 16),
+            Column(_("Tỷ lệ trích"), "ratio", 9),
+            Column(_("Dự phòng phải trích"), money, 16),
+            Column(_("Dự phòng đã trích"), money, 16),
+        ),
+        tuple(
+            Row(
+                (
+                    x.contract_no,
+                    x.cooperative_name,
+                    x.district_name,
+                    x.debt_group,
+                    x.days_past_due,
+                    x.outstanding,
+                    x.principal_overdue,
+                    x.discounted_collateral,
+                    x.provision_rate,
+                    x.specific_required,
+                    x.specific_held,
+                )
+            )
+            for x in report.loans
+        ),
+        sheet=_("Chi tiết nhóm 2–5"),
+        wide=True,
+    )
+    return [groups, summary, detail]

@@ -1,0 +1,147 @@
+"""A small fund built through the real services, with figures checked by hand.
+
+- Charter capital 15.000.000.000 đ (01/01/2020) and entrusted capital 2.000.000.000 đ from
+  the central fund (01/06/2025).
+- Loan A: 120.000.000 đ, 12 months, 6 %/year, equal principal monthly, to a cooperative in
+  Lục Ngạn (219) growing lychees; disbursed 15/01/2026. Collateral valued 40.000.000 đ with
+  a discount factor of 0,5 (20.000.000 đ counted against provisions). Instalment 1, due
+  15/02/2026 (principal 10.000.000, interest 120.000.000 × 6 % × 31/365 = 611.507), is not
+  paid.
+- Loan B: 300.000.000 đ, 24 months (medium term), to a union of cooperatives in TP Bắc
+  Giang (213) raising hill chickens; disbursed 20/01/2026. Instalment 1, due 20/02/2026
+  (principal 12.500.000, interest 300.000.000 × 6 % × 31/365 = 1.528.767), paid on time.
+- Close of day from 15/02/2026 to 25/02/2026.
+
+As of 25/02/2026:
+- A: in term 110.000.000, overdue 10.000.000, 10 days past due → group 2; interest held
+  off-balance; specific provision 5 % × (120.000.000 − 20.000.000) = 5.000.000.
+- B: in term 287.500.000, group 1, no provision.
+- General provision 0,75 % × (120.000.000 + 287.500.000) = 3.056.250.
+- Cash 17.000.000.000 − 120.000.000 − 300.000.000 + 14.028.767 = 16.594.028.767.
+- Accumulated result: interest 1.528.767 − provision expense 8.056.250 = −6.527.483.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from fundapp.extensions import db
+from fundapp.ledger.services import record_capital
+from fundapp.lending import services as ls
+from fundapp.repayments import services as rs
+from fundapp.servicing.close_day import run_close_day, run_pending
+from tests.conftest import make_cooperative
+from tests.services.lending_helpers import Staff, contracted_loan, disburse, fund_and_staff
+
+AS_OF = date(2026, 2, 25)
+CENTRAL_FUND = "Quỹ hỗ trợ phát triển HTX Trung ương"
+
+
+@dataclass
+class SmallFund:
+    staff: Staff
+    loan_a: Any
+    loan_b: Any
+    coop_a: Any
+    coop_b: Any
+
+
+def close_until(until: date) -> None:
+    run_pending(until, "cli")
+    db.session.commit()
+
+
+def small_fund() -> SmallFund:
+    staff = fund_and_staff()
+    record_capital(None, "entrusted", 2_000_000_000, date(2025, 6, 1), source_name=CENTRAL_FUND)
+    db.session.commit()
+    coop_a = make_cooperative(name="HTX Vải thiều Phượng Sơn", district_code="219")
+    coop_b = make_cooperative(
+        name="Liên hiệp HTX Gà đồi Yên Thế",
+        kind="union",
+        district_code="213",
+        sector="Chăn nuôi gà đồi",
+    )
+    loan_a = contracted_loan(staff, 120_000_000, date(2026, 1, 5), coop_a)
+    ls.add_collateral(
+        staff.officer,
+        loan_a,
+        {"kind": "Quyền sử dụng đất", "valuation": 40_000_000, "discount_factor": "0.5"},
+    )
+    db.session.commit()
+    loan_b = contracted_loan(staff, 300_000_000, date(2026, 1, 6), coop_b, term_months=24)
+    disburse(staff, loan_a, 120_000_000, date(2026, 1, 15))
+    disburse(staff, loan_b, 300_000_000, date(2026, 1, 20))
+    run_close_day(date(2026, 2, 15), "cli")
+    db.session.commit()
+    close_until(date(2026, 2, 20))
+    repay(staff, loan_b, 14_028_767, date(2026, 2, 20))
+    close_until(AS_OF)
+    return SmallFund(staff, loan_a, loan_b, coop_a, coop_b)
+
+
+def repay(staff: Staff, loan: Any, amount: int, when: date) -> Any:
+    repayment = rs.record_repayment(
+        staff.accountant, loan.id, {"amount": amount, "date": when.isoformat()}, when
+    )
+    db.session.commit()
+    return repayment
+
+
+def later_transactions(fund: SmallFund) -> None:
+    """After 25/02: A pays its arrears on 02/03, B its second instalment on 20/03, a new
+    capital entry, and the close of day runs on to 25/03."""
+    close_until(date(2026, 3, 2))
+    repay(fund.staff, fund.loan_a, 11_000_000, date(2026, 3, 2))
+    record_capital(None, "charter", 500_000_000, date(2026, 3, 10))
+    db.session.commit()
+    close_until(date(2026, 3, 20))
+    repay(fund.staff, fund.loan_b, 13_823_288, date(2026, 3, 20))
+    close_until(date(2026, 3, 20) + timedelta(days=5))
+
+
+QUARTER_END = date(2026, 6, 30)
+
+
+@dataclass
+class AgedFund:
+    """The small fund carried on to 30/06/2026, with a third loan.
+
+    - A pays nothing: instalments due 15/02 … 15/06 are overdue (50.000.000), 135 days past
+      due on 30/06 → group 3; specific provision 20 % × (120.000.000 − 20.000.000).
+    - B pays each instalment on its due date (20/02 … 20/06): 237.500.000 left, group 1.
+    - C: 60.000.000 đ over 12 months to a member of a cooperative in Tân Yên (216) growing
+      mushrooms, disbursed 10/05/2026; instalment 1 due 10/06 unpaid: 5.000.000 overdue,
+      20 days past due on 30/06 → group 2; provision 5 % × 60.000.000 = 3.000.000.
+    - General provision 0,75 % × (120.000.000 + 237.500.000 + 60.000.000) = 3.131.250.
+    """
+
+    fund: SmallFund
+    loan_c: Any
+
+
+def pay_due_instalment(staff: Staff, loan: Any, due: date) -> None:
+    """Pays the instalment due on ``due`` in full on that day (amounts from its schedule)."""
+    from fundapp.lending.models import Instalment
+
+    inst = db.session.query(Instalment).filter_by(loan_id=loan.id, due_date=due).one()
+    repay(staff, loan, inst.principal + inst.interest, due)
+
+
+def aged_fund() -> AgedFund:
+    fund = small_fund()
+    coop_c = make_cooperative(
+        name="Tổ hợp tác nấm Cao Xá", kind="coop_member", district_code="216", sector="Trồng nấm"
+    )
+    loan_c = contracted_loan(fund.staff, 60_000_000, date(2026, 5, 4), coop_c)
+    for month in (3, 4, 5, 6):
+        due = date(2026, month, 20)
+        if month == 5:
+            close_until(date(2026, 5, 10))
+            disburse(fund.staff, loan_c, 60_000_000, date(2026, 5, 10))
+        close_until(due)
+        pay_due_instalment(fund.staff, fund.loan_b, due)
+    close_until(QUARTER_END)
+    return AgedFund(fund, loan_c)
