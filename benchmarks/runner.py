@@ -385,7 +385,7 @@ def _bulk_on_time_payments(
         text(
             "UPDATE loans l SET principal_paid = l.principal_paid + t.p, "
             "interest_paid = l.interest_paid + t.i, "
-            "principal_outstanding = l.principal_outstanding - t.p "
+            "principal_outstanding = l.principal_outstanding - t.p, reclassify = true "
             "FROM (SELECT unnest(CAST(:ids AS bigint[])) AS id, "
             "unnest(CAST(:ps AS bigint[])) AS p, unnest(CAST(:is AS bigint[])) AS i) t "
             "WHERE l.id = t.id"

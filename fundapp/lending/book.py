@@ -194,6 +194,7 @@ def rule_message(rule: str, detail: str) -> str:
 
 def store(loan: Loan, state: engine.LoanState, as_of: date) -> None:
     """Write the replayed schedule and allocations back, and the cached balances."""
+    loan.reclassify = True
     existing = {
         i.no: i for i in db.session.scalars(select(Instalment).where(Instalment.loan_id == loan.id))
     }

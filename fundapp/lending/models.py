@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundapp.core.db import Money, Rate, TimestampMixin, UTCDateTime
@@ -182,8 +183,11 @@ class Loan(TermsMixin, TimestampMixin, db.Model):
     interest_paid: Mapped[int] = mapped_column(Money, default=0)
     penalty_paid: Mapped[int] = mapped_column(Money, default=0)
     written_off: Mapped[int] = mapped_column(Money, default=0)
-    # The debt group (issue: close of day keeps it current); 1 until then.
+    # The debt group, kept current by the close of day; 1 until then.
     debt_group: Mapped[int] = mapped_column(default=1)
+    # Something that can move the classification or the provision changed since the last
+    # close of day (a replay, new collateral): the next run examines the loan.
+    reclassify: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
 
     application: Mapped[Application | None] = relationship(back_populates="loan")
     cooperative = relationship("Cooperative", lazy="joined")

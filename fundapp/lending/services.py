@@ -1012,6 +1012,7 @@ def add_collateral(actor: Any, loan: Loan, data: dict) -> Collateral:
         discount_factor=factor,
     )
     db.session.add(item)
+    loan.reclassify = True  # the provision of its group is on principal less collateral
     db.session.flush()
     audit.record(
         actor,

@@ -137,26 +137,29 @@ _ACTIVE = select(Loan.id).where(Loan.status == LoanStatus.ACTIVE)
 _LATE = or_(_OPEN, Instalment.penalty_accrued > Instalment.penalty_paid)  # = UNSETTLED
 
 
-def _affected_loan_ids(day: date) -> list[int]:
-    """Loans that can change on ``day``: something past due and not settled (an instalment
-    that fell due yesterday unpaid included), a group above 1, or never classified. The
-    late instalments come from the partial index of unsettled ones, by due date."""
+def _affected_loan_ids(day: date, last_closed: date | None) -> list[int]:
+    """Loans whose own figures can change on ``day``: something past due and not settled
+    (an instalment that fell due yesterday unpaid included), a change since the last run
+    (``reclassify``), or never classified; every active loan when the provision rates
+    change. The late instalments come from the partial index of unsettled ones."""
     active = Loan.status == LoanStatus.ACTIVE
+    if last_closed is None or _provision_rates(last_closed) != _provision_rates(day):
+        return list(db.session.scalars(select(Loan.id).where(active).order_by(Loan.id)))
     late = (
         select(Instalment.loan_id)
         .join(Loan, Loan.id == Instalment.loan_id)
         .where(active, Instalment.due_date < day, _LATE)
     )
-    above_one = (
-        select(LoanDay.loan_id)
-        .join(Loan, Loan.id == LoanDay.loan_id)
-        .where(active, LoanDay.debt_group > 1)
-    )
+    changed = select(Loan.id).where(active, Loan.reclassify)
     never_classified = select(Loan.id).where(active, ~exists().where(LoanDay.loan_id == Loan.id))
-    return sorted(db.session.scalars(union(late, above_one, never_classified)))
+    return sorted(db.session.scalars(union(late, changed, never_classified)))
 
 
-def _lock_loans(ids: list[int]) -> None:
+def _provision_rates(day: date) -> tuple[Any, Any]:
+    return (policy.value("provision_rates_pct", day), policy.value("general_provision_pct", day))
+
+
+def _lock_loans() -> None:
     """Hold the loans still while the run reads and posts them: on PostgreSQL one table
     lock (plain reads go on; repayments and other writers wait for the commit, seconds at
     night) rather than a row lock on each of thousands of loans."""
@@ -254,60 +257,68 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
         counts["instalments_accruing"] = 0
     else:
         counts["instalments_accruing"] = _advance_overdue_state(day)
-    ids = _affected_loan_ids(day)
-    _lock_loans(ids)
-    counts["loans_examined"] = len(ids)
+    _lock_loans()
     loans: dict[int, Any] = {}
     figures: dict[int, tuple[int, int, int]] = {}
     oldest: dict[int, date] = {}
     previous: dict[int, int] = {}
     classified: dict[int, tuple[int, ...]] = {}
-    for part in _chunks(ids):
-        for row in db.session.execute(
-            select(
-                Loan.id,
-                Loan.cooperative_id,
-                Loan.disbursed,
-                Loan.principal_outstanding,
-                Loan.principal_paid,
-                Loan.interest_paid,
-                Loan.penalty_paid,
-                Loan.term_adjustments,
-                Loan.extensions,
-                Loan.policy_snapshot,
-                Loan.contract_no,
-                Loan.officer_id,
-                Loan.debt_group,
-            ).where(Loan.id.in_(part))
-        ):
-            loans[row.id] = row
-        # Only instalments past due and not settled carry overdue principal, billed
-        # interest or overdue interest.
-        for loan_id, overdue, billed, penalty, due in db.session.execute(
-            select(
-                Instalment.loan_id,
-                func.sum(Instalment.principal - Instalment.principal_paid),
-                func.sum(Instalment.interest - Instalment.interest_paid),
-                func.sum(Instalment.penalty_accrued - Instalment.penalty_paid),
-                func.min(Instalment.due_date),
-            )
-            .where(Instalment.loan_id.in_(part), Instalment.due_date < day, _LATE)
-            .group_by(Instalment.loan_id)
-        ):
-            figures[loan_id] = (int(overdue or 0), int(billed or 0), int(penalty or 0))
-            oldest[loan_id] = due
-        for loan_id, *record in db.session.execute(
-            select(
-                LoanDay.loan_id,
-                LoanDay.days_past_due,
-                LoanDay.group_by_days,
-                LoanDay.debt_group,
-                LoanDay.specific_provision,
-                LoanDay.penalty_accrued,
-            ).where(LoanDay.loan_id.in_(part))
-        ):
-            previous[loan_id] = record[2]
-            classified[loan_id] = tuple(record)
+    own: dict[int, tuple[int, int]] = {}
+
+    def examine(ids: list[int]) -> None:
+        """Load the figures of ``ids`` and their days past due and own group (with the
+        restructuring floor): steps 3 and the first half of 4."""
+        for part in _chunks(ids):
+            for row in db.session.execute(
+                select(
+                    Loan.id,
+                    Loan.cooperative_id,
+                    Loan.disbursed,
+                    Loan.principal_outstanding,
+                    Loan.principal_paid,
+                    Loan.interest_paid,
+                    Loan.penalty_paid,
+                    Loan.term_adjustments,
+                    Loan.extensions,
+                    Loan.policy_snapshot,
+                    Loan.contract_no,
+                    Loan.officer_id,
+                    Loan.debt_group,
+                ).where(Loan.id.in_(part))
+            ):
+                loans[row.id] = row
+            # Only instalments past due and not settled carry overdue principal, billed
+            # interest or overdue interest.
+            for loan_id, overdue, billed, penalty, due in db.session.execute(
+                select(
+                    Instalment.loan_id,
+                    func.sum(Instalment.principal - Instalment.principal_paid),
+                    func.sum(Instalment.interest - Instalment.interest_paid),
+                    func.sum(Instalment.penalty_accrued - Instalment.penalty_paid),
+                    func.min(Instalment.due_date),
+                )
+                .where(Instalment.loan_id.in_(part), Instalment.due_date < day, _LATE)
+                .group_by(Instalment.loan_id)
+            ):
+                figures[loan_id] = (int(overdue or 0), int(billed or 0), int(penalty or 0))
+                oldest[loan_id] = due
+            for loan_id, *record in db.session.execute(
+                select(
+                    LoanDay.loan_id,
+                    LoanDay.days_past_due,
+                    LoanDay.group_by_days,
+                    LoanDay.debt_group,
+                    LoanDay.specific_provision,
+                    LoanDay.penalty_accrued,
+                ).where(LoanDay.loan_id.in_(part))
+            ):
+                previous[loan_id] = record[2]
+                classified[loan_id] = tuple(record)
+        for loan_id in ids:
+            dpd = days_past_due(oldest.get(loan_id), day)
+            own[loan_id] = (dpd, book.own_group(loans[loan_id], dpd))
+
+    examine(_affected_loan_ids(day, last_closed))
     counts["instalments_overdue"] = int(
         db.session.scalar(
             select(func.count(Instalment.id)).where(
@@ -327,21 +338,27 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
         or 0
     )
 
-    # Steps 3–4: days past due, own group (with the floor), then one group per borrower.
-    own: dict[int, tuple[int, int]] = {}
-    for loan_id, row in loans.items():
-        dpd = days_past_due(oldest.get(loan_id), day)
-        own[loan_id] = (dpd, book.own_group(row, dpd))
+    # Step 4: one group per borrower, its worst loan's. The borrower's other loans keep
+    # their own group of the last run (nothing of theirs changed); those whose borrower
+    # group moves are examined too.
     coops = {row.cooperative_id for row in loans.values()}
+    coops.update(db.session.scalars(select(Loan.cooperative_id).where(Loan.reclassify)))
     borrower_group: dict[int, int] = {}
+    others: dict[int, tuple[int, int]] = {}
     for coop_part in _chunks(sorted(coops)):
-        for coop_id, loan_id, group in db.session.execute(
-            select(Loan.cooperative_id, Loan.id, Loan.debt_group).where(
-                Loan.cooperative_id.in_(coop_part), Loan.status == LoanStatus.ACTIVE
-            )
+        for coop_id, loan_id, group, own_before in db.session.execute(
+            select(Loan.cooperative_id, Loan.id, Loan.debt_group, LoanDay.group_by_days)
+            .outerjoin(LoanDay, LoanDay.loan_id == Loan.id)
+            .where(Loan.cooperative_id.in_(coop_part), Loan.status == LoanStatus.ACTIVE)
         ):
-            g = own[loan_id][1] if loan_id in own else group
+            if loan_id in own:
+                g = own[loan_id][1]
+            else:
+                g = own_before or 1
+                others[loan_id] = (coop_id, group)
             borrower_group[coop_id] = max(borrower_group.get(coop_id, 1), g)
+    examine(sorted(i for i, (coop, group) in others.items() if borrower_group[coop] != group))
+    counts["loans_examined"] = len(loans)
 
     final: dict[int, int] = {i: borrower_group[row.cooperative_id] for i, row in loans.items()}
     changed: list[tuple[Any, int, int]] = []
@@ -370,7 +387,7 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
         db.session.execute(update(Loan).execution_options(synchronize_session=False), regrouped)
 
     # Steps 1–2 in the ledger: transfer, billing and accrual, as one entry of differences.
-    have = _positions(ids)
+    have = _positions(list(loans))
     lines: list[Line] = []
     for loan_id, row in loans.items():
         overdue, billed, penalty = figures.get(loan_id, (0, 0, 0))
@@ -436,6 +453,12 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
 
     group_changes = [(db.session.get(Loan, i), a, b) for i, a, b in changed]
     counts["notices"] = notices.for_day(day, group_changes, last_closed)
+    db.session.execute(
+        update(Loan)
+        .where(Loan.reclassify)
+        .values(reclassify=False)
+        .execution_options(synchronize_session=False)
+    )
     db.session.flush()
     return counts
 

@@ -163,6 +163,42 @@ def test_a_borrower_with_two_loans_takes_the_worst_group(setup):
     assert db.session.get(Loan, current.id).debt_group == 2
 
 
+def test_the_other_loan_follows_its_borrower_back_to_group_one(setup):
+    staff, late = setup
+    current = contracted_loan(staff, amount=60_000_000, cooperative=late.cooperative)
+    disburse(staff, current, 60_000_000, date(2026, 2, 10))
+    close(DUE + timedelta(days=10), start=DUE)
+    assert day_of(current).debt_group == day_of(late).debt_group == 2
+    # 25/02, 10 days late: penalty 26.333 + interest 611.507 + principal 10.000.000.
+    rs.record_repayment(
+        staff.accountant, late.id, {"amount": 10_637_840, "date": "2026-02-25"}, date(2026, 2, 25)
+    )
+    db.session.commit()
+    close(DUE + timedelta(days=12))
+    assert day_of(late).debt_group == day_of(current).debt_group == 1
+    assert db.session.get(Loan, current.id).debt_group == 1
+    # General provision only, 0,75 % of 110.000.000 + 60.000.000.
+    assert balances()[acc.PROVISION] == 1_275_000
+    result = check_invariants()
+    assert result.ok, result.problems
+
+
+def test_collateral_added_to_a_loan_in_arrears_lowers_its_provision_next_run(setup):
+    staff, loan = setup
+    close(DUE + timedelta(days=100), start=DUE + timedelta(days=100))
+    # Group 3: 20 % × 120.000.000 = 24.000.000
+    assert day_of(loan).specific_provision == 24_000_000
+    ls.add_collateral(
+        staff.officer,
+        loan,
+        {"kind": "Quyền sử dụng đất", "valuation": 100_000_000, "discount_factor": "0.5"},
+    )
+    db.session.commit()
+    close(DUE + timedelta(days=101))
+    # 20 % × (120.000.000 − 50.000.000) = 14.000.000
+    assert day_of(loan).specific_provision == 14_000_000
+
+
 def test_provision_uses_the_rate_and_the_discounted_collateral(setup):
     staff, loan = setup
     ls.add_collateral(
