@@ -6,8 +6,20 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, MetaData, String, TypeDecorator
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.schema import CreateTable
 
 from fundapp.core.dates import utcnow
 
@@ -66,6 +78,41 @@ class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
 
+COPY_FROM = 500  # rows from which PostgreSQL gets them by COPY rather than INSERT … VALUES
+
+
+def _copy(table: Any, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    """COPY ``rows`` into ``table`` (PostgreSQL), each value through its column's type."""
+    from fundapp.extensions import db
+
+    dialect = db.engine.dialect
+    processors = [table.c[c].type.bind_processor(dialect) for c in columns]
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    names = ", ".join(f'"{c}"' for c in columns)
+    with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    (process(row.get(c)) if process else row.get(c))
+                    for c, process in zip(columns, processors, strict=True)
+                ]
+            )
+
+
+def bulk_insert(model: Any, rows: list[dict[str, Any]]) -> None:
+    """INSERT ``rows`` of ``model`` (every row with the same keys): by COPY on PostgreSQL
+    when there are many, otherwise one executemany."""
+    from fundapp.extensions import db
+
+    if not rows:
+        return
+    table = model.__table__
+    if db.engine.dialect.name == "postgresql" and len(rows) >= COPY_FROM:
+        _copy(table, list(rows[0]), rows)
+    else:
+        db.session.execute(insert(table), rows)
+
+
 def upsert(
     model: Any,
     rows: list[dict[str, Any]],
@@ -75,30 +122,47 @@ def upsert(
     add: tuple[str, ...] = (),
     returning: Any = None,
 ) -> list[Any]:
-    """INSERT ``rows`` of ``model``; on a conflict of ``keys`` overwrite the ``replace``
-    columns and add to the ``add`` columns, or skip the row when both are empty.
+    """INSERT ``rows`` of ``model`` (every row with the same keys); on a conflict of
+    ``keys`` overwrite the ``replace`` columns and add to the ``add`` columns, or skip the
+    row when both are empty. With ``returning`` (a column), the values of the rows written.
 
-    One executemany of a statement compiled once (SQLAlchemy batches it into multi-row
-    VALUES), in the session's dialect: PostgreSQL in production, SQLite embedded. With
-    ``returning`` (a column), the values of the rows written."""
+    PostgreSQL, many rows: COPY into a temporary table, then one INSERT … SELECT … ON
+    CONFLICT. Otherwise one executemany of a statement compiled once (SQLAlchemy batches it
+    into multi-row VALUES); SQLite is the embedded database."""
     from fundapp.extensions import db
 
     if not rows:
         return []
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     table = model.__table__
-    statement = insert(table)
+    columns = list(rows[0])
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    bulk = db.engine.dialect.name == "postgresql" and len(rows) >= COPY_FROM
+    if bulk:
+        staging = Table(
+            f"staging_{table.name}",
+            MetaData(),
+            *[Column(c, table.c[c].type) for c in columns],
+            prefixes=["TEMPORARY"],
+            postgresql_on_commit="DROP",
+        )
+        db.session.execute(text(f'DROP TABLE IF EXISTS "{staging.name}"'))
+        db.session.execute(CreateTable(staging))
+        _copy(staging, columns, rows)
+        statement = dialect_insert(table).from_select(
+            columns, select(*[staging.c[c] for c in columns])
+        )
+    else:
+        statement = dialect_insert(table)
     set_ = {c: statement.excluded[c] for c in replace}
     set_.update({c: table.c[c] + statement.excluded[c] for c in add})
     if set_:
         statement = statement.on_conflict_do_update(index_elements=keys, set_=set_)
     else:
         statement = statement.on_conflict_do_nothing(index_elements=keys)
-    if returning is None:
-        db.session.execute(statement, rows)
-        return []
-    result = db.session.execute(statement.returning(returning), rows)
-    return list(result.scalars())
+    if returning is not None:
+        statement = statement.returning(returning)
+    result = db.session.execute(statement) if bulk else db.session.execute(statement, rows)
+    return list(result.scalars()) if returning is not None else []

@@ -8,10 +8,10 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from fundapp.core import audit
-from fundapp.core.db import upsert
+from fundapp.core.db import bulk_insert, upsert
 from fundapp.core.errors import DomainError, ValidationFailed
 from fundapp.core.money import MAX_AMOUNT
 from fundapp.extensions import db
@@ -74,9 +74,9 @@ def post(
     )
     db.session.add(entry)
     db.session.flush()
-    # One executemany: the close of day posts thousands of lines in one entry.
-    db.session.execute(
-        insert(JournalLine.__table__),
+    # In bulk: the close of day posts thousands of lines in one entry.
+    bulk_insert(
+        JournalLine,
         [
             {
                 "entry_id": entry.id,

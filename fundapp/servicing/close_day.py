@@ -451,7 +451,12 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
     # Step 6: notices.
     from fundapp.servicing import notices
 
-    group_changes = [(db.session.get(Loan, i), a, b) for i, a, b in changed]
+    changed_loans: dict[int, Loan] = {}
+    for part in _chunks([i for i, _a, _b in changed]):
+        changed_loans.update(
+            (loan.id, loan) for loan in db.session.scalars(select(Loan).where(Loan.id.in_(part)))
+        )
+    group_changes = [(changed_loans[i], a, b) for i, a, b in changed]
     counts["notices"] = notices.for_day(day, group_changes, last_closed)
     db.session.execute(
         update(Loan)
