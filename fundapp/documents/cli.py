@@ -1,10 +1,11 @@
-"""``flask documents previews``: one of each loan document from the current database, as
-PDF and as a PNG of its first page, to look at the layout and the diacritics."""
+"""``flask documents previews``: one of each loan document and each report from the current
+database, as PDF and as a PNG of its first page, to look at the layout and the diacritics."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import click
@@ -91,6 +92,15 @@ def _documents(loan: Loan) -> dict[str, bytes]:
     return out
 
 
+def _reports(today: date) -> dict[str, bytes]:
+    """Each report of the fund with its default filters, as of ``today``."""
+    from fundapp.reports.catalogue import REPORTS, pdf_bytes
+
+    return {
+        f"report-{slug}": pdf_bytes(spec, spec.build({}, today)) for slug, spec in REPORTS.items()
+    }
+
+
 @bp.cli.command("previews")
 @click.option(
     "--out",
@@ -100,13 +110,14 @@ def _documents(loan: Loan) -> dict[str, bytes]:
     type=click.Path(file_okay=False, path_type=Path),
 )
 def previews(out_dir: Path) -> None:
-    """Write each loan document as PDF and its first page as PNG (pdftoppm, 60 dpi)."""
+    """Write each loan document and each report as PDF, and its first page as PNG
+    (pdftoppm, 60 dpi)."""
     loan = _sample_loan()
     if loan is None:
         raise click.ClickException("no loan with a repayment: run `flask demo seed` first")
     out_dir.mkdir(parents=True, exist_ok=True)
     pdftoppm = shutil.which("pdftoppm")
-    for name, data in _documents(loan).items():
+    for name, data in {**_documents(loan), **_reports(business_date())}.items():
         path = out_dir / f"{name}.pdf"
         path.write_bytes(data)
         if pdftoppm:
