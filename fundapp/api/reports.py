@@ -14,14 +14,7 @@ from fundapp.api import bp
 from fundapp.api.common import api_roles
 from fundapp.core.dates import business_date
 from fundapp.core.security import STAFF_READ
-from fundapp.reports.catalogue import (
-    REPORTS,
-    ReportSpec,
-    pdf_bytes,
-    report_json,
-    xlsx_bytes,
-    xlsx_response,
-)
+from fundapp.reports.catalogue import REPORTS, ReportSpec, pdf_download, report_json, xlsx_download
 
 
 def _json(spec: ReportSpec) -> Any:
@@ -29,20 +22,8 @@ def _json(spec: ReportSpec) -> Any:
     return jsonify({**report_json(spec, built), "filters": built.filters})
 
 
-def _pdf(spec: ReportSpec) -> Any:
-    from fundapp.documents.pdf import pdf_response
-
-    built = spec.build(request.args, business_date())
-    return pdf_response(pdf_bytes(spec, built), f"{built.filename}.pdf")
-
-
-def _xlsx(spec: ReportSpec) -> Any:
-    built = spec.build(request.args, business_date())
-    return xlsx_response(xlsx_bytes(spec, built), f"{built.filename}.xlsx")
-
-
 def _register(spec: ReportSpec) -> None:
-    for suffix, make in (("", _json), (".pdf", _pdf), (".xlsx", _xlsx)):
+    for suffix, make in (("", _json), (".pdf", pdf_download), (".xlsx", xlsx_download)):
         endpoint = "report_" + spec.endpoint + suffix.replace(".", "_")
 
         def view(spec: ReportSpec = spec, make: Any = make) -> Any:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -40,21 +41,10 @@ from fundapp.lending.models import (
 )
 from fundapp.servicing.models import Notice
 
+if TYPE_CHECKING:
+    from fundapp.lending.routes import ScheduleRow
+
 # --- repayment schedule ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ScheduleLine:
-    no: int
-    due_date: date
-    principal: int
-    interest: int
-    total: int
-    principal_paid: int
-    interest_paid: int
-    remaining: int
-    paid_on: date | None
-    status: str
 
 
 @dataclass(frozen=True)
@@ -62,7 +52,7 @@ class ScheduleDocument:
     loan: LoanFacts
     borrower: Party
     as_of: date
-    lines: list[ScheduleLine]
+    lines: list[ScheduleRow]
     totals: dict[str, int]
     position: Position
     disbursements: list[tuple[str, date, int]]
@@ -73,21 +63,6 @@ def schedule_document(loan: Loan, as_of: date) -> ScheduleDocument:
     from fundapp.lending.routes import build_schedule
 
     schedule = build_schedule(loan, as_of)
-    lines = [
-        ScheduleLine(
-            r.no,
-            r.due_date,
-            r.principal,
-            r.interest,
-            r.total,
-            r.principal_paid,
-            r.interest_paid,
-            r.remaining,
-            r.paid_on,
-            r.status,
-        )
-        for r in schedule.rows
-    ]
     tranches = [
         (d.receipt_no, d.value_date, d.amount)
         for d in db.session.scalars(
@@ -103,7 +78,7 @@ def schedule_document(loan: Loan, as_of: date) -> ScheduleDocument:
         loan_facts(loan),
         party_of(loan),
         as_of,
-        lines,
+        schedule.rows,
         dict(schedule.totals),
         position_at(loan, as_of) if tranches else Position(as_of=as_of),
         tranches,

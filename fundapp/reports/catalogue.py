@@ -11,11 +11,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from fundapp.core.dates import format_date
+from fundapp.core.dates import business_date, format_date
 from fundapp.reports import activity, classification, fund_balance, par, params
 from fundapp.reports.excel import TitleBlock, workbook_bytes
 from fundapp.reports.tables import Table
@@ -232,3 +232,17 @@ def xlsx_response(data: bytes, filename: str) -> Response:
     response.headers.set("Content-Disposition", "attachment", filename=filename)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def pdf_download(spec: ReportSpec) -> Response:
+    """The report with the request's filters, as a PDF response (the page and the API)."""
+    from fundapp.documents.pdf import pdf_response
+
+    built = spec.build(request.args, business_date())
+    return pdf_response(pdf_bytes(spec, built), f"{built.filename}.pdf")
+
+
+def xlsx_download(spec: ReportSpec) -> Response:
+    """The report with the request's filters, as an Excel response."""
+    built = spec.build(request.args, business_date())
+    return xlsx_response(xlsx_bytes(spec, built), f"{built.filename}.xlsx")

@@ -9,7 +9,7 @@ from flask import Blueprint, render_template, request
 from fundapp.core.dates import business_date
 from fundapp.core.errors import ValidationFailed
 from fundapp.core.security import STAFF_READ, roles_required
-from fundapp.reports.catalogue import REPORTS, ReportSpec, pdf_bytes, xlsx_bytes, xlsx_response
+from fundapp.reports.catalogue import REPORTS, ReportSpec, pdf_download, xlsx_download
 from fundapp.reports.params import GROUPINGS
 from fundapp.reports.tables import amount_filter, pct_filter
 
@@ -47,20 +47,8 @@ def _page(spec: ReportSpec) -> Any:
     )
 
 
-def _pdf(spec: ReportSpec) -> Any:
-    from fundapp.documents.pdf import pdf_response
-
-    built = spec.build(request.args, business_date())
-    return pdf_response(pdf_bytes(spec, built), f"{built.filename}.pdf")
-
-
-def _xlsx(spec: ReportSpec) -> Any:
-    built = spec.build(request.args, business_date())
-    return xlsx_response(xlsx_bytes(spec, built), f"{built.filename}.xlsx")
-
-
 def _register(spec: ReportSpec) -> None:
-    for suffix, make in (("", _page), (".pdf", _pdf), (".xlsx", _xlsx)):
+    for suffix, make in (("", _page), (".pdf", pdf_download), (".xlsx", xlsx_download)):
         endpoint = spec.endpoint + suffix.replace(".", "_")
 
         def view(spec: ReportSpec = spec, make: Any = make) -> Any:
