@@ -26,7 +26,6 @@ from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalEntry, JournalLine, LoanBalance
 from fundapp.lending.models import Collateral, Instalment, Loan
 from fundapp.policy import services as policy
-from fundapp.servicing.models import DebtGroupHistory
 
 POSITION_ACCOUNTS = (
     acc.LOANS_IN_TERM,
@@ -216,25 +215,9 @@ def loan_dimensions(loan_ids: set[int] | None, as_of: date) -> dict[int, LoanDim
 
 def debt_groups(as_of: date) -> dict[int, int]:
     """Each loan's debt group from the last close of day on or before ``as_of``."""
-    ranked = (
-        select(
-            DebtGroupHistory.ref_id,
-            DebtGroupHistory.debt_group,
-            func.row_number()
-            .over(
-                partition_by=DebtGroupHistory.ref_id,
-                order_by=DebtGroupHistory.business_date.desc(),
-            )
-            .label("n"),
-        )
-        .where(DebtGroupHistory.kind == "loan", DebtGroupHistory.business_date <= as_of)
-        .subquery()
-    )
-    return dict(
-        db.session.execute(select(ranked.c.ref_id, ranked.c.debt_group).where(ranked.c.n == 1))
-        .tuples()
-        .all()
-    )
+    from fundapp.servicing.close_day import latest_groups
+
+    return latest_groups("loan", as_of=as_of)
 
 
 def oldest_unpaid_due_dates(as_of: date) -> dict[int, date]:

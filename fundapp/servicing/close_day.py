@@ -468,30 +468,43 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
     return counts
 
 
+def latest_groups(
+    kind: str, *, as_of: date | None = None, refs: list[int] | None = None
+) -> dict[int, int]:
+    """The debt group of each loan or borrower (``kind``) from its latest classification
+    (on or before ``as_of``; of ``refs`` only)."""
+    conditions = [DebtGroupHistory.kind == kind]
+    if as_of is not None:
+        conditions.append(DebtGroupHistory.business_date <= as_of)
+    if refs is not None:
+        conditions.append(DebtGroupHistory.ref_id.in_(refs))
+    ranked = (
+        select(
+            DebtGroupHistory.ref_id,
+            DebtGroupHistory.debt_group,
+            func.row_number()
+            .over(
+                partition_by=DebtGroupHistory.ref_id,
+                order_by=DebtGroupHistory.business_date.desc(),
+            )
+            .label("n"),
+        )
+        .where(*conditions)
+        .subquery()
+    )
+    return dict(
+        db.session.execute(select(ranked.c.ref_id, ranked.c.debt_group).where(ranked.c.n == 1))
+        .tuples()
+        .all()
+    )
+
+
 def _borrower_history(day: date, borrower_group: dict[int, int]) -> None:
     if not borrower_group:
         return
     latest: dict[int, int] = {}
     for part in _chunks(sorted(borrower_group)):
-        ranked = (
-            select(
-                DebtGroupHistory.ref_id,
-                DebtGroupHistory.debt_group,
-                func.row_number()
-                .over(
-                    partition_by=DebtGroupHistory.ref_id,
-                    order_by=DebtGroupHistory.business_date.desc(),
-                )
-                .label("n"),
-            )
-            .where(DebtGroupHistory.kind == "borrower", DebtGroupHistory.ref_id.in_(part))
-            .subquery()
-        )
-        latest.update(
-            db.session.execute(select(ranked.c.ref_id, ranked.c.debt_group).where(ranked.c.n == 1))
-            .tuples()
-            .all()
-        )
+        latest.update(latest_groups("borrower", refs=part))
     rows = [
         {
             "kind": "borrower",
