@@ -1,4 +1,5 @@
-"""``python -m benchmarks``: close of day on generated portfolios (see docs/benchmarks.md).
+"""``python -m benchmarks``: close of day on generated portfolios, then the fund balance report
+and a long loan statement as PDF (see docs/benchmarks.md).
 
 Needs ``FUNDAPP_TEST_DATABASE_URL`` pointing at a PostgreSQL database it may wipe;
 ``make bench`` runs it under ``scripts/pg-test.sh``, which starts a throwaway server.
@@ -13,9 +14,14 @@ import sys
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from benchmarks.documents import DocumentResult
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DOC = ROOT / "docs" / "benchmarks.md"
+DOCUMENT_RUNS = 5  # timed renders of each PDF after its warm-up
 
 
 def _sizes(raw: str) -> list[int]:
@@ -73,6 +79,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--no-doc", action="store_true", help="do not write the results file")
     parser.add_argument(
+        "--documents", action=argparse.BooleanOptionalAction, default=True,
+        help="time the fund balance report PDF at 10 000 loans and the statement PDF of a "
+        "60-instalment loan, on the 10 000-loan book when it is among the sizes, else on "
+        "one generated for them (default: on)",
+    )  # fmt: skip
+    parser.add_argument(
         "--profile", type=Path, default=None, metavar="DIR",
         help="profile each close-of-day run (cProfile) into DIR; implies --no-doc, since "
         "the profiler slows the runs down",
@@ -94,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     from sqlalchemy import text
 
     from benchmarks import report
+    from benchmarks.documents import FUND_REPORT_AT, run_documents
     from benchmarks.portfolio import build_portfolio, log
     from benchmarks.runner import check_portfolio, time_runs, vacuum_analyze
     from config import TestingConfig
@@ -112,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now()
     wall = time.perf_counter()
     results = []
+    documents: list[DocumentResult] = []
     with app.app_context():
         version = db.session.scalar(text("SELECT version()")) or "PostgreSQL"
         db.session.rollback()
@@ -154,20 +168,56 @@ def main(argv: list[str] | None = None) -> int:
             for warning in result.warnings:
                 log(f"warning: {warning}")
             results.append(result)
+            if args.documents and size == FUND_REPORT_AT and not documents:
+                # Now, while this book is in the database: the next size replaces it.
+                documents = run_documents(size, DOCUMENT_RUNS, log, last_day)
+        if args.documents and not documents:
+            documents = _documents_on_own_book(args, last_day)
         db.session.remove()
 
     log(f"all done in {time.perf_counter() - wall:.0f} s")
     for line in report.table(results) + report.verdict(results):
         print(line)
+    if documents:
+        print()
+        for line in report.documents_table(documents) + report.documents_verdict(documents):
+            print(line)
     if not args.no_doc and args.profile is None:
         args_line = "python -m benchmarks " + shlex.join(argv if argv is not None else sys.argv[1:])
-        report.write_markdown(args.doc, results, mach, started, args_line.strip(), report.NOTES)
+        report.write_markdown(
+            args.doc, results, mach, started, args_line.strip(), report.NOTES, documents
+        )
         log(f"results written to {args.doc}")
     if any(r.problems for r in results):
         return 1  # the generated book is wrong: the figures mean nothing
     if any(run.traceback for r in results for run in r.runs):
         return 3  # a close-of-day run raised an error (its traceback is in the report)
     return 0
+
+
+def _documents_on_own_book(args: argparse.Namespace, last_day: date) -> list[DocumentResult]:
+    """The documents on a 10 000-loan book generated for them (10 000 is not among the
+    sizes), closed once on the business date; its close of day is not reported."""
+    from benchmarks.documents import FUND_REPORT_AT, run_documents
+    from benchmarks.portfolio import build_portfolio, log
+    from benchmarks.runner import timed_close_day, vacuum_analyze
+
+    log(f"documents: generating {FUND_REPORT_AT:,} loans for the fund balance report")
+    build_portfolio(
+        FUND_REPORT_AT,
+        last_day,
+        last_day - timedelta(days=1),
+        seed=args.seed,
+        template_count=args.templates,
+        workers=args.workers,
+    )
+    vacuum_analyze()
+    run = timed_close_day(last_day, "first", args.first_run_timeout or args.run_timeout)
+    log(
+        f"documents: close of day {last_day} on that book in {run.seconds or 0:.1f} s"
+        + ("" if run.ran else f" — NOT RUN ({run.error}); the report shows the book as is")
+    )
+    return run_documents(FUND_REPORT_AT, DOCUMENT_RUNS, log, last_day)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from benchmarks.documents import (
+    FUND_REPORT_AT,
+    FUND_REPORT_TARGET_S,
+    STATEMENT_INSTALMENTS,
+    STATEMENT_TARGET_S,
+    DocumentResult,
+)
 from benchmarks.runner import SizeResult
 
 TARGET_SECONDS = 10.0
@@ -157,6 +164,65 @@ def table(results: list[SizeResult]) -> list[str]:
     return rows
 
 
+def documents_table(documents: list[DocumentResult]) -> list[str]:
+    """PDFs in a warm process: the median of the timed renders after one warm-up."""
+    rows = [
+        "| document | size | median (s) | runs (s) | target | met? |",
+        "|---|---|---:|---|---|---|",
+    ]
+    for d in documents:
+        runs = ", ".join(_s(x) for x in d.runs) or f"not done ({d.error.split(':')[0]})"
+        met = "—" if d.met is None else ("yes" if d.met else "no")
+        rows.append(
+            f"| {d.document} | {d.size} | {_s(d.median)} | {runs} | ≤ {d.target_s:g} s | {met} |"
+        )
+    return rows
+
+
+def documents_details(documents: list[DocumentResult]) -> list[str]:
+    out = []
+    for d in documents:
+        if d.error:
+            out.append(f"- **{d.document}**: not measured — {d.error}")
+            continue
+        extra = f"; {d.detail}" if d.detail else ""
+        out.append(
+            f"- **{d.document}** ({d.size}): warm-up {_s(d.warmup_s)} s, then {len(d.runs)} "
+            f"timed renders; {d.pages} pages, {d.kilobytes} KiB{extra}"
+        )
+    return out
+
+
+def documents_verdict(documents: list[DocumentResult]) -> list[str]:
+    out = []
+    for d in documents:
+        if d.median is None:
+            out.append(f"- {d.document} ≤ {d.target_s:g} s: **missed** — not measured ({d.error})")
+        else:
+            out.append(
+                f"- {d.document} ({d.size}) ≤ {d.target_s:g} s: median {d.median:.2f} s — "
+                f"**{'met' if d.met else 'missed'}**"
+            )
+    return out
+
+
+def _documents_block(documents: list[DocumentResult], heading: str) -> list[str]:
+    if not documents:
+        return []
+    return [
+        f"{heading} Documents",
+        "",
+        "PDFs in a warm process: the median of the renders after one warm-up.",
+        "",
+        *documents_table(documents),
+        "",
+        *documents_verdict(documents),
+        "",
+        *documents_details(documents),
+        "",
+    ]
+
+
 def details(results: list[SizeResult], args_line: str) -> list[str]:
     out = []
     for r in results:
@@ -220,8 +286,10 @@ def write_markdown(
     started: datetime,
     args_line: str,
     notes: list[str],
+    documents: list[DocumentResult] | None = None,
 ) -> None:
     stamp = started.strftime("%Y-%m-%d %H:%M")
+    documents = documents or []
     block = [
         f"### {stamp} — sizes {', '.join(f'{r.loans:,}' for r in results)}",
         "",
@@ -231,6 +299,7 @@ def write_markdown(
         "",
         *details(results, args_line),
         "",
+        *_documents_block(documents, "####"),
     ]
     history = ""
     if path.exists():
@@ -240,7 +309,8 @@ def write_markdown(
     top = [
         "# Benchmarks",
         "",
-        "Close of day (SPEC §8) on PostgreSQL for a generated portfolio. Run it with",
+        "Close of day (SPEC §8) on PostgreSQL for a generated portfolio, and two of its PDF",
+        "documents (SPEC §9). Run it with",
         "",
         "```",
         "make bench",
@@ -255,7 +325,11 @@ def write_markdown(
         "**Targets** (issue): one business date at 100 000 loans in ≤ 10 s on this 2-core",
         "machine, and time(100 000) / time(10 000) ≤ 12. Both are judged on the steady-state",
         "daily run (the median of the runs after the first); the first run on a fresh book,",
-        "which classifies every loan once, is reported beside it.",
+        "which classifies every loan once, is reported beside it. Documents: the statement",
+        f"of a {STATEMENT_INSTALMENTS}-instalment loan with {STATEMENT_INSTALMENTS} repayments "
+        f"in ≤ {STATEMENT_TARGET_S:g} s and the fund balance",
+        f"report at {FUND_REPORT_AT:,} loans in ≤ {FUND_REPORT_TARGET_S:g} s, per PDF in a warm "
+        "process (`--no-documents` skips them).",
         "",
         f"## Latest results ({stamp})",
         "",
@@ -271,6 +345,7 @@ def write_markdown(
         "",
         *details(results, args_line),
         "",
+        *_documents_block(documents, "###"),
         "## How the numbers are made",
         "",
         *notes,
@@ -324,4 +399,13 @@ NOTES = [
     "  (shared_buffers 128 MB) but `fsync=off`, `synchronous_commit=off`,",
     "  `full_page_writes=off`, so commits cost less than on a production server; client and",
     "  server share the 2 cores.",
+    "- **Documents** (`benchmarks/documents.py`). On the 10 000-loan book after its close-of-day",
+    "  runs (or, when 10 000 is not among the sizes, a 10 000-loan book generated for them",
+    "  and closed once on the business date), in the benchmark's warm process: the fund",
+    "  balance report PDF of the business date exactly as /reports/fund-balance.pdf makes",
+    "  it (its figures, then the PDF, both timed), then a loan made through the app's",
+    "  services (application, appraisal, approval, contract, one disbursement, 60 monthly",
+    "  instalments each paid in full 5 days late: due, overdue transfer, overdue interest",
+    "  and repayment every month) and its whole-life statement PDF as",
+    "  /loans/<id>/statement.pdf makes it. Each: one warm-up render, then the median of 5.",
 ]

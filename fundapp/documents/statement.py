@@ -24,6 +24,7 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -151,6 +152,7 @@ class Statement:
     closing: Position
     lines: list[Line] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=dict)
+    figures: Figures = field(default_factory=lambda: Figures(MIN_DIGITS))
 
 
 TOTAL_KEYS = (
@@ -429,6 +431,7 @@ def build_statement(loan: Loan, date_from: date, date_to: date) -> Statement:
             _apply(running, line)
             statement.lines.append(running.stamp(line))
     statement.totals = {k: sum(getattr(line, k) for line in statement.lines) for k in TOTAL_KEYS}
+    statement.figures = Figures.fitting(statement)
     return statement
 
 
@@ -583,3 +586,75 @@ def _reversal_lines(
                 7,
                 rev.id,
             )
+
+
+# --- printing ----------------------------------------------------------------------------------
+
+FIGURE_SPACE = "\u2007"  # as wide as a digit
+PUNCTUATION_SPACE = "\u2008"  # as wide as "." and ","
+MIN_DIGITS = 9  # columns for hundreds of millions at least, so the headings keep their shape
+BALANCE_KEYS = ("principal_outstanding", "principal_overdue", "interest_unpaid", "penalty_unpaid")
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A line's eleven amounts (TOTAL_KEYS, blank when zero, then BALANCE_KEYS) as one run
+    of text, for the PDF.
+
+    WeasyPrint lays out every table cell as boxes of its own, about 1 ms each: with a cell
+    per amount, the statement of a 60-month loan (240 lines) took 1.7 s. So each line
+    prints its amounts in one cell spanning the amount columns, each amount right-aligned
+    in a field as wide as its column (``column_widths``: ``digits`` digits, their group
+    separators and a gap, wider before the balances): missing digits are filled with
+    figure spaces (as wide as a digit) and missing separators with punctuation spaces (as
+    wide as "."), so the fields line up with the columns for any font whose digits share
+    one width, as in the shipped DejaVu Sans. ``ch`` is that width in CSS.
+    """
+
+    digits: int
+
+    GAPS = (2, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1)  # in digits, before each of the eleven amounts
+
+    @classmethod
+    def fitting(cls, statement: Statement) -> Figures:
+        """Wide enough for every amount of the statement, its totals and balances."""
+        amounts = [statement.totals.get(k, 0) for k in TOTAL_KEYS]
+        for p in (statement.opening, statement.closing):
+            amounts += [p.principal_outstanding, p.principal_overdue]
+            amounts += [p.interest_unpaid, p.penalty_due]
+        for line in statement.lines:
+            amounts += [getattr(line, k) for k in TOTAL_KEYS + BALANCE_KEYS]
+        widest = max((len(str(abs(a))) + (a < 0) for a in amounts), default=0)
+        return cls(max(widest, MIN_DIGITS))
+
+    @property
+    def column_widths(self) -> list[str]:
+        """The CSS widths of the eleven amount columns."""
+        digits = self.digits + (self.digits - 1) // 3 / 2
+        return [f"{digits + gap:g}ch" for gap in self.GAPS]
+
+    def row(self, line: Line) -> str:
+        """The line's amounts, padded to their columns; the cell aligns them right."""
+        separator = "." if _locale().startswith("vi") else ","
+        template = f"{10**self.digits - 1:,}".replace(",", separator)
+        values = [getattr(line, k) for k in TOTAL_KEYS + BALANCE_KEYS]
+        text = "".join(
+            FIGURE_SPACE * gap + self._field(value, template, separator, n >= len(TOTAL_KEYS))
+            for n, (gap, value) in enumerate(zip(self.GAPS, values, strict=True))
+        )
+        # What leads is blank and the text is aligned right: dropping it moves nothing, and
+        # keeps the text narrower than the cell whatever its padding.
+        return text.lstrip(FIGURE_SPACE + PUNCTUATION_SPACE)
+
+    @staticmethod
+    def _field(value: int, template: str, separator: str, zero: bool) -> str:
+        text = f"{value:,}".replace(",", separator) if value or zero else ""
+        pad = template[: max(len(template) - len(text), 0)]
+        return pad.replace("9", FIGURE_SPACE).replace(separator, PUNCTUATION_SPACE) + text
+
+
+def _locale() -> str:
+    try:
+        return str(get_locale() or "vi")
+    except RuntimeError:
+        return "vi"
