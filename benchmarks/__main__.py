@@ -56,8 +56,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seconds after which one close-of-day run is stopped and rolled back (default 600)",
     )  # fmt: skip
     parser.add_argument(
-        "--first-run-timeout", type=int, default=None,
-        help="the same limit for the first run only (default: --run-timeout)",
+        "--first-run-timeout", type=int, default=3600,
+        help="the same limit for the first run only, which classifies the whole book "
+        "(default 3600)",
     )  # fmt: skip
     parser.add_argument(
         "--no-payments", action="store_true",
