@@ -68,7 +68,14 @@ def machine(postgres_version: str) -> Machine:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
         ).stdout.strip()
-        commit += " + uncommitted changes in the working tree (several developers at work)"
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        if dirty:
+            commit += " + uncommitted changes"
     except (OSError, subprocess.CalledProcessError):
         pass
     return Machine(
