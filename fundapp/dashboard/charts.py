@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 if TYPE_CHECKING:
     from fundapp.dashboard.figures import ChartSeries
+    from fundapp.reports.positions import LoanPosition
 
 FONT = "DejaVu Sans"
 INK = "#1b2523"
@@ -445,7 +446,9 @@ def dashboard_charts(series: ChartSeries) -> dict[str, Markup]:
     }
 
 
-def fund_report_charts(as_of: date) -> dict[str, Markup]:
+def fund_report_charts(
+    as_of: date, positions: list[LoanPosition] | None = None
+) -> dict[str, Markup]:
     """The dashboard's four charts as of ``as_of``, for the fund balance report PDF.
 
     Keys: ``outstanding`` (24 month-ends), ``by_district``, ``debt_groups`` and
@@ -453,4 +456,4 @@ def fund_report_charts(as_of: date) -> dict[str, Markup]:
     """
     from fundapp.dashboard.figures import chart_series
 
-    return dashboard_charts(chart_series(as_of))
+    return dashboard_charts(chart_series(as_of, positions))

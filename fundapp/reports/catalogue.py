@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from fundapp.core.dates import business_date, format_date
 from fundapp.reports import activity, classification, fund_balance, par, params
 from fundapp.reports.excel import TitleBlock, workbook_bytes
+from fundapp.reports.positions import LoanPosition, loan_positions
 from fundapp.reports.tables import Table
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -62,7 +63,8 @@ def _fund_balance(args: Mapping[str, str], today: date) -> Built:
     as_of = params.as_of(args, today)
     start = params.report_date(args, "from", today, date(as_of.year, 1, 1))
     params.check_order(start, as_of, "from")
-    report = fund_balance.build(as_of, start)
+    positions = loan_positions(as_of)
+    report = fund_balance.build(as_of, start, positions)
     return Built(
         report=report,
         tables=fund_balance.tables(report),
@@ -71,15 +73,15 @@ def _fund_balance(args: Mapping[str, str], today: date) -> Built:
         dates=(as_of,),
         date_label=_("Đến ngày"),
         filename=f"bao-cao-nguon-von-{as_of.isoformat()}",
-        extras={"charts": _charts(as_of)},
+        extras={"charts": _charts(as_of, positions)},
     )
 
 
-def _charts(as_of: date) -> list[tuple[str, Any]]:
+def _charts(as_of: date, positions: list[LoanPosition]) -> list[tuple[str, Any]]:
     """The dashboard's charts as of the report's date, with their captions, in order."""
     from fundapp.dashboard.charts import fund_report_charts
 
-    charts = fund_report_charts(as_of)
+    charts = fund_report_charts(as_of, positions)
     captions = (
         ("outstanding", _("Dư nợ cho vay cuối mỗi tháng (24 tháng)")),
         ("by_district", _("Dư nợ theo huyện, thành phố")),

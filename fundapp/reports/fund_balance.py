@@ -17,6 +17,7 @@ from fundapp.ledger.services import fund_position
 from fundapp.reports.positions import (
     BAD_DEBT_GROUPS,
     DEBT_GROUP_LABELS,
+    LoanPosition,
     general_provision_held,
     loan_flows,
     loan_positions,
@@ -80,10 +81,14 @@ class FundBalanceReport:
     bad_debt_ratio: Decimal
 
 
-def build(as_of: date, period_start: date | None = None) -> FundBalanceReport:
+def build(
+    as_of: date, period_start: date | None = None, positions: list[LoanPosition] | None = None
+) -> FundBalanceReport:
+    """The report as of ``as_of``; ``positions`` are ``loan_positions(as_of)`` when the
+    caller has them already."""
     start = period_start or date(as_of.year, 1, 1)
     position = fund_position(as_of)
-    positions = loan_positions(as_of)
+    positions = loan_positions(as_of) if positions is None else positions
     general = general_provision_held(as_of)
     outstanding = position.outstanding
     by_group = {g: [0, 0] for g in range(1, 6)}
