@@ -10,7 +10,7 @@ from tests.conftest import PASSWORD
 NAV = {
     "officer": ["Hợp tác xã", "Chính sách cho vay"],
     "accountant": ["Nguồn vốn", "Nhật ký kế toán"],
-    "director": ["Tổng quan quỹ"],
+    "director": ["Bảng điều khiển", "Tổng quan quỹ", "Báo cáo"],
     "board": ["Chính sách cho vay"],
     "controller": ["Nhật ký kiểm toán", "Tổng quan quỹ"],
     "admin": ["Người dùng"],
@@ -54,3 +54,17 @@ def test_accountant_records_a_capital_entry_through_the_form(page: Page, live_se
 
     page.goto(f"{base}/fund")
     expect(page.get_by_text("1.250.000.000 đ").first).to_be_visible()
+
+
+def test_director_lands_on_the_dashboard_and_downloads_the_fund_report(page: Page, live_server):
+    base = live_server["url"]
+    sign_in(page, base, live_server["users"]["director"])
+    expect(page).to_have_url(re.compile(r"/dashboard"))
+    expect(page.locator("svg[role=img]").first).to_be_visible()
+    page.get_by_role("link", name="Báo cáo", exact=True).first.click()
+    page.get_by_role("link", name="Báo cáo tình hình nguồn vốn và sử dụng vốn").first.click()
+    expect(page.get_by_text("Tổng nguồn vốn").first).to_be_visible()
+    href = page.get_by_role("link", name="Tải PDF").first.get_attribute("href")
+    response = page.request.get(f"{base}{href}")  # with the browser's session
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.body()[:5] == b"%PDF-"
