@@ -361,7 +361,7 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
     counts["loans_examined"] = len(loans)
 
     final: dict[int, int] = {i: borrower_group[row.cooperative_id] for i, row in loans.items()}
-    changed: list[tuple[Any, int, int]] = []
+    changed: list[tuple[int, int, int]] = []
     history = []
     for loan_id, group in final.items():
         before = previous.get(loan_id)
@@ -451,13 +451,7 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
     # Step 6: notices.
     from fundapp.servicing import notices
 
-    changed_loans: dict[int, Loan] = {}
-    for part in _chunks([i for i, _a, _b in changed]):
-        changed_loans.update(
-            (loan.id, loan) for loan in db.session.scalars(select(Loan).where(Loan.id.in_(part)))
-        )
-    group_changes = [(changed_loans[i], a, b) for i, a, b in changed]
-    counts["notices"] = notices.for_day(day, group_changes, last_closed)
+    counts["notices"] = notices.for_day(day, changed, last_closed)
     db.session.execute(
         update(Loan)
         .where(Loan.reclassify)

@@ -17,6 +17,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from fundapp.auth.models import User
+from fundapp.cooperatives.models import Cooperative
 from fundapp.core.dates import utcnow
 from fundapp.core.db import upsert
 from fundapp.core.formatting import money_filter
@@ -32,14 +34,15 @@ def _add(
     batch: list[dict[str, Any]],
     kind: str,
     event_key: str,
-    loan: Loan,
+    loan: Any,
     day: date,
     title: str,
     body: str,
     data: dict[str, Any],
 ) -> None:
     """The notice to the cooperative and to the officer (kept once per event by the
-    database's unique key when the batch is written)."""
+    database's unique key when the batch is written); ``loan`` is a row of
+    :func:`_loan_columns`."""
     common = {
         "kind": kind,
         "event_key": event_key,
@@ -52,25 +55,23 @@ def _add(
         "emailed_at": None,
         "created_at": utcnow(),
     }
-    coop_mail = loan.cooperative.email if loan.cooperative and loan.cooperative.email else ""
     batch.append(
         {
             **common,
             "recipient_key": f"coop:{loan.cooperative_id}",
             "cooperative_id": loan.cooperative_id,
             "user_id": None,
-            "email_to": coop_mail,
+            "email_to": loan.coop_email or "",
         }
     )
     if loan.officer_id:
-        officer_mail = loan.officer.email if loan.officer and loan.officer.email else ""
         batch.append(
             {
                 **common,
                 "recipient_key": f"user:{loan.officer_id}",
                 "cooperative_id": None,
                 "user_id": loan.officer_id,
-                "email_to": officer_mail,
+                "email_to": loan.officer_email or "",
             }
         )
 
@@ -85,8 +86,30 @@ def _write(batch: list[dict[str, Any]]) -> int:
     return len(written)
 
 
+def _loan_columns() -> tuple[Any, ...]:
+    """What a notice needs of its loan, read as plain columns rather than loaded objects
+    (a close of day writes thousands)."""
+    return (
+        Loan.id,
+        Loan.contract_no,
+        Loan.cooperative_id,
+        Loan.officer_id,
+        Loan.annual_rate,
+        Loan.overdue_multiplier,
+        Loan.late_rate,
+        Cooperative.email.label("coop_email"),
+        User.email.label("officer_email"),
+    )
+
+
+def _with_recipients(query: Any) -> Any:
+    return query.join(Cooperative, Cooperative.id == Loan.cooperative_id).outerjoin(
+        User, User.id == Loan.officer_id
+    )
+
+
 def for_day(
-    day: date, group_changes: list[tuple[Loan, int, int]], previous: date | None = None
+    day: date, group_changes: list[tuple[int, int, int]], previous: date | None = None
 ) -> int:
     """The notices of the run of ``day``; ``previous`` is the date closed before it (None on
     the first run ever, when every instalment already past due is transferred at once)."""
@@ -102,8 +125,17 @@ def for_day(
         Instalment.interest_paid < Instalment.interest,
     )
     rows = db.session.execute(
-        select(Instalment, Loan)
-        .join(Loan, Loan.id == Instalment.loan_id)
+        _with_recipients(
+            select(
+                Instalment.no,
+                Instalment.due_date,
+                Instalment.principal,
+                Instalment.principal_paid,
+                Instalment.interest,
+                Instalment.interest_paid,
+                *_loan_columns(),
+            ).join(Loan, Loan.id == Instalment.loan_id)
+        )
         .where(
             Loan.status == LoanStatus.ACTIVE,
             unpaid,
@@ -114,7 +146,8 @@ def for_day(
         )
         .order_by(Instalment.loan_id, Instalment.no)
     ).all()
-    for inst, loan in rows:
+    for row in rows:
+        inst = loan = row  # one row: the instalment's columns and its loan's
         principal = inst.principal - inst.principal_paid
         interest = inst.interest - inst.interest_paid
         if inst.due_date >= day:
@@ -174,7 +207,14 @@ def for_day(
                     "overdue_rate": str(rate.normalize()),
                 },
             )
-    for loan, before, after in group_changes:
+    loans: dict[int, Any] = {}
+    ids = [loan_id for loan_id, _before, _after in group_changes]
+    for start in range(0, len(ids), 5000):
+        part = ids[start : start + 5000]
+        query = _with_recipients(select(*_loan_columns())).where(Loan.id.in_(part))
+        loans.update((row.id, row) for row in db.session.execute(query))
+    for loan_id, before, after in group_changes:
+        loan = loans[loan_id]
         _add(
             batch,
             "group_change",
