@@ -31,7 +31,7 @@ def test_director_sees_figures_and_the_four_charts(client, fund):
     assert "14.914.029.040 đ" in page  # cash available to lend
     assert "33,33 %" in page and "66,67 %" in page  # overdue, bad-debt ratios
     assert "94.029.040 đ" in page  # collected this year
-    assert "2 dự án, 2 hợp tác xã và thành viên" in page
+    assert "Dự án: 2 · HTX và thành viên: 2" in page
     svgs = SVG_BLOCK.findall(page)
     assert len(svgs) == 4
     for svg in svgs:
