@@ -77,7 +77,7 @@ class LoanDimensions:
 
 
 @dataclass(frozen=True)
-class LoanPosition:
+class LoanPosition(LoanDimensions):
     """One loan as of a date (all money in đồng, all as of the end of that date).
 
     - ``principal_in_term``: balance of loans in term (2111) for the loan;
@@ -101,19 +101,6 @@ class LoanPosition:
     earlier, do not.
     """
 
-    loan_id: int
-    contract_no: str
-    project_name: str
-    cooperative_id: int
-    cooperative_name: str
-    district_code: str
-    district_name: str
-    sector: str
-    borrower_kind: str
-    borrower_kind_label: str
-    term_months: int
-    term_class: str
-    term_class_label: str
     principal_in_term: int
     principal_overdue: int
     interest_receivable: int
