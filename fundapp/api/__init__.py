@@ -12,5 +12,6 @@ from fundapp.api import (  # noqa: E402, F401
     documents,
     fund,
     lending,
+    openapi,
     reports,
 )

@@ -126,6 +126,7 @@ def idempotent(view: F) -> F:
             raise Conflict(_("Yêu cầu với Idempotency-Key này đang được xử lý.")) from None
         return response
 
+    wrapped.idempotent = True  # type: ignore[attr-defined]
     return wrapped  # type: ignore[return-value]
 
 
