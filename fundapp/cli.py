@@ -1,6 +1,9 @@
-"""Command-line interface: ``flask users``, ``flask fund``, ``flask policy``, ``flask demo``."""
+"""Command-line interface: ``flask users``, ``fund``, ``policy``, ``demo``, ``close-day``,
+``backup`` and ``restore``."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -145,10 +148,65 @@ def close_day_command(day: str | None) -> None:
         click.echo(f"{result.business_date.isoformat()}: {status} {result.counts}")
 
 
+@click.command("backup")
+@click.argument("target", required=False, type=click.Path(path_type=Path))
+def backup_command(target: Path | None) -> None:
+    """Back up the database and the uploaded documents into one .tar.gz archive.
+
+    TARGET is the archive's path or a folder (default: instance/backups)."""
+    from flask import current_app
+
+    from fundapp.admin.backup import BackupError, backup
+
+    where = target or Path(current_app.instance_path) / "backups"
+    if target is None:
+        where.mkdir(parents=True, exist_ok=True)
+    try:
+        result = backup(where)
+    except BackupError as exc:
+        _fail(exc.message)
+        return
+    click.echo(
+        f"backup written: {result.path} ({result.kind}, revision {result.revision}, "
+        f"{result.uploads} uploaded files)"
+    )
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(source: Path, yes: bool) -> None:
+    """Replace the database and the uploaded documents by those of a backup archive."""
+    from fundapp.admin.backup import BackupError, read_manifest, restore
+
+    try:
+        manifest = read_manifest(source)
+    except BackupError as exc:
+        _fail(exc.message)
+        return
+    click.echo(
+        f"backup of {manifest['created_at']} ({manifest['kind']}, "
+        f"revision {manifest['revision']}, {manifest['uploads']} uploaded files)"
+    )
+    if not yes:
+        click.confirm("Everything recorded since then will be lost. Restore?", abort=True)
+    try:
+        restore(source)
+    except BackupError as exc:
+        _fail(exc.message)
+        return
+    click.echo(
+        "restored; run `flask db upgrade` if the code is newer than the backup, "
+        "then `flask fund check`"
+    )
+
+
 def register(app: Flask) -> None:
     from fundapp.jobs.cli import jobs_cli
 
     for group in (users_cli, fund_cli, policy_cli, demo_cli):
         app.cli.add_command(group)
     app.cli.add_command(close_day_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     app.cli.add_command(jobs_cli)
