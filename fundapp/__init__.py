@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
 from flask import Flask, g, jsonify, render_template, request, session
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from config import Config, config_from_env
@@ -199,6 +201,23 @@ def register_error_handlers(app: Flask) -> None:
             return api_error(status, code, message())
         template = "errors/error.html"
         return render_template(template, code=status, message=message()), status
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(exc: Exception) -> Any:
+        # The connection is gone or refused: whatever the request began was not committed.
+        with contextlib.suppress(Exception):
+            db.session.rollback()
+        app.logger.error("database unavailable on %s %s: %s", request.method, request.path, exc)
+        msg = _(
+            "Hệ thống tạm thời không kết nối được cơ sở dữ liệu; thao tác chưa được ghi nhận. "
+            "Xin thử lại sau ít phút."
+        )
+        if _wants_json():
+            response, status = api_error(503, "unavailable", msg)
+        else:
+            response, status = render_template("errors/unavailable.html", message=msg), 503
+        return response, status, {"Retry-After": "30"}
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:

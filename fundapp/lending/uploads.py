@@ -7,6 +7,8 @@ portal share these functions.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import secrets
 import unicodedata
@@ -146,7 +148,6 @@ def save_document(
             )
         )
     folder = Path(current_app.config["UPLOAD_FOLDER"])
-    folder.mkdir(parents=True, exist_ok=True)
     stored_name = secrets.token_hex(16) + ext
     doc = ApplicationDocument(
         application_id=app.id,
@@ -158,9 +159,7 @@ def save_document(
     )
     db.session.add(doc)
     db.session.flush()
-    # "x": never overwrite; the name is random, so a clash means something is badly wrong.
-    with open(folder / stored_name, "xb") as out:
-        out.write(data)
+    _write(folder, stored_name, data)
     audit.record(
         actor,
         "application.document_upload",
@@ -176,6 +175,29 @@ def save_document(
         },
     )
     return doc
+
+
+def _write(folder: Path, stored_name: str, data: bytes) -> None:
+    """The file on disk, whole or not at all: a full disk or a folder the server may not
+    write to is a message to the user (the caller's transaction is then rolled back)."""
+    target = folder / stored_name
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # "x": never overwrite; the name is random, so a clash means something is badly wrong.
+        with open(target, "xb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            target.unlink(missing_ok=True)
+        current_app.logger.error("upload not stored in %s: %s", folder, exc)
+        raise _refuse(
+            _(
+                "Máy chủ không lưu được tệp (hết dung lượng hoặc không có quyền ghi). "
+                "Hồ sơ chưa thay đổi; xin thử lại sau hoặc báo quản trị hệ thống."
+            )
+        ) from None
 
 
 def document_path(doc: ApplicationDocument) -> Path:
