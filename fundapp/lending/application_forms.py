@@ -48,8 +48,9 @@ def custom_lines(schedule: list | None) -> str:
     )
 
 
-class ApplicationForm(FlaskForm):
-    cooperative_id = SelectField(_l("Hợp tác xã vay vốn"), choices=[], validate_choice=False)
+class ProjectFields(FlaskForm):
+    """The project's figures and terms, as the officer and the cooperative both type them."""
+
     project_name = StringField(_l("Tên dự án / phương án sản xuất kinh doanh"))
     purpose = StringField(_l("Mục đích sử dụng vốn vay"))
     description = TextAreaField(_l("Mô tả dự án"))
@@ -57,7 +58,6 @@ class ApplicationForm(FlaskForm):
     own_equity = StringField(_l("Vốn đối ứng của HTX (đồng)"))
     requested_amount = StringField(_l("Số tiền đề nghị vay (đồng)"))
     term_months = StringField(_l("Thời hạn vay (tháng)"))
-    annual_rate = StringField(_l("Lãi suất trong hạn (%/năm)"))
     principal_method = SelectField(_l("Phương thức trả gốc"), choices=[], validate_choice=False)
     principal_every_months = SelectField(_l("Kỳ trả gốc"), choices=[], validate_choice=False)
     interest_every_months = SelectField(_l("Kỳ trả lãi"), choices=[], validate_choice=False)
@@ -65,18 +65,14 @@ class ApplicationForm(FlaskForm):
     custom_schedule = TextAreaField(_l("Lịch trả gốc tự nhập"))
     collateral_offered = TextAreaField(_l("Tài sản bảo đảm đề xuất"))
 
-    def fill_choices(self, cooperatives: list[Any]) -> None:
-        self.cooperative_id.choices = [("", "— " + str(_l("Chọn hợp tác xã")) + " —")] + [
-            (str(c.id), c.name) for c in cooperatives
-        ]
+    def fill_term_choices(self) -> None:
         self.principal_method.choices = [(k, str(v)) for k, v in METHOD_LABELS.items()]
         frequencies = [(str(k), str(v)) for k, v in FREQUENCY_LABELS.items()]
         self.principal_every_months.choices = frequencies
         self.interest_every_months.choices = frequencies
 
-    def fill_from(self, app: Any) -> None:
-        """Show a stored draft the way the officer would type it."""
-        self.cooperative_id.data = str(app.cooperative_id)
+    def fill_project(self, app: Any) -> None:
+        """A stored draft, the way its author would type it."""
         self.project_name.data = app.project_name
         self.purpose.data = app.purpose
         self.description.data = app.description
@@ -84,13 +80,28 @@ class ApplicationForm(FlaskForm):
         self.own_equity.data = grouped(app.own_equity)
         self.requested_amount.data = grouped(app.requested_amount)
         self.term_months.data = str(app.term_months)
-        self.annual_rate.data = plain_rate(app.annual_rate)
         self.principal_method.data = app.principal_method
         self.principal_every_months.data = str(app.principal_every_months)
         self.interest_every_months.data = str(app.interest_every_months)
         self.grace_months.data = str(app.grace_months)
         self.custom_schedule.data = custom_lines(app.custom_schedule)
         self.collateral_offered.data = app.collateral_offered
+
+
+class ApplicationForm(ProjectFields):
+    cooperative_id = SelectField(_l("Hợp tác xã vay vốn"), choices=[], validate_choice=False)
+    annual_rate = StringField(_l("Lãi suất trong hạn (%/năm)"))
+
+    def fill_choices(self, cooperatives: list[Any]) -> None:
+        self.cooperative_id.choices = [("", "— " + str(_l("Chọn hợp tác xã")) + " —")] + [
+            (str(c.id), c.name) for c in cooperatives
+        ]
+        self.fill_term_choices()
+
+    def fill_from(self, app: Any) -> None:
+        self.fill_project(app)
+        self.cooperative_id.data = str(app.cooperative_id)
+        self.annual_rate.data = plain_rate(app.annual_rate)
 
 
 class SubmitForm(FlaskForm):

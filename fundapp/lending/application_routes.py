@@ -11,11 +11,9 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -432,12 +430,7 @@ def upload(application_id: int) -> Any:
             doc = uploads.save_document(app, form.file.data, current_user)
         except DomainError as exc:
             return _refused(application_id, exc, "upload_form", form)
-        try:
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            uploads.discard_file(doc)
-            raise
+        uploads.commit_with(doc)
         flash(_("Đã tải lên «%(name)s».", name=doc.original_name), "success")
     return redirect(url_for(".detail", application_id=app.id, _anchor="documents"))
 
@@ -448,15 +441,4 @@ def document(application_id: int, doc_id: int) -> Any:
     doc = db.get_or_404(ApplicationDocument, doc_id)
     if doc.application_id != application_id:
         abort(404)
-    path = uploads.document_path(doc)
-    if not path.is_file():
-        current_app.logger.error("document %s missing from the upload folder", doc.id)
-        abort(404)
-    g.no_store = True
-    return send_file(
-        path,
-        mimetype=doc.content_type,
-        as_attachment=True,
-        download_name=doc.original_name,
-        max_age=0,
-    )
+    return uploads.send_document(doc)

@@ -15,7 +15,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
+from flask import Response, abort, current_app, g, send_file
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
@@ -213,3 +213,29 @@ def discard_file(doc: ApplicationDocument) -> None:
         document_path(doc).unlink(missing_ok=True)
     except (OSError, ValueError):
         current_app.logger.warning("could not remove orphan upload %s", doc.stored_name)
+
+
+def commit_with(doc: ApplicationDocument) -> None:
+    """Commit the request's work; if the commit fails, the stored file goes too."""
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        discard_file(doc)
+        raise
+
+
+def send_document(doc: ApplicationDocument, mimetype: str | None = None) -> Response:
+    """The stored file as a download under its uploader's name; 404 if it went missing."""
+    path = document_path(doc)
+    if not path.is_file():
+        current_app.logger.error("document %s missing from the upload folder", doc.id)
+        abort(404)
+    g.no_store = True
+    return send_file(
+        path,
+        mimetype=mimetype or doc.content_type,
+        as_attachment=True,
+        download_name=doc.original_name,
+        max_age=0,
+    )

@@ -1,15 +1,52 @@
+"""The cooperative's own pages: its loans, applications, notices and profile.
+
+Every view works on the signed-in user's cooperative, never on one named in the URL or a
+form; an id of another cooperative's loan, application or document is "not found".
+"""
+
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from fundapp.cooperatives.models import Cooperative
+from fundapp.core.dates import business_date
+from fundapp.core.errors import DomainError
+from fundapp.core.forms import apply_errors, form_data
 from fundapp.core.security import Role, roles_required
 from fundapp.extensions import db
+from fundapp.lending import services as lending
+from fundapp.lending import uploads
+from fundapp.lending.application_forms import FREQUENCY_LABELS, METHOD_LABELS, plain_rate
+from fundapp.lending.models import Application, ApplicationDocument, ApplicationStatus
+from fundapp.lending.routes import overdue_rate
+from fundapp.policy import services as policy
+from fundapp.portal import services
+from fundapp.portal.forms import (
+    ConfirmForm,
+    ContactForm,
+    OwnApplicationForm,
+    UploadForm,
+    WithdrawForm,
+)
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
+
+COOPERATIVE = Role.COOPERATIVE
+# While the fund has not appraised it, the cooperative may still add papers or withdraw.
+OWN_OPEN = (ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED)
 
 
 def own_cooperative() -> Cooperative:
@@ -20,7 +57,274 @@ def own_cooperative() -> Cooperative:
     return coop
 
 
+# --- home and loans --------------------------------------------------------------------------
+
+
 @bp.route("/")
-@roles_required(Role.COOPERATIVE)
+@roles_required(COOPERATIVE)
 def home() -> Any:
-    return render_template("portal/home.html", coop=own_cooperative())
+    coop = own_cooperative()
+    as_of = business_date()
+    return render_template(
+        "portal/home.html",
+        coop=coop,
+        as_of=as_of,
+        home=services.home(coop.id, as_of),
+        labels=lending.STATUS_LABELS,
+    )
+
+
+@bp.route("/loans")
+@roles_required(COOPERATIVE)
+def loans() -> Any:
+    coop = own_cooperative()
+    return render_template(
+        "portal/loans.html",
+        coop=coop,
+        loans=services.loans_of(coop.id),
+        labels=lending.STATUS_LABELS,
+    )
+
+
+@bp.route("/loans/<int:loan_id>")
+@roles_required(COOPERATIVE)
+def loan(loan_id: int) -> Any:
+    coop = own_cooperative()
+    item = services.own_loan(coop.id, loan_id)
+    as_of = business_date()
+    return render_template(
+        "portal/loan.html",
+        coop=coop,
+        loan=item,
+        as_of=as_of,
+        position=services.loan_position(item, as_of),
+        maturity=lending.maturity_of(item),
+        overdue_rate=overdue_rate(item),
+        schedule=services.schedule_rows(item, as_of),
+        payments=services.payment_rows(item),
+        disbursements=services.disbursements_of(item),
+        labels=lending.STATUS_LABELS,
+    )
+
+
+# --- applications ----------------------------------------------------------------------------
+
+
+@bp.route("/applications")
+@roles_required(COOPERATIVE)
+def applications() -> Any:
+    coop = own_cooperative()
+    return render_template(
+        "portal/applications.html",
+        coop=coop,
+        applications=services.applications_of(coop.id),
+        labels=lending.STATUS_LABELS,
+    )
+
+
+def _application_form(app: Application | None = None) -> OwnApplicationForm:
+    form = OwnApplicationForm()
+    form.fill_choices()
+    if request.method == "GET":
+        if app is None:
+            form.fill_defaults()
+        else:
+            form.fill_from(app)
+    return form
+
+
+def _form_page(form: OwnApplicationForm, app: Application | None) -> Any:
+    as_of = business_date()
+    return render_template(
+        "portal/application_form.html",
+        form=form,
+        application=app,
+        default_rate=policy.value("default_annual_rate", as_of),
+        min_equity=plain_rate(policy.value("min_equity_pct", as_of)),
+        accept=uploads.ACCEPT,
+        allowed_label=uploads.ALLOWED_LABEL,
+        max_upload=uploads.size_label(int(current_app.config["UPLOAD_MAX_BYTES"])),
+    ), (422 if form.is_submitted() else 200)
+
+
+def _save_files(app: Application, saved: list[ApplicationDocument]) -> None:
+    for file_storage in request.files.getlist("documents"):
+        if file_storage and file_storage.filename:
+            saved.append(uploads.save_document(app, file_storage, current_user))
+
+
+def _discard(saved: list[ApplicationDocument]) -> None:
+    for doc in saved:
+        uploads.discard_file(doc)
+
+
+def _save_application(form: OwnApplicationForm, app: Application | None) -> Application | None:
+    """Create or update the draft with its new documents, submitted if asked, in one
+    transaction; on refusal nothing is kept and the form carries the messages."""
+    saved: list[ApplicationDocument] = []
+    data = form_data(form, lending.APPLICATION_FIELDS)
+    try:
+        if app is None:
+            app = lending.create_application(current_user, data, business_date())
+        else:
+            lending.update_application(current_user, app, data, business_date())
+        _save_files(app, saved)
+        if request.form.get("action") == "submit":
+            lending.submit(current_user, app)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        _discard(saved)
+        apply_errors(form, exc)
+        return None
+    except Exception:
+        db.session.rollback()
+        _discard(saved)
+        raise
+    return app
+
+
+def _saved_message(app: Application) -> str:
+    if app.status == ApplicationStatus.SUBMITTED:
+        return _("Đã nộp hồ sơ «%(name)s»; Quỹ sẽ thẩm định và báo kết quả.", name=app.project_name)
+    return _("Đã lưu nháp hồ sơ «%(name)s».", name=app.project_name)
+
+
+@bp.route("/applications/new", methods=["GET", "POST"])
+@roles_required(COOPERATIVE)
+def application_new() -> Any:
+    own_cooperative()
+    form = _application_form()
+    if form.validate_on_submit():
+        app = _save_application(form, None)
+        if app is not None:
+            flash(_saved_message(app), "success")
+            return redirect(url_for(".application", application_id=app.id))
+    return _form_page(form, None)
+
+
+@bp.route("/applications/<int:application_id>/edit", methods=["GET", "POST"])
+@roles_required(COOPERATIVE)
+def application_edit(application_id: int) -> Any:
+    app = services.own_application(own_cooperative().id, application_id)
+    if app.status != ApplicationStatus.DRAFT:
+        flash(_("Chỉ sửa được hồ sơ ở trạng thái nháp."), "error")
+        return redirect(url_for(".application", application_id=app.id))
+    form = _application_form(app)
+    if form.validate_on_submit():
+        saved = _save_application(form, app)
+        if saved is not None:
+            flash(_saved_message(saved), "success")
+            return redirect(url_for(".application", application_id=saved.id))
+        app = services.own_application(own_cooperative().id, application_id)
+    return _form_page(form, app)
+
+
+def _application_page(app: Application, code: int = 200, **forms: Any) -> Any:
+    return render_template(
+        "portal/application.html",
+        application=app,
+        history=services.status_history(app),
+        labels=lending.STATUS_LABELS,
+        method_labels=METHOD_LABELS,
+        frequency_labels=FREQUENCY_LABELS,
+        open=app.status in OWN_OPEN,
+        size_label=uploads.size_label,
+        accept=uploads.ACCEPT,
+        allowed_label=uploads.ALLOWED_LABEL,
+        max_upload=uploads.size_label(int(current_app.config["UPLOAD_MAX_BYTES"])),
+        loan_url=url_for(".loan", loan_id=app.loan.id) if app.loan else None,
+        submit_form=ConfirmForm(formdata=None),
+        withdraw_form=forms.get("withdraw_form") or WithdrawForm(formdata=None),
+        upload_form=forms.get("upload_form") or UploadForm(formdata=None),
+    ), code
+
+
+@bp.route("/applications/<int:application_id>")
+@roles_required(COOPERATIVE)
+def application(application_id: int) -> Any:
+    return _application_page(services.own_application(own_cooperative().id, application_id))
+
+
+def _refused(application_id: int, exc: DomainError, name: str, form: Any) -> Any:
+    db.session.rollback()
+    apply_errors(form, exc)
+    app = services.own_application(own_cooperative().id, application_id)
+    return _application_page(app, exc.status_code, **{name: form})
+
+
+@bp.route("/applications/<int:application_id>/submit", methods=["POST"])
+@roles_required(COOPERATIVE)
+def application_submit(application_id: int) -> Any:
+    app = services.own_application(own_cooperative().id, application_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            lending.submit(current_user, app)
+        except DomainError as exc:
+            return _refused(application_id, exc, "submit_form", form)
+        db.session.commit()
+        flash(_saved_message(app), "success")
+    return redirect(url_for(".application", application_id=app.id))
+
+
+@bp.route("/applications/<int:application_id>/withdraw", methods=["POST"])
+@roles_required(COOPERATIVE)
+def application_withdraw(application_id: int) -> Any:
+    app = services.own_application(own_cooperative().id, application_id)
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        try:
+            lending.withdraw(current_user, app, (form.reason.data or "").strip()[:2000])
+        except DomainError as exc:
+            return _refused(application_id, exc, "withdraw_form", form)
+        db.session.commit()
+        flash(_("Đã rút hồ sơ."), "success")
+    return redirect(url_for(".application", application_id=app.id))
+
+
+@bp.route("/applications/<int:application_id>/documents", methods=["POST"])
+@roles_required(COOPERATIVE)
+def application_upload(application_id: int) -> Any:
+    app = services.own_application(own_cooperative().id, application_id)
+    form = UploadForm()
+    if form.validate_on_submit():
+        try:
+            doc = uploads.save_document(app, form.file.data, current_user)
+        except DomainError as exc:
+            return _refused(application_id, exc, "upload_form", form)
+        uploads.commit_with(doc)
+        flash(_("Đã tải lên «%(name)s».", name=doc.original_name), "success")
+    return redirect(url_for(".application", application_id=app.id, _anchor="documents"))
+
+
+@bp.route("/applications/<int:application_id>/documents/<int:doc_id>")
+@roles_required(COOPERATIVE)
+def application_document(application_id: int, doc_id: int) -> Any:
+    doc = services.own_document(own_cooperative().id, application_id, doc_id)
+    return uploads.send_document(doc)
+
+
+# --- profile ---------------------------------------------------------------------------------
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@roles_required(COOPERATIVE)
+def profile() -> Any:
+    coop = own_cooperative()
+    form = ContactForm()
+    if request.method == "GET":
+        form.phone.data, form.email.data, form.address.data = coop.phone, coop.email, coop.address
+    if form.validate_on_submit():
+        try:
+            services.update_contact(current_user, coop, form_data(form, services.CONTACT_FIELDS))
+        except DomainError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Đã cập nhật thông tin liên hệ của hợp tác xã."), "success")
+            return redirect(url_for(".profile"))
+        coop = own_cooperative()
+    code = 422 if form.is_submitted() else 200
+    return render_template("portal/profile.html", coop=coop, form=form), code

@@ -14,7 +14,7 @@ NAV = {
     "board": ["Chính sách cho vay"],
     "controller": ["Nhật ký kiểm toán", "Tổng quan quỹ"],
     "admin": ["Người dùng"],
-    "cooperative": ["Trang của HTX"],
+    "cooperative": ["Trang chủ", "Khoản vay", "Hồ sơ vay", "Hồ sơ HTX"],
 }
 
 
