@@ -5,13 +5,23 @@ from flask import Blueprint
 bp = Blueprint("api", __name__)
 
 from fundapp.api import (  # noqa: E402, F401
+    admin,
+    application_documents,
+    audit,
     auth,
     close_day,
     cooperatives,
     dashboard,
     documents,
     fund,
+    groups,
+    imports,
+    ledger,
     lending,
+    notices,
     openapi,
+    policy,
+    portal,
     reports,
+    servicing,
 )

@@ -1,30 +1,36 @@
+"""API v1: bearer tokens and the signed-in user."""
+
 from __future__ import annotations
 
 from typing import Any
 
 from flask import current_app, jsonify, request
 from flask_babel import gettext as _
+from sqlalchemy import select
 
-from fundapp.api import bp
-from fundapp.api.common import ApiUnauthorized, api_roles, body, current_api_user, only_fields
+from fundapp.api import bp, shapes
+from fundapp.api.common import ApiUnauthorized, api_roles, current_api_user
+from fundapp.api.spec import operation, read_body
 from fundapp.auth import services
-from fundapp.core.errors import ValidationFailed
+from fundapp.auth.models import ApiToken
 from fundapp.extensions import db
 
 
+def _ts(value: Any) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
 @bp.route("/tokens", methods=["POST"])
+@operation(body=shapes.TokenRequest, returns=shapes.Token, status=201, errors=(401, 429))
 def create_token() -> Any:
-    data = body()
-    only_fields(data, {"username", "password", "name"})
-    username, password = data.get("username"), data.get("password")
-    if not isinstance(username, str) or not isinstance(password, str):
-        raise ValidationFailed(
-            _("Cần username và password dạng chuỗi."),
-            {"username": _("Bắt buộc."), "password": _("Bắt buộc.")},
-        )
+    """Get a bearer token.
+
+    Send it as `Authorization: Bearer <token>`; it expires after the configured hours
+    (`expires_at`). Repeated failures for a user lock the login for a while (429)."""
+    data = read_body(shapes.TokenRequest)
     result = services.authenticate(
-        username,
-        password,
+        data["username"],
+        data["password"],
         request.remote_addr or "-",
         current_app.config["LOGIN_MAX_FAILURES"],
         current_app.config["LOGIN_LOCK_MINUTES"],
@@ -41,22 +47,21 @@ def create_token() -> Any:
                 }
             ), 429
         raise ApiUnauthorized(_("Tên đăng nhập hoặc mật khẩu không đúng."))
-    name = data.get("name") if isinstance(data.get("name"), str) else "api"
-    raw, token = services.issue_token(result.user, current_app.config["API_TOKEN_HOURS"], name)
+    hours = current_app.config["API_TOKEN_HOURS"]
+    raw, token = services.issue_token(result.user, hours, data.get("name") or "api")
     db.session.commit()
-    return jsonify(
-        {"token": raw, "expires_at": token.expires_at.isoformat().replace("+00:00", "Z")}
-    ), 201
+    token_json: shapes.Token = {"token": raw, "expires_at": _ts(token.expires_at)}
+    return jsonify(token_json), 201
 
 
 @bp.route("/tokens/current", methods=["DELETE"])
 @api_roles()
+@operation(status=204)
 def revoke_current_token() -> Any:
+    """Revoke the token of this request.
+
+    It is refused from then on (401), as an expired one is."""
     raw = request.headers.get("Authorization", "").partition(" ")[2].strip()
-    from sqlalchemy import select
-
-    from fundapp.auth.models import ApiToken
-
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == services._hash(raw)))
     if token is not None:
         services.revoke_token(current_api_user(), token)
@@ -64,17 +69,20 @@ def revoke_current_token() -> Any:
     return "", 204
 
 
+def me_json(user: Any) -> shapes.Me:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "full_name": user.full_name,
+        "email": user.email,
+        "roles": user.role_names,
+        "cooperative_id": user.cooperative_id,
+    }
+
+
 @bp.route("/me")
 @api_roles()
+@operation(returns=shapes.Me)
 def me() -> Any:
-    user = current_api_user()
-    return jsonify(
-        {
-            "id": user.id,
-            "username": user.username,
-            "full_name": user.full_name,
-            "email": user.email,
-            "roles": user.role_names,
-            "cooperative_id": user.cooperative_id,
-        }
-    )
+    """The signed-in user: roles and, for a cooperative's user, its cooperative."""
+    return jsonify(me_json(current_api_user()))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import jsonify
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from fundapp.api import bp
-from fundapp.api.common import api_roles, body, idempotent, only_fields, paginate
-from fundapp.core import validation
+from fundapp.api import bp, shapes
+from fundapp.api.common import api_roles, idempotent, paginate, timestamp, within_period
+from fundapp.api.spec import Page, operation, read_body, read_query
 from fundapp.core.dates import business_date
 from fundapp.core.errors import ValidationFailed
 from fundapp.core.security import STAFF_READ, Role
@@ -20,7 +20,7 @@ from fundapp.servicing.models import CloseDayRun
 RUNNERS = (Role.ACCOUNTANT, Role.DIRECTOR)
 
 
-def _result(result: CloseDayResult) -> dict[str, Any]:
+def result_json(result: CloseDayResult) -> shapes.CloseDayResult:
     return {
         "date": result.business_date.isoformat(),
         "ran": result.ran,
@@ -29,17 +29,13 @@ def _result(result: CloseDayResult) -> dict[str, Any]:
     }
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
-
-
-def _run(run: CloseDayRun) -> dict[str, Any]:
+def run_json(run: CloseDayRun) -> shapes.CloseDayRun:
     return {
         "id": run.id,
         "date": run.business_date.isoformat(),
-        "trigger": run.trigger,
-        "started_at": _iso(run.started_at),
-        "finished_at": _iso(run.finished_at),
+        "trigger": run.trigger,  # type: ignore[typeddict-item]
+        "started_at": timestamp(run.started_at),
+        "finished_at": timestamp(run.finished_at),
         "duration_ms": run.duration_ms,
         "counts": run.counts or {},
     }
@@ -48,26 +44,33 @@ def _run(run: CloseDayRun) -> dict[str, Any]:
 @bp.route("/close-day", methods=["POST"])
 @api_roles(*RUNNERS)
 @idempotent
+@operation(body=shapes.CloseDayRequest, returns=shapes.CloseDayResults)
 def close_day() -> Any:
-    """Close every date not yet closed up to ``date`` (default: the business date), in
-    order, one commit per date. ``reason`` is ``locked`` when another process is closing."""
-    data = body() if request.get_data() else {}
-    only_fields(data, ("date",))
-    errors: dict[str, str] = {}
+    """Close the days not yet closed.
+
+    Every date not yet closed up to `date` (default: the business date) is closed in order,
+    one commit per date. A result's `reason` is `locked` when another process is closing
+    and `already_done` when the date was closed before."""
+    data = read_body(shapes.CloseDayRequest)
     today = business_date()
-    if data.get("date") is not None and not isinstance(data["date"], str):
-        errors["date"] = _("Ngày là chuỗi YYYY-MM-DD.")
-    until = (None if errors else validation.iso_date(data, "date", errors, required=False)) or today
-    if not errors and until > today:
-        errors["date"] = _("Ngày khóa sổ không được sau ngày làm việc hiện tại.")
-    if errors:
-        raise ValidationFailed(_("Dữ liệu chưa hợp lệ, xin kiểm tra lại."), errors)
+    until = data.get("date") or today
+    if until > today:
+        message = _("Ngày khóa sổ không được sau ngày làm việc hiện tại.")
+        raise ValidationFailed(_("Dữ liệu chưa hợp lệ, xin kiểm tra lại."), {"date": message})
     results = run_pending(until, "api")
-    return jsonify({"results": [_result(r) for r in results]})
+    return jsonify({"results": [result_json(r) for r in results]})
 
 
 @bp.route("/close-day/runs", methods=["GET"])
 @api_roles(*STAFF_READ)
+@operation(query=shapes.CloseDayRunQuery, returns=Page[shapes.CloseDayRun])
 def close_day_runs() -> Any:
+    """List the close-of-day runs, latest date first.
+
+    `from` and `to` bound the business dates; `trigger` keeps the runs started one way."""
+    args = read_query(shapes.CloseDayRunQuery)
     query = select(CloseDayRun).order_by(CloseDayRun.business_date.desc())
-    return jsonify(paginate(query, _run))
+    query = within_period(query, CloseDayRun.business_date, args)
+    if "trigger" in args:
+        query = query.where(CloseDayRun.trigger == args["trigger"])
+    return jsonify(paginate(query, run_json))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -14,11 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from fundapp.api.models import IdempotencyKey
+from fundapp.api.spec import MAX_ID
 from fundapp.core.errors import DomainError, ValidationFailed
 from fundapp.core.security import has_role
 from fundapp.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
+M = TypeVar("M")
 
 
 class ApiUnauthorized(DomainError):
@@ -56,6 +59,40 @@ def api_roles(*roles: str) -> Callable[[F], F]:
     return decorator
 
 
+def check_id(object_id: int) -> int:
+    """A path id the database can hold, or 404: a larger one would overflow its INTEGER
+    (an error on PostgreSQL and SQLite, where it can only be "not found")."""
+    if not 0 < object_id <= MAX_ID:
+        abort(404)
+    return object_id
+
+
+def get_or_404(model: type[M], object_id: int) -> M:
+    obj = db.session.get(model, check_id(object_id))
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def timestamp(value: datetime | None) -> str | None:
+    """A UTC timestamp as ISO 8601 with ``Z``."""
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def within_period(query: Any, column: Any, args: dict[str, Any]) -> Any:
+    """The query's rows with ``column`` between the ``from`` and ``to`` dates of ``args``
+    (as ``read_query`` gives them); a period that ends before it starts is refused."""
+    start, end = args.get("from"), args.get("to")
+    if start is not None and end is not None and start > end:
+        message = _("Ngày bắt đầu sau ngày kết thúc; xin chọn lại khoảng thời gian.")
+        raise ValidationFailed(message, {"from": message})
+    if start is not None:
+        query = query.where(column >= start)
+    if end is not None:
+        query = query.where(column <= end)
+    return query
+
+
 def body() -> dict[str, Any]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
@@ -72,6 +109,26 @@ def only_fields(data: dict[str, Any], allowed: tuple[str, ...] | set[str]) -> No
         )
 
 
+def _request_digest() -> str:
+    """What makes two requests "the same": the query string and the body. An upload is
+    compared by its fields and files, not by its bytes, whose multipart boundary differs each
+    time a client encodes the same form."""
+    digest = hashlib.sha256(request.query_string + b"\0")
+    if request.mimetype != "multipart/form-data":
+        digest.update(request.get_data())
+        return digest.hexdigest()
+    for name in sorted(request.form):
+        for value in request.form.getlist(name):
+            digest.update(f"form\0{name}\0{value}\0".encode())
+    for name in sorted(request.files):
+        for upload in request.files.getlist(name):
+            digest.update(f"file\0{name}\0{upload.filename}\0".encode())
+            for chunk in iter(lambda upload=upload: upload.stream.read(64 * 1024), b""):
+                digest.update(chunk)
+            upload.stream.seek(0)
+    return digest.hexdigest()
+
+
 def idempotent(view: F) -> F:
     """Commits the view's work, and replays the stored answer when the same user repeats a
     POST with the same ``Idempotency-Key`` and body; another body under that key is a 409."""
@@ -85,7 +142,7 @@ def idempotent(view: F) -> F:
             return response
         if len(key) > 100:
             raise ValidationFailed(_("Idempotency-Key tối đa 100 ký tự."))
-        digest = hashlib.sha256(request.get_data()).hexdigest()
+        digest = _request_digest()
         endpoint = f"{request.method} {request.path}"[:200]
         user_id = g.api_user.id
         stored = db.session.scalar(

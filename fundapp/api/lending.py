@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from flask import abort, jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
-from fundapp.api import bp
-from fundapp.api.common import api_roles, body, current_api_user, idempotent, only_fields, paginate
+from fundapp.api import bp, shapes
+from fundapp.api.common import (
+    api_roles,
+    body,
+    check_id,
+    current_api_user,
+    get_or_404,
+    idempotent,
+    only_fields,
+    paginate,
+    timestamp,
+)
+from fundapp.api.spec import MAX_ID, Page, fields_of, operation, read_body, read_query
+from fundapp.cooperatives.models import Cooperative
 from fundapp.core import validation
 from fundapp.core.dates import business_date
 from fundapp.core.errors import ValidationFailed
@@ -21,7 +33,6 @@ from fundapp.lending import book
 from fundapp.lending import services as lending
 from fundapp.lending.models import (
     Application,
-    ApplicationStatus,
     Disbursement,
     Instalment,
     Loan,
@@ -69,6 +80,15 @@ def _text_shape(data: dict[str, Any], keys: tuple[str, ...], errors: dict[str, s
     for key in keys:
         if data.get(key) is not None and not isinstance(data.get(key), str):
             errors[key] = _("Phải là chuỗi.")
+        elif "\x00" in (data.get(key) or ""):
+            errors[key] = _("Có ký tự không hợp lệ.")
+
+
+def _id_shape(data: dict[str, Any], key: str, errors: dict[str, str]) -> None:
+    """An id beyond what the database holds names nothing (and would overflow a query)."""
+    raw = str(data.get(key, "")).strip()
+    if raw.isdigit() and int(raw) > MAX_ID:
+        errors[key] = _("Không tồn tại.")
 
 
 def _rate_shape(data: dict[str, Any], key: str, errors: dict[str, str]) -> None:
@@ -103,32 +123,9 @@ def _text(data: dict[str, Any], key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _query_int(name: str) -> int | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or len(raw) > 12:
-        raise ValidationFailed(
-            _("Tham số %(n)s phải là số nguyên.", n=name), {name: _("Giá trị không hợp lệ.")}
-        )
-    return int(raw)
-
-
-def _query_status(allowed: tuple[str, ...]) -> str | None:
-    raw = request.args.get("status", "").strip()
-    if not raw:
-        return None
-    if raw not in allowed:
-        raise ValidationFailed(
-            _("Trạng thái không hợp lệ; một trong: %(s)s.", s=", ".join(allowed)),
-            {"status": _("Giá trị không hợp lệ.")},
-        )
-    return raw
-
-
 def _as_of() -> date:
     errors: dict[str, str] = {}
-    as_of = validation.iso_date(dict(request.args), "as_of", errors, required=False)
+    as_of = validation.iso_date(read_query(shapes.AsOfQuery), "as_of", errors, required=False)
     if errors:
         raise ValidationFailed(_("Ngày không hợp lệ."), errors)
     return as_of or business_date()
@@ -145,11 +142,7 @@ def _day(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _ts(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-def application_json(app: Application) -> dict[str, Any]:
+def application_json(app: Application) -> shapes.Application:
     return {
         "id": app.id,
         "status": app.status,
@@ -170,23 +163,23 @@ def application_json(app: Application) -> dict[str, Any]:
         "custom_schedule": app.custom_schedule,
         "collateral_offered": app.collateral_offered,
         "created_by_id": app.created_by_id,
-        "created_at": _ts(app.created_at),
-        "submitted_at": _ts(app.submitted_at),
+        "created_at": timestamp(app.created_at),
+        "submitted_at": timestamp(app.submitted_at),
         "recommended_amount": app.recommended_amount,
         "appraised_by_id": app.appraised_by_id,
-        "appraised_at": _ts(app.appraised_at),
+        "appraised_at": timestamp(app.appraised_at),
         "appraisal_note": app.appraisal_note,
         # The rule checks as they stood at appraisal; null until then.
         "checks": app.appraisal_checks,
         "decided_by_id": app.decided_by_id,
-        "decided_at": _ts(app.decided_at),
+        "decided_at": timestamp(app.decided_at),
         "decision_note": app.decision_note,
         "override_reason": app.override_reason,
         "loan_id": app.loan.id if app.loan else None,
     }
 
 
-def loan_json(loan: Loan) -> dict[str, Any]:
+def loan_json(loan: Loan) -> shapes.Loan:
     """The loan's terms and cached figures (cheap: no replay; lists use this)."""
     return {
         "id": loan.id,
@@ -225,10 +218,10 @@ def loan_json(loan: Loan) -> dict[str, Any]:
     }
 
 
-def balances_json(loan: Loan, as_of: date) -> dict[str, Any]:
+def balances_json(loan: Loan, as_of: date) -> shapes.Balances:
     state = book.replay(loan)
     b = state.balances(as_of)
-    group = book.own_group(loan, b.days_past_due)
+    group = book.borrower_group(loan, book.own_group(loan, b.days_past_due), as_of)
     return {
         "as_of": as_of.isoformat(),
         "disbursed": b.disbursed,
@@ -248,11 +241,37 @@ def balances_json(loan: Loan, as_of: date) -> dict[str, Any]:
     }
 
 
-def loan_detail_json(loan: Loan, as_of: date) -> dict[str, Any]:
+def loan_detail_json(loan: Loan, as_of: date) -> shapes.LoanDetail:
     return {**loan_json(loan), "balances": balances_json(loan, as_of)}
 
 
-def disbursement_json(d: Disbursement) -> dict[str, Any]:
+def instalment_json(i: Instalment, as_of: date) -> shapes.Instalment:
+    return {
+        "no": i.no,
+        "due_date": i.due_date.isoformat(),
+        "principal": i.principal,
+        "interest": i.interest,
+        "total": i.total,
+        "principal_paid": i.principal_paid,
+        "interest_paid": i.interest_paid,
+        "penalty_paid": i.penalty_paid,
+        "paid_on": _day(i.paid_on),
+        "status": i.status_on(as_of),  # type: ignore[typeddict-item]
+    }
+
+
+def schedule_json(loan: Loan, as_of: date) -> shapes.Schedule:
+    rows = db.session.scalars(
+        select(Instalment).where(Instalment.loan_id == loan.id).order_by(Instalment.no)
+    )
+    return {
+        "loan_id": loan.id,
+        "as_of": as_of.isoformat(),
+        "instalments": [instalment_json(i, as_of) for i in rows],
+    }
+
+
+def disbursement_json(d: Disbursement) -> shapes.Disbursement:
     return {
         "id": d.id,
         "loan_id": d.loan_id,
@@ -263,13 +282,13 @@ def disbursement_json(d: Disbursement) -> dict[str, Any]:
         "reference": d.reference,
         "recorded_by_id": d.recorded_by_id,
         "approved_by_id": d.approved_by_id,
-        "decided_at": _ts(d.decided_at),
+        "decided_at": timestamp(d.decided_at),
         "journal_entry_id": d.journal_entry_id,
     }
 
 
-def repayment_json(r: Repayment) -> dict[str, Any]:
-    lines: list[dict[str, Any]] = [
+def repayment_json(r: Repayment) -> shapes.Repayment:
+    lines: list[shapes.AllocationLine] = [
         {"no": a["no"], "component": a["component"], "amount": a["amount"]}
         for a in r.allocations or []
     ]
@@ -299,7 +318,7 @@ def repayment_json(r: Repayment) -> dict[str, Any]:
     }
 
 
-def reversal_json(r: Reversal) -> dict[str, Any]:
+def reversal_json(r: Reversal) -> shapes.Reversal:
     return {
         "id": r.id,
         "status": r.status,
@@ -307,11 +326,11 @@ def reversal_json(r: Reversal) -> dict[str, Any]:
         "reason": r.reason,
         "requested_by_id": r.requested_by_id,
         "approved_by_id": r.approved_by_id,
-        "decided_at": _ts(r.decided_at),
+        "decided_at": timestamp(r.decided_at),
     }
 
 
-def restructuring_json(r: Restructuring) -> dict[str, Any]:
+def restructuring_json(r: Restructuring) -> shapes.Restructuring:
     return {
         "id": r.id,
         "loan_id": r.loan_id,
@@ -323,7 +342,7 @@ def restructuring_json(r: Restructuring) -> dict[str, Any]:
         "reason": r.reason,
         "requested_by_id": r.requested_by_id,
         "approved_by_id": r.approved_by_id,
-        "decided_at": _ts(r.decided_at),
+        "decided_at": timestamp(r.decided_at),
     }
 
 
@@ -331,31 +350,33 @@ def restructuring_json(r: Restructuring) -> dict[str, Any]:
 
 
 def _application(app_id: int) -> Application:
-    app = db.session.get(Application, app_id)
+    app = get_or_404(Application, app_id)
     # Another cooperative's record is "not found", so ids cannot be probed.
-    if app is None or not can_see_cooperative(current_api_user(), app.cooperative_id):
+    if not can_see_cooperative(current_api_user(), app.cooperative_id):
         abort(404)
     return app
 
 
 def _loan(loan_id: int) -> Loan:
-    loan = db.session.get(Loan, loan_id)
-    if loan is None or not can_see_cooperative(current_api_user(), loan.cooperative_id):
+    loan = get_or_404(Loan, loan_id)
+    if not can_see_cooperative(current_api_user(), loan.cooperative_id):
         abort(404)
     return loan
 
 
 def _exists(model: Any, object_id: int) -> None:
     """404 before looking at the body: an unknown object is not a validation problem."""
-    if db.session.get(model, object_id) is None:
-        abort(404)
+    get_or_404(model, object_id)
 
 
-def _own_filter(query: Any, column: Any) -> Any:
+def _own_filter(query: Any, column: Any, args: dict[str, Any]) -> Any:
+    """Staff see every cooperative's (or the one ``cooperative_id`` names); a cooperative's
+    user its own only, whatever it asks for."""
     user = current_api_user()
     if has_role(user, *STAFF_READ):
-        coop_id = _query_int("cooperative_id")
-        return query if coop_id is None else query.where(column == coop_id)
+        if "cooperative_id" in args:
+            return query.where(column == args["cooperative_id"])
+        return query
     return query.where(column == (user.cooperative_id or -1))
 
 
@@ -364,21 +385,33 @@ def _own_filter(query: Any, column: Any) -> Any:
 
 @bp.route("/applications", methods=["GET"])
 @api_roles(*READERS)
+@operation(query=shapes.ApplicationQuery, returns=Page[shapes.Application])
 def list_applications() -> Any:
-    query = _own_filter(select(Application), Application.cooperative_id)
-    status = _query_status(tuple(s.value for s in ApplicationStatus))
-    if status:
-        query = query.where(Application.status == status)
+    """List loan applications, newest first.
+
+    A cooperative's user sees its own cooperative's applications only, whatever
+    `cooperative_id` says."""
+    args = read_query(shapes.ApplicationQuery)
+    query = _own_filter(select(Application), Application.cooperative_id, args)
+    if "status" in args:
+        query = query.where(Application.status == args["status"])
     return jsonify(paginate(query.order_by(Application.id.desc()), application_json))
 
 
 @bp.route("/applications", methods=["POST"])
-@api_roles(Role.OFFICER)
+@api_roles(Role.OFFICER, Role.COOPERATIVE)
+@operation(body=shapes.NewApplication, returns=shapes.Application, status=201)
 def create_application() -> Any:
+    """Apply for a loan: the project's figures and the terms asked for.
+
+    The application starts as a draft. An officer names the cooperative; a cooperative's
+    user applies for its own, at the rate of the fund's policy (`annual_rate` is not
+    theirs to set)."""
     data = body()
     only_fields(data, lending.APPLICATION_FIELDS)
     errors: dict[str, str] = {}
     _money_shape(data, APPLICATION_MONEY, errors)
+    _id_shape(data, "cooperative_id", errors)
     _text_shape(data, (*APPLICATION_TEXTS, "principal_method"), errors)
     _rate_shape(data, "annual_rate", errors)
     _plan_shape(data, "custom_schedule", errors)
@@ -390,13 +423,17 @@ def create_application() -> Any:
 
 @bp.route("/applications/<int:app_id>", methods=["GET"])
 @api_roles(*READERS)
+@operation(returns=shapes.Application)
 def get_application(app_id: int) -> Any:
+    """A loan application, with the rule checks (`checks`) once appraised."""
     return jsonify(application_json(_application(app_id)))
 
 
 @bp.route("/applications/<int:app_id>/submit", methods=["POST"])
-@api_roles(Role.OFFICER)
+@api_roles(Role.OFFICER, Role.COOPERATIVE)
+@operation(body=shapes.NoFields, returns=shapes.Application)
 def submit_application(app_id: int) -> Any:
+    """Submit a draft application for appraisal."""
     app = _application(app_id)
     only_fields(_optional_body(), ())
     lending.submit(current_api_user(), app)
@@ -406,10 +443,16 @@ def submit_application(app_id: int) -> Any:
 
 @bp.route("/applications/<int:app_id>/appraise", methods=["POST"])
 @api_roles(Role.OFFICER)
+@operation(body=shapes.Appraisal, returns=shapes.Application)
 def appraise_application(app_id: int) -> Any:
+    """Appraise a submitted application (thẩm định).
+
+    Records the amount recommended (at most the amount asked for) and runs the fund's
+    rules, each with pass or fail and the headroom left, into `checks`. Whoever created or
+    appraised an application may not decide it."""
     app = _application(app_id)
     data = body()
-    only_fields(data, ("recommended_amount", "note"))
+    only_fields(data, fields_of(shapes.Appraisal))
     errors: dict[str, str] = {}
     _money_shape(data, ("recommended_amount",), errors)
     _text_shape(data, ("note",), errors)
@@ -427,19 +470,21 @@ def appraise_application(app_id: int) -> Any:
 
 @bp.route("/applications/<int:app_id>/approve", methods=["POST"])
 @api_roles(*DECIDERS)
+@operation(body=shapes.Approval, returns=shapes.Application)
 def approve_application(app_id: int) -> Any:
+    """Approve an appraised application; the loan is created (`loan_id`).
+
+    The rules are checked again. Eligibility, equity, cash and the approver's authority
+    (the director up to the policy's limit, the board above) block; a board member may
+    override a concentration limit with `override_reason`."""
     app = _application(app_id)
-    data = _optional_body()
-    only_fields(data, ("note", "override_reason"))
-    errors: dict[str, str] = {}
-    _text_shape(data, ("note", "override_reason"), errors)
-    _invalid(errors)
+    data = read_body(shapes.Approval)
     lending.approve(
         current_api_user(),
         app,
-        _text(data, "note"),
+        data.get("note", ""),
         business_date(),
-        override_reason=_text(data, "override_reason"),
+        override_reason=data.get("override_reason", ""),
     )
     db.session.commit()
     return jsonify(application_json(app))
@@ -447,21 +492,23 @@ def approve_application(app_id: int) -> Any:
 
 @bp.route("/applications/<int:app_id>/reject", methods=["POST"])
 @api_roles(*DECIDERS)
+@operation(body=shapes.Rejection, returns=shapes.Application)
 def reject_application(app_id: int) -> Any:
+    """Reject an application, with the reason."""
     app = _application(app_id)
-    data = body()
-    only_fields(data, ("reason",))
-    errors: dict[str, str] = {}
-    _text_shape(data, ("reason",), errors)
-    _invalid(errors)
-    lending.reject(current_api_user(), app, _text(data, "reason"))
+    data = read_body(shapes.Rejection)
+    lending.reject(current_api_user(), app, data["reason"])
     db.session.commit()
     return jsonify(application_json(app))
 
 
 @bp.route("/applications/<int:app_id>/withdraw", methods=["POST"])
-@api_roles(Role.OFFICER)
+@api_roles(Role.OFFICER, Role.COOPERATIVE)
+@operation(body=shapes.Withdrawal, returns=shapes.Application)
 def withdraw_application(app_id: int) -> Any:
+    """Withdraw an application not yet decided.
+
+    A cooperative's user may withdraw its own until it is appraised."""
     app = _application(app_id)
     data = _optional_body()
     only_fields(data, ("reason",))
@@ -476,65 +523,95 @@ def withdraw_application(app_id: int) -> Any:
 # --- loans ---------------------------------------------------------------------------------
 
 
+def _has_overdue(as_of: date) -> Any:
+    """The loan has an instalment due before ``as_of`` and not fully paid."""
+    return (
+        select(Instalment.id)
+        .where(
+            Instalment.loan_id == Loan.id,
+            Instalment.due_date < as_of,
+            or_(
+                Instalment.principal_paid < Instalment.principal,
+                Instalment.interest_paid < Instalment.interest,
+            ),
+        )
+        .exists()
+    )
+
+
+def _loan_filters(query: Any, args: dict[str, Any]) -> Any:
+    if "status" in args:
+        query = query.where(Loan.status == args["status"])
+    if "district_code" in args:
+        in_district = select(Cooperative.id).where(
+            Cooperative.district_code == args["district_code"]
+        )
+        query = query.where(Loan.cooperative_id.in_(in_district))
+    if "debt_group" in args:
+        query = query.where(Loan.debt_group == args["debt_group"])
+    if "overdue" in args:
+        overdue = _has_overdue(business_date())
+        query = query.where(overdue if args["overdue"] else ~overdue)
+    text = args.get("q", "").strip().lower()
+    if text:
+        query = query.where(
+            or_(
+                func.lower(Loan.contract_no).contains(text, autoescape=True),
+                func.lower(Loan.project_name).contains(text, autoescape=True),
+            )
+        )
+    return query
+
+
 @bp.route("/loans", methods=["GET"])
 @api_roles(*READERS)
+@operation(query=shapes.LoanQuery, returns=Page[shapes.Loan])
 def list_loans() -> Any:
-    query = _own_filter(select(Loan), Loan.cooperative_id)
-    status = _query_status(tuple(s.value for s in LoanStatus))
-    if status:
-        query = query.where(Loan.status == status)
+    """List loans, newest first, with their terms and cached figures.
+
+    `debt_group` is the group of the last close of day; `overdue` asks whether an
+    instalment is past due and unpaid on the business date. A cooperative's user sees its
+    own cooperative's loans only, whatever `cooperative_id` says."""
+    args = read_query(shapes.LoanQuery)
+    query = _loan_filters(_own_filter(select(Loan), Loan.cooperative_id, args), args)
     return jsonify(paginate(query.order_by(Loan.id.desc()), loan_json))
 
 
 @bp.route("/loans/<int:loan_id>", methods=["GET"])
 @api_roles(*READERS)
+@operation(query=shapes.AsOfQuery, returns=shapes.LoanDetail)
 def get_loan(loan_id: int) -> Any:
+    """A loan: terms, status and balances.
+
+    The balances are computed from the loan's history as of `as_of` (default: the business
+    date): outstanding, overdue and due amounts, overdue interest, days past due, debt
+    group and the amount that would pay it off."""
     loan = _loan(loan_id)
     return jsonify(loan_detail_json(loan, _as_of()))
 
 
 @bp.route("/loans/<int:loan_id>/schedule", methods=["GET"])
 @api_roles(*READERS)
+@operation(query=shapes.AsOfQuery, returns=shapes.Schedule)
 def get_schedule(loan_id: int) -> Any:
+    """The loan's repayment schedule with what has been paid on each instalment.
+
+    Each instalment's `status` is read as of `as_of` (default: the business date)."""
     loan = _loan(loan_id)
-    as_of = _as_of()
-    rows = db.session.scalars(
-        select(Instalment).where(Instalment.loan_id == loan.id).order_by(Instalment.no)
-    )
-    return jsonify(
-        {
-            "loan_id": loan.id,
-            "as_of": as_of.isoformat(),
-            "instalments": [
-                {
-                    "no": i.no,
-                    "due_date": i.due_date.isoformat(),
-                    "principal": i.principal,
-                    "interest": i.interest,
-                    "total": i.total,
-                    "principal_paid": i.principal_paid,
-                    "interest_paid": i.interest_paid,
-                    "penalty_paid": i.penalty_paid,
-                    "paid_on": _day(i.paid_on),
-                    "status": i.status_on(as_of),
-                }
-                for i in rows
-            ],
-        }
-    )
+    return jsonify(schedule_json(loan, _as_of()))
 
 
 @bp.route("/loans/<int:loan_id>/contract", methods=["POST"])
 @api_roles(Role.OFFICER, Role.DIRECTOR)
+@operation(body=shapes.ContractSigning, returns=shapes.LoanDetail)
 def sign_contract(loan_id: int) -> Any:
-    loan = book.lock_loan(loan_id)
-    data = body()
-    only_fields(data, ("contract_date",))
-    errors: dict[str, str] = {}
-    contract_date = validation.iso_date(data, "contract_date", errors)
-    _invalid(errors)
+    """Record the signing of an approved loan's contract.
+
+    The date lies between the approval and the business date."""
+    loan = book.lock_loan(check_id(loan_id))
+    data = read_body(shapes.ContractSigning)
     as_of = business_date()
-    lending.sign_contract(current_api_user(), loan, contract_date, as_of)  # type: ignore[arg-type]
+    lending.sign_contract(current_api_user(), loan, data["contract_date"], as_of)
     db.session.commit()
     return jsonify(loan_detail_json(loan, as_of))
 
@@ -545,10 +622,16 @@ def sign_contract(loan_id: int) -> Any:
 @bp.route("/loans/<int:loan_id>/disbursements", methods=["POST"])
 @api_roles(Role.ACCOUNTANT)
 @idempotent
+@operation(body=shapes.NewDisbursement, returns=shapes.Disbursement, status=201)
 def record_disbursement(loan_id: int) -> Any:
+    """Record a disbursement (a tranche), pending the director's approval.
+
+    Nothing moves until it is approved; its debt receipt number (`receipt_no`) is given
+    now. The amount fits within what is approved and not yet disbursed, and within the
+    fund's cash."""
     _loan(loan_id)
     data = body()
-    only_fields(data, ("amount", "date", "reference"))
+    only_fields(data, fields_of(shapes.NewDisbursement))
     errors: dict[str, str] = {}
     _money_shape(data, ("amount",), errors)
     _text_shape(data, ("date", "reference"), errors)
@@ -560,9 +643,14 @@ def record_disbursement(loan_id: int) -> Any:
 @bp.route("/disbursements/<int:disbursement_id>/approve", methods=["POST"])
 @api_roles(Role.DIRECTOR)
 @idempotent
+@operation(body=shapes.NoFields, returns=shapes.Disbursement)
 def approve_disbursement(disbursement_id: int) -> Any:
+    """Approve a pending disbursement: it is posted (Dr loans / Cr cash).
+
+    The first one starts the loan and its schedule. Whoever recorded it may not approve
+    it."""
     _exists(Disbursement, disbursement_id)
-    only_fields(_optional_body(), ())
+    read_body(shapes.NoFields)
     disbursement = lending.approve_disbursement(
         current_api_user(), disbursement_id, business_date()
     )
@@ -571,15 +659,13 @@ def approve_disbursement(disbursement_id: int) -> Any:
 
 @bp.route("/disbursements/<int:disbursement_id>/reject", methods=["POST"])
 @api_roles(Role.DIRECTOR)
+@operation(body=shapes.DecisionReason, returns=shapes.Disbursement)
 def reject_disbursement(disbursement_id: int) -> Any:
+    """Reject a pending disbursement; nothing is posted."""
     _exists(Disbursement, disbursement_id)
-    data = _optional_body()
-    only_fields(data, ("reason",))
-    errors: dict[str, str] = {}
-    _text_shape(data, ("reason",), errors)
-    _invalid(errors)
+    data = read_body(shapes.DecisionReason)
     disbursement = lending.reject_disbursement(
-        current_api_user(), disbursement_id, _text(data, "reason").strip()
+        current_api_user(), disbursement_id, data.get("reason", "").strip()
     )
     db.session.commit()
     return jsonify(disbursement_json(disbursement))
@@ -590,23 +676,33 @@ def reject_disbursement(disbursement_id: int) -> Any:
 
 @bp.route("/loans/<int:loan_id>/repayments", methods=["GET"])
 @api_roles(*READERS)
+@operation(query=shapes.RepaymentQuery, returns=Page[shapes.Repayment])
 def list_repayments(loan_id: int) -> Any:
+    """List a loan's repayments by value date, with their allocations.
+
+    Reversed ones are listed too (`reversed: true`) unless `reversed` asks otherwise."""
     loan = _loan(loan_id)
-    query = (
-        select(Repayment)
-        .where(Repayment.loan_id == loan.id)
-        .order_by(Repayment.value_date, Repayment.id)
-    )
-    return jsonify(paginate(query, repayment_json))
+    args = read_query(shapes.RepaymentQuery)
+    query = select(Repayment).where(Repayment.loan_id == loan.id)
+    if "reversed" in args:
+        query = query.where(Repayment.reversed == args["reversed"])
+    return jsonify(paginate(query.order_by(Repayment.value_date, Repayment.id), repayment_json))
 
 
 @bp.route("/loans/<int:loan_id>/repayments", methods=["POST"])
 @api_roles(Role.ACCOUNTANT)
 @idempotent
+@operation(body=shapes.NewRepayment, returns=shapes.Repayment, status=201)
 def record_repayment(loan_id: int) -> Any:
+    """Record a repayment; it is allocated at once and gets its receipt number.
+
+    Oldest instalment first; inside one, penalty interest, then interest, then principal
+    (or the loan's own order). What exceeds the amount due prepays principal: one more
+    allocation line with `no: null` and `prepayment: true`, so the lines add up to the
+    amount. A back-dated repayment (`date` before today) is allocated as of its date."""
     _loan(loan_id)
     data = body()
-    only_fields(data, ("amount", "date", "reference", "method"))
+    only_fields(data, fields_of(shapes.NewRepayment))
     errors: dict[str, str] = {}
     _money_shape(data, ("amount",), errors)
     _text_shape(data, ("date", "reference", "method"), errors)
@@ -617,14 +713,14 @@ def record_repayment(loan_id: int) -> Any:
 
 @bp.route("/repayments/<int:repayment_id>/reverse", methods=["POST"])
 @api_roles(Role.ACCOUNTANT)
+@operation(body=shapes.ReversalRequest, returns=shapes.Reversal, status=201)
 def request_reversal(repayment_id: int) -> Any:
+    """Ask to reverse a repayment recorded by mistake.
+
+    Nothing changes until the director approves it."""
     _exists(Repayment, repayment_id)
-    data = body()
-    only_fields(data, ("reason",))
-    errors: dict[str, str] = {}
-    _text_shape(data, ("reason",), errors)
-    _invalid(errors)
-    reversal = repayments.request_reversal(current_api_user(), repayment_id, _text(data, "reason"))
+    data = read_body(shapes.ReversalRequest)
+    reversal = repayments.request_reversal(current_api_user(), repayment_id, data["reason"])
     db.session.commit()
     return jsonify(reversal_json(reversal)), 201
 
@@ -632,30 +728,28 @@ def request_reversal(repayment_id: int) -> Any:
 @bp.route("/reversals/<int:reversal_id>/approve", methods=["POST"])
 @api_roles(Role.DIRECTOR)
 @idempotent
+@operation(body=shapes.DecisionNote, returns=shapes.Reversal)
 def approve_reversal(reversal_id: int) -> Any:
+    """Approve a reversal: the loan is recomputed from its history without the repayment.
+
+    Whoever recorded the repayment or asked for the reversal may not approve it."""
     _exists(Reversal, reversal_id)
-    data = _optional_body()
-    only_fields(data, ("note",))
-    errors: dict[str, str] = {}
-    _text_shape(data, ("note",), errors)
-    _invalid(errors)
+    data = read_body(shapes.DecisionNote)
     reversal = repayments.decide_reversal(
-        current_api_user(), reversal_id, True, business_date(), _text(data, "note").strip()
+        current_api_user(), reversal_id, True, business_date(), data.get("note", "").strip()
     )
     return jsonify(reversal_json(reversal))  # committed by @idempotent
 
 
 @bp.route("/reversals/<int:reversal_id>/reject", methods=["POST"])
 @api_roles(Role.DIRECTOR)
+@operation(body=shapes.DecisionReason, returns=shapes.Reversal)
 def reject_reversal(reversal_id: int) -> Any:
+    """Reject a reversal: the repayment stands."""
     _exists(Reversal, reversal_id)
-    data = _optional_body()
-    only_fields(data, ("reason",))
-    errors: dict[str, str] = {}
-    _text_shape(data, ("reason",), errors)
-    _invalid(errors)
+    data = read_body(shapes.DecisionReason)
     reversal = repayments.decide_reversal(
-        current_api_user(), reversal_id, False, business_date(), _text(data, "reason").strip()
+        current_api_user(), reversal_id, False, business_date(), data.get("reason", "").strip()
     )
     db.session.commit()
     return jsonify(reversal_json(reversal))
@@ -666,10 +760,16 @@ def reject_reversal(reversal_id: int) -> Any:
 
 @bp.route("/loans/<int:loan_id>/restructurings", methods=["POST"])
 @api_roles(Role.OFFICER)
+@operation(body=shapes.RestructuringRequest, returns=shapes.Restructuring, status=201)
 def request_restructuring(loan_id: int) -> Any:
+    """Ask to restructure an active loan (Decree 45 Art. 27), pending approval.
+
+    A term adjustment (`term_adjustment`) moves the principal to the dates of
+    `principal_plan`, maturity unchanged; an extension (`extension`) moves the maturity to
+    `new_maturity`. Either counts towards the debt group's floor once approved."""
     _loan(loan_id)
     data = body()
-    only_fields(data, ("kind", "effective_date", "new_maturity", "principal_plan", "reason"))
+    only_fields(data, fields_of(shapes.RestructuringRequest))
     errors: dict[str, str] = {}
     _text_shape(data, ("kind", "effective_date", "new_maturity", "reason"), errors)
     _plan_shape(data, "principal_plan", errors)
@@ -683,14 +783,10 @@ def request_restructuring(loan_id: int) -> Any:
 
 def _decide_restructuring(restructuring_id: int, approve_it: bool) -> Any:
     _exists(Restructuring, restructuring_id)
-    data = _optional_body()
-    only_fields(data, ("note",) if approve_it else ("reason",))
-    key = "note" if approve_it else "reason"
-    errors: dict[str, str] = {}
-    _text_shape(data, (key,), errors)
-    _invalid(errors)
+    shape, key = (shapes.DecisionNote, "note") if approve_it else (shapes.DecisionReason, "reason")
+    text = read_body(shape).get(key, "").strip()
     restructuring = lending.decide_restructuring(
-        current_api_user(), restructuring_id, approve_it, _text(data, key).strip(), business_date()
+        current_api_user(), restructuring_id, approve_it, text, business_date()
     )
     db.session.commit()
     return jsonify(restructuring_json(restructuring))
@@ -698,11 +794,17 @@ def _decide_restructuring(restructuring_id: int, approve_it: bool) -> Any:
 
 @bp.route("/restructurings/<int:restructuring_id>/approve", methods=["POST"])
 @api_roles(*DECIDERS)
+@operation(body=shapes.DecisionNote, returns=shapes.Restructuring)
 def approve_restructuring(restructuring_id: int) -> Any:
+    """Approve a restructuring: the schedule is rebuilt from its effective date.
+
+    Whoever asked for it may not approve it."""
     return _decide_restructuring(restructuring_id, True)
 
 
 @bp.route("/restructurings/<int:restructuring_id>/reject", methods=["POST"])
 @api_roles(*DECIDERS)
+@operation(body=shapes.DecisionReason, returns=shapes.Restructuring)
 def reject_restructuring(restructuring_id: int) -> Any:
+    """Reject a restructuring: the loan keeps its schedule."""
     return _decide_restructuring(restructuring_id, False)

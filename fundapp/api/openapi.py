@@ -29,6 +29,7 @@ ERROR_TEXT = {
     413: "Upload too large",
     422: "Invalid input or a rule of the fund refused it (the message names the rule)",
     429: "Too many failed logins: try later",
+    503: "The database cannot be reached: nothing was recorded, try again (Retry-After)",
 }
 
 
@@ -62,7 +63,7 @@ def _path(rule: Rule) -> tuple[str, list[dict[str, Any]]]:
     for match in re.finditer(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>", rule.rule):
         kind, name = match.group(1) or "default", match.group(2)
         schema: dict[str, Any] = (
-            {"type": "integer", "minimum": 0, "maximum": MAX_ID}
+            {"type": "integer", "minimum": 1, "maximum": MAX_ID}
             if kind == "int"
             else {"type": "string", "minLength": 1}
         )
@@ -119,7 +120,7 @@ def _responses(op: Operation, view: Any, has_path: bool, defs: dict[str, Any]) -
                 "schema": {"type": "string", "enum": ["true"]},
             }
         }
-    codes = {422, *op.errors}
+    codes = {422, 503, *op.errors}
     if hasattr(view, "allowed_roles"):
         codes |= {401, 403, 404}
     if has_path:

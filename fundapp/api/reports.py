@@ -6,15 +6,67 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from flask import jsonify, request
 
-from fundapp.api import bp
+from fundapp.api import bp, shapes
 from fundapp.api.common import api_roles
+from fundapp.api.spec import JSON, PDF, XLSX, operation, read_query
 from fundapp.core.dates import business_date
 from fundapp.core.security import STAFF_READ
 from fundapp.reports.catalogue import REPORTS, ReportSpec, pdf_download, report_json, xlsx_download
+
+
+class Described(NamedTuple):
+    """What the API document says of a report: its name, what it holds, its filters and
+    the JSON it answers."""
+
+    name: str
+    description: str
+    query: Any
+    returns: Any
+
+
+DESCRIBED = {
+    "fund-balance": Described(
+        "The fund balance report",
+        "Sources and uses of the fund's capital from its ledger, outstanding by debt group, "
+        "and the lending of the period from `from` (default: 1 January) to `as_of` "
+        "(default: the business date).",
+        shapes.FundBalanceQuery,
+        shapes.FundBalanceReport,
+    ),
+    "lending-activity": Described(
+        "The lending activity report",
+        "Opening and closing outstanding, disbursed, collected, overdue, bad debt and "
+        "provisions from `from` to `to`, one line per district, sector, borrower type or "
+        "term class (`group_by`).",
+        shapes.LendingActivityQuery,
+        shapes.LendingActivityReport,
+    ),
+    "classification": Described(
+        "The debt classification and provisioning report",
+        "Loans by debt group with collateral and specific and general provisions required "
+        "and held, as of the last day of `quarter` (default: the last quarter ended).",
+        shapes.ClassificationQuery,
+        shapes.ClassificationReport,
+    ),
+    "par": Described(
+        "The portfolio at risk and ageing report",
+        "PAR 1, 30 and 90, and outstanding by days past due, as of `as_of` (default: the "
+        "business date).",
+        shapes.ParQuery,
+        shapes.ParReport,
+    ),
+}
+
+FORMATS: tuple[tuple[str, str, str], ...] = (
+    ("", JSON, "JSON"),
+    (".pdf", PDF, "PDF"),
+    (".xlsx", XLSX, "Excel"),
+)
 
 
 def _json(spec: ReportSpec) -> Any:
@@ -22,15 +74,29 @@ def _json(spec: ReportSpec) -> Any:
     return jsonify({**report_json(spec, built), "filters": built.filters})
 
 
+MAKERS: dict[str, Callable[[ReportSpec], Any]] = {
+    JSON: _json,
+    PDF: pdf_download,
+    XLSX: xlsx_download,
+}
+
+
 def _register(spec: ReportSpec) -> None:
-    for suffix, make in (("", _json), (".pdf", pdf_download), (".xlsx", xlsx_download)):
+    described = DESCRIBED[spec.slug]
+    for suffix, content, label in FORMATS:
         endpoint = "report_" + spec.endpoint + suffix.replace(".", "_")
 
-        def view(spec: ReportSpec = spec, make: Any = make) -> Any:
-            return make(spec)
+        def view(spec: ReportSpec = spec, content: str = content) -> Any:
+            read_query(described.query)
+            return MAKERS[content](spec)
 
         view.__name__ = endpoint
-        bp.add_url_rule(f"/reports/{spec.slug}{suffix}", endpoint, api_roles(*STAFF_READ)(view))
+        view.__doc__ = f"{described.name} as {label}.\n\n{described.description}"
+        returns = described.returns if content == JSON else bytes
+        described_view = operation(query=described.query, returns=returns, content=content)(view)
+        bp.add_url_rule(
+            f"/reports/{spec.slug}{suffix}", endpoint, api_roles(*STAFF_READ)(described_view)
+        )
 
 
 for _spec in REPORTS.values():

@@ -63,8 +63,10 @@ Rate = Annotated[
     str,
     Field(pattern=r"^\d{1,3}(\.\d{1,6})?$", description='Percent a year, e.g. "7.2"'),
 ]
-Text = Annotated[str, Field(max_length=2000)]
-Day = dt.date
+# No NUL: PostgreSQL cannot store it in a string.
+Text = Annotated[str, Field(max_length=2000, pattern=r"^[^\x00]*$")]
+# The dates the fund's records can hold (as fundapp.core.validation.iso_date reads them).
+Day = Annotated[dt.date, Field(ge=dt.date(2000, 1, 1), le=dt.date(2100, 12, 31))]
 Timestamp = Annotated[str, Field(description="UTC, ISO 8601 with Z")]
 
 strict = with_config(ConfigDict(extra="forbid"))
@@ -148,8 +150,10 @@ def _message(error: dict[str, Any]) -> str:
         return _("Ngày theo dạng YYYY-MM-DD.")
     if kind == "literal_error":
         return _("Giá trị không hợp lệ; một trong: %(v)s.", v=ctx.get("expected", ""))
-    if kind in ("greater_than", "greater_than_equal"):
-        return _("Phải lớn hơn %(n)s.", n=ctx.get("gt", ctx.get("ge", 0)))
+    if kind == "greater_than":
+        return _("Phải lớn hơn %(n)s.", n=ctx.get("gt", 0))
+    if kind == "greater_than_equal":
+        return _("Không được nhỏ hơn %(n)s.", n=ctx.get("ge", 0))
     if kind in ("less_than", "less_than_equal"):
         return _("Không được vượt quá %(n)s.", n=ctx.get("lt", ctx.get("le", 0)))
     if kind == "string_too_long":

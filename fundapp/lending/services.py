@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from fundapp.cooperatives.models import Cooperative
 from fundapp.core import audit, validation
 from fundapp.core.dates import add_months, utcnow
-from fundapp.core.errors import N_, DomainError, PermissionDenied, ValidationFailed
+from fundapp.core.errors import N_, DomainError, NotFound, PermissionDenied, ValidationFailed
 from fundapp.core.formatting import money_filter
 from fundapp.core.money import MoneyError, parse_rate
 from fundapp.core.security import Role, has_role
@@ -252,8 +252,11 @@ def check_terms(terms: CleanTerms, amount: int, errors: dict) -> None:
         errors[field] = book.rule_message(exc.rule, exc.detail)
 
 
-def clean_application(data: dict, as_of: date) -> dict[str, Any]:
-    errors: dict[str, str] = {}
+def clean_application(
+    data: dict, as_of: date, known: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Every field checked, all messages at once (with ``known`` ones found earlier)."""
+    errors: dict[str, str] = dict(known or {})
     out: dict[str, Any] = {}
     coop_id = data.get("cooperative_id")
     coop = None
@@ -301,11 +304,32 @@ def _app_snapshot(app: Application) -> dict[str, Any]:
     return {k: getattr(app, k) for k in APPLICATION_FIELDS}
 
 
+def _for_actor(actor: Any, data: dict) -> tuple[dict, dict[str, str]]:
+    """A cooperative applies for itself at the rate the fund's policy sets: another
+    cooperative's id or a rate of its own choosing is refused. Staff data is unchanged."""
+    if not has_role(actor, Role.COOPERATIVE):
+        return data, {}
+    if not getattr(actor, "cooperative_id", None):
+        raise PermissionDenied(_("Tài khoản chưa được gắn với hợp tác xã nào."))
+    errors: dict[str, str] = {}
+    given = data.get("cooperative_id")
+    if given not in (None, "") and str(given) != str(actor.cooperative_id):
+        errors["cooperative_id"] = _("Hợp tác xã chỉ lập hồ sơ vay cho chính mình.")
+    if data.get("annual_rate") not in (None, ""):
+        errors["annual_rate"] = _("Lãi suất do Quỹ quy định theo chính sách cho vay.")
+    return {**data, "cooperative_id": actor.cooperative_id, "annual_rate": None}, errors
+
+
+def _check_own(actor: Any, app: Application) -> None:
+    """A cooperative acts on its own applications only; another's is not found."""
+    if has_role(actor, Role.COOPERATIVE) and app.cooperative_id != actor.cooperative_id:
+        raise NotFound(_("Không tìm thấy hồ sơ vay."))
+
+
 def create_application(actor: Any, data: dict, as_of: date) -> Application:
     require(actor, Role.OFFICER, Role.COOPERATIVE)
-    if has_role(actor, Role.COOPERATIVE):
-        data = {**data, "cooperative_id": actor.cooperative_id}
-    values = clean_application(data, as_of)
+    data, known = _for_actor(actor, data)
+    values = clean_application(data, as_of, known)
     app = Application(
         **values,
         created_by_id=actor.id,
@@ -319,11 +343,11 @@ def create_application(actor: Any, data: dict, as_of: date) -> Application:
 
 def update_application(actor: Any, app: Application, data: dict, as_of: date) -> Application:
     require(actor, Role.OFFICER, Role.COOPERATIVE)
+    _check_own(actor, app)
     if app.status != ApplicationStatus.DRAFT:
         raise DomainError(_("Chỉ sửa được hồ sơ ở trạng thái nháp."))
-    if has_role(actor, Role.COOPERATIVE):
-        data = {**data, "cooperative_id": actor.cooperative_id}
-    values = clean_application(data, as_of)
+    data, known = _for_actor(actor, data)
+    values = clean_application(data, as_of, known)
     before = _app_snapshot(app)
     for key, value in values.items():
         setattr(app, key, value)
@@ -336,12 +360,19 @@ def update_application(actor: Any, app: Application, data: dict, as_of: date) ->
 
 def submit(actor: Any, app: Application) -> None:
     require(actor, Role.OFFICER, Role.COOPERATIVE)
+    _check_own(actor, app)
     transition(app, ApplicationStatus.SUBMITTED, actor)
     app.submitted_at = utcnow()
 
 
 def withdraw(actor: Any, app: Application, reason: str) -> None:
     require(actor, Role.OFFICER, Role.COOPERATIVE)
+    _check_own(actor, app)
+    if has_role(actor, Role.COOPERATIVE) and app.status == ApplicationStatus.APPRAISED:
+        # The fund has done its appraisal: withdrawing now goes through the officer.
+        raise DomainError(
+            _("Hồ sơ đã được thẩm định; muốn rút hồ sơ xin liên hệ cán bộ tín dụng của Quỹ.")
+        )
     transition(app, ApplicationStatus.WITHDRAWN, actor, reason)
 
 
@@ -892,6 +923,12 @@ def propose_write_off(actor: Any, loan_id: int, reason: str, as_of: date) -> Wri
         raise DomainError(_("Chỉ xử lý rủi ro khoản vay đang vay."))
     if not (reason or "").strip():
         raise ValidationFailed(_("Cần ghi lý do."), {"reason": _("Cần ghi lý do.")})
+    if db.session.scalar(
+        select(WriteOff.id).where(
+            WriteOff.loan_id == loan.id, WriteOff.status == ApprovalStatus.PENDING
+        )
+    ):
+        raise DomainError(_("Khoản vay đã có đề nghị xử lý rủi ro đang chờ phê duyệt."))
     state = book.replay(loan)
     balances_now = state.balances(as_of)
     group_five = policy.value("group_thresholds_days", as_of)[3]
@@ -991,6 +1028,8 @@ def decide_write_off(
 
 def add_collateral(actor: Any, loan: Loan, data: dict) -> Collateral:
     require(actor, Role.OFFICER)
+    if loan.status not in (LoanStatus.APPROVED, LoanStatus.CONTRACTED, LoanStatus.ACTIVE):
+        raise DomainError(_("Chỉ thêm tài sản bảo đảm cho khoản vay chưa kết thúc."))
     errors: dict[str, str] = {}
     kind = validation.text(data, "kind", 60, True, errors)
     description = validation.text(data, "description", 2000, False, errors)

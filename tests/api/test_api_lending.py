@@ -842,11 +842,12 @@ def test_cooperative_user_reads_only_its_own(fund):
     filtered = fund.get(f"/applications?cooperative_id={neighbour.id}").get_json()["items"]
     assert [x["id"] for x in filtered] == [other_app]
 
-    # …and may POST nothing here.
+    # …and may POST nothing here but its own applications (tests/web/test_portal.py), at the
+    # rate the fund's policy sets.
     before = _counts()
+    rate = fund.post("/applications", me, {"cooperative_id": fund.coop.id, **APPLICATION})
+    assert list(_error(rate, 422)["fields"]) == ["annual_rate"]
     for path, payload in (
-        ("/applications", {"cooperative_id": fund.coop.id, **APPLICATION}),
-        (f"/applications/{own_app}/submit", {}),
         (f"/loans/{own_loan}/repayments", {"amount": 1_000_000, "date": "2026-11-20"}),
         (f"/loans/{own_loan}/disbursements", {"amount": 1_000_000, "date": "2026-11-20"}),
         (f"/loans/{own_loan}/restructurings", {"kind": "extension"}),

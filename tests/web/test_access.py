@@ -15,9 +15,13 @@ SELF_SERVICE = {
     "main.language",
     "api.create_token",
     "api.revoke_current_token",
+    "api.revoke_own_token",
+    "api.change_own_password",
     # Marking one's own notices read is the reader's state, not the fund's data.
     "notices.read",
     "notices.read_all",
+    "api.mark_notice_read",
+    "api.mark_all_notices_read",
 }
 
 

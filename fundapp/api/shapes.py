@@ -1,0 +1,869 @@
+"""The JSON the API takes and returns, as ``TypedDict`` shapes (see ``fundapp.api.spec``).
+
+Bodies (``@strict``) and query strings are what the views accept; results are exactly the
+keys the serialisers return. Money is whole đồng (``Dong`` in results: it may be negative in
+a balance or a change), rates and ratios are strings, dates in results ISO strings.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, get_args
+
+from pydantic import Field
+
+from fundapp.api.spec import (
+    Day,
+    Id,
+    Money,
+    NotRequired,
+    PageQuery,
+    PositiveMoney,
+    Rate,
+    Text,
+    Timestamp,
+    TypedDict,
+    strict,
+)
+
+Dong = Annotated[int, Field(description="Whole đồng")]
+LongText = Annotated[str, Field(max_length=5000)]
+# Free text a query compares with stored values: no control characters (PostgreSQL refuses
+# a NUL in a string).
+SearchText = Annotated[str, Field(max_length=100, pattern=r"^[^\x00-\x1f]*$")]
+# A date in a query string as the pages read it: YYYY-MM-DD (dd/mm/yyyy is read too); the
+# view checks it with the message its page gives.
+QueryDay = Annotated[
+    str, Field(max_length=20, json_schema_extra={"format": "date"}, description="YYYY-MM-DD")
+]
+IsoDate = Annotated[str, Field(description="YYYY-MM-DD")]
+
+RoleName = Literal[
+    "officer", "accountant", "director", "board", "controller", "cooperative", "admin"
+]
+DistrictCode = Literal["213", "215", "216", "217", "218", "219", "220", "221", "222", "223"]
+CooperativeKind = Literal["cooperative", "union", "coop_member", "group_member"]
+CapitalSource = Literal["charter", "entrusted", "grant", "other"]
+ApplicationStatus = Literal["draft", "submitted", "appraised", "approved", "rejected", "withdrawn"]
+LoanStatus = Literal["approved", "contracted", "active", "closed", "written_off", "cancelled"]
+DisbursementStatus = Literal["pending", "posted", "rejected"]
+ApprovalStatus = Literal["pending", "approved", "rejected"]
+PrincipalMethod = Literal["equal_principal", "annuity", "bullet", "custom"]
+RepaymentOrder = Literal["standard", "principal_first"]
+PrepaymentMode = Literal["keep_maturity", "shorten_term"]
+PaymentMethod = Literal["bank", "cash", "offset"]
+InstalmentStatus = Literal["paid", "overdue", "due", "partial", "scheduled"]
+Component = Literal["penalty", "interest", "principal"]
+RestructuringKind = Literal["term_adjustment", "extension"]
+Frequency = Literal[1, 3, 6, 12]
+DebtGroup = Literal[1, 2, 3, 4, 5]
+CloseDayTrigger = Literal["scheduler", "cli", "api"]
+Grouping = Literal["district", "sector", "borrower_kind", "term_class"]
+
+# [["YYYY-MM-DD", amount], …]: principal by date (custom schedule, restructuring plan)
+PrincipalPlan = list[tuple[Day, PositiveMoney]]
+# Results spell the pairs as plain arrays: some OpenAPI tools cannot read ``prefixItems``
+# in a response.
+PlanLine = Annotated[
+    list[str | int | None],
+    Field(min_length=2, max_length=2, description='["YYYY-MM-DD", amount]'),
+]
+PrincipalPlanOut = list[PlanLine]
+
+
+@strict
+class NoFields(TypedDict):
+    """Nothing to send: an empty object or no body at all."""
+
+
+# --- tokens and the user -------------------------------------------------------------------
+
+
+@strict
+class TokenRequest(TypedDict):
+    username: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]*$")]
+    password: Annotated[str, Field(min_length=1, max_length=200)]
+    name: NotRequired[Annotated[str, Field(max_length=80, description="What the token is for")]]
+
+
+class Token(TypedDict):
+    token: str
+    expires_at: Timestamp
+
+
+class Me(TypedDict):
+    id: int
+    username: str
+    full_name: str
+    email: str | None
+    roles: list[RoleName]
+    cooperative_id: int | None
+
+
+# --- cooperatives --------------------------------------------------------------------------
+
+
+class _CooperativeFields(TypedDict, total=False):
+    kind: CooperativeKind
+    commune: str
+    address: str
+    sector: str
+    representative: str
+    phone: str
+    email: str | None
+    members_count: Annotated[int, Field(ge=0, le=1_000_000)]
+    bank_account: str
+    bank_name: str
+    related_group_id: Id | None
+
+
+@strict
+class NewCooperative(_CooperativeFields):
+    name: str
+    registration_no: str
+    tax_code: Annotated[str, Field(description="10 or 13 digits")]
+    district_code: Annotated[str, Field(description="A district of Bắc Giang, e.g. 219")]
+
+
+@strict
+class CooperativeChanges(_CooperativeFields, total=False):
+    name: str
+    registration_no: str
+    tax_code: str
+    district_code: str
+
+
+class Cooperative(TypedDict):
+    id: int
+    name: str
+    kind: CooperativeKind
+    registration_no: str
+    tax_code: str
+    district_code: DistrictCode
+    district_name: str
+    commune: str
+    address: str
+    sector: str
+    representative: str
+    phone: str
+    email: str | None
+    members_count: int
+    bank_account: str
+    bank_name: str
+    related_group_id: int | None
+
+
+class CooperativeQuery(PageQuery, total=False):
+    q: Annotated[SearchText, Field(description="Name, registration no, tax code, representative")]
+    district_code: DistrictCode
+    sector: SearchText
+    kind: CooperativeKind
+
+
+# --- capital and the fund's position -------------------------------------------------------
+
+
+@strict
+class NewCapitalEntry(TypedDict):
+    source: CapitalSource
+    amount: PositiveMoney
+    date: Day
+    source_name: NotRequired[Annotated[str, Field(max_length=120, description="The lender")]]
+    reference: NotRequired[Annotated[str, Field(max_length=80)]]
+    note: NotRequired[Annotated[str, Field(max_length=500)]]
+
+
+class CapitalEntry(TypedDict):
+    id: int
+    source: CapitalSource
+    source_name: str
+    amount: Dong
+    date: IsoDate
+    reference: str
+    note: str
+    journal_entry_id: int
+
+
+_Period = TypedDict("_Period", {"from": Day, "to": Day}, total=False)
+
+
+class CapitalEntryQuery(PageQuery, _Period, total=False):
+    source: CapitalSource
+
+
+class AsOfQuery(TypedDict, total=False):
+    as_of: QueryDay
+
+
+class FundSources(TypedDict):
+    charter_capital: Dong
+    entrusted_capital: Dong
+    entrusted_by_source: dict[str, Dong]
+    grants: Dong
+    other_capital: Dong
+    accumulated_result: Dong
+    total: Dong
+
+
+class FundUses(TypedDict):
+    cash: Dong
+    loans_in_term: Dong
+    loans_overdue: Dong
+    interest_receivable: Dong
+    provision: Dong
+    total: Dong
+
+
+class FundPosition(TypedDict):
+    as_of: IsoDate | None
+    sources: FundSources
+    uses: FundUses
+    total_capital: Dong
+
+
+# --- applications --------------------------------------------------------------------------
+
+
+@strict
+class NewApplication(TypedDict):
+    cooperative_id: NotRequired[Annotated[Id, Field(description="A cooperative user's own")]]
+    project_name: Annotated[str, Field(min_length=1, max_length=200)]
+    purpose: NotRequired[Annotated[str, Field(max_length=255)]]
+    description: NotRequired[LongText]
+    total_project_cost: PositiveMoney
+    own_equity: Money
+    requested_amount: PositiveMoney
+    term_months: Annotated[int, Field(ge=1, le=600)]
+    annual_rate: NotRequired[
+        Annotated[
+            Rate | Annotated[int, Field(ge=0, le=100)],
+            Field(description="Staff only; by default the policy's rate"),
+        ]
+    ]
+    principal_method: NotRequired[PrincipalMethod]
+    principal_every_months: NotRequired[Frequency]
+    interest_every_months: NotRequired[Frequency]
+    grace_months: NotRequired[Annotated[int, Field(ge=0, le=599)]]
+    custom_schedule: NotRequired[PrincipalPlan | None]
+    collateral_offered: NotRequired[Text]
+
+
+@strict
+class Appraisal(TypedDict):
+    recommended_amount: PositiveMoney
+    note: LongText
+
+
+@strict
+class Approval(TypedDict, total=False):
+    note: LongText
+    override_reason: Annotated[
+        LongText, Field(description="Board only: why a concentration limit is overridden")
+    ]
+
+
+@strict
+class Rejection(TypedDict):
+    reason: LongText
+
+
+@strict
+class Withdrawal(TypedDict, total=False):
+    reason: Text
+
+
+class AppraisalCheck(TypedDict):
+    code: str
+    label: str
+    passed: bool
+    detail: str
+    blocking: bool
+
+
+class Application(TypedDict):
+    id: int
+    status: ApplicationStatus
+    cooperative_id: int
+    cooperative_name: str | None
+    project_name: str
+    purpose: str
+    description: str
+    total_project_cost: Dong
+    own_equity: Dong
+    requested_amount: Dong
+    term_months: int
+    annual_rate: str
+    principal_method: PrincipalMethod
+    principal_every_months: int
+    interest_every_months: int
+    grace_months: int
+    custom_schedule: PrincipalPlanOut | None
+    collateral_offered: str
+    created_by_id: int | None
+    created_at: Timestamp | None
+    submitted_at: Timestamp | None
+    recommended_amount: Dong | None
+    appraised_by_id: int | None
+    appraised_at: Timestamp | None
+    appraisal_note: str
+    checks: list[AppraisalCheck] | None
+    decided_by_id: int | None
+    decided_at: Timestamp | None
+    decision_note: str
+    override_reason: str
+    loan_id: int | None
+
+
+class ApplicationQuery(PageQuery, total=False):
+    status: ApplicationStatus
+    cooperative_id: Id
+
+
+# --- loans ---------------------------------------------------------------------------------
+
+
+@strict
+class ContractSigning(TypedDict):
+    contract_date: Day
+
+
+class Loan(TypedDict):
+    id: int
+    contract_no: str
+    application_id: int | None
+    cooperative_id: int
+    cooperative_name: str | None
+    project_name: str
+    purpose: str
+    status: LoanStatus
+    amount: Dong
+    term_months: int
+    annual_rate: str
+    principal_method: PrincipalMethod
+    principal_every_months: int
+    interest_every_months: int
+    grace_months: int
+    custom_schedule: PrincipalPlanOut | None
+    repayment_order: RepaymentOrder
+    prepayment_mode: PrepaymentMode
+    overdue_rate_pct: Annotated[str, Field(description="Of the in-term rate, e.g. 150")]
+    late_interest_rate: str
+    approved_on: IsoDate
+    contract_date: IsoDate | None
+    first_disbursement_date: IsoDate | None
+    maturity_date: IsoDate | None
+    closed_on: IsoDate | None
+    disbursed: Dong
+    principal_outstanding: Dong
+    principal_paid: Dong
+    interest_paid: Dong
+    penalty_paid: Dong
+    written_off: Dong
+    term_adjustments: int
+    extensions: int
+
+
+class Balances(TypedDict):
+    as_of: IsoDate
+    disbursed: Dong
+    principal_outstanding: Dong
+    principal_overdue: Dong
+    principal_due: Dong
+    interest_due: Dong
+    interest_overdue: Dong
+    penalty_due: Dong
+    total_due: Dong
+    days_past_due: int
+    oldest_unpaid_due_date: IsoDate | None
+    debt_group: DebtGroup
+    payoff_amount: Dong
+
+
+class LoanDetail(Loan):
+    balances: Balances
+
+
+class LoanQuery(PageQuery, total=False):
+    status: LoanStatus
+    cooperative_id: Annotated[Id, Field(description="Staff only; a cooperative sees its own")]
+    district_code: DistrictCode
+    debt_group: Annotated[int, Field(ge=1, le=5, description="As of the last close of day")]
+    overdue: Annotated[bool, Field(description="Has an instalment past due and unpaid")]
+    q: Annotated[SearchText, Field(description="Part of the contract number or project name")]
+
+
+class Instalment(TypedDict):
+    no: int
+    due_date: IsoDate
+    principal: Dong
+    interest: Dong
+    total: Dong
+    principal_paid: Dong
+    interest_paid: Dong
+    penalty_paid: Dong
+    paid_on: IsoDate | None
+    status: InstalmentStatus
+
+
+class Schedule(TypedDict):
+    loan_id: int
+    as_of: IsoDate
+    instalments: list[Instalment]
+
+
+# --- disbursements, repayments, reversals --------------------------------------------------
+
+
+@strict
+class NewDisbursement(TypedDict):
+    amount: PositiveMoney
+    date: Day
+    reference: NotRequired[Annotated[str, Field(max_length=80)]]
+
+
+@strict
+class DisbursementRejection(TypedDict, total=False):
+    reason: Text
+
+
+class Disbursement(TypedDict):
+    id: int
+    loan_id: int
+    status: DisbursementStatus
+    receipt_no: str
+    amount: Dong
+    date: IsoDate
+    reference: str
+    recorded_by_id: int | None
+    approved_by_id: int | None
+    decided_at: Timestamp | None
+    journal_entry_id: int | None
+
+
+@strict
+class NewRepayment(TypedDict):
+    amount: PositiveMoney
+    date: Day
+    reference: NotRequired[Annotated[str, Field(max_length=80)]]
+    method: NotRequired[PaymentMethod]
+
+
+class AllocationLine(TypedDict):
+    no: Annotated[int | None, Field(description="The instalment; null for a prepayment")]
+    component: Component
+    amount: Dong
+    prepayment: NotRequired[bool]
+
+
+class Repayment(TypedDict):
+    id: int
+    loan_id: int
+    receipt_no: str
+    amount: Dong
+    date: IsoDate
+    method: PaymentMethod
+    reference: str
+    reversed: bool
+    allocations: list[AllocationLine]
+    prepaid_principal: Dong
+    recorded_by_id: int | None
+
+
+class RepaymentQuery(PageQuery, total=False):
+    reversed: Annotated[bool, Field(description="Only the reversed ones, or only the others")]
+
+
+@strict
+class ReversalRequest(TypedDict):
+    reason: Text
+
+
+@strict
+class DecisionNote(TypedDict, total=False):
+    note: Text
+
+
+@strict
+class DecisionReason(TypedDict, total=False):
+    reason: Text
+
+
+class Reversal(TypedDict):
+    id: int
+    status: ApprovalStatus
+    repayment_id: int
+    reason: str
+    requested_by_id: int | None
+    approved_by_id: int | None
+    decided_at: Timestamp | None
+
+
+# --- restructuring -------------------------------------------------------------------------
+
+
+@strict
+class RestructuringRequest(TypedDict):
+    kind: RestructuringKind
+    effective_date: Day
+    new_maturity: NotRequired[Annotated[Day | None, Field(description="For an extension")]]
+    principal_plan: NotRequired[
+        Annotated[PrincipalPlan, Field(description="For a term adjustment: new principal dates")]
+    ]
+    reason: Text
+
+
+class Restructuring(TypedDict):
+    id: int
+    loan_id: int
+    status: ApprovalStatus
+    kind: RestructuringKind
+    effective_date: IsoDate
+    new_maturity: IsoDate | None
+    principal_plan: PrincipalPlanOut
+    reason: str
+    requested_by_id: int | None
+    approved_by_id: int | None
+    decided_at: Timestamp | None
+
+
+# --- close of day --------------------------------------------------------------------------
+
+
+@strict
+class CloseDayRequest(TypedDict, total=False):
+    date: Annotated[Day | None, Field(description="Default: the business date")]
+
+
+class CloseDayResult(TypedDict):
+    date: IsoDate
+    ran: bool
+    reason: Annotated[str, Field(description='"", "locked" or "already_done"')]
+    counts: dict[str, int]
+
+
+class CloseDayResults(TypedDict):
+    results: list[CloseDayResult]
+
+
+class CloseDayRun(TypedDict):
+    id: int
+    date: IsoDate
+    trigger: CloseDayTrigger
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+    duration_ms: int
+    counts: dict[str, int]
+
+
+class CloseDayRunQuery(PageQuery, _Period, total=False):
+    trigger: CloseDayTrigger
+
+
+# --- documents -----------------------------------------------------------------------------
+
+
+StatementQuery = TypedDict("StatementQuery", {"from": QueryDay, "to": QueryDay}, total=False)
+
+
+class ConfirmationQuery(TypedDict, total=False):
+    year: Annotated[
+        str,
+        Field(
+            max_length=10,
+            json_schema_extra={"pattern": r"^\d{4}$"},
+            description="Default: last year",
+        ),
+    ]
+
+
+# --- the dashboard -------------------------------------------------------------------------
+
+
+class DashboardCapital(TypedDict):
+    total: Dong
+    charter: Dong
+    entrusted: Dong
+    grants: Dong
+    other: Dong
+
+
+class DashboardOutstanding(TypedDict):
+    total: Dong
+    in_term: Dong
+    overdue: Dong
+    bad_debt: Dong
+
+
+class DashboardRatios(TypedDict):
+    overdue: Annotated[str, Field(description="Percent, two decimals")]
+    bad_debt: str
+
+
+DashboardPeriod = TypedDict(
+    "DashboardPeriod",
+    {
+        "from": IsoDate,
+        "to": IsoDate,
+        "disbursed": Dong,
+        "collected": Dong,
+        "principal_collected": Dong,
+        "interest_collected": Dong,
+    },
+)
+
+
+class PendingApprovals(TypedDict):
+    applications_to_appraise: int
+    applications_to_decide: int
+    disbursements: int
+    reversals: int
+    restructurings: int
+    write_offs: int
+    total: int
+
+
+class MonthOutstanding(TypedDict):
+    date: IsoDate
+    outstanding: Dong
+
+
+class DistrictOutstanding(TypedDict):
+    district_code: str
+    district: str
+    outstanding: Dong
+
+
+class GroupOutstanding(TypedDict):
+    group: DebtGroup
+    outstanding: Dong
+
+
+class MonthCollection(TypedDict):
+    month: Annotated[str, Field(description="YYYY-MM")]
+    due: Dong
+    collected: Dong
+
+
+class DashboardSeries(TypedDict):
+    outstanding_by_month: list[MonthOutstanding]
+    by_district: list[DistrictOutstanding]
+    debt_groups: list[GroupOutstanding]
+    collections: list[MonthCollection]
+
+
+class Dashboard(TypedDict):
+    as_of: IsoDate
+    capital: DashboardCapital
+    outstanding: DashboardOutstanding
+    available_to_lend: Dong
+    ratios: DashboardRatios
+    projects: int
+    cooperatives: int
+    this_month: DashboardPeriod
+    this_year: DashboardPeriod
+    pending_approvals: PendingApprovals
+    series: DashboardSeries
+
+
+# --- reports -------------------------------------------------------------------------------
+
+Ratio = Annotated[str, Field(description="Percent, e.g. 12.50")]
+
+FundBalanceQuery = TypedDict(
+    "FundBalanceQuery",
+    {"as_of": QueryDay, "from": Annotated[QueryDay, Field(description="Start of the period")]},
+    total=False,
+)
+LendingActivityQuery = TypedDict(
+    "LendingActivityQuery",
+    {
+        "from": QueryDay,
+        "to": QueryDay,
+        "group_by": Annotated[
+            str, Field(max_length=20, json_schema_extra={"enum": list(get_args(Grouping))})
+        ],
+    },
+    total=False,
+)
+
+
+class ClassificationQuery(TypedDict, total=False):
+    quarter: Annotated[
+        str,
+        Field(
+            max_length=10,
+            json_schema_extra={"pattern": r"^\d{4}-?[Qq][1-4]$"},
+            description="e.g. 2026-Q3; default: the last quarter ended",
+        ),
+    ]
+
+
+class ParQuery(TypedDict, total=False):
+    as_of: QueryDay
+
+
+class UsesWithProvisions(TypedDict):
+    loans_in_term: Dong
+    loans_overdue: Dong
+    outstanding: Dong
+    interest_receivable: Dong
+    specific_provision: Dong
+    general_provision: Dong
+    provision: Dong
+    cash: Dong
+    total: Dong
+
+
+class GroupShare(TypedDict):
+    group: DebtGroup
+    loans: int
+    outstanding: Dong
+    share: Ratio
+
+
+class PeriodFigures(TypedDict):
+    start: IsoDate
+    end: IsoDate
+    disbursed: Dong
+    principal_collected: Dong
+    interest_collected: Dong
+
+
+FundBalanceFilters = TypedDict("FundBalanceFilters", {"as_of": IsoDate, "from": IsoDate})
+
+
+class FundBalanceReport(TypedDict):
+    report: Literal["fund-balance"]
+    title: str
+    as_of: IsoDate
+    total_capital: Dong
+    sources: FundSources
+    uses: UsesWithProvisions
+    debt_groups: list[GroupShare]
+    period: PeriodFigures
+    projects: int
+    cooperatives: int
+    overdue_ratio: Ratio
+    bad_debt: Dong
+    bad_debt_ratio: Ratio
+    filters: FundBalanceFilters
+
+
+class ActivityLine(TypedDict):
+    key: Annotated[str, Field(description="The group's code; total for the total line")]
+    label: str
+    opening: Dong
+    disbursed: Dong
+    principal_collected: Dong
+    interest_collected: Dong
+    written_off: Dong
+    closing: Dong
+    overdue: Dong
+    bad_debt: Dong
+    provision: Dong
+    projects: int
+    cooperatives: int
+
+
+LendingActivityFilters = TypedDict(
+    "LendingActivityFilters", {"from": IsoDate, "to": IsoDate, "group_by": Grouping}
+)
+
+
+class LendingActivityReport(TypedDict):
+    report: Literal["lending-activity"]
+    title: str
+    start: IsoDate
+    end: IsoDate
+    group_by: Grouping
+    rows: list[ActivityLine]
+    total: ActivityLine
+    general_provision: Dong
+    total_provision: Dong
+    filters: LendingActivityFilters
+
+
+class ClassificationGroup(TypedDict):
+    group: DebtGroup
+    label: str
+    loans: int
+    outstanding: Dong
+    principal_overdue: Dong
+    collateral_value: Dong
+    discounted_collateral: Dong
+    provision_rate: Ratio
+    specific_required: Dong
+    specific_held: Dong
+
+
+class ClassifiedLoan(TypedDict):
+    loan_id: int
+    contract_no: str
+    cooperative_name: str
+    district_name: str
+    debt_group: DebtGroup
+    days_past_due: int
+    outstanding: Dong
+    principal_overdue: Dong
+    collateral_value: Dong
+    discounted_collateral: Dong
+    provision_rate: Ratio
+    specific_required: Dong
+    specific_held: Dong
+
+
+class ClassificationFilters(TypedDict):
+    quarter: str
+
+
+class ClassificationReport(TypedDict):
+    report: Literal["classification"]
+    title: str
+    quarter: Annotated[str, Field(description="e.g. 2026-Q3")]
+    start: IsoDate
+    as_of: IsoDate
+    groups: list[ClassificationGroup]
+    total_loans: int
+    total_outstanding: Dong
+    total_specific_required: Dong
+    total_specific_held: Dong
+    general_rate: Ratio
+    general_base: Dong
+    general_required: Dong
+    general_held: Dong
+    total_required: Dong
+    total_held: Dong
+    loans: list[ClassifiedLoan]
+    filters: ClassificationFilters
+
+
+class ParLine(TypedDict):
+    days: Annotated[int, Field(description="PAR n: loans with a payment more than n days late")]
+    loans: int
+    outstanding: Dong
+    ratio: Ratio
+
+
+class AgeBucket(TypedDict):
+    key: str
+    first_day: int
+    last_day: int | None
+    loans: int
+    outstanding: Dong
+    principal_overdue: Dong
+    share: Ratio
+
+
+class ParFilters(TypedDict):
+    as_of: IsoDate
+
+
+class ParReport(TypedDict):
+    report: Literal["par"]
+    title: str
+    as_of: IsoDate
+    loans: int
+    outstanding: Dong
+    principal_overdue: Dong
+    par: list[ParLine]
+    buckets: list[AgeBucket]
+    filters: ParFilters
