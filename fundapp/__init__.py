@@ -11,6 +11,7 @@ from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from config import Config, config_from_env
 from fundapp.extensions import babel, csrf, db, login_manager, migrate
@@ -27,6 +28,8 @@ def create_app(config: type[Config] | None = None) -> Flask:
     )
     app.config.from_object(config)
     _ensure_instance_dir(app)
+    # Every id in a URL fits the database's INTEGER keys: a larger one is simply not found.
+    app.url_map.converters["int"] = RowIdConverter
 
     register_extensions(app)
     register_blueprints(app)
@@ -39,6 +42,19 @@ def create_app(config: type[Config] | None = None) -> Flask:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     return app
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` bounded to 1 … 2^31 − 1, the range of the tables' primary keys. The bound
+    is in the pattern itself: a larger number never matches the rule, so it is a plain 404
+    whatever the method (a converter that refused it after matching would make Werkzeug
+    answer 405 when the same path has rules for other methods)."""
+
+    regex = (
+        r"(?:[1-9]\d{0,8}|1\d{9}|20\d{8}|21[0-3]\d{7}|214[0-6]\d{6}|2147[0-3]\d{5}"
+        r"|21474[0-7]\d{4}|214748[0-2]\d{3}|2147483[0-5]\d{2}|21474836[0-3]\d"
+        r"|214748364[0-7])"
+    )
 
 
 def _ensure_instance_dir(app: Flask) -> None:
@@ -100,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
     from fundapp.cooperatives.routes import bp as coop_bp
     from fundapp.dashboard.routes import bp as dashboard_bp
     from fundapp.documents.routes import bp as documents_bp
+    from fundapp.imports.routes import bp as imports_bp
     from fundapp.ledger.routes import bp as ledger_bp
     from fundapp.lending.application_routes import bp as applications_bp
     from fundapp.lending.routes import bp as loans_bp
@@ -113,7 +130,7 @@ def register_blueprints(app: Flask) -> None:
     for bp in (
         main_bp, auth_bp, admin_bp, coop_bp, ledger_bp, policy_bp, audit_bp, portal_bp,
         applications_bp, loans_bp, notices_bp, servicing_bp, documents_bp, reports_bp,
-        dashboard_bp,
+        dashboard_bp, imports_bp,
     ):  # fmt: skip
         app.register_blueprint(bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
@@ -258,5 +275,7 @@ def register_domain_hooks() -> None:
 
 def register_commands(app: Flask) -> None:
     from fundapp.cli import register
+    from fundapp.imports.cli import loans_cli
 
     register(app)
+    app.cli.add_command(loans_cli)

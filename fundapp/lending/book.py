@@ -32,6 +32,7 @@ from fundapp.lending.models import (
     DisbursementStatus,
     Instalment,
     Loan,
+    LoanStatus,
     Repayment,
     Restructuring,
 )
@@ -481,8 +482,6 @@ def check_loans(result: Any) -> None:
 
 
 def overview_figures() -> dict[str, Any]:
-    from fundapp.lending.models import LoanStatus
-
     active = db.session.execute(
         select(func.count(Loan.id), func.count(func.distinct(Loan.cooperative_id))).where(
             Loan.status == LoanStatus.ACTIVE
@@ -514,3 +513,21 @@ def own_group(loan: Any, days_past_due: int) -> int:
     if count == 1:
         kind = "extension" if loan.extensions else "term_adjustment"
     return apply_floor(group, count, kind, loan_policy(loan, "restructure_floor_groups"))
+
+
+def borrower_group(loan: Any, own: int, as_of: date) -> int:
+    """SPEC §2, one borrower, one group: an active loan takes the worst own group, as of
+    ``as_of``, of its borrower's active loans (``own`` is this loan's)."""
+    if loan.status != LoanStatus.ACTIVE:
+        return own
+    siblings = db.session.scalars(
+        select(Loan).where(
+            Loan.cooperative_id == loan.cooperative_id,
+            Loan.id != loan.id,
+            Loan.status == LoanStatus.ACTIVE,
+        )
+    )
+    group = own
+    for sibling in siblings:
+        group = max(group, own_group(sibling, replay(sibling).balances(as_of).days_past_due))
+    return group
