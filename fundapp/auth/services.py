@@ -11,6 +11,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from fundapp.auth.models import ApiToken, LoginThrottle, User, UserRole
 from fundapp.cooperatives.models import Cooperative
@@ -167,12 +168,19 @@ class LoginResult:
 
 
 def _throttle_rows(keys: list[str]) -> list[LoginThrottle]:
+    """The throttle rows of ``keys``, locked: concurrent logins count every failure, and two
+    first logins from one address do not both insert its row."""
     rows = []
     for key in keys:
-        row = db.session.get(LoginThrottle, key)
+        row = db.session.get(LoginThrottle, key, with_for_update=True)
         if row is None:
-            row = LoginThrottle(key=key, failures=0, updated_at=utcnow())
-            db.session.add(row)
+            try:
+                with db.session.begin_nested():
+                    db.session.add(LoginThrottle(key=key, failures=0, updated_at=utcnow()))
+            except IntegrityError:
+                pass  # another request inserted it first
+            row = db.session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
+        assert row is not None
         rows.append(row)
     return rows
 

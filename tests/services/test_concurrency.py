@@ -62,3 +62,42 @@ def test_two_simultaneous_repayments_both_land_with_exact_balances(app):
     assert loan.principal_outstanding == 110_000_000
     result = check_invariants()
     assert result.ok, result.problems
+
+
+def test_simultaneous_first_logins_from_one_address_all_succeed_and_failures_all_count(app):
+    from fundapp.auth.models import LoginThrottle
+    from fundapp.auth.services import authenticate
+    from tests.conftest import PASSWORD, make_user
+
+    names = [make_user("accountant").username for _ in range(6)]
+    db.session.commit()
+    db.session.remove()
+    barrier = threading.Barrier(len(names) * 2)
+    outcomes: list[bool] = []
+    errors: list[BaseException] = []
+
+    def sign_in(username: str, password: str) -> None:
+        try:
+            with app.app_context():
+                barrier.wait(timeout=10)
+                result = authenticate(username, password, "10.0.0.7", 100, 15)
+                db.session.commit()
+                outcomes.append(result.user is not None)
+                db.session.remove()
+        except BaseException as exc:
+            errors.append(exc)
+
+    # Each user signs in twice at once from the same office address: once right, once wrong.
+    threads = [
+        threading.Thread(target=sign_in, args=(name, password))
+        for name in names
+        for password in (PASSWORD, "sai-mat-khau")
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    assert sorted(outcomes) == [False] * 6 + [True] * 6
+    address = db.session.get(LoginThrottle, "ip:10.0.0.7")
+    assert address.failures == 6  # no failure lost to a concurrent update
