@@ -147,10 +147,24 @@ fmt: venv
 	$(RUFF) format .
 	exit $$rc
 
-# Close of day at 10 000 and 100 000 loans; results in docs/benchmarks.md.
-# Options pass through, e.g. `make bench BENCH_ARGS="--sizes 2000"` (see --help).
+# Close of day at 10 000 and 100 000 loans, then HTTP load on the larger book; results in
+# docs/benchmarks.md. Options pass through, e.g. `make bench BENCH_ARGS="--sizes 2000"` (see
+# --help). The load generator (Locust) gets its own virtualenv from requirements-bench.txt.
+BENCH_VENV := .venv-bench
+
 bench: venv
 	@if [[ -d benchmarks ]]; then
+		if [[ " $(BENCH_ARGS) " != *" --no-http "* ]]; then
+			if [[ ! -x $(BENCH_VENV)/bin/python ]]; then
+				echo "==> creating $(BENCH_VENV)"
+				python3 -m venv $(BENCH_VENV)
+			fi
+			if [[ ! -f $(BENCH_VENV)/.installed || requirements-bench.txt -nt $(BENCH_VENV)/.installed ]]; then
+				echo "==> installing requirements-bench.txt into $(BENCH_VENV)"
+				$(BENCH_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-bench.txt
+				touch $(BENCH_VENV)/.installed
+			fi
+		fi
 		scripts/pg-test.sh $(PY) -m benchmarks $(BENCH_ARGS)
 	else
 		echo "benchmarks/ is not there yet; nothing to run"

@@ -1,5 +1,6 @@
 """``python -m benchmarks``: close of day on generated portfolios, then the fund balance report
-and a long loan statement as PDF (see docs/benchmarks.md).
+and a long loan statement as PDF, then the web app and the API under HTTP load on the
+largest book (see docs/benchmarks.md).
 
 Needs ``FUNDAPP_TEST_DATABASE_URL`` pointing at a PostgreSQL database it may wipe;
 ``make bench`` runs it under ``scripts/pg-test.sh``, which starts a throwaway server.
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from benchmarks.documents import DocumentResult
+    from benchmarks.http import HttpResult
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DOC = ROOT / "docs" / "benchmarks.md"
@@ -32,6 +34,16 @@ def _sizes(raw: str) -> list[int]:
     if not sizes or any(s < 10 for s in sizes):
         raise argparse.ArgumentTypeError("each size must be at least 10 loans")
     return sizes
+
+
+def _positive(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a whole number, e.g. 30") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return value
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -86,6 +98,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "one generated for them (default: on)",
     )  # fmt: skip
     parser.add_argument(
+        "--http", action=argparse.BooleanOptionalAction, default=True,
+        help="after the close of day of the largest size, serve that book with gunicorn "
+        "(2 workers) on 127.0.0.1 and time pages under load (Locust from .venv-bench) and "
+        "concurrent API repayments, then run `flask fund check` (default: on)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--http-duration", type=_positive, default=30, metavar="SECONDS",
+        help="measured seconds of each page scenario, after a 5 s warm-up (default 30)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--http-clients", type=_positive, default=8, metavar="N",
+        help="concurrent clients, for the pages and for the repayments (default 8)",
+    )  # fmt: skip
+    parser.add_argument(
         "--profile", type=Path, default=None, metavar="DIR",
         help="profile each close-of-day run (cProfile) into DIR; implies --no-doc, since "
         "the profiler slows the runs down",
@@ -127,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.perf_counter()
     results = []
     documents: list[DocumentResult] = []
+    http_result: HttpResult | None = None
     with app.app_context():
         version = db.session.scalar(text("SELECT version()")) or "PostgreSQL"
         db.session.rollback()
@@ -172,6 +199,13 @@ def main(argv: list[str] | None = None) -> int:
             if args.documents and size == FUND_REPORT_AT and not documents:
                 # Now, while this book is in the database: the next size replaces it.
                 documents = run_documents(size, DOCUMENT_RUNS, log, last_day)
+            if args.http and size == max(args.sizes) and http_result is None:
+                from benchmarks.http import run_http
+
+                # After the documents: their timings must not see the load's repayments.
+                http_result = run_http(
+                    size, last_day, url, args.http_clients, args.http_duration, log
+                )
         if args.documents and not documents:
             documents = _documents_on_own_book(args, last_day)
         db.session.remove()
@@ -183,16 +217,29 @@ def main(argv: list[str] | None = None) -> int:
         print()
         for line in report.documents_table(documents) + report.documents_verdict(documents):
             print(line)
+    if http_result is not None:
+        print()
+        for line in report.http_summary(http_result):
+            print(line)
     if not args.no_doc and args.profile is None:
         args_line = "python -m benchmarks " + shlex.join(argv if argv is not None else sys.argv[1:])
         report.write_markdown(
-            args.doc, results, mach, started, args_line.strip(), report.NOTES, documents
+            args.doc,
+            results,
+            mach,
+            started,
+            args_line.strip(),
+            report.NOTES,
+            documents,
+            http=http_result,
         )
         log(f"results written to {args.doc}")
     if any(r.problems for r in results):
         return 1  # the generated book is wrong: the figures mean nothing
     if any(run.traceback for r in results for run in r.runs):
         return 3  # a close-of-day run raised an error (its traceback is in the report)
+    if http_result is not None and http_result.broken:
+        return 4  # a repayment was lost or inexact, or the books broke under load
     return 0
 
 

@@ -16,6 +16,16 @@ from benchmarks.documents import (
     STATEMENT_TARGET_S,
     DocumentResult,
 )
+from benchmarks.http import (
+    MAX_PAGE_S,
+    MIN_REQUESTS,
+    REPAYMENTS_TARGET_PER_S,
+    WORKERS,
+    HttpResult,
+    PageResult,
+    RepaymentRun,
+    describe_locks,
+)
 from benchmarks.runner import SizeResult
 
 TARGET_SECONDS = 10.0
@@ -230,6 +240,161 @@ def _documents_block(documents: list[DocumentResult], heading: str) -> list[str]
     ]
 
 
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f}"
+
+
+def _page_verdict(p: PageResult, clients: int) -> str:
+    if p.error:
+        return f"not measured — {p.error}"
+    if p.target_ms is None:
+        return "— (no target)" + (f"; {p.failures} failed" if p.failures else "")
+    if p.met:
+        return "**met**"
+    why = []
+    if p.failures:
+        why.append(f"{p.failures} requests failed")
+    if p.p95_ms is not None and p.p95_ms > p.target_ms and p.per_second:
+        work = 1000 * WORKERS / p.per_second
+        why.append(
+            f"{p.per_second:.1f} req/s on {WORKERS} workers is ≈ {work:.0f} ms of a worker per "
+            f"request; with {clients} clients on {WORKERS} workers each request also waits for "
+            "the ones ahead of it"
+        )
+    return "**missed** — " + "; ".join(why)
+
+
+def _repayment_target(r: RepaymentRun) -> str:
+    if r.loans > 1:
+        return f"≥ {REPAYMENTS_TARGET_PER_S:.0f} per second; all land, balances exact"
+    return "all land, balances exact"
+
+
+def _repayment_verdict(r: RepaymentRun) -> str:
+    if r.problems:
+        return "**missed** — " + "; ".join(r.problems[:3])
+    if r.loans == 1 or r.per_second is None:
+        return "**met**" if r.created else "**missed** — none landed"
+    if r.per_second >= REPAYMENTS_TARGET_PER_S:
+        return "**met**"
+    work = 1000 * WORKERS / r.per_second
+    return (
+        f"**missed** — {r.per_second:.1f} per second on {WORKERS} workers is ≈ {work:.0f} ms of a "
+        f"worker per repayment; {describe_locks(r)}"
+    )
+
+
+def http_tables(h: HttpResult, documents: list[DocumentResult]) -> list[str]:
+    rows = [
+        "| page | URLs | requests | p50 (ms) | p95 (ms) | max (ms) | req/s | errors "
+        "| target (p95) | verdict |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for p in h.pages:
+        target = "—" if p.target_ms is None else f"≤ {p.target_ms:.0f} ms"
+        rate = "—" if p.per_second is None else f"{p.per_second:.1f}"
+        rows.append(
+            f"| {p.label} | {p.what} | {p.requests} | {_ms(p.p50_ms)} | {_ms(p.p95_ms)} "
+            f"| {_ms(p.max_ms)} | {rate} | {p.failures} | {target} "
+            f"| {_page_verdict(p, h.clients)} |"
+        )
+    rows += [
+        "",
+        "| repayments | sent / 201 / new in the database | time (s) | per second "
+        "| latency p50 / p95 (ms) | errors | target | verdict |",
+        "|---|---|---:|---:|---|---|---|---|",
+    ]
+    for r in h.repayments:
+        rate = "—" if r.per_second is None else f"{r.per_second:.1f}"
+        rows.append(
+            f"| {r.label} ({r.loans} loan{'s' if r.loans > 1 else ''}) "
+            f"| {r.sent} / {r.created} / {r.in_database} | {r.seconds:.2f} | {rate} "
+            f"| {_ms(r.latency_ms(0.5))} / {_ms(r.latency_ms(0.95))} "
+            f"| {'; '.join(r.failures) or '0'} | {_repayment_target(r)} "
+            f"| {_repayment_verdict(r)} |"
+        )
+    rows += [
+        "",
+        "| computation | median | runs | target | verdict |",
+        "|---|---:|---:|---|---|",
+    ]
+    for s in h.schedules:
+        rows.append(
+            f"| build_schedule, {s.label} (pure, in process) | {s.median_ms:.2f} ms "
+            f"| {len(s.runs)} | — (no target) | — |"
+        )
+    for d in documents:
+        if d.document.startswith("statement"):
+            median = "not measured" if d.median is None else f"{d.median:.2f} s"
+            met = "—" if d.met is None else ("**met**" if d.met else "**missed**")
+            rows.append(
+                f"| {d.document}, {d.size} (see Documents) | {median} | {len(d.runs)} "
+                f"| ≤ {d.target_s:g} s | {met} |"
+            )
+    return rows
+
+
+def http_details(h: HttpResult) -> list[str]:
+    out = []
+    if h.error:
+        out.append(f"- **stopped early**: {h.error}")
+    if h.repayments:
+        replay = "; ".join(h.replay_problems) or "all equal"
+        out.append(
+            f"- the {h.replayed} loans repaid, afterwards, against the app's replay of their "
+            f"history and its ledger targets (`compare_with_replay`): {replay}"
+        )
+    c = h.check
+    if c.detail:
+        state = "ran" if c.ran else "did not finish"
+        out.append(
+            f"- `flask fund check` on the whole book afterwards {state} in {c.seconds:.0f} s: "
+            f"{c.detail}"
+        )
+    for r in h.repayments:
+        out.append(f"- {r.label}: {describe_locks(r)}")
+    for p in h.pages:
+        if p.errors:
+            out.append(f"- {p.label}, failed requests: " + "; ".join(p.errors[:8]))
+    if h.server_errors:
+        out.append("- errors in the server's log: " + "; ".join(h.server_errors[:10]))
+    return out
+
+
+def http_summary(h: HttpResult) -> list[str]:
+    """For the terminal: one line a scenario."""
+    from benchmarks.http import describe_page, describe_repayments
+
+    server = h.server or "server not started"
+    out = [f"HTTP at {h.loans:,} loans ({server}; {h.tool or 'no Locust'})"]
+    out += ["- " + describe_page(p) for p in h.pages]
+    out += ["- " + describe_repayments(r) for r in h.repayments]
+    out += http_details(h)
+    out += [f"- build_schedule {s.label}: median {s.median_ms:.2f} ms" for s in h.schedules]
+    return out
+
+
+def _http_block(h: HttpResult | None, documents: list[DocumentResult], heading: str) -> list[str]:
+    if h is None:
+        return []
+    return [
+        f"{heading} HTTP under load",
+        "",
+        f"The {h.loans:,}-loan book above after its close-of-day runs, business date "
+        f"{h.business_day.isoformat()}; server `{h.server or 'not started'}` in the "
+        "production configuration (with `SESSION_COOKIE_SECURE=false`: plain http)"
+        + (f" (up in {h.started_s:.1f} s)" if h.started_s else "")
+        + f"; load from {h.tool or 'nothing (Locust missing)'}: {h.clients} clients back to "
+        f"back, {h.warmup_s} s warm-up, then {h.duration_s} s per page (a slow page longer, "
+        f"until {MIN_REQUESTS} requests are measured, at most {MAX_PAGE_S} s in all).",
+        "",
+        *http_tables(h, documents),
+        "",
+        *http_details(h),
+        "",
+    ]
+
+
 def details(results: list[SizeResult], args_line: str) -> list[str]:
     out = []
     for r in results:
@@ -294,6 +459,7 @@ def write_markdown(
     args_line: str,
     notes: list[str],
     documents: list[DocumentResult] | None = None,
+    http: HttpResult | None = None,
 ) -> None:
     stamp = started.strftime("%Y-%m-%d %H:%M")
     documents = documents or []
@@ -307,6 +473,7 @@ def write_markdown(
         *details(results, args_line),
         "",
         *_documents_block(documents, "####"),
+        *_http_block(http, documents, "####"),
     ]
     history = ""
     if path.exists():
@@ -316,8 +483,9 @@ def write_markdown(
     top = [
         "# Benchmarks",
         "",
-        "Close of day (SPEC §8) on PostgreSQL for a generated portfolio, and two of its PDF",
-        "documents (SPEC §9). Run it with",
+        "Close of day (SPEC §8) on PostgreSQL for a generated portfolio, two of its PDF",
+        "documents (SPEC §9), and the web app and API under HTTP load on the largest book.",
+        "Run it with",
         "",
         "```",
         "make bench",
@@ -336,7 +504,12 @@ def write_markdown(
         f"of a {STATEMENT_INSTALMENTS}-instalment loan with {STATEMENT_INSTALMENTS} repayments "
         f"in ≤ {STATEMENT_TARGET_S:g} s and the fund balance",
         f"report at {FUND_REPORT_AT:,} loans in ≤ {FUND_REPORT_TARGET_S:g} s, per PDF in a warm "
-        "process (`--no-documents` skips them).",
+        "process (`--no-documents` skips them). HTTP (gunicorn, 2 workers, at the largest",
+        "size): p95 ≤ 150 ms for the loan list, ≤ 100 ms for a loan page, ≤ 300 ms for the",
+        f"dashboard; ≥ {REPAYMENTS_TARGET_PER_S:.0f} repayments per second from 8 concurrent "
+        "API clients on distinct loans, and on one",
+        "loan every repayment lands with exact balances; `flask fund check` passes afterwards",
+        "(`--no-http` skips it).",
         "",
         f"## Latest results ({stamp})",
         "",
@@ -353,6 +526,7 @@ def write_markdown(
         *details(results, args_line),
         "",
         *_documents_block(documents, "###"),
+        *_http_block(http, documents, "###"),
         "## How the numbers are made",
         "",
         *notes,
@@ -427,4 +601,45 @@ NOTES = [
     "  instalments each paid in full 5 days late: due, overdue transfer, overdue interest",
     "  and repayment every month) and its whole-life statement PDF as",
     "  /loans/<id>/statement.pdf makes it. Each: one warm-up render, then the median of 5.",
+    "- **HTTP** (`benchmarks/http.py`, `--no-http` skips it). After the close-of-day runs",
+    "  (and the documents) of the largest size, on that book: `gunicorn -w 2 --timeout 120",
+    "  wsgi:app` on a free port of 127.0.0.1, `FUNDAPP_CONFIG=production` with a random",
+    "  `SECRET_KEY`, `DATABASE_URL` = the bench database, `FUNDAPP_BUSINESS_DATE` = the",
+    "  last closed date, and `SESSION_COOKIE_SECURE=false` (the clients speak plain http to",
+    "  the loopback); started, waited for on /healthz, and stopped (its process group) at",
+    "  the end whatever happens. Staff and accountant users are made through",
+    "  `create_user`. Server, database and load generator share the 2 cores.",
+    "- **Pages.** Locust (pinned in requirements-bench.txt, in its own `.venv-bench`, which",
+    "  `make bench` creates), headless, `benchmarks/locustfile.py`: 8 users (`--http-clients`)",
+    "  sign in through the real /login form with its CSRF token (director, board, officer,",
+    "  controller, accountant in turn), then request pages back to back, no think time: a",
+    "  closed loop of 8 against 2 sync workers. One scenario at a time, each 5 s of",
+    "  warm-up (reported apart) then 30 s measured (`--http-duration`), or longer until 20",
+    "  requests are measured (at most 300 s in all) when the page is slow. The loan list draws",
+    "  from 400 URLs: status, district, overdue and contract-number filters, pages spread",
+    "  over each filter's page count; the loan page from 500 random loans; the dashboard",
+    "  and the fund balance report page of the business date. Any answer but 200 (a",
+    "  redirect included) is an error. p50/p95/max are Locust's statistics of the measured",
+    "  requests (it rounds times above 100 ms to 10 ms, above 1 s to 100 ms); req/s is their",
+    "  number over the time from the end of the warm-up to the last answer. Each account",
+    "  signs in once, alone, before the load: an account's or an address's first sign-in",
+    "  creates its login-throttle row, and two such sign-ins at the same instant collide on",
+    "  it (one gets a 500).",
+    "- **Repayments.** 8 API clients (threads in the benchmark process, each with its own",
+    "  accountant's token from POST /api/v1/tokens and its own connection) start together",
+    "  and post POST /api/v1/loans/{id}/repayments one after another, each with its own",
+    "  `Idempotency-Key`: first on 320 distinct loans (40 each; loans with something due",
+    "  pay the `total_due` of GET /api/v1/loans/{id}, read beforehand, untimed), then all",
+    "  8 on one loan (the largest without arrears), 10 repayments of 1 000 000 đ each.",
+    "  Per second = repayments answered 201 ÷ time from the start to the last answer.",
+    "  Then, from the database: every 201 is one new repayment, each loan's principal",
+    "  outstanding fell by exactly the principal lines of its answers and its repaid total",
+    "  rose by exactly the amounts; the loans repaid are compared with the app's replay",
+    "  and ledger targets; and `flask fund check` (which replays every loan of the book)",
+    "  runs in its own process, timed. While the repayments run, the benchmark looks at",
+    "  `pg_stat_activity` every 50 ms and counts, per table, the looks in which a request",
+    "  waited for a lock (the table read from the waiting statement).",
+    "- **Schedule.** `fundapp.lending.schedule.build_schedule` for 480 million đ over 60",
+    "  monthly instalments at 6.6 %, equal principal and annuity: one warm-up call, then",
+    "  the median of 50. The statement PDF is the one timed under Documents.",
 ]

@@ -1,0 +1,1001 @@
+"""The web app under load, on the benchmark's largest book, through gunicorn on 127.0.0.1.
+
+After the close-of-day runs of the largest size, while that book is in the database:
+gunicorn with 2 workers serves the app in its production configuration (cookies without
+the Secure flag, since the load comes over plain http on the loopback), then
+
+1. pages: signed-in staff (Locust, from .venv-bench) read the loan list with filters,
+   loan pages, the dashboard and the fund balance report page, each scenario for a fixed
+   time at a fixed concurrency after a warm-up;
+2. repayments: concurrent API clients post repayments, first on distinct loans, then all
+   on one loan; every one must land and every balance move by exactly what the answers
+   allocated, and ``flask fund check`` runs afterwards;
+3. the schedule of a 60-instalment loan, built by the pure function, in this process.
+
+gunicorn is stopped however the phase ends. Every loop is bounded in count or time.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import math
+import os
+import random
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_VENV = ROOT / ".venv-bench"
+LOCUST = BENCH_VENV / "bin" / "locust"
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+PASSWORD = "Benchmark2026"  # noqa: S105 (users of the throwaway benchmark database)
+
+WORKERS = 2
+WORKER_TIMEOUT_S = 120  # gunicorn's default 30 s would kill a slow page instead of timing it
+START_TIMEOUT_S = 90
+WARMUP_S = 5
+MIN_REQUESTS = 20  # a slow page runs past --http-duration until it has this many
+MAX_PAGE_S = 300  # ... but no longer than this, warm-up included
+REQUEST_TIMEOUT_S = 120
+
+# Targets of the issue: p95 of each page, repayments per second on distinct loans.
+PAGE_TARGETS_MS: dict[str, float | None] = {
+    "list": 150,
+    "detail": 100,
+    "dashboard": 300,
+    "fund_report": None,
+}
+REPAYMENTS_TARGET_PER_S = 100.0
+DISTINCT_LOANS_PER_CLIENT = 40
+SAME_LOAN_PER_CLIENT = 10
+SAME_LOAN_AMOUNT = 1_000_000
+TOP_UP_AMOUNT = 5_000_000  # on a loan with nothing due: a prepayment of principal
+CHECK_TIMEOUT_S = 3600
+SCHEDULE_RUNS = 50
+SCHEDULE_INSTALMENTS = 60
+LIST_URLS = 400
+DETAIL_URLS = 500
+
+
+@dataclass
+class PageResult:
+    key: str
+    label: str
+    what: str
+    target_ms: float | None
+    requests: int = 0
+    failures: int = 0
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    max_ms: float | None = None
+    per_second: float | None = None
+    errors: list[str] = field(default_factory=list)
+    error: str = ""  # why it was not measured
+
+    @property
+    def met(self) -> bool | None:
+        if self.target_ms is None or self.p95_ms is None:
+            return None
+        return self.p95_ms <= self.target_ms and not self.failures
+
+
+@dataclass
+class Posted:
+    loan_id: int
+    amount: int
+    status: int
+    answer: Any
+    seconds: float
+    finished: float
+
+
+@dataclass
+class RepaymentRun:
+    label: str
+    clients: int
+    loans: int
+    posted: list[Posted] = field(default_factory=list)
+    seconds: float = 0.0
+    in_database: int = 0
+    problems: list[str] = field(default_factory=list)  # lost or inexact: a correctness failure
+    error: str = ""
+    lock_samples: int = 0  # looks at the server's sessions while the repayments ran
+    lock_waits: dict[str, int] = field(default_factory=dict)  # samples waiting, by table
+
+    @property
+    def sent(self) -> int:
+        return len(self.posted)
+
+    @property
+    def created(self) -> int:
+        return sum(1 for p in self.posted if p.status == 201)
+
+    @property
+    def per_second(self) -> float | None:
+        return self.created / self.seconds if self.seconds and self.created else None
+
+    def latency_ms(self, q: float) -> float | None:
+        times = sorted(p.seconds * 1000 for p in self.posted)
+        if not times:
+            return None
+        return times[min(len(times) - 1, math.ceil(q * len(times)) - 1)]
+
+    @property
+    def failures(self) -> list[str]:
+        out: dict[str, int] = {}
+        for p in self.posted:
+            if p.status != 201:
+                message = p.answer.get("error", {}) if isinstance(p.answer, dict) else {}
+                text = message.get("message", "") if isinstance(message, dict) else message
+                key = f"HTTP {p.status} {str(text)[:120]}".strip()
+                out[key] = out.get(key, 0) + 1
+        return [f"{k} (×{n})" for k, n in out.items()]
+
+
+@dataclass
+class FundCheck:
+    ran: bool = False
+    ok: bool = False
+    seconds: float = 0.0
+    detail: str = ""
+
+
+@dataclass
+class ScheduleTiming:
+    label: str
+    rows: int
+    runs: list[float] = field(default_factory=list)
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.runs) * 1000
+
+
+@dataclass
+class HttpResult:
+    loans: int
+    business_day: date
+    clients: int
+    duration_s: int
+    warmup_s: int = WARMUP_S
+    server: str = ""
+    tool: str = ""
+    started_s: float = 0.0  # gunicorn from start to its first healthy answer
+    pages: list[PageResult] = field(default_factory=list)
+    repayments: list[RepaymentRun] = field(default_factory=list)
+    replay_problems: list[str] = field(default_factory=list)
+    replayed: int = 0
+    server_errors: list[str] = field(default_factory=list)  # from gunicorn's log
+    check: FundCheck = field(default_factory=FundCheck)
+    schedules: list[ScheduleTiming] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def broken(self) -> bool:
+        """A lost or inexact repayment, or broken books: the figures do not count."""
+        return (
+            any(r.problems for r in self.repayments)
+            or bool(self.replay_problems)
+            or (self.check.ran and not self.check.ok)
+        )
+
+
+# --- the whole phase -------------------------------------------------------------------------
+
+
+def run_http(
+    loans: int,
+    business_day: date,
+    database_url: str,
+    clients: int,
+    duration_s: int,
+    log: Callable[[str], None],
+) -> HttpResult:
+    """Everything above on the book in ``database_url``, whose business date is
+    ``business_day``; errors are recorded in the result, never raised."""
+    from fundapp.extensions import db
+
+    result = HttpResult(loans, business_day, clients, duration_s)
+    env = _server_env(database_url, business_day)
+    rng = random.Random(loans * 7 + clients)
+    try:
+        staff, cashiers = _bench_users(clients)
+        plan = _page_plan(staff, rng)
+    except Exception as exc:
+        db.session.rollback()
+        result.error = f"preparing the users and URLs failed: {type(exc).__name__}: {exc}"
+        log(f"http: {result.error}\n{traceback.format_exc()}")
+        return result
+    with tempfile.TemporaryDirectory(prefix="fundapp-bench-http-") as tmp:
+        workdir = Path(tmp)
+        try:
+            with gunicorn(env, workdir / "gunicorn.log", log) as server:
+                result.server, result.started_s = server.command, server.started_s
+                # Alone, before the load: an account's or an address's first sign-in
+                # creates its login-throttle row, and two at the same instant collide.
+                for username in staff:
+                    _token(server.port, username)
+                _run_pages(result, plan, server.port, workdir, log)
+                _run_repayments(result, cashiers, server.port, rng, log)
+        except Exception as exc:
+            db.session.rollback()
+            result.error = f"{type(exc).__name__}: {exc}"
+            log(f"http: {result.error}\n{traceback.format_exc()}")
+        result.server_errors = server_errors(workdir / "gunicorn.log")
+        for line in result.server_errors:
+            log(f"http: server error: {line}")
+    if result.repayments:
+        result.check = fund_check(env, log)
+    result.schedules = time_schedules(SCHEDULE_RUNS)
+    for s in result.schedules:
+        log(f"http: schedule {s.label}: median {s.median_ms:.2f} ms of {len(s.runs)}")
+    return result
+
+
+def _server_env(database_url: str, business_day: date) -> dict[str, str]:
+    """The production configuration on the bench database; only the cookies' Secure flag
+    is off, since the clients speak plain http to 127.0.0.1."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FUNDAPP_TEST_")}
+    env.update(
+        {
+            "FUNDAPP_CONFIG": "production",
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "FUNDAPP_BUSINESS_DATE": business_day.isoformat(),
+            "SESSION_COOKIE_SECURE": "false",
+            "MAIL_BACKEND": "log",
+            "FLASK_APP": "wsgi.py",
+        }
+    )
+    return env
+
+
+# --- users and URLs ---------------------------------------------------------------------------
+
+
+def _user(username: str, role: str, name: str) -> None:
+    from sqlalchemy import func, select
+
+    from fundapp.auth.models import User
+    from fundapp.auth.services import create_user
+    from fundapp.extensions import db
+
+    if db.session.scalar(select(User.id).where(func.lower(User.username) == username)) is None:
+        create_user(None, username, PASSWORD, [role], full_name=name)
+
+
+def _bench_users(clients: int) -> tuple[list[str], list[str]]:
+    """Staff who read pages, and one accountant per API client; commits."""
+    from fundapp.extensions import db
+
+    staff = {
+        "bench.giamdoc": ("director", "Giám đốc (tải thử)"),
+        "bench.chutich": ("board", "Chủ tịch (tải thử)"),
+        "bench.canbo": ("officer", "Cán bộ tín dụng (tải thử)"),
+        "bench.kiemsoat": ("controller", "Kiểm soát viên (tải thử)"),
+        "bench.ketoan": ("accountant", "Kế toán (tải thử)"),
+    }
+    cashiers = {f"bench.thuno{n}": ("accountant", f"Kế toán thu nợ {n}") for n in range(clients)}
+    for username, (role, name) in {**staff, **cashiers}.items():
+        _user(username, role, name)
+    db.session.commit()
+    return list(staff), list(cashiers)
+
+
+def _page_plan(staff: list[str], rng: random.Random) -> dict[str, Any]:
+    """The URLs of each scenario, drawn over the whole book: list filters (status,
+    district, overdue, a contract number) and pages within each filter's page count."""
+    from flask import current_app
+    from sqlalchemy import text
+
+    from fundapp.extensions import db
+
+    page_size = int(current_app.config["PAGE_SIZE"])
+    ids = list(db.session.scalars(text("SELECT id FROM loans WHERE status = 'active' ORDER BY id")))
+    contracts = sorted(
+        db.session.scalars(
+            text("SELECT contract_no FROM loans WHERE id = ANY(:ids)"),
+            {"ids": rng.sample(ids, min(50, len(ids)))},
+        )
+    )
+    by_district = dict(
+        db.session.execute(
+            text(
+                "SELECT c.district_code, COUNT(*) FROM loans l "
+                "JOIN cooperatives c ON c.id = l.cooperative_id GROUP BY 1"
+            )
+        ).all()
+    )
+    db.session.rollback()
+    total = sum(by_district.values())
+
+    def page_within(count: int) -> int:
+        pages = max(1, math.ceil(count / page_size))
+        return 1 if rng.random() < 0.5 else rng.randint(1, pages)
+
+    lists = []
+    for _ in range(LIST_URLS):
+        district = rng.choice(sorted(by_district))
+        kind = rng.choices(
+            ["all", "status", "district", "status+district", "overdue", "overdue+district", "q"],
+            weights=[2, 2, 3, 3, 2, 2, 1],
+        )[0]
+        params: dict[str, Any] = {}
+        if "status" in kind:
+            params["status"] = "active"
+        if "district" in kind:
+            params["district"] = district
+        if kind.startswith("overdue"):
+            params["overdue"] = "1"
+            params["page"] = rng.randint(1, 3)
+        elif kind == "q":
+            params["q"] = rng.choice(contracts)
+        else:
+            params["page"] = page_within(by_district[district] if "district" in kind else total)
+        lists.append(f"/loans/?{urllib.parse.urlencode(params)}")
+    details = [f"/loans/{i}" for i in rng.sample(ids, min(DETAIL_URLS, len(ids)))]
+    return {
+        "warmup_s": WARMUP_S,
+        "min_requests": MIN_REQUESTS,
+        "accounts": [[u, PASSWORD] for u in staff],
+        "scenarios": {
+            "list": {"label": "loan list", "urls": lists},
+            "detail": {"label": "loan page", "urls": details},
+            "dashboard": {"label": "dashboard", "urls": ["/dashboard"]},
+            "fund_report": {"label": "fund balance report", "urls": ["/reports/fund-balance"]},
+        },
+    }
+
+
+PAGE_WHAT = {
+    "list": "/loans/?status=&district=&overdue=&q=&page= (filters and pages drawn over the book)",
+    "detail": f"/loans/<id> ({DETAIL_URLS} random active loans)",
+    "dashboard": "/dashboard (the business date)",
+    "fund_report": "/reports/fund-balance (HTML, the business date)",
+}
+
+
+# --- gunicorn ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    port: int
+    command: str
+    started_s: float
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _gunicorn_binary() -> Path:
+    beside = Path(sys.executable).with_name("gunicorn")
+    return beside if beside.exists() else ROOT / ".venv" / "bin" / "gunicorn"
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], log_path: Path, log: Callable[[str], None]) -> Iterator[Server]:
+    """gunicorn serving wsgi:app on a free port of 127.0.0.1 until the block ends; its own
+    process group, stopped (TERM, then KILL) whatever happens in the block, a SIGTERM to
+    this process included."""
+    port = _free_port()
+    args = [
+        str(_gunicorn_binary()), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
+        "--timeout", str(WORKER_TIMEOUT_S), "wsgi:app",
+    ]  # fmt: skip
+    command = " ".join(["gunicorn", *args[1:]]).replace(f":{port} ", ":<free port> ")
+    started = time.perf_counter()
+    with log_path.open("wb") as out:
+        proc = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        _wait_healthy(proc, port, log_path)
+        server = Server(port, command, time.perf_counter() - started)
+        log(f"http: {command} (pid {proc.pid}) answered /healthz after {server.started_s:.1f} s")
+        yield server
+    finally:
+        _stop(proc)
+        signal.signal(signal.SIGTERM, previous)
+        log(f"http: gunicorn stopped (exit {proc.returncode})")
+
+
+def _terminated(_signum: int, _frame: Any) -> None:
+    raise SystemExit(143)
+
+
+def _wait_healthy(proc: subprocess.Popen, port: int, log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited ({proc.returncode}): {_tail(log_path)}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+                if answer.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"gunicorn did not answer /healthz in {START_TIMEOUT_S} s")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    except ProcessLookupError:
+        proc.wait(timeout=30)
+
+
+_LOG_RECORD = re.compile(r"^(\d{4}-\d\d-\d\d |\[\d{4}-\d\d-\d\d )")
+_EXCEPTION_LINE = re.compile(r"^([a-z_]\w*\.)*[A-Z][a-z]\w*(: |$)")
+
+
+def server_errors(path: Path) -> list[str]:
+    """What went wrong on the server, from its log: each failed request (the app logs a
+    line naming it, then the traceback) with the exception it ended in, and gunicorn's own
+    errors (a worker timed out or died); counted."""
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+    records: list[list[str]] = []
+    for line in lines:
+        if _LOG_RECORD.match(line) or not records:
+            records.append([line])
+        else:
+            records[-1].append(line)
+    seen: dict[str, int] = {}
+    for record in records:
+        head = record[0]
+        if any(x.startswith("Traceback (most recent call last)") for x in record):
+            last = [x for x in record[1:] if _EXCEPTION_LINE.match(x)]
+            where = re.sub(r"^.* (ERROR|CRITICAL) [\w.]+: ", "", head)
+            key = f"{where.strip()[:80]} → {(last[-1] if last else '?')[:240]}"
+        elif "[ERROR]" in head or "[CRITICAL]" in head:
+            key = re.sub(r"^.*\[(ERROR|CRITICAL)\] |\s*\(pid:\d+\)", "", head)[:240]
+        else:
+            continue
+        seen[key] = seen.get(key, 0) + 1
+    return [f"{key} (×{n})" for key, n in seen.items()]
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return " | ".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+# --- 1. pages (Locust) -------------------------------------------------------------------------
+
+
+def locust_version() -> str:
+    try:
+        out = subprocess.run(
+            [str(LOCUST), "--version"], capture_output=True, text=True, timeout=60, check=True
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    words = out.stdout.split()
+    return f"Locust {words[1]}" if len(words) > 1 else "Locust"
+
+
+def _run_pages(
+    result: HttpResult, plan: dict[str, Any], port: int, workdir: Path, log: Callable[[str], None]
+) -> None:
+    version = locust_version() if LOCUST.exists() else ""
+    result.tool = version
+    plan_path = workdir / "plan.json"
+    plan_path.write_text(json.dumps({**plan, "duration_s": result.duration_s}), encoding="utf-8")
+    for key, scenario in plan["scenarios"].items():
+        page = PageResult(key, scenario["label"], PAGE_WHAT[key], PAGE_TARGETS_MS[key])
+        result.pages.append(page)
+        if not version:
+            page.error = (
+                f"Locust not found at {LOCUST.relative_to(ROOT)} (`make bench` installs "
+                "requirements-bench.txt there)"
+            )
+            continue
+        log(
+            f"http: {page.label}: {result.clients} clients, {WARMUP_S} s warm-up, then "
+            f"{result.duration_s} s (longer until {MIN_REQUESTS} requests, at most {MAX_PAGE_S} s)"
+        )
+        _locust(page, result, plan_path, key, port, workdir)
+        log("http: " + describe_page(page))
+
+
+def _locust(
+    page: PageResult, result: HttpResult, plan: Path, key: str, port: int, workdir: Path
+) -> None:
+    figures = workdir / f"{key}.json"
+    run_time = max(MAX_PAGE_S, WARMUP_S + result.duration_s)
+    args = [
+        str(LOCUST), "-f", str(LOCUSTFILE), "--headless", "--only-summary",
+        "-u", str(result.clients), "-r", str(result.clients), "--run-time", f"{run_time}s",
+        "--host", f"http://127.0.0.1:{port}", "--loglevel", "WARNING",
+    ]  # fmt: skip
+    env = {**os.environ, "BENCH_PLAN": str(plan), "BENCH_SCENARIO": key,
+           "BENCH_RESULT": str(figures)}  # fmt: skip
+    try:
+        done = subprocess.run(
+            args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=run_time + 120
+        )
+    except subprocess.TimeoutExpired:
+        page.error = f"Locust did not finish within {run_time + 120} s"
+        return
+    if not figures.exists():
+        tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-8:])
+        page.error = f"Locust exited {done.returncode} without figures: {tail}"
+        return
+    read_locust_result(page, json.loads(figures.read_text(encoding="utf-8")))
+
+
+def read_locust_result(page: PageResult, figures: dict[str, Any]) -> None:
+    """The measured requests' figures as the locustfile wrote them (warm-up and sign-in
+    apart), and every failure."""
+    page.requests = int(figures["requests"])
+    page.failures = int(figures["failures"])
+    page.errors = list(figures.get("errors", []))
+    if not page.requests:
+        page.error = "no request was measured after the warm-up"
+        return
+    page.p50_ms = figures.get("p50_ms")
+    page.p95_ms = figures.get("p95_ms")
+    page.max_ms = figures.get("max_ms")
+    page.per_second = figures.get("per_second")
+
+
+def describe_page(p: PageResult) -> str:
+    if p.error:
+        return f"{p.label}: not measured — {p.error}"
+    errors = f"; errors: {'; '.join(p.errors[:5])}" if p.errors else ""
+    return (
+        f"{p.label}: {p.requests} requests, p50 {_ms(p.p50_ms)} ms, p95 {_ms(p.p95_ms)} ms, "
+        f"max {_ms(p.max_ms)} ms, {p.per_second or 0:.1f} req/s, {p.failures} failed{errors}"
+    )
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f}"
+
+
+# --- 2. repayments (API) -----------------------------------------------------------------------
+
+
+class Api:
+    """One client: a keep-alive connection (reopened when the server closes it)."""
+
+    def __init__(self, port: int, token: str = "") -> None:
+        self.port = port
+        self.token = token
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_S)
+
+    def call(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        sent = {"Accept": "application/json", **(headers or {})}
+        if data is not None:
+            sent["Content-Type"] = "application/json"
+        if self.token:
+            sent["Authorization"] = f"Bearer {self.token}"
+        try:
+            self.conn.request(method, path, body=data, headers=sent)
+            answer = self.conn.getresponse()
+            raw = answer.read()
+        except (http.client.HTTPException, OSError):
+            self.conn.close()
+            raise
+        if answer.will_close:
+            self.conn.close()
+        try:
+            payload = json.loads(raw) if raw else None
+        except ValueError:
+            payload = {"error": {"message": raw[:200].decode(errors="replace")}}
+        return answer.status, payload
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _token(port: int, username: str) -> str:
+    api = Api(port)
+    try:
+        status, answer = api.call(
+            "POST", "/api/v1/tokens", {"username": username, "password": PASSWORD}
+        )
+    finally:
+        api.close()
+    if status != 201:
+        raise RuntimeError(f"POST /api/v1/tokens as {username}: HTTP {status} {answer}")
+    return str(answer["token"])
+
+
+def _post_all(
+    port: int, tokens: list[str], jobs: list[list[tuple[int, int]]], day: date
+) -> tuple[list[Posted], float]:
+    """Each client (a thread) posts its jobs one after another; all start together. The
+    wall time runs from the start to the last answer."""
+    barrier = threading.Barrier(len(jobs) + 1)
+    out: list[list[Posted]] = [[] for _ in jobs]
+
+    def client(n: int) -> None:
+        api = Api(port, tokens[n])
+        try:
+            barrier.wait()
+            for loan_id, amount in jobs[n]:
+                body = {"amount": amount, "date": day.isoformat(), "method": "bank",
+                        "reference": f"BENCH-{n}-{len(out[n]) + 1}"}  # fmt: skip
+                t = time.perf_counter()
+                try:
+                    status, answer = api.call(
+                        "POST",
+                        f"/api/v1/loans/{loan_id}/repayments",
+                        body,
+                        {"Idempotency-Key": uuid.uuid4().hex},
+                    )
+                except (http.client.HTTPException, OSError) as exc:
+                    status, answer = 0, {"error": {"message": f"{type(exc).__name__}: {exc}"}}
+                now = time.perf_counter()
+                out[n].append(Posted(loan_id, amount, status, answer, now - t, now))
+        finally:
+            api.close()
+
+    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(len(jobs))]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join(REQUEST_TIMEOUT_S * (max(len(j) for j in jobs) + 1))
+    posted = [p for client_posts in out for p in client_posts]
+    finished = max((p.finished for p in posted), default=started)
+    return posted, finished - started
+
+
+# The table of a waiting statement: the ORM names its columns "table.column" first (the
+# server keeps only the first 1 kB of a statement, which may end before its FROM).
+_STATEMENT_TABLE = re.compile(
+    r"^\s*SELECT\s+\"?(\w+)\"?\.|\b(?:FROM|UPDATE|INTO)\s+\"?(\w+)", re.IGNORECASE
+)
+
+
+class LockWatch:
+    """Looks at the database's other sessions every ``every_s`` while a run goes on: in
+    how many looks one of them waited for a lock, per table (read from its statement)."""
+
+    def __init__(self, every_s: float = 0.05) -> None:
+        from fundapp.extensions import db
+
+        self.engine = db.engine
+        self.every_s = every_s
+        self.samples = 0
+        self.waits: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> LockWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _watch(self) -> None:
+        from sqlalchemy import text
+
+        waiting = text(
+            "SELECT query FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+        )
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            while not self._stop.wait(self.every_s):
+                tables = set()
+                for (query,) in conn.execute(waiting):
+                    match = _STATEMENT_TABLE.search(query or "")
+                    tables.add((match.group(1) or match.group(2)) if match else "?")
+                self.samples += 1
+                for table in tables:
+                    self.waits[table] = self.waits.get(table, 0) + 1
+
+
+def _figures(loan_ids: list[int]) -> dict[int, tuple[int, int, int]]:
+    """Per loan: principal outstanding, everything repaid, number of repayments (fresh)."""
+    from sqlalchemy import text
+
+    from fundapp.extensions import db
+
+    db.session.rollback()
+    rows = db.session.execute(
+        text(
+            "SELECT l.id, l.principal_outstanding, "
+            "l.principal_paid + l.interest_paid + l.penalty_paid, "
+            "(SELECT COUNT(*) FROM repayments r WHERE r.loan_id = l.id) "
+            "FROM loans l WHERE l.id = ANY(:ids)"
+        ),
+        {"ids": loan_ids},
+    ).all()
+    db.session.rollback()
+    return {int(r[0]): (int(r[1]), int(r[2]), int(r[3])) for r in rows}
+
+
+def verify(run: RepaymentRun, before: dict[int, tuple[int, int, int]]) -> None:
+    """Every repayment answered 201 is in the database, once, and each loan moved by
+    exactly what the answers allocated: principal outstanding by the principal lines,
+    the repaid total by the amounts."""
+    after = _figures(list(before))
+    principal: dict[int, int] = dict.fromkeys(before, 0)
+    paid: dict[int, int] = dict.fromkeys(before, 0)
+    created: dict[int, int] = dict.fromkeys(before, 0)
+    receipts = set()
+    for p in run.posted:
+        if p.status != 201:
+            continue
+        created[p.loan_id] += 1
+        paid[p.loan_id] += p.amount
+        receipts.add(p.answer["receipt_no"])
+        lines = p.answer["allocations"]
+        principal[p.loan_id] += sum(a["amount"] for a in lines if a["component"] == "principal")
+        if sum(a["amount"] for a in lines) != p.amount:
+            run.problems.append(f"repayment {p.answer['id']}: allocations do not add up")
+    run.in_database = sum(after[i][2] - before[i][2] for i in before)
+    if run.created != run.sent:
+        run.problems.append(f"{run.sent - run.created} of {run.sent} repayments did not land")
+    if run.in_database != run.created:
+        run.problems.append(
+            f"{run.created} answered 201 but {run.in_database} new repayments in the database"
+        )
+    if len(receipts) != run.created:
+        run.problems.append("two answers carry the same receipt number")
+    for loan_id, (outstanding, repaid, count) in before.items():
+        got = after[loan_id]
+        if got[0] != outstanding - principal[loan_id]:
+            run.problems.append(
+                f"loan {loan_id}: outstanding {got[0]} ≠ {outstanding} − {principal[loan_id]} "
+                "allocated to principal"
+            )
+        if got[1] != repaid + paid[loan_id]:
+            run.problems.append(f"loan {loan_id}: repaid {got[1]} ≠ {repaid} + {paid[loan_id]}")
+        if got[2] != count + created[loan_id]:
+            run.problems.append(
+                f"loan {loan_id}: {got[2] - count} new repayments, {created[loan_id]} answered 201"
+            )
+
+
+def _distinct_jobs(
+    port: int, token: str, clients: int, rng: random.Random
+) -> list[list[tuple[int, int]]]:
+    """``DISTINCT_LOANS_PER_CLIENT`` loans per client, none shared: loans with something
+    due on the business date pay all of it (``total_due`` from GET /api/v1/loans/{id});
+    when there are too few of those, other active loans prepay a fixed sum."""
+    from sqlalchemy import text
+
+    from fundapp.core.dates import business_date
+    from fundapp.extensions import db
+
+    wanted = clients * DISTINCT_LOANS_PER_CLIENT
+    due = list(
+        db.session.scalars(
+            text(
+                "SELECT l.id FROM loans l WHERE l.status = 'active' AND EXISTS (SELECT 1 "
+                "FROM instalments i WHERE i.loan_id = l.id AND i.due_date <= :day AND "
+                "(i.principal_paid < i.principal OR i.interest_paid < i.interest)) ORDER BY l.id"
+            ),
+            {"day": business_date()},
+        )
+    )
+    others = list(
+        db.session.scalars(
+            text("SELECT id FROM loans WHERE status = 'active' AND id <> ALL(:due) ORDER BY id"),
+            {"due": due},
+        )
+    )
+    db.session.rollback()
+    picked = rng.sample(due, min(wanted, len(due)))
+    top_up = rng.sample(others, min(wanted - len(picked), len(others)))
+    api = Api(port, token)
+    jobs: list[tuple[int, int]] = []
+    try:
+        for loan_id in picked:
+            status, answer = api.call("GET", f"/api/v1/loans/{loan_id}")
+            if status != 200:
+                raise RuntimeError(f"GET /api/v1/loans/{loan_id}: HTTP {status} {answer}")
+            owed = int(answer["balances"]["total_due"])
+            jobs.append((loan_id, owed if owed > 0 else TOP_UP_AMOUNT))
+    finally:
+        api.close()
+    jobs += [(loan_id, TOP_UP_AMOUNT) for loan_id in top_up]
+    rng.shuffle(jobs)
+    return [jobs[n::clients] for n in range(clients)]
+
+
+def _same_loan(clients: int) -> int:
+    """The active loan with the most principal outstanding and nothing past due: its small
+    repayments pay what falls due today, if anything, then prepay principal; none closes
+    it."""
+    from sqlalchemy import text
+
+    from fundapp.core.dates import business_date
+    from fundapp.extensions import db
+
+    loan_id = db.session.scalar(
+        text(
+            "SELECT l.id FROM loans l WHERE l.status = 'active' AND l.principal_outstanding > "
+            ":floor AND NOT EXISTS (SELECT 1 FROM instalments i WHERE i.loan_id = l.id AND "
+            "i.due_date < :day AND (i.principal_paid < i.principal OR "
+            "i.interest_paid < i.interest)) ORDER BY l.principal_outstanding DESC, l.id LIMIT 1"
+        ),
+        {"floor": 2 * clients * SAME_LOAN_PER_CLIENT * SAME_LOAN_AMOUNT, "day": business_date()},
+    )
+    db.session.rollback()
+    if loan_id is None:
+        raise RuntimeError("no active loan without arrears is large enough for the one-loan run")
+    return int(loan_id)
+
+
+def _run_repayments(
+    result: HttpResult,
+    cashiers: list[str],
+    port: int,
+    rng: random.Random,
+    log: Callable[[str], None],
+) -> None:
+    from benchmarks.runner import compare_with_replay
+
+    tokens = [_token(port, u) for u in cashiers]
+    day = result.business_day
+    jobs = _distinct_jobs(port, tokens[0], len(tokens), rng)
+    loans = [loan_id for client_jobs in jobs for loan_id, _ in client_jobs]
+    distinct = RepaymentRun(f"{len(tokens)} clients, distinct loans", len(tokens), len(loans))
+    log(f"http: repayments: {len(tokens)} API clients on {len(loans)} distinct loans")
+    before = _figures(loans)
+    with LockWatch() as watch:
+        distinct.posted, distinct.seconds = _post_all(port, tokens, jobs, day)
+    distinct.lock_samples, distinct.lock_waits = watch.samples, watch.waits
+    verify(distinct, before)
+    result.repayments.append(distinct)
+    log("http: " + describe_repayments(distinct))
+    log(f"http: {distinct.label}: {describe_locks(distinct)}")
+
+    loan_id = _same_loan(len(tokens))
+    same = RepaymentRun(f"{len(tokens)} clients, one loan", len(tokens), 1)
+    log(f"http: repayments: {len(tokens)} API clients × {SAME_LOAN_PER_CLIENT} on loan {loan_id}")
+    before = _figures([loan_id])
+    one = [[(loan_id, SAME_LOAN_AMOUNT)] * SAME_LOAN_PER_CLIENT for _ in tokens]
+    with LockWatch() as watch:
+        same.posted, same.seconds = _post_all(port, tokens, one, day)
+    same.lock_samples, same.lock_waits = watch.samples, watch.waits
+    verify(same, before)
+    result.repayments.append(same)
+    log("http: " + describe_repayments(same))
+    log(f"http: {same.label}: {describe_locks(same)}")
+
+    touched = sorted({*loans, loan_id})
+    result.replayed = len(touched)
+    result.replay_problems = compare_with_replay(touched, day)
+    log(
+        f"http: the {len(touched)} loans repaid, against the app's replay and ledger targets: "
+        + ("; ".join(result.replay_problems) or "all equal")
+    )
+
+
+def describe_repayments(r: RepaymentRun) -> str:
+    if r.error:
+        return f"{r.label}: not measured — {r.error}"
+    rate = f"{r.per_second:.1f}/s" if r.per_second else "—"
+    verdict = "; ".join(r.problems[:5]) or "all landed, balances exact"
+    return (
+        f"{r.label}: {r.created} of {r.sent} answered 201 in {r.seconds:.2f} s ({rate}), "
+        f"{r.in_database} new in the database, latency p50 {_ms(r.latency_ms(0.5))} ms "
+        f"p95 {_ms(r.latency_ms(0.95))} ms; {verdict}"
+    )
+
+
+def describe_locks(r: RepaymentRun) -> str:
+    if not r.lock_samples:
+        return "lock waits not sampled"
+    looks = f"of {r.lock_samples} looks at the database (every 50 ms), "
+    waits = sorted(r.lock_waits.items(), key=lambda kv: -kv[1])
+    if not waits:
+        return looks + "none found a request waiting for a lock"
+    shares = [(f"{100 * n / r.lock_samples:.0f} %", table) for table, n in waits]
+    first, rest = shares[0], shares[1:]
+    return (
+        looks
+        + f"{first[0]} found a request waiting for a lock on `{first[1]}`"
+        + "".join(f", {share} on `{table}`" for share, table in rest)
+    )
+
+
+# --- afterwards: the books, and the schedule maths ----------------------------------------------
+
+
+def fund_check(env: dict[str, str], log: Callable[[str], None]) -> FundCheck:
+    """``flask fund check`` on the bench database, in its own process, timed."""
+    check = FundCheck()
+    flask = Path(sys.executable).with_name("flask")
+    log(f"http: flask fund check (limit {CHECK_TIMEOUT_S} s)")
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(
+            [str(flask), "fund", "check"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=CHECK_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired:
+        check.seconds = time.perf_counter() - started
+        check.detail = f"not finished within {CHECK_TIMEOUT_S} s (stopped)"
+        log(f"http: flask fund check {check.detail}")
+        return check
+    check.seconds = time.perf_counter() - started
+    check.ran = True
+    check.ok = done.returncode == 0 and "OK: all invariants hold" in done.stdout
+    broken = [line for line in done.stderr.splitlines() if line.startswith("BROKEN")]
+    checked = sum(1 for line in done.stdout.splitlines() if line.startswith("checked:"))
+    if check.ok:
+        check.detail = f"OK: all invariants hold ({checked} rules)"
+    else:
+        tail = broken[:10] or done.stderr.strip().splitlines()[-5:]
+        check.detail = f"exit {done.returncode}: " + "; ".join(tail)
+    log(f"http: flask fund check in {check.seconds:.1f} s: {check.detail}")
+    return check
+
+
+def time_schedules(runs: int) -> list[ScheduleTiming]:
+    """``build_schedule`` for 60 monthly instalments (equal principal, then annuity): one
+    warm-up call, then the median of ``runs``."""
+    from fundapp.lending.schedule import Disbursement, LoanTerms, build_schedule
+
+    out = []
+    tranche = (Disbursement(date(2026, 1, 15), 480_000_000),)
+    for method in ("equal_principal", "annuity"):
+        terms = LoanTerms(
+            amount=480_000_000,
+            annual_rate=Decimal("6.6"),
+            term_months=SCHEDULE_INSTALMENTS,
+            principal_method=method,
+        )
+        rows = build_schedule(terms, tranche)
+        timing = ScheduleTiming(f"{len(rows)} instalments, {method}", len(rows))
+        for _ in range(runs):
+            t = time.perf_counter()
+            build_schedule(terms, tranche)
+            timing.runs.append(time.perf_counter() - t)
+        out.append(timing)
+    return out
