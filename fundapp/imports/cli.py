@@ -37,6 +37,7 @@ def _accountant(username: str | None) -> object:
 @click.option("--user", "username", default=None, help="The accountant who imports.")
 def import_command(file: Path, dry_run: bool, username: str | None) -> None:
     """Import the loans of FILE (.xlsx or .csv, the import template); exit 1 on any error."""
+    from fundapp.core.money import format_dong
     from fundapp.imports import services
 
     actor = _accountant(username)
@@ -48,10 +49,12 @@ def import_command(file: Path, dry_run: bool, username: str | None) -> None:
         raise click.ClickException(exc.message) from None
     for row in report.rows:
         if row.ok:
-            click.echo(
-                f"line {row.line}: OK {row.contract_no} "
-                f"outstanding {row.principal_outstanding} ({row.status})"
+            figures = (
+                f" outstanding {format_dong(row.principal_outstanding)} ({row.status})"
+                if row.principal_outstanding is not None
+                else " (checked; not simulated while other rows have errors)"
             )
+            click.echo(f"line {row.line}: OK {row.contract_no}{figures}")
         else:
             click.echo(row.message, err=True)
         for warning in row.warnings:

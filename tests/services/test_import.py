@@ -615,7 +615,7 @@ def test_cli_dry_run_and_refusal_exit_codes(app: Any, runner: Any, tmp_path: Pat
     user = staff.accountant.username
     checked = runner.invoke(args=["loans", "import", str(good), "--dry-run", "--user", user])
     assert checked.exit_code == 0, checked.output
-    assert "line 2: OK CU-2026-101 outstanding 90000000 (active)" in checked.output
+    assert "line 2: OK CU-2026-101 outstanding 90.000.000 đ (active)" in checked.output
     assert db.session.scalar(select(func.count(Loan.id))) == 0
     bad = runner.invoke(args=["loans", "import", str(DATA / "loans_errors.csv"), "--user", user])
     assert bad.exit_code == 1
