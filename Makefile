@@ -121,8 +121,20 @@ test: venv translations
 	@$(STEP_FN)
 	step "ruff check" $(RUFF) check .
 	step "ruff format --check" $(RUFF) format --check .
-	step "pytest (SQLite)" env -u FUNDAPP_TEST_DATABASE_URL $(PYTEST) $(PYTEST_ARGS)
-	step "pytest (PostgreSQL)" scripts/pg-test.sh $(PYTEST) $(PYTEST_ARGS) -m "not e2e"
+	# The two databases' suites run side by side (one per core), each into its own log,
+	# then the browser tests alone, so that their timings are not squeezed.
+	logs=$$(mktemp -d)
+	trap 'rm -rf "$$logs"' EXIT
+	echo "==> pytest (SQLite) and pytest (PostgreSQL), side by side"
+	env -u FUNDAPP_TEST_DATABASE_URL $(PYTEST) $(PYTEST_ARGS) -m "not e2e" >"$$logs/sqlite" 2>&1 &
+	sqlite_pid=$$!
+	scripts/pg-test.sh $(PYTEST) $(PYTEST_ARGS) -m "not e2e" >"$$logs/pg" 2>&1 &
+	pg_pid=$$!
+	step "pytest (SQLite)" wait $$sqlite_pid
+	step "pytest (PostgreSQL)" wait $$pg_pid
+	echo "--- SQLite"; tail -n 200 "$$logs/sqlite"
+	echo "--- PostgreSQL"; tail -n 200 "$$logs/pg"
+	step "pytest (SQLite, browser)" env -u FUNDAPP_TEST_DATABASE_URL $(PYTEST) $(PYTEST_ARGS) -m e2e
 	finish
 
 test-sqlite: venv translations

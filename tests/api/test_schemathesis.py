@@ -24,7 +24,7 @@ from fundapp.auth.models import User, UserRole
 from fundapp.auth.services import issue_token
 from fundapp.extensions import db
 from fundapp.repayments import services as rs
-from tests.conftest import make_user
+from tests.conftest import PG_URL, make_user
 from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
 
 CHECKS = [
@@ -97,6 +97,10 @@ def _exercise(operation: Any, mode: GenerationMode, headers: dict[str, str]) -> 
 
 @pytest.mark.parametrize("who", ["staff", "cooperative"])
 def test_generated_requests_get_documented_answers(app: Any, who: str) -> None:
+    if who == "cooperative" and PG_URL:
+        # The cooperative's run checks the roles and object rules, the same on any database;
+        # PostgreSQL's own limits (INTEGER, NUL, dates) are reached by the staff run.
+        pytest.skip("role rules are database-independent: run on SQLite")
     user_id = _fund(app)[who]
     roles = sorted(db.session.get(User, user_id).role_names)
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
