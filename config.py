@@ -80,6 +80,7 @@ class Config:
     UPLOAD_FOLDER = _env("UPLOAD_FOLDER", str(BASE_DIR / "instance" / "uploads"))
     UPLOAD_MAX_BYTES = int(_env("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
     PAGE_SIZE = 25
+    PASSWORD_HASH_PROFILE = "default"
     TESTING = False
 
     @classmethod
@@ -97,6 +98,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = _env("FUNDAPP_TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False
     SERVER_NAME = "localhost"
+    PASSWORD_HASH_PROFILE = "cheapest"  # only here: see fundapp/auth/models.py
 
 
 class ProductionConfig(Config):

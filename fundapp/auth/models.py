@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,7 +13,19 @@ from fundapp.core.db import TimestampMixin, UTCDateTime
 from fundapp.core.security import ALL_ROLES
 from fundapp.extensions import db
 
-_hasher = PasswordHasher()
+# RFC 9106 low-memory parameters (argon2-cffi's default). The test suite alone may
+# choose the cheapest profile (PASSWORD_HASH_PROFILE = "cheapest"): it creates
+# thousands of users, and a hash's parameters travel inside it, so verification
+# works whichever profile made it.
+_HASHERS = {
+    "default": PasswordHasher(),
+    "cheapest": PasswordHasher.from_parameters(profiles.CHEAPEST),
+}
+
+
+def _hasher() -> PasswordHasher:
+    name = current_app.config.get("PASSWORD_HASH_PROFILE") if has_app_context() else None
+    return _HASHERS.get(name or "default", _HASHERS["default"])
 _ROLE_CHECK = "role IN (" + ", ".join(f"'{r}'" for r in ALL_ROLES) + ")"
 
 
@@ -38,11 +51,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     cooperative = relationship("Cooperative", lazy="joined")
 
     def set_password(self, password: str) -> None:
-        self.password_hash = _hasher.hash(password)
+        self.password_hash = _hasher().hash(password)
 
     def check_password(self, password: str) -> bool:
         try:
-            return _hasher.verify(self.password_hash, password)
+            return _hasher().verify(self.password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
 
