@@ -80,7 +80,9 @@ class Config:
     UPLOAD_FOLDER = _env("UPLOAD_FOLDER", str(BASE_DIR / "instance" / "uploads"))
     UPLOAD_MAX_BYTES = int(_env("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
     PAGE_SIZE = 25
-    PASSWORD_HASH_PROFILE = "default"
+    ARGON2_PROFILE = "default"
+    # Whole-book figures (dashboard, reports) kept per process while the book is unchanged.
+    REPORT_CACHE_SIZE = int(_env("REPORT_CACHE_SIZE", "64"))
     TESTING = False
 
     @classmethod
@@ -98,7 +100,8 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = _env("FUNDAPP_TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False
     SERVER_NAME = "localhost"
-    PASSWORD_HASH_PROFILE = "cheapest"  # only here: see fundapp/auth/models.py
+    ARGON2_PROFILE = "cheapest"  # only here: see fundapp/auth/models.py
+    REPORT_CACHE_SIZE = 0  # each test computes its figures; tests/reports/test_cache.py turns it on
 
 
 class ProductionConfig(Config):

@@ -70,7 +70,7 @@ FORMATS: tuple[tuple[str, str, str], ...] = (
 
 
 def _json(spec: ReportSpec) -> Any:
-    built = spec.build(request.args, business_date())
+    built = spec.built_for(request.args, business_date())
     return jsonify({**report_json(spec, built), "filters": built.filters})
 
 

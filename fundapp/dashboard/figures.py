@@ -8,7 +8,7 @@ entries dated in it. Pending approvals are the live queues: they have no "as of"
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -33,6 +33,7 @@ from fundapp.lending.models import (
     Reversal,
     WriteOff,
 )
+from fundapp.reports import cache
 from fundapp.reports.positions import LoanPosition, loan_flows, loan_positions
 
 PRINCIPAL_ACCOUNTS = (acc.LOANS_IN_TERM, acc.LOANS_OVERDUE)
@@ -314,6 +315,13 @@ class Dashboard:
 
 
 def dashboard(as_of: date) -> Dashboard:
+    """The dashboard as of a date; the book's figures are kept while the book does not
+    change (``reports.cache``), the approval queues are read live."""
+    kept = cache.remembered("dashboard", (as_of,), lambda: _book_figures(as_of))
+    return replace(kept, pending=pending_approvals())
+
+
+def _book_figures(as_of: date) -> Dashboard:
     positions = [p for p in loan_positions(as_of) if p.outstanding]
     return Dashboard(
         as_of=as_of,
@@ -323,7 +331,7 @@ def dashboard(as_of: date) -> Dashboard:
         cooperatives=len({p.cooperative_id for p in positions}),
         month=flows(month_start(as_of), as_of),
         year=flows(as_of.replace(month=1, day=1), as_of),
-        pending=pending_approvals(),
+        pending=PendingApprovals(0, 0, 0, 0, 0, 0),  # read live by dashboard()
         series=chart_series(as_of, positions),
     )
 

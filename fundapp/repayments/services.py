@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
@@ -13,6 +14,7 @@ from fundapp.core.dates import utcnow
 from fundapp.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from fundapp.core.security import Role
 from fundapp.extensions import db
+from fundapp.ledger.models import JournalEntry
 from fundapp.lending import book
 from fundapp.lending.models import ApprovalStatus, LoanStatus, Repayment, Reversal
 from fundapp.lending.services import STATUS_LABELS, require, transition
@@ -50,20 +52,21 @@ def record_repayment(actor: Any, loan_id: int, data: dict, as_of: date) -> Repay
         value_date=value_date,
         method=method,
         reference=reference,
-        receipt_no=book.next_number(f"PT-{as_of.year}", 6),
+        receipt_no=f"~{uuid.uuid4().hex}",  # provisional, replaced below before the commit
         recorded_by_id=actor.id,
     )
     db.session.add(repayment)
     db.session.flush()
     state, entry_id = book.refresh(
-        loan,
-        as_of,
-        "repayment",
-        actor,
-        repayment.receipt_no,
-        _("Thu nợ %(c)s", c=loan.contract_no),
+        loan, as_of, "repayment", actor, "", _("Thu nợ %(c)s", c=loan.contract_no)
     )
+    # The receipt number comes last: the series' counter row is then locked from here to
+    # the commit only, not through the replay, so repayments on different loans do not
+    # queue behind one another. Numbers stay gap-free (a rollback returns the number).
+    repayment.receipt_no = book.next_number(f"PT-{as_of.year}", 6)
     repayment.journal_entry_id = entry_id
+    if entry_id is not None:
+        db.session.get(JournalEntry, entry_id).reference = repayment.receipt_no  # type: ignore[union-attr]
     if state.is_settled():
         transition(loan, LoanStatus.CLOSED, actor, _("Đã trả hết nợ"))
         loan.closed_on = value_date

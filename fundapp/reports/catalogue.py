@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from fundapp.core.dates import business_date, format_date
-from fundapp.reports import activity, classification, fund_balance, par, params
+from fundapp.reports import activity, cache, classification, fund_balance, par, params
 from fundapp.reports.excel import TitleBlock, workbook_bytes
 from fundapp.reports.positions import LoanPosition, loan_positions
 from fundapp.reports.tables import Table
@@ -49,6 +49,11 @@ class ReportSpec:
     @property
     def endpoint(self) -> str:
         return self.slug.replace("-", "_")
+
+    def built_for(self, args: Mapping[str, str], today: date) -> Built:
+        """The report for these filters, kept while the book does not change."""
+        key = tuple(sorted((str(k), str(v)) for k, v in args.items()))
+        return cache.remembered(f"report:{self.slug}", key, lambda: self.build(args, today))
 
     @property
     def template(self) -> str:
@@ -240,11 +245,11 @@ def pdf_download(spec: ReportSpec) -> Response:
     """The report with the request's filters, as a PDF response (the page and the API)."""
     from fundapp.documents.pdf import pdf_response
 
-    built = spec.build(request.args, business_date())
+    built = spec.built_for(request.args, business_date())
     return pdf_response(pdf_bytes(spec, built), f"{built.filename}.pdf")
 
 
 def xlsx_download(spec: ReportSpec) -> Response:
     """The report with the request's filters, as an Excel response."""
-    built = spec.build(request.args, business_date())
+    built = spec.built_for(request.args, business_date())
     return xlsx_response(xlsx_bytes(spec, built), f"{built.filename}.xlsx")

@@ -29,7 +29,7 @@ def _page(spec: ReportSpec) -> Any:
 
     context: dict[str, Any] = {"spec": spec, "groupings": {g: GROUP_LABELS[g] for g in GROUPINGS}}
     try:
-        built = spec.build(request.args, business_date())
+        built = spec.built_for(request.args, business_date())
     except ValidationFailed as exc:
         values = {
             k: request.args.get(k, "") for k in ("as_of", "from", "to", "quarter", "group_by")

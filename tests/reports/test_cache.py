@@ -1,0 +1,109 @@
+"""Whole-book figures are kept while the book does not change, and only then.
+
+The small fund of ``tests.dashboard.scenario``: 90.000.000 đ outstanding (A 30.000.000 in
+Lục Ngạn 219, B 60.000.000 in TP Bắc Giang 213), 94.029.040 đ collected in 2026.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+
+from fundapp.cooperatives import services as cs
+from fundapp.dashboard import figures
+from fundapp.extensions import db
+from fundapp.lending.models import Disbursement, DisbursementStatus
+from fundapp.repayments import services as rs
+from fundapp.reports import cache
+from tests.conftest import fresh_database, login, make_app, make_user
+from tests.dashboard.scenario import TODAY, build
+
+COLLECTED_2026 = 94_029_040
+B_FIRST_INSTALMENT = 5_305_753
+
+
+@pytest.fixture
+def cached_app() -> Iterator[Flask]:
+    cache.clear()
+    with fresh_database(make_app(REPORT_CACHE_SIZE=8)) as app, app.test_request_context():
+        yield app
+    cache.clear()
+
+
+def _district_series() -> list[tuple[str, int]]:
+    return [(r.code, r.outstanding) for r in figures.dashboard(TODAY).series.by_district]
+
+
+def test_the_dashboard_is_computed_once_per_state_of_the_book(cached_app):
+    fund = build()
+    first = figures.dashboard(TODAY)
+    again = figures.dashboard(TODAY)
+    assert first.outstanding == again.outstanding == 90_000_000
+    assert again.year.collected == COLLECTED_2026
+    assert cache.stats() == {"hits": 1, "misses": 1, "kept": 1}
+
+    # A repayment is a journal entry: the next dashboard counts it.
+    rs.record_repayment(
+        fund.staff.accountant, fund.loan_b.id, {"amount": B_FIRST_INSTALMENT, "date": TODAY}, TODAY
+    )
+    db.session.commit()
+    after = figures.dashboard(TODAY)
+    assert after.year.collected == COLLECTED_2026 + B_FIRST_INSTALMENT == 99_334_793
+    assert after.month.collected == B_FIRST_INSTALMENT
+    assert cache.stats()["misses"] == 2
+
+
+def test_an_audited_change_without_money_moving_is_seen(cached_app):
+    fund = build()
+    assert _district_series() == [("213", 60_000_000), ("219", 30_000_000)]
+    coop = fund.loan_b.cooperative
+    cs.update(fund.staff.officer, coop, {**coop.to_dict(), "district_code": "219"})
+    db.session.commit()
+    assert _district_series() == [("219", 90_000_000)]
+
+
+def test_the_approval_queues_are_always_live(cached_app):
+    build()
+    assert figures.dashboard(TODAY).pending.disbursements == 1
+    hits_before = cache.stats()["hits"]
+    waiting = db.session.query(Disbursement).filter_by(status=DisbursementStatus.PENDING).one()
+    waiting.status = DisbursementStatus.REJECTED  # bypasses the services: no version change
+    db.session.commit()
+    d = figures.dashboard(TODAY)
+    assert cache.stats()["hits"] == hits_before + 1  # the book's figures were kept …
+    assert d.pending.disbursements == 0  # … and the queue was read again
+
+
+def test_the_fund_report_page_is_kept_per_filters_and_language(cached_app):
+    build()
+    client = cached_app.test_client()
+    login(client, make_user("director"))
+    cache.clear()
+    first = client.get("/reports/fund-balance")
+    assert first.status_code == 200
+    assert client.get("/reports/fund-balance").get_data() == first.get_data()
+    assert cache.stats() == {"hits": 1, "misses": 1, "kept": 1}
+    assert client.get("/reports/fund-balance?as_of=2026-10-31").status_code == 200
+    assert cache.stats()["misses"] == 2
+    client.post("/language/en")
+    english = client.get("/reports/fund-balance")
+    assert english.status_code == 200
+    assert cache.stats()["misses"] == 3
+
+
+def test_size_zero_turns_it_off(app):
+    cache.clear()
+    with app.test_request_context():
+        build()
+        figures.dashboard(TODAY)
+        figures.dashboard(TODAY)
+    assert cache.stats() == {"hits": 0, "misses": 0, "kept": 0}
+
+
+def test_the_oldest_result_leaves_first(cached_app):
+    build()
+    for day in range(1, 11):
+        figures.dashboard(TODAY.replace(day=day))
+    assert cache.stats()["kept"] == 8
