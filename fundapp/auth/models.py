@@ -14,7 +14,7 @@ from fundapp.core.security import ALL_ROLES
 from fundapp.extensions import db
 
 # RFC 9106 low-memory parameters (argon2-cffi's default). The test suite alone may
-# choose the cheapest profile (PASSWORD_HASH_PROFILE = "cheapest"): it creates
+# choose the cheapest profile (ARGON2_PROFILE = "cheapest"): it creates
 # thousands of users, and a hash's parameters travel inside it, so verification
 # works whichever profile made it.
 _HASHERS = {
@@ -24,8 +24,10 @@ _HASHERS = {
 
 
 def _hasher() -> PasswordHasher:
-    name = current_app.config.get("PASSWORD_HASH_PROFILE") if has_app_context() else None
+    name = current_app.config.get("ARGON2_PROFILE") if has_app_context() else None
     return _HASHERS.get(name or "default", _HASHERS["default"])
+
+
 _ROLE_CHECK = "role IN (" + ", ".join(f"'{r}'" for r in ALL_ROLES) + ")"
 
 
