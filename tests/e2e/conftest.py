@@ -1,17 +1,27 @@
-"""Browser tests: the real app on 127.0.0.1 with CSRF on, driven by Debian's Chromium."""
+"""Browser tests: the real app on 127.0.0.1 with CSRF on, driven by Debian's Chromium.
+
+When a test using the ``page`` fixture fails, a full-page screenshot and the page's HTML
+are kept under ``$FUNDAPP_ARTIFACTS_DIR/e2e/`` (default ``test-artifacts/e2e/`` at the
+project root), named after the test's node id.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from werkzeug.serving import make_server
 
 from tests.conftest import BUSINESS_DATE
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 CHROMIUM = os.environ.get("FUNDAPP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -30,6 +40,50 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+
+
+def artifacts_dir() -> Path:
+    return Path(os.environ.get("FUNDAPP_ARTIFACTS_DIR") or PROJECT_ROOT / "test-artifacts") / "e2e"
+
+
+def artifact_stem(nodeid: str) -> str:
+    """A file name from a test's node id: path separators, ``::`` and parameter brackets
+    become ``_``; a long id is cut and keeps a hash of the whole, so names stay distinct."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("._-") or "test"
+    if len(stem) > 120:
+        digest = hashlib.sha1(nodeid.encode(), usedforsecurity=False).hexdigest()[:10]
+        stem = f"{stem[:109]}-{digest}"
+    return stem
+
+
+def save_failure_artifacts(page: Any, nodeid: str, directory: Path) -> list[Path]:
+    """The page's screenshot and HTML as they were when the test failed."""
+    directory.mkdir(parents=True, exist_ok=True)
+    png = directory / f"{artifact_stem(nodeid)}.png"
+    html = png.with_suffix(".html")
+    page.screenshot(path=str(png), full_page=True)
+    html.write_text(page.content(), encoding="utf-8")
+    return [png, html]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Generator[None, Any, None]:
+    outcome = yield
+    report = outcome.get_result()
+    page = getattr(item, "funcargs", {}).get("page")
+    if report.when != "call" or not report.failed or page is None:
+        return
+    try:
+        saved = save_failure_artifacts(page, item.nodeid, artifacts_dir())
+    except (PlaywrightError, OSError) as exc:
+        lines = [f"could not save the page: {exc}"]
+    else:
+        lines = [f"saved {path}" for path in saved]
+    report.sections.append(("e2e artefacts", "\n".join(lines)))
+    terminal = item.config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is not None:
+        for line in lines:
+            terminal.write_line(f"e2e artefact: {line}")
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +106,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         WTF_CSRF_ENABLED = True
         SERVER_NAME = None
         FUNDAPP_BUSINESS_DATE = BUSINESS_DATE.isoformat()
+        UPLOAD_FOLDER = str(db_file.parent / "uploads")
 
     app = create_app(E2EConfig)
     with app.app_context():
