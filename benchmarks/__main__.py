@@ -46,6 +46,10 @@ def _positive(raw: str) -> int:
     return value
 
 
+def _client_counts(raw: str) -> tuple[int, ...]:
+    return tuple(_positive(part.strip()) for part in raw.split(",") if part.strip())
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
@@ -109,7 +113,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument(
         "--http-clients", type=_positive, default=8, metavar="N",
-        help="concurrent clients, for the pages and for the repayments (default 8)",
+        help="concurrent API clients posting repayments (default 8)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--http-page-clients", type=_client_counts, default=(2, 8), metavar="N[,N…]",
+        help="concurrent clients of each page scenario, one run per count (default 2,8: one "
+        "client per gunicorn worker, i.e. a page's own latency, then the queue behind 8)",
     )  # fmt: skip
     parser.add_argument(
         "--profile", type=Path, default=None, metavar="DIR",
@@ -204,7 +213,13 @@ def main(argv: list[str] | None = None) -> int:
 
                 # After the documents: their timings must not see the load's repayments.
                 http_result = run_http(
-                    size, last_day, url, args.http_clients, args.http_duration, log
+                    size,
+                    last_day,
+                    url,
+                    args.http_clients,
+                    args.http_duration,
+                    log,
+                    args.http_page_clients,
                 )
         if args.documents and not documents:
             documents = _documents_on_own_book(args, last_day)

@@ -31,7 +31,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from werkzeug.routing import BuildError
 
 from fundapp.audit.models import AuditLog
-from fundapp.auth.models import User
+from fundapp.auth.models import User, UserRole
 from fundapp.cooperatives.districts import DISTRICTS
 from fundapp.cooperatives.models import Cooperative
 from fundapp.core import validation
@@ -134,7 +134,11 @@ def index() -> Any:
         .order_by(Loan.id.desc())
     )
     page = db.paginate(
-        query, page=page_arg(), per_page=current_app.config["PAGE_SIZE"], error_out=False
+        query,
+        page=page_arg(),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+        count=False,  # counted below with the totals, in the same statement
     )
     count, amount, outstanding = db.session.execute(
         select(
@@ -145,10 +149,12 @@ def index() -> Any:
         .join(Cooperative, Cooperative.id == Loan.cooperative_id)
         .where(*where)
     ).one()
+    page.total = int(count)
+    # Credit officers (the role), not a scan of every loan for the officers it names.
     officers = list(
         db.session.scalars(
             select(User)
-            .where(User.id.in_(select(Loan.officer_id).where(Loan.officer_id.is_not(None))))
+            .where(User.roles.any(UserRole.role == Role.OFFICER))
             .order_by(User.full_name, User.username)
         )
     )

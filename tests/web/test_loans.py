@@ -618,3 +618,17 @@ def test_cooperative_user_gets_403_on_loan_pages(app, people):
         client.post(f"/loans/{loan.id}/repayments", data={"repay-amount": "1000"}).status_code
         == 403
     )
+
+
+def test_the_list_pages_by_the_filtered_count(app, people):
+    app.config["PAGE_SIZE"] = 2
+    loans = [make_loan(people) for _ in range(3)]  # newest first: 3, 2 | 1
+    officer = client_for(app, people.officer)
+    first = text(officer.get("/loans/"))
+    second = text(officer.get("/loans/", query_string={"page": "2"}))
+    assert loans[2].contract_no in first and loans[1].contract_no in first
+    assert loans[0].contract_no not in first
+    assert loans[0].contract_no in second and loans[2].contract_no not in second
+    assert "page=2" in first  # the pager knows there is a second page
+    assert "3 khoản vay theo bộ lọc" in first
+    assert people.officer.username in first or people.officer.full_name in first
