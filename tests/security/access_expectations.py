@@ -1,0 +1,321 @@
+"""Who may use each route: one row per (endpoint, method) of the URL map, written by hand
+from SPEC §1 (roles) and §11, and from what each page or API call is for.
+
+A row names the actors allowed and the answer they get. Everyone else gets the refusal of
+their kind, which the test derives: anonymous → 302 to /login on a page, 401 on the API;
+a signed-in role not named → 403. A cooperative user asking for another cooperative's
+object on a route it may use gets 404, never 403 or 200.
+
+The answer of an allowed actor is the one for the scenario of tests/security/
+test_access_matrix.py, and, for a mutating request, for an empty body (CSRF is off in
+testing): a form shown again with its messages (200 on the older forms, 422 where the page
+says so), a JSON 422, or the route's success where an empty body is a complete request
+(approve a pending item, mark read, log out, PATCH leaving every field as it is).
+
+Objects owned by a user rather than a cooperative (notices, one's own API tokens) are
+walked as the actor's own and as someone else's: someone else's is "not found" (404) unless
+the row names who may see them too (``others``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ANONYMOUS = "anonymous"
+OFFICER = "officer"
+ACCOUNTANT = "accountant"
+DIRECTOR = "director"
+BOARD = "board"
+CONTROLLER = "controller"
+ADMIN = "admin"
+COOPERATIVE = "cooperative"
+
+ROLES = (OFFICER, ACCOUNTANT, DIRECTOR, BOARD, CONTROLLER, ADMIN, COOPERATIVE)
+ACTORS = (ANONYMOUS, *ROLES)
+
+# The fund's staff who read its books; the controller reads everything and changes nothing.
+STAFF = (OFFICER, ACCOUNTANT, DIRECTOR, BOARD, CONTROLLER)
+# The cooperative reads its own loans, schedules, statements and receipts (journey 4).
+BORROWER_READ = (*STAFF, COOPERATIVE)
+DECIDERS = (DIRECTOR, BOARD)
+SIGNED_IN = ROLES
+PUBLIC = ACTORS
+# They may list every notice to supervise, and mark only their own (fundapp/notices).
+SUPERVISORS = (DIRECTOR, CONTROLLER)
+
+PDF = "application/pdf"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv"
+JSON = "application/json"
+CSS = "text/css"
+# An uploaded document comes back as it was stored (a PDF in the scenario); the API sends
+# every document as an opaque file.
+UPLOADED = PDF
+OCTET = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Access:
+    who: frozenset[str]
+    ok: int = 200
+    # Expected content type of a 200; empty: an HTML page on the web, JSON on the API.
+    content: str = ""
+    # Where a 302 leads when that is the point (logging out lands on the login page).
+    location: str = ""
+    # Who may use someone else's user-owned object (a notice) on this route.
+    others: frozenset[str] = frozenset()
+    # Roles whose answer differs from ``ok`` (the login page sends a signed-in user home).
+    by_role: dict[str, int] = field(default_factory=dict)
+
+
+def allow(
+    *who: str,
+    ok: int = 200,
+    content: str = "",
+    location: str = "",
+    others: tuple[str, ...] = (),
+    by_role: dict[str, int] | None = None,
+) -> Access:
+    unknown = set(who) - set(ACTORS)
+    assert not unknown, f"unknown actors {unknown}"
+    return Access(frozenset(who), ok, content, location, frozenset(others), by_role or {})
+
+
+SENT_HOME = {role: 302 for role in ROLES}
+
+EXPECTED: dict[tuple[str, str], Access] = {
+    # --- public ------------------------------------------------------------------------
+    ("static", "GET"): allow(*PUBLIC, content=CSS),
+    ("main.healthz", "GET"): allow(*PUBLIC, content=JSON),
+    ("main.language", "POST"): allow(*PUBLIC, ok=302),
+    # The login form is for the anonymous; a signed-in user is sent on to the start page.
+    ("auth.login", "GET"): allow(*PUBLIC, by_role=SENT_HOME),
+    ("auth.login", "POST"): allow(*PUBLIC, by_role=SENT_HOME),
+    ("api.openapi_document", "GET"): allow(*PUBLIC),
+    ("api.create_token", "POST"): allow(*PUBLIC, ok=422),
+    # --- one's own session, password, notices and tokens --------------------------------
+    ("main.home", "GET"): allow(*SIGNED_IN, ok=302),
+    ("auth.logout", "POST"): allow(*SIGNED_IN, ok=302, location="/login"),
+    ("auth.change_password", "GET"): allow(*SIGNED_IN),
+    ("auth.change_password", "POST"): allow(*SIGNED_IN),
+    ("notices.index", "GET"): allow(*SIGNED_IN),
+    ("notices.read", "POST"): allow(*SIGNED_IN, ok=302),
+    ("notices.read_all", "POST"): allow(*SIGNED_IN, ok=302),
+    ("documents.notice", "GET"): allow(*SIGNED_IN, content=PDF, others=SUPERVISORS),
+    ("api.me", "GET"): allow(*SIGNED_IN),
+    ("api.change_own_password", "POST"): allow(*SIGNED_IN, ok=422),
+    ("api.list_own_tokens", "GET"): allow(*SIGNED_IN),
+    ("api.revoke_own_token", "DELETE"): allow(*SIGNED_IN, ok=204),
+    ("api.revoke_current_token", "DELETE"): allow(*SIGNED_IN, ok=204),
+    ("api.list_notices", "GET"): allow(*SIGNED_IN),
+    ("api.notice_pdf", "GET"): allow(*SIGNED_IN, content=PDF, others=SUPERVISORS),
+    ("api.mark_notice_read", "POST"): allow(*SIGNED_IN),
+    ("api.mark_all_notices_read", "POST"): allow(*SIGNED_IN),
+    # --- administration: users, roles, passwords, tokens; the audit log ------------------
+    ("admin.users", "GET"): allow(ADMIN),
+    ("admin.user_new", "GET"): allow(ADMIN),
+    ("admin.user_new", "POST"): allow(ADMIN),
+    ("admin.user_edit", "GET"): allow(ADMIN),
+    ("admin.user_edit", "POST"): allow(ADMIN),
+    ("admin.user_password", "POST"): allow(ADMIN, ok=302),
+    ("admin.token_revoke", "POST"): allow(ADMIN, ok=302),
+    ("api.list_users", "GET"): allow(ADMIN),
+    ("api.create_user", "POST"): allow(ADMIN, ok=422),
+    ("api.get_user", "GET"): allow(ADMIN),
+    ("api.update_user", "PATCH"): allow(ADMIN),
+    ("api.reset_user_password", "POST"): allow(ADMIN, ok=422),
+    ("api.list_user_tokens", "GET"): allow(ADMIN),
+    ("api.revoke_user_token", "DELETE"): allow(ADMIN, ok=204),
+    # SPEC §11: the audit log is visible to the controller and the admin.
+    ("audit.index", "GET"): allow(CONTROLLER, ADMIN),
+    ("api.list_audit", "GET"): allow(CONTROLLER, ADMIN),
+    # --- cooperatives and related groups: the officer registers them --------------------
+    ("cooperatives.index", "GET"): allow(*STAFF),
+    ("cooperatives.create", "GET"): allow(OFFICER),
+    ("cooperatives.create", "POST"): allow(OFFICER),
+    ("cooperatives.detail", "GET"): allow(*STAFF),
+    ("cooperatives.edit", "GET"): allow(OFFICER),
+    ("cooperatives.edit", "POST"): allow(OFFICER),
+    ("cooperatives.groups", "GET"): allow(*STAFF),
+    ("cooperatives.create_group", "POST"): allow(OFFICER, ok=422),
+    ("api.list_cooperatives", "GET"): allow(*BORROWER_READ),
+    ("api.create_cooperative", "POST"): allow(OFFICER, ok=422),
+    ("api.get_cooperative", "GET"): allow(*BORROWER_READ),
+    ("api.update_cooperative", "PATCH"): allow(OFFICER),
+    # A cooperative keeps its own phone, e-mail and address up to date; an officer any.
+    ("api.update_own_contact", "PATCH"): allow(OFFICER, COOPERATIVE),
+    ("api.list_related_groups", "GET"): allow(*STAFF),
+    ("api.create_related_group", "POST"): allow(OFFICER, ok=422),
+    # --- the fund's books: the accountant records capital ------------------------------
+    ("ledger.overview", "GET"): allow(*STAFF),
+    ("ledger.capital", "GET"): allow(*STAFF),
+    ("ledger.capital_new", "GET"): allow(ACCOUNTANT),
+    ("ledger.capital_new", "POST"): allow(ACCOUNTANT),
+    ("ledger.journal", "GET"): allow(*STAFF),
+    ("api.list_capital_entries", "GET"): allow(*STAFF),
+    ("api.create_capital_entry", "POST"): allow(ACCOUNTANT, ok=422),
+    ("api.fund_position", "GET"): allow(*STAFF),
+    ("api.fund_overview", "GET"): allow(*STAFF),
+    ("api.list_journal", "GET"): allow(*STAFF),
+    # --- lending policy: the board edits it; SPEC is silent on the admin reading it, the
+    # code lets the admin read it with the system settings.
+    ("policy.index", "GET"): allow(*STAFF, ADMIN),
+    ("policy.history", "GET"): allow(*STAFF, ADMIN),
+    ("policy.change", "GET"): allow(BOARD),
+    ("policy.change", "POST"): allow(BOARD),
+    ("api.list_policy", "GET"): allow(*STAFF, ADMIN),
+    ("api.get_policy", "GET"): allow(*STAFF, ADMIN),
+    ("api.change_policy", "POST"): allow(BOARD, ok=422),
+    # --- applications: the officer registers and appraises, the director or board decide;
+    # the draft of the scenario is submitted by an empty POST (it is complete), and
+    # withdrawn (a reason is optional). The cooperative applies through the portal.
+    ("applications.index", "GET"): allow(*STAFF),
+    ("applications.create", "GET"): allow(OFFICER),
+    ("applications.create", "POST"): allow(OFFICER, ok=422),
+    ("applications.detail", "GET"): allow(*STAFF),
+    ("applications.edit", "GET"): allow(OFFICER),
+    ("applications.edit", "POST"): allow(OFFICER, ok=422),
+    ("applications.submit", "POST"): allow(OFFICER, ok=302),
+    ("applications.withdraw", "POST"): allow(OFFICER, ok=302),
+    ("applications.appraise", "POST"): allow(OFFICER, ok=422),
+    ("applications.approve", "POST"): allow(*DECIDERS, ok=422),
+    ("applications.reject", "POST"): allow(*DECIDERS, ok=422),
+    ("applications.upload", "POST"): allow(OFFICER, ok=422),
+    ("applications.document", "GET"): allow(*STAFF, content=UPLOADED),
+    ("api.list_applications", "GET"): allow(*BORROWER_READ),
+    ("api.create_application", "POST"): allow(OFFICER, COOPERATIVE, ok=422),
+    ("api.get_application", "GET"): allow(*BORROWER_READ),
+    ("api.update_application", "PATCH"): allow(OFFICER, COOPERATIVE),
+    ("api.submit_application", "POST"): allow(OFFICER, COOPERATIVE),
+    ("api.withdraw_application", "POST"): allow(OFFICER, COOPERATIVE),
+    ("api.appraise_application", "POST"): allow(OFFICER, ok=422),
+    ("api.approve_application", "POST"): allow(*DECIDERS, ok=422),
+    ("api.reject_application", "POST"): allow(*DECIDERS, ok=422),
+    ("api.list_application_documents", "GET"): allow(*BORROWER_READ),
+    ("api.upload_application_document", "POST"): allow(OFFICER, COOPERATIVE, ok=422),
+    ("api.download_application_document", "GET"): allow(*BORROWER_READ, content=OCTET),
+    # --- loans: staff pages; each action to its role (SPEC §1). An action with an empty
+    # form is refused with the loan page and its messages (422); deciding a pending item
+    # needs no input and goes through (302).
+    ("loans.index", "GET"): allow(*STAFF),
+    ("loans.approvals", "GET"): allow(*STAFF),
+    ("loans.detail", "GET"): allow(*STAFF),
+    ("loans.schedule", "GET"): allow(*STAFF),
+    ("loans.sign_contract", "POST"): allow(OFFICER, DIRECTOR, ok=422),
+    ("loans.cancel", "POST"): allow(*DECIDERS, ok=422),
+    ("loans.record_disbursement", "POST"): allow(ACCOUNTANT, ok=422),
+    ("loans.approve_disbursement", "POST"): allow(DIRECTOR, ok=302),
+    ("loans.reject_disbursement", "POST"): allow(DIRECTOR, ok=302),
+    ("loans.record_repayment", "POST"): allow(ACCOUNTANT, ok=422),
+    ("loans.request_reversal", "POST"): allow(ACCOUNTANT, ok=422),
+    ("loans.approve_reversal", "POST"): allow(DIRECTOR, ok=302),
+    ("loans.reject_reversal", "POST"): allow(DIRECTOR, ok=302),
+    ("loans.request_restructuring", "POST"): allow(OFFICER, ok=422),
+    ("loans.approve_restructuring", "POST"): allow(*DECIDERS, ok=302),
+    ("loans.reject_restructuring", "POST"): allow(*DECIDERS, ok=302),
+    ("loans.propose_write_off", "POST"): allow(DIRECTOR, ok=422),
+    ("loans.approve_write_off", "POST"): allow(BOARD, ok=302),
+    ("loans.reject_write_off", "POST"): allow(BOARD, ok=302),
+    ("loans.add_collateral", "POST"): allow(OFFICER, ok=422),
+    ("loans.add_inspection", "POST"): allow(OFFICER, ok=422),
+    ("api.list_loans", "GET"): allow(*BORROWER_READ),
+    ("api.get_loan", "GET"): allow(*BORROWER_READ),
+    ("api.get_schedule", "GET"): allow(*BORROWER_READ),
+    ("api.list_disbursements", "GET"): allow(*BORROWER_READ),
+    ("api.list_repayments", "GET"): allow(*BORROWER_READ),
+    ("api.sign_contract", "POST"): allow(OFFICER, DIRECTOR, ok=422),
+    ("api.cancel_loan", "POST"): allow(*DECIDERS, ok=422),
+    ("api.record_disbursement", "POST"): allow(ACCOUNTANT, ok=422),
+    ("api.approve_disbursement", "POST"): allow(DIRECTOR),
+    ("api.reject_disbursement", "POST"): allow(DIRECTOR),
+    ("api.record_repayment", "POST"): allow(ACCOUNTANT, ok=422),
+    ("api.request_reversal", "POST"): allow(ACCOUNTANT, ok=422),
+    ("api.approve_reversal", "POST"): allow(DIRECTOR),
+    ("api.reject_reversal", "POST"): allow(DIRECTOR),
+    ("api.request_restructuring", "POST"): allow(OFFICER, ok=422),
+    ("api.approve_restructuring", "POST"): allow(*DECIDERS),
+    ("api.reject_restructuring", "POST"): allow(*DECIDERS),
+    ("api.propose_write_off", "POST"): allow(DIRECTOR, ok=422),
+    ("api.approve_write_off", "POST"): allow(BOARD),
+    ("api.reject_write_off", "POST"): allow(BOARD),
+    ("api.add_collateral", "POST"): allow(OFFICER, ok=422),
+    ("api.add_inspection", "POST"): allow(OFFICER, ok=422),
+    # The fund's own records of a loan (collateral, inspections, decisions) are staff's.
+    ("api.list_collateral", "GET"): allow(*STAFF),
+    ("api.list_inspections", "GET"): allow(*STAFF),
+    ("api.list_write_offs", "GET"): allow(*STAFF),
+    ("api.list_reversals", "GET"): allow(*STAFF),
+    ("api.list_restructurings", "GET"): allow(*STAFF),
+    ("api.list_loan_transitions", "GET"): allow(*STAFF),
+    ("api.list_approvals", "GET"): allow(*STAFF),
+    # --- close of day: the accountant runs it by hand, the director may too -------------
+    ("servicing.index", "GET"): allow(*STAFF),
+    ("servicing.run", "POST"): allow(ACCOUNTANT, DIRECTOR, ok=302),
+    ("api.close_day", "POST"): allow(ACCOUNTANT, DIRECTOR),
+    ("api.close_day_runs", "GET"): allow(*STAFF),
+    # --- documents of a loan: staff, and the cooperative for its own ---------------------
+    ("documents.statement", "GET"): allow(*BORROWER_READ, content=PDF),
+    ("documents.schedule", "GET"): allow(*BORROWER_READ, content=PDF),
+    ("documents.receipt", "GET"): allow(*BORROWER_READ, content=PDF),
+    ("documents.debt_receipt", "GET"): allow(*BORROWER_READ, content=PDF),
+    ("documents.debt_confirmation", "GET"): allow(*BORROWER_READ, content=PDF),
+    ("api.loan_statement_pdf", "GET"): allow(*BORROWER_READ, content=PDF),
+    ("api.loan_schedule_pdf", "GET"): allow(*BORROWER_READ, content=PDF),
+    ("api.repayment_receipt_pdf", "GET"): allow(*BORROWER_READ, content=PDF),
+    ("api.disbursement_debt_receipt_pdf", "GET"): allow(*BORROWER_READ, content=PDF),
+    ("api.cooperative_debt_confirmation_pdf", "GET"): allow(*BORROWER_READ, content=PDF),
+    # --- dashboard and reports: the director's, read by all staff ------------------------
+    ("dashboard.index", "GET"): allow(*STAFF),
+    ("api.dashboard", "GET"): allow(*STAFF),
+    ("reports.index", "GET"): allow(*STAFF),
+    ("reports.fund_balance", "GET"): allow(*STAFF),
+    ("reports.fund_balance_pdf", "GET"): allow(*STAFF, content=PDF),
+    ("reports.fund_balance_xlsx", "GET"): allow(*STAFF, content=XLSX),
+    ("reports.lending_activity", "GET"): allow(*STAFF),
+    ("reports.lending_activity_pdf", "GET"): allow(*STAFF, content=PDF),
+    ("reports.lending_activity_xlsx", "GET"): allow(*STAFF, content=XLSX),
+    ("reports.classification", "GET"): allow(*STAFF),
+    ("reports.classification_pdf", "GET"): allow(*STAFF, content=PDF),
+    ("reports.classification_xlsx", "GET"): allow(*STAFF, content=XLSX),
+    ("reports.par", "GET"): allow(*STAFF),
+    ("reports.par_pdf", "GET"): allow(*STAFF, content=PDF),
+    ("reports.par_xlsx", "GET"): allow(*STAFF, content=XLSX),
+    ("api.report_fund_balance", "GET"): allow(*STAFF),
+    ("api.report_fund_balance_pdf", "GET"): allow(*STAFF, content=PDF),
+    ("api.report_fund_balance_xlsx", "GET"): allow(*STAFF, content=XLSX),
+    ("api.report_lending_activity", "GET"): allow(*STAFF),
+    ("api.report_lending_activity_pdf", "GET"): allow(*STAFF, content=PDF),
+    ("api.report_lending_activity_xlsx", "GET"): allow(*STAFF, content=XLSX),
+    ("api.report_classification", "GET"): allow(*STAFF),
+    ("api.report_classification_pdf", "GET"): allow(*STAFF, content=PDF),
+    ("api.report_classification_xlsx", "GET"): allow(*STAFF, content=XLSX),
+    ("api.report_par", "GET"): allow(*STAFF),
+    ("api.report_par_pdf", "GET"): allow(*STAFF, content=PDF),
+    ("api.report_par_xlsx", "GET"): allow(*STAFF, content=XLSX),
+    # --- importing existing loans: the accountant's; the controller reads the page ------
+    # (an empty upload is sent back to the form).
+    ("imports.index", "GET"): allow(ACCOUNTANT, CONTROLLER),
+    ("imports.template_xlsx", "GET"): allow(ACCOUNTANT, CONTROLLER, content=XLSX),
+    ("imports.template_csv", "GET"): allow(ACCOUNTANT, CONTROLLER, content=CSV),
+    ("imports.check", "POST"): allow(ACCOUNTANT, ok=302),
+    ("imports.run", "POST"): allow(ACCOUNTANT, ok=302),
+    ("api.loan_import_template_xlsx", "GET"): allow(ACCOUNTANT, CONTROLLER, content=XLSX),
+    ("api.loan_import_template_csv", "GET"): allow(ACCOUNTANT, CONTROLLER, content=CSV),
+    ("api.import_loans", "POST"): allow(ACCOUNTANT, ok=422),
+    # --- the cooperative's portal: its own loans, applications and contact details ------
+    ("portal.home", "GET"): allow(COOPERATIVE),
+    ("portal.loans", "GET"): allow(COOPERATIVE),
+    ("portal.loan", "GET"): allow(COOPERATIVE),
+    ("portal.applications", "GET"): allow(COOPERATIVE),
+    ("portal.application", "GET"): allow(COOPERATIVE),
+    ("portal.application_new", "GET"): allow(COOPERATIVE),
+    ("portal.application_new", "POST"): allow(COOPERATIVE, ok=422),
+    ("portal.application_edit", "GET"): allow(COOPERATIVE),
+    ("portal.application_edit", "POST"): allow(COOPERATIVE, ok=422),
+    ("portal.application_submit", "POST"): allow(COOPERATIVE, ok=302),
+    ("portal.application_withdraw", "POST"): allow(COOPERATIVE, ok=302),
+    ("portal.application_upload", "POST"): allow(COOPERATIVE, ok=422),
+    ("portal.application_document", "GET"): allow(COOPERATIVE, content=UPLOADED),
+    ("portal.profile", "GET"): allow(COOPERATIVE),
+    ("portal.profile", "POST"): allow(COOPERATIVE, ok=302),
+}
