@@ -70,7 +70,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, localcontext
 from itertools import pairwise
 from typing import Literal
@@ -321,9 +321,25 @@ def _balance_on(events: Iterable[tuple[dt.date, int]], day: dt.date) -> int:
 
 
 def _balance_days(events: Sequence[tuple[dt.date, int]], start: dt.date, end: dt.date) -> int:
-    """Σ balance × days over ``[start, end)``, the balance changing on each event date."""
-    cuts = sorted({start, end} | {when for when, _ in events if start < when < end})
-    return sum(_balance_on(events, a) * (b - a).days for a, b in pairwise(cuts))
+    """Σ balance × days over ``[start, end)``, the balance changing on each event date.
+
+    One pass: the balance at ``start``, then each day inside the span on which it changes
+    (the same sum as adding up ``_balance_on`` between consecutive change dates)."""
+    if end < start:  # a reversed span counts the balance at ``end`` over it, as before
+        return _balance_on(events, end) * (start - end).days
+    balance = 0
+    changes: dict[dt.date, int] = {}
+    for when, delta in events:
+        if when <= start:
+            balance += delta
+        elif when < end:
+            changes[when] = changes.get(when, 0) + delta
+    total, since = 0, start
+    for when in sorted(changes):
+        total += balance * (when - since).days
+        balance += changes[when]
+        since = when
+    return total + balance * (end - since).days
 
 
 def _equal_split(amount: int, dates: Sequence[dt.date]) -> dict[dt.date, int]:
@@ -440,6 +456,14 @@ def _project(
                 principal_due=slot.principal,
             )
         )
+    if len(rows) > len(kept) and not rows[-1].interest_from and interest_from < rows[-1].due_date:
+        # The schedule ends on a principal-only date (a shortened term, a custom plan): the
+        # last row also bills the interest run up since the last interest date, which no
+        # later row is left to bill.
+        last = rows[-1]
+        tail = _interest_dong(_balance_days(timeline, interest_from, last.due_date), annual_rate)
+        if tail:
+            rows[-1] = replace(last, interest=tail, interest_from=interest_from)
     return tuple(rows)
 
 
