@@ -61,8 +61,12 @@ class StaticOnlyFetcher(URLFetcher):
         parts = urlsplit(url)
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
             raise ResourceRefused(f"PDF resources must be static files, not {url[:80]!r}")
-        path = Path(unquote(parts.path)).resolve()
-        if not path.is_relative_to(self.root) or not path.is_file():
+        try:
+            path = Path(unquote(parts.path)).resolve()
+            inside = path.is_relative_to(self.root) and path.is_file()
+        except (OSError, ValueError):  # a NUL byte, a name too long for the system…
+            inside = False
+        if not inside:
             raise ResourceRefused(f"not a file under the static folder: {url[:80]!r}")
         return path
 

@@ -29,10 +29,14 @@ from fundapp.core.money import MoneyError, parse_dong, parse_rate
 from fundapp.imports.columns import BY_KEY, COLUMNS, HEADERS, KINDS, METHODS, Column, normal
 from fundapp.imports.columns import district_code as find_district
 from fundapp.lending.services import CleanTerms, check_terms, clean_terms
+from fundapp.lending.uploads import size_label
 
 SHEET_NAME = "Khoản vay"
 MAX_ROWS = 5000
 MAX_COLUMNS = 60
+# Excel's last row: a file that numbers a row beyond it was not written by a spreadsheet, and
+# the reader would otherwise walk every empty row up to it (a few bytes, hours of work).
+MAX_LINE = 1_048_576
 MAX_UNZIPPED = 64 * 1024 * 1024
 MAX_RESTRUCTURINGS = 20
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -124,9 +128,7 @@ def read_rows(data: bytes, filename: str, max_bytes: int) -> list[tuple[int, lis
     if not data:
         raise ImportFileError(_("Tệp rỗng."))
     if len(data) > max_bytes:
-        raise ImportFileError(
-            _("Tệp quá lớn: tối đa %(n)s MB.", n=max(max_bytes // (1024 * 1024), 1))
-        )
+        raise ImportFileError(_("Tệp quá lớn: tối đa %(n)s.", n=size_label(max_bytes)))
     suffix = PurePath(str(filename or "")).suffix.lower()
     if suffix == ".xlsx":
         return _xlsx_rows(data)
@@ -194,6 +196,12 @@ def _filled(numbered: Iterable[tuple[int, Sequence[Any]]]) -> list[tuple[int, li
     (blank rows, which spreadsheets keep for their formatting, do not count)."""
     rows: list[tuple[int, list[Any]]] = []
     for number, values in numbered:
+        if number > MAX_LINE:
+            raise ImportFileError(
+                _("Tệp có dữ liệu sau dòng %(n)s, giới hạn của bảng tính Excel.", n=MAX_LINE)
+            )
+        if values.count(None) == len(values):  # the reader's filler for rows the file skips
+            continue
         cells = list(values[:MAX_COLUMNS])
         if all(_blank(v) for v in cells):
             continue

@@ -15,7 +15,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from flask import Response, abort, current_app, g, send_file
+from flask import Response, abort, current_app, send_file
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
@@ -231,11 +231,13 @@ def send_document(doc: ApplicationDocument, mimetype: str | None = None) -> Resp
     if not path.is_file():
         current_app.logger.error("document %s missing from the upload folder", doc.id)
         abort(404)
-    g.no_store = True
-    return send_file(
+    response = send_file(
         path,
         mimetype=mimetype or doc.content_type,
         as_attachment=True,
         download_name=doc.original_name,
         max_age=0,
     )
+    # Set here: send_file's own "no-cache" would win over the app-wide default.
+    response.headers["Cache-Control"] = "no-store"
+    return response
