@@ -259,7 +259,13 @@ def register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if getattr(g, "no_store", False) or request.path.startswith("/api/"):
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            # Cookies that only travel over HTTPS mean the site is served over HTTPS.
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        # A signed-in user's pages, documents and errors hold the fund's data: never cached
+        # (``_login_user`` is only there once the request looked at the user).
+        signed_in = getattr(g.get("_login_user"), "is_authenticated", False)
+        if getattr(g, "no_store", False) or signed_in or request.path.startswith("/api/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 

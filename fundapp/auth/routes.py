@@ -3,7 +3,16 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -28,6 +37,16 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def _fresh_session() -> None:
+    """Sign-in starts a new session: nothing from before it carries over, above all not the
+    CSRF secret, which whoever planted the pre-login cookie would know. Only the language
+    chosen on the login page stays."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     if current_user.is_authenticated:
@@ -43,6 +62,7 @@ def login() -> Any:
         )
         db.session.commit()
         if result.user is not None:
+            _fresh_session()
             login_user(result.user, remember=bool(form.remember.data))
             return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
         if result.locked:
@@ -78,7 +98,9 @@ def change_password() -> Any:
                 apply_errors(form, exc)
             else:
                 db.session.commit()
-                login_user(current_user)  # keep this session after the version bump
+                # Keep this session after the version bump; the user itself, as the proxy
+                # stored on ``g`` would stand for itself on any later look at current_user.
+                login_user(current_user._get_current_object())
                 flash(_("Đã đổi mật khẩu."), "success")
                 return redirect(url_for("main.home"))
     return render_template("auth/change_password.html", form=form)
