@@ -66,6 +66,11 @@ class Config:
 
     LOGIN_MAX_FAILURES = int(_env("LOGIN_MAX_FAILURES", "5"))
     LOGIN_LOCK_MINUTES = int(_env("LOGIN_LOCK_MINUTES", "15"))
+    # An office shares one address (and behind a proxy, so would everyone without
+    # FUNDAPP_PROXIES): an address is locked only after many more failures than a username.
+    LOGIN_MAX_FAILURES_PER_ADDRESS = int(_env("LOGIN_MAX_FAILURES_PER_ADDRESS", "20"))
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none).
+    FUNDAPP_PROXIES = int(_env("FUNDAPP_PROXIES", "0"))
     API_TOKEN_HOURS = int(_env("API_TOKEN_HOURS", "12"))
 
     MAIL_BACKEND = _env("MAIL_BACKEND", "log")  # "log" or "smtp"

@@ -11,6 +11,7 @@ from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from config import Config, config_from_env
@@ -27,6 +28,12 @@ def create_app(config: type[Config] | None = None) -> Flask:
         instance_relative_config=True,
     )
     app.config.from_object(config)
+    if app.config.get("FUNDAPP_PROXIES"):
+        # The client's address and scheme as the trusted proxies saw them (login throttling
+        # by address, Secure cookies); without proxies the headers are ignored, so they
+        # cannot be forged to dodge a lock.
+        hops = int(app.config["FUNDAPP_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     _ensure_instance_dir(app)
     # Every id in a URL fits the database's INTEGER keys: a larger one is simply not found.
     app.url_map.converters["int"] = RowIdConverter

@@ -34,6 +34,7 @@ def create_token() -> Any:
         request.remote_addr or "-",
         current_app.config["LOGIN_MAX_FAILURES"],
         current_app.config["LOGIN_LOCK_MINUTES"],
+        current_app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
     )
     if result.user is None:
         db.session.commit()  # the failure counts towards throttling

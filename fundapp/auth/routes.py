@@ -59,6 +59,7 @@ def login() -> Any:
             request.remote_addr or "-",
             current_app.config["LOGIN_MAX_FAILURES"],
             current_app.config["LOGIN_LOCK_MINUTES"],
+            current_app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
         )
         db.session.commit()
         if result.user is not None:

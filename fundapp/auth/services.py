@@ -186,10 +186,17 @@ def _throttle_rows(keys: list[str]) -> list[LoginThrottle]:
 
 
 def authenticate(
-    username: str, password: str, ip: str, max_failures: int, lock_minutes: int
+    username: str,
+    password: str,
+    ip: str,
+    max_failures: int,
+    lock_minutes: int,
+    max_failures_per_address: int | None = None,
 ) -> LoginResult:
-    """Check a login. After ``max_failures`` failures for the same username or address,
-    both are locked for ``lock_minutes`` and even a right password is refused."""
+    """Check a login. After ``max_failures`` failures for the same username (or
+    ``max_failures_per_address`` from the same address, ``max_failures`` when not given),
+    that username or address is locked for ``lock_minutes`` and even a right password is
+    refused."""
     now = utcnow()
     name = (username or "").strip().lower()[:64]
     keys = [f"u:{name}", f"ip:{ip}"[:120]]
@@ -210,7 +217,8 @@ def authenticate(
             row.failures = 0
         row.failures += 1
         row.updated_at = now
-        if row.failures >= max_failures:
+        limit = max_failures if row.key.startswith("u:") else max_failures_per_address
+        if row.failures >= (limit or max_failures):
             row.locked_until = now + timedelta(minutes=lock_minutes)
     return LoginResult(None)
 

@@ -858,9 +858,11 @@ def test_repeated_failures_lock_that_username_until_the_window_ends(world, monke
         assert LOCK_MESSAGE in response.get_data(as_text=True)
     assert owner.get("/fund").status_code == 302  # not signed in
 
-    # A colleague elsewhere is not affected; the attacker's address is locked too (README).
+    # A colleague is not affected, even one sharing the attacker's address (an office
+    # behind one router): an address locks only after LOGIN_MAX_FAILURES_PER_ADDRESS.
+    assert tries < app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
     assert sign_in(browser(app, "203.0.113.21"), colleague.username).status_code == 302
-    assert sign_in(browser(app, "203.0.113.10"), colleague.username).status_code == 429
+    assert sign_in(browser(app, "203.0.113.10"), colleague.username).status_code == 302
 
     _shift_clock(monkeypatch, timedelta(minutes=window - 1))
     assert sign_in(browser(app, "203.0.113.22"), victim.username).status_code == 429

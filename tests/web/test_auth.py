@@ -151,3 +151,44 @@ def test_security_headers(client, app):
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def _client_at(app, address: str, forwarded: str | None = None):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    if forwarded:
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = forwarded
+    return client
+
+
+def _fail_once(client, username: str) -> int:
+    return client.post(
+        "/login", data={"username": username, "password": "sai.mat.khau1"}
+    ).status_code
+
+
+def test_an_address_locks_after_its_own_larger_limit_across_usernames(client, app):
+    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 8
+    colleague = make_user("officer")
+    office = _client_at(app, "192.0.2.50")
+    # Eight different mistyped names from one office: none reaches the per-user limit of 5.
+    assert [_fail_once(office, f"nguoi{n}") for n in range(8)] == [401] * 8
+    locked = login(office, colleague)
+    assert locked.status_code == 429  # the address is now locked, whoever signs in
+    assert login(_client_at(app, "192.0.2.51"), colleague).status_code == 302
+
+
+def test_forwarded_addresses_are_trusted_only_behind_a_configured_proxy(app):
+    with fresh_database(make_app(FUNDAPP_PROXIES=1, LOGIN_MAX_FAILURES_PER_ADDRESS=3)) as proxied:
+        user = make_user("officer")
+        # Behind the proxy every request comes from 10.0.0.2; the header names the client.
+        for _ in range(3):
+            assert _fail_once(_client_at(proxied, "10.0.0.2", "198.51.100.7"), "ai.do") == 401
+        assert login(_client_at(proxied, "10.0.0.2", "198.51.100.7"), user).status_code == 429
+        assert login(_client_at(proxied, "10.0.0.2", "198.51.100.8"), user).status_code == 302
+    with fresh_database(make_app(LOGIN_MAX_FAILURES_PER_ADDRESS=3)) as direct:
+        user = make_user("officer")
+        # No proxy configured: a forged header does not spread failures over addresses.
+        for n in range(3):
+            assert _fail_once(_client_at(direct, "203.0.113.9", f"198.51.100.{n}"), "ai.do") == 401
+        assert login(_client_at(direct, "203.0.113.9", "198.51.100.99"), user).status_code == 429
