@@ -127,27 +127,30 @@ def index() -> Any:
         where.append(Loan.status == LoanStatus.ACTIVE)
         where.append(_overdue_clause(business_date()))
 
-    query = (
-        select(Loan)
-        .join(Cooperative, Cooperative.id == Loan.cooperative_id)
-        .where(*where)
-        .order_by(Loan.id.desc())
-    )
+    def filtered(*columns: Any) -> Any:
+        query = select(*columns)
+        if q or district:  # only these filters read the borrower's columns
+            query = query.join(Cooperative, Cooperative.id == Loan.cooperative_id)
+        return query.where(*where)
+
+    # The page's ids first (a walk down the loans' primary key, no joins, however deep the
+    # page), then those rows with their borrowers and officers.
     page = db.paginate(
-        query,
+        filtered(Loan.id).order_by(Loan.id.desc()),
         page=page_arg(),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
         count=False,  # counted below with the totals, in the same statement
     )
+    ids = list(page.items)
+    rows = {loan.id: loan for loan in db.session.scalars(select(Loan).where(Loan.id.in_(ids)))}
+    page.items = [rows[i] for i in ids if i in rows]
     count, amount, outstanding = db.session.execute(
-        select(
+        filtered(
             func.count(Loan.id),
             func.coalesce(func.sum(Loan.amount), 0),
             func.coalesce(func.sum(Loan.principal_outstanding), 0),
         )
-        .join(Cooperative, Cooperative.id == Loan.cooperative_id)
-        .where(*where)
     ).one()
     page.total = int(count)
     # Credit officers (the role), not a scan of every loan for the officers it names.
