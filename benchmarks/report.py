@@ -33,6 +33,9 @@ TARGET_AT = 100_000
 TARGET_BASE = 10_000
 TARGET_RATIO = 12.0
 HISTORY_HEADING = "## History"
+# Written by hand after a run (what the figures mean, why a target is missed); a new run
+# keeps it as it is, under the new figures.
+READING_HEADING = "## Reading the results"
 
 
 @dataclass
@@ -483,11 +486,12 @@ def write_markdown(
         *_documents_block(documents, "####"),
         *_http_block(http, documents, "####"),
     ]
-    history = ""
+    history, reading = "", []
     if path.exists():
         existing = path.read_text(encoding="utf-8")
         if HISTORY_HEADING in existing:
             history = existing.split(HISTORY_HEADING, 1)[1].strip("\n")
+        reading = _section(existing, READING_HEADING)
     top = [
         "# Benchmarks",
         "",
@@ -535,6 +539,7 @@ def write_markdown(
         "",
         *_documents_block(documents, "###"),
         *_http_block(http, documents, "###"),
+        *reading,
         "## How the numbers are made",
         "",
         *notes,
@@ -549,6 +554,15 @@ def write_markdown(
     body += "\n".join(block)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(body.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def _section(text: str, heading: str) -> list[str]:
+    """The lines of the ``heading`` section of ``text`` (heading included, up to the next
+    level-2 heading), or none."""
+    if heading not in text:
+        return []
+    body = text.split(heading, 1)[1].split("\n## ", 1)[0]
+    return [heading, "", *body.strip("\n").splitlines(), ""]
 
 
 NOTES = [
