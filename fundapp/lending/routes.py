@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, func, or_, select, text
 from werkzeug.routing import BuildError
 
 from fundapp.audit.models import AuditLog
@@ -57,6 +57,7 @@ from fundapp.lending.forms import (
     values,
 )
 from fundapp.lending.models import (
+    UNSETTLED,
     ApprovalStatus,
     Collateral,
     Disbursement,
@@ -85,15 +86,11 @@ COMPONENT_LABELS = {"penalty": _l("Lãi phạt"), "interest": _l("Lãi"), "princ
 
 
 def _overdue_clause(as_of: date) -> Any:
-    """Loans with an instalment due before ``as_of`` and not fully paid (cached columns)."""
-    return exists().where(
-        Instalment.loan_id == Loan.id,
-        Instalment.due_date < as_of,
-        or_(
-            Instalment.principal_paid < Instalment.principal,
-            Instalment.interest_paid < Instalment.interest,
-        ),
-    )
+    """Loans with something still owed on an instalment due before ``as_of``: principal,
+    interest or late interest (cached columns). The condition is the unsettled-instalments
+    index's own, so the loans come from that index alone, without reading the instalments."""
+    late = select(Instalment.loan_id).where(Instalment.due_date < as_of, text(f"({UNSETTLED})"))
+    return Loan.id.in_(late)
 
 
 @bp.route("/")
