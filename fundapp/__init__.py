@@ -42,6 +42,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     register_blueprints(app)
     register_template_helpers(app)
     register_error_handlers(app)
+    register_input_guard(app)
     register_security_headers(app)
     register_commands(app)
     register_domain_hooks()
@@ -253,6 +254,28 @@ def register_error_handlers(app: Flask) -> None:
         if _wants_json():
             return api_error(500, code, message())
         return render_template("errors/error.html", code=500, message=message()), 500
+
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def register_input_guard(app: Flask) -> None:
+    """No one types a NUL character and PostgreSQL cannot store or compare one: a query
+    parameter or form field holding one is refused before any view runs (uploaded file names
+    are cleaned where they are stored; JSON bodies are checked by their shapes)."""
+    from flask_babel import gettext as _
+
+    from fundapp.core.errors import ValidationFailed
+
+    @app.before_request
+    def refuse_nul() -> None:
+        fields = list(request.args.lists())
+        if request.mimetype in _FORM_TYPES:
+            fields += request.form.lists()
+        bad = [str(key) for key, values in fields if any("\x00" in str(v) for v in (key, *values))]
+        if bad:
+            message = _("Dữ liệu gửi lên có ký tự không hợp lệ (NUL); xin nhập lại.")
+            raise ValidationFailed(message, {key[:50]: message for key in bad[:20]})
 
 
 def register_security_headers(app: Flask) -> None:

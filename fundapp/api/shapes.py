@@ -26,7 +26,7 @@ from fundapp.api.spec import (
 )
 
 Dong = Annotated[int, Field(description="Whole đồng")]
-LongText = Annotated[str, Field(max_length=5000)]
+LongText = Annotated[str, Field(max_length=5000, pattern=r"^[^\x00]*$")]  # PostgreSQL: no NUL
 # Free text a query compares with stored values: no control characters (PostgreSQL refuses
 # a NUL in a string).
 SearchText = Annotated[str, Field(max_length=100, pattern=r"^[^\x00-\x1f]*$")]
@@ -82,7 +82,11 @@ class NoFields(TypedDict):
 class TokenRequest(TypedDict):
     username: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]*$")]
     password: Annotated[str, Field(min_length=1, max_length=200)]
-    name: NotRequired[Annotated[str, Field(max_length=80, description="What the token is for")]]
+    name: NotRequired[
+        Annotated[
+            str, Field(max_length=80, pattern=r"^[^\x00]*$", description="What the token is for")
+        ]
+    ]
 
 
 class Token(TypedDict):

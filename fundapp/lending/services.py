@@ -1020,6 +1020,15 @@ def decide_write_off(
     loan.written_off = amount
     loan.principal_outstanding = 0
     transition(loan, LoanStatus.WRITTEN_OFF, actor, proposal.reason)
+    audit.record(
+        actor,
+        "write_off.approve",
+        "write_off",
+        proposal.id,
+        {"status": "pending"},
+        {"status": "approved", "amount": amount},
+        note=note,
+    )
     return proposal
 
 

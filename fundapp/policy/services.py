@@ -94,6 +94,9 @@ def change(
     if not legal_reference.strip():
         msg = _("Cần ghi căn cứ pháp lý của thay đổi.")
         raise ValidationFailed(msg, {"legal_reference": msg})
+    if len(legal_reference.strip()) > 255:
+        msg = _("Tối đa %(n)s ký tự.", n=255)
+        raise ValidationFailed(msg, {"legal_reference": msg})
     before = raw_value(key, effective_from)
     row = PolicyParameter(
         key=key,

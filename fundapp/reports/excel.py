@@ -109,6 +109,8 @@ def _write_row(
 ) -> None:
     for index, (value, kind) in enumerate(row.cells_with_kinds(columns), start=1):
         cell = sheet.cell(row=row_no, column=index, value=_excel_value(kind, value))
+        if isinstance(value, str):
+            cell.data_type = "s"  # a name typed as "=…" stays text, never a formula
         if kind in _FORMATS:
             cell.number_format = _FORMATS[kind]
         if index == 1 and row.level:

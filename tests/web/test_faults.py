@@ -37,6 +37,7 @@ def test_an_unreachable_database_gives_a_page_and_a_json_error_not_a_trace() -> 
     assert page.status_code == 503 and page.headers["Retry-After"] == "30"
     body = page.get_data(as_text=True)
     assert UNAVAILABLE in body and "Traceback" not in body and "psycopg" not in body
+    assert 'href="/login"' in body  # "try again" reloads the same page
 
     assert api.status_code == 503
     assert api.get_json()["error"]["code"] == "unavailable"
