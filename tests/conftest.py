@@ -36,6 +36,7 @@ class Client(FlaskClient):
     def open(self, *args: Any, **kwargs: Any) -> Any:
         g.pop("_login_user", None)
         g.pop("_flask_babel", None)
+        g.pop("csrf_token", None)  # Flask-WTF keeps the request's token on g
         return super().open(*args, **kwargs)
 
 

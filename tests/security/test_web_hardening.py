@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import pytest
-from flask import Flask, g
+from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, select
@@ -43,7 +43,6 @@ from fundapp.servicing.models import Notice
 from tests.conftest import (
     BUSINESS_DATE,
     PASSWORD,
-    Client,
     fresh_database,
     make_app,
     make_cooperative,
@@ -109,15 +108,6 @@ SAFE_REFERRER_POLICIES = {
 
 
 # --- the fund under attack ------------------------------------------------------------
-
-
-class Browser(Client):
-    """Flask-WTF caches the signed token on ``g``, which the tests' shared app context would
-    hand to the next client: forget it, as a fresh context would."""
-
-    def open(self, *args: Any, **kwargs: Any) -> Any:
-        g.pop("csrf_token", None)
-        return super().open(*args, **kwargs)
 
 
 @dataclass
@@ -230,7 +220,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     folder = tmp_path_factory.mktemp("hardening")
     uploads, imports = folder / "uploads", folder / "imports"
     app = make_app(WTF_CSRF_ENABLED=True, UPLOAD_FOLDER=str(uploads), IMPORT_FOLDER=str(imports))
-    app.test_client_class = Browser
     with fresh_database(app):
         yield _build_world(app, (uploads, imports))
 
@@ -673,7 +662,6 @@ def production(monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
         },
     )
     app = create_app(config)
-    app.test_client_class = Browser
     with app.app_context():
         db.create_all()
         try:
