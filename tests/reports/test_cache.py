@@ -107,3 +107,28 @@ def test_the_oldest_result_leaves_first(cached_app):
     for day in range(1, 11):
         figures.dashboard(TODAY.replace(day=day))
     assert cache.stats()["kept"] == 8
+
+
+def test_the_loan_list_totals_follow_each_repayment(cached_app):
+    fund = build()
+    client = cached_app.test_client()
+    login(client, make_user("officer"))
+    cache.clear()
+
+    def totals_row(query: str = "") -> str:
+        page = client.get(f"/loans/{query}").get_data(as_text=True)
+        return page.split("<tfoot>", 1)[1].split("</tfoot>", 1)[0]
+
+    assert "90.000.000 đ" in totals_row()  # A 30.000.000 + B 60.000.000 outstanding
+    assert "90.000.000 đ" in totals_row()
+    assert cache.stats()["hits"] == 1
+    # B's instalment of 10/06 is 5.000.000 principal + 305.753 interest, overdue since;
+    # late interest comes first, so principal falls by a little less than 5.000.000.
+    rs.record_repayment(
+        fund.staff.accountant, fund.loan_b.id, {"amount": B_FIRST_INSTALMENT, "date": TODAY}, TODAY
+    )
+    db.session.commit()
+    db.session.refresh(fund.loan_b)
+    expected = 30_000_000 + fund.loan_b.principal_outstanding
+    assert expected < 90_000_000
+    assert f"{expected:,}".replace(",", ".") + " đ" in totals_row()
