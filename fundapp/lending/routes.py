@@ -86,15 +86,17 @@ COMPONENT_LABELS = {"penalty": _l("Lãi phạt"), "interest": _l("Lãi"), "princ
 # --- list ------------------------------------------------------------------------------------
 
 
-def _overdue_clause(as_of: date) -> Any:
+def _overdue_clause(as_of: date, whole_set: bool) -> Any:
     """Loans with something still owed on an instalment due before ``as_of``: principal,
     interest or late interest (cached columns). The condition is the unsettled-instalments
-    index's own, so the loans come from that index alone, without reading the instalments."""
-    late = (
-        select(Instalment.loan_id)
-        .where(Instalment.due_date < as_of, text(f"({UNSETTLED})"))
-        .group_by(Instalment.loan_id)  # the set once, then a hash join, not a probe per loan
-    )
+    index's own, so the loans come from that index alone, without reading the instalments.
+
+    ``whole_set``: for totals over every such loan, the set is built once and joined by hash;
+    a page of 25 instead walks the loans and probes each one's instalments, and stops early.
+    """
+    late = select(Instalment.loan_id).where(Instalment.due_date < as_of, text(f"({UNSETTLED})"))
+    if whole_set:
+        late = late.group_by(Instalment.loan_id)
     return Loan.id.in_(late)
 
 
@@ -127,12 +129,13 @@ def index() -> Any:
         where.append(Loan.officer_id == int(officer))
     if overdue:
         where.append(Loan.status == LoanStatus.ACTIVE)
-        where.append(_overdue_clause(business_date()))
 
-    def filtered(*columns: Any) -> Any:
+    def filtered(*columns: Any, whole_set: bool = False) -> Any:
         query = select(*columns)
         if q or district:  # only these filters read the borrower's columns
             query = query.join(Cooperative, Cooperative.id == Loan.cooperative_id)
+        if overdue:
+            query = query.where(_overdue_clause(business_date(), whole_set))
         return query.where(*where)
 
     # The page's ids first (a walk down the loans' primary key, no joins, however deep the
@@ -154,6 +157,7 @@ def index() -> Any:
                 func.count(Loan.id),
                 func.coalesce(func.sum(Loan.amount), 0),
                 func.coalesce(func.sum(Loan.principal_outstanding), 0),
+                whole_set=True,
             )
         ).one()
         return int(row[0]), int(row[1]), int(row[2])
