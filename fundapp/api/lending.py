@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import abort, jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from fundapp.api import bp, shapes
 from fundapp.api.common import (
@@ -552,14 +552,9 @@ def _loan_filters(query: Any, args: dict[str, Any]) -> Any:
     if "overdue" in args:
         overdue = _has_overdue(business_date())
         query = query.where(overdue if args["overdue"] else ~overdue)
-    text = args.get("q", "").strip().lower()
+    text = args.get("q", "").strip()
     if text:
-        query = query.where(
-            or_(
-                func.lower(Loan.contract_no).contains(text, autoescape=True),
-                func.lower(Loan.project_name).contains(text, autoescape=True),
-            )
-        )
+        query = query.where(Loan.id.in_(lending.loans_matching(text, borrower=False)))
     return query
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundapp.cooperatives.districts import DISTRICTS
-from fundapp.core.db import TimestampMixin
+from fundapp.core.db import TimestampMixin, trigram_index
 from fundapp.extensions import db
 
 
@@ -47,6 +47,8 @@ class Cooperative(TimestampMixin, db.Model):
         CheckConstraint(_KIND_CHECK, name="kind_known"),
         CheckConstraint(_DISTRICT_CHECK, name="district_known"),
         CheckConstraint("members_count >= 0", name="members_not_negative"),
+        # The loan list's search box: words of the borrower's name.
+        trigram_index("ix_cooperatives_name_trgm", "lower", "name"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,14 +7,19 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    DDL,
     BigInteger,
     Column,
     DateTime,
+    Index,
     MetaData,
     String,
     Table,
     TypeDecorator,
+    event,
+    func,
     insert,
+    literal_column,
     select,
     text,
 )
@@ -72,6 +77,26 @@ Money = BigInteger  # whole đồng; never Numeric (SQLite would go through floa
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# Substring search (``LIKE '%…%'``) on PostgreSQL reads trigram indexes; the extension
+# ships with PostgreSQL and is trusted (PostgreSQL 13+): the database's owner may create it.
+TRIGRAMS = DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql")
+
+
+def trigram_index(name: str, case: str, column: str) -> Index:
+    """A GIN trigram index on ``case(column)`` (``upper`` or ``lower``; PostgreSQL only),
+    for ``LIKE '%…%'``."""
+    expression = getattr(func, case)(literal_column(column)).label(f"{column}_{case}")
+    return Index(
+        name,
+        expression,
+        postgresql_using="gin",
+        postgresql_ops={f"{column}_{case}": "gin_trgm_ops"},
+    ).ddl_if(dialect="postgresql")
+
+
+event.listen(Base.metadata, "before_create", TRIGRAMS)
 
 
 class TimestampMixin:

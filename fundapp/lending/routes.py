@@ -114,13 +114,7 @@ def index() -> Any:
 
     where: list[Any] = []
     if q:
-        where.append(
-            or_(
-                func.upper(Loan.contract_no).like(f"%{q.upper()}%"),
-                func.lower(Cooperative.name).like(f"%{q.lower()}%"),
-                func.lower(Loan.project_name).like(f"%{q.lower()}%"),
-            )
-        )
+        where.append(Loan.id.in_(services.loans_matching(q)))
     if status:
         where.append(Loan.status == status)
     if district:
@@ -132,7 +126,7 @@ def index() -> Any:
 
     def filtered(*columns: Any, whole_set: bool = False) -> Any:
         query = select(*columns)
-        if q or district:  # only these filters read the borrower's columns
+        if district:  # only this filter reads the borrower's columns
             query = query.join(Cooperative, Cooperative.id == Loan.cooperative_id)
         if overdue:
             query = query.where(_overdue_clause(business_date(), whole_set))

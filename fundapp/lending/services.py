@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union
 
 from fundapp.cooperatives.models import Cooperative
 from fundapp.core import audit, validation
@@ -1118,3 +1118,20 @@ def maturity_of(loan: Loan) -> date | None:
     if loan.first_disbursement_date:
         return add_months(loan.first_disbursement_date, loan.term_months)
     return None
+
+
+def loans_matching(q: str, borrower: bool = True) -> Any:
+    """Ids of the loans whose contract number or project (and, with ``borrower``, the
+    borrower's name) holds ``q``, in any case, ``%`` and ``_`` being plain characters: a
+    union of searches that PostgreSQL each answers from a trigram index."""
+    searches = [
+        select(Loan.id).where(func.upper(Loan.contract_no).contains(q.upper(), autoescape=True)),
+        select(Loan.id).where(func.lower(Loan.project_name).contains(q.lower(), autoescape=True)),
+    ]
+    if borrower:
+        searches.append(
+            select(Loan.id)
+            .join(Cooperative, Cooperative.id == Loan.cooperative_id)
+            .where(func.lower(Cooperative.name).contains(q.lower(), autoescape=True))
+        )
+    return union(*searches)

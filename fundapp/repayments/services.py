@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from fundapp.core import audit, validation
 from fundapp.core.dates import utcnow
@@ -65,8 +65,13 @@ def record_repayment(actor: Any, loan_id: int, data: dict, as_of: date) -> Repay
     # queue behind one another. Numbers stay gap-free (a rollback returns the number).
     repayment.receipt_no = book.next_number(f"PT-{as_of.year}", 6)
     repayment.journal_entry_id = entry_id
-    if entry_id is not None:
-        db.session.get(JournalEntry, entry_id).reference = repayment.receipt_no  # type: ignore[union-attr]
+    if entry_id is not None:  # one UPDATE, not a load of the entry and its lines
+        db.session.execute(
+            update(JournalEntry)
+            .where(JournalEntry.id == entry_id)
+            .values(reference=repayment.receipt_no)
+            .execution_options(synchronize_session=False)
+        )
     if state.is_settled():
         transition(loan, LoanStatus.CLOSED, actor, _("Đã trả hết nợ"))
         loan.closed_on = value_date

@@ -15,6 +15,14 @@ alters the version; counts, not only the highest ids, catch a transaction that t
 lower id and committed after a higher one. The version is read before the figures, so a
 result can only be newer than the version it is stored under, never older.
 
+On PostgreSQL the version is the server's transaction snapshot instead (``xmin:xmax:``
+and the transactions in progress): it changes whenever any writing transaction ends,
+committed or not, and costs nothing to read, where the counts above read four growing
+tables on every page. It is conservative — a change outside the book (a sign-in) also
+renews it — and exact: ``xmax`` only grows and, while it stays, the list in progress
+only shrinks, so a snapshot text never comes back. A request that has written in its
+own transaction, not yet committed, is not served from or stored in the cache.
+
 Each process keeps at most ``REPORT_CACHE_SIZE`` results (least recently used out);
 ``REPORT_CACHE_SIZE = 0`` turns the cache off (the test configuration does, so each test
 computes its figures).
@@ -29,7 +37,7 @@ from typing import Any, TypeVar
 
 from flask import current_app
 from flask_babel import get_locale
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from fundapp.audit.models import AuditLog
 from fundapp.core.dates import business_date
@@ -44,8 +52,14 @@ _results: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
 _stats = {"hits": 0, "misses": 0}
 
 
-def book_version() -> tuple[Any, ...]:
-    """Marks that change whenever a committed change can alter a figure of the book."""
+def book_version() -> tuple[Any, ...] | None:
+    """Marks that change whenever a committed change can alter a figure of the book;
+    ``None`` when this transaction has itself written (its figures are its own)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        snapshot, own = db.session.execute(
+            text("SELECT pg_current_snapshot()::text, pg_current_xact_id_if_assigned()")
+        ).one()
+        return None if own is not None else (snapshot,)
     columns = (
         func.count(JournalEntry.id),
         func.max(JournalEntry.id),
@@ -70,13 +84,16 @@ def remembered(name: str, args: tuple[Hashable, ...], compute: Callable[[], T]) 
     capacity = _capacity()
     if capacity <= 0:
         return compute()
+    version = book_version()
+    if version is None:
+        return compute()
     key = (
         current_app.config.get("SQLALCHEMY_DATABASE_URI"),
         name,
         args,
         business_date(),
         str(get_locale() or ""),
-        book_version(),
+        version,
     )
     with _lock:
         if key in _results:

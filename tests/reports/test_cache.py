@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
+from sqlalchemy import text
 
 from fundapp.cooperatives import services as cs
 from fundapp.dashboard import figures
@@ -17,7 +18,7 @@ from fundapp.extensions import db
 from fundapp.lending.models import Disbursement, DisbursementStatus
 from fundapp.repayments import services as rs
 from fundapp.reports import cache
-from tests.conftest import fresh_database, login, make_app, make_user
+from tests.conftest import PG_URL, fresh_database, login, make_app, make_user
 from tests.dashboard.scenario import TODAY, build
 
 COLLECTED_2026 = 94_029_040
@@ -64,12 +65,14 @@ def test_an_audited_change_without_money_moving_is_seen(cached_app):
     assert _district_series() == [("219", 90_000_000)]
 
 
-def test_the_approval_queues_are_always_live(cached_app):
+def test_the_approval_queues_are_always_live(cached_app, monkeypatch):
     build()
+    # A book whose version never changes: only the queue itself can show the decision.
+    monkeypatch.setattr(cache, "book_version", lambda: ("unchanged",))
     assert figures.dashboard(TODAY).pending.disbursements == 1
     hits_before = cache.stats()["hits"]
     waiting = db.session.query(Disbursement).filter_by(status=DisbursementStatus.PENDING).one()
-    waiting.status = DisbursementStatus.REJECTED  # bypasses the services: no version change
+    waiting.status = DisbursementStatus.REJECTED
     db.session.commit()
     d = figures.dashboard(TODAY)
     assert cache.stats()["hits"] == hits_before + 1  # the book's figures were kept …
@@ -132,3 +135,24 @@ def test_the_loan_list_totals_follow_each_repayment(cached_app):
     expected = 30_000_000 + fund.loan_b.principal_outstanding
     assert expected < 90_000_000
     assert f"{expected:,}".replace(",", ".") + " đ" in totals_row()
+
+
+@pytest.mark.skipif(not PG_URL, reason="the snapshot version is PostgreSQL's")
+def test_on_postgresql_any_ended_write_renews_the_version(cached_app):
+    build()
+    db.session.commit()
+    first = cache.book_version()
+    assert first is not None and cache.book_version() == first
+    with db.engine.connect() as other:
+        other.execute(text("UPDATE loans SET reclassify = reclassify"))
+        # In progress elsewhere: invisible to the figures, and the version stands.
+        assert cache.book_version() == first
+        other.commit()
+    assert cache.book_version() != first
+    # A transaction that has itself written neither reads nor fills the cache.
+    db.session.execute(text("UPDATE loans SET reclassify = reclassify"))
+    assert cache.book_version() is None
+    before = cache.stats()
+    figures.dashboard(TODAY)
+    assert cache.stats() == before
+    db.session.rollback()

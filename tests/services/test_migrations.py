@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -34,7 +36,11 @@ def test_upgrade_builds_the_models_schema(app):
         "policy_parameters",
         "audit_log",
     } <= tables
-    with db.engine.connect() as conn:
+    with db.engine.connect() as conn, warnings.catch_warnings():
+        if conn.dialect.name == "sqlite":
+            # The search's trigram indexes are PostgreSQL's alone (``ddl_if``); SQLite
+            # cannot reflect expression indexes, and has none of these to compare.
+            warnings.filterwarnings("ignore", "autogenerate skipping metadata-specified")
         diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
     assert diff == [], diff
     # upgrade seeds nothing

@@ -582,6 +582,23 @@ def test_the_overdue_filter_shows_a_loan_with_an_unpaid_past_instalment_only(app
     assert "Gốc quá hạn" in detail and "Số tiền tất toán hôm nay" in detail
 
 
+def test_the_search_finds_a_contract_a_project_or_a_borrower_in_any_case(app, people):
+    first = make_loan(people)
+    second = make_loan(people)
+    officer = client_for(app, people.officer)
+
+    def found(q: str) -> set[str]:
+        page = text(officer.get("/loans/", query_string={"q": q}))
+        return {loan.contract_no for loan in (first, second) if loan.contract_no in page}
+
+    both = {first.contract_no, second.contract_no}
+    assert found(second.contract_no.lower()) == {second.contract_no}
+    assert found("VẢI THIỀU") == both  # the project, in capitals
+    assert found(first.cooperative.name.upper()) == {first.contract_no}  # the borrower
+    assert found("%") == set() and found("_") == set()  # characters, not wildcards
+    assert found("không có") == set()
+
+
 def test_approvals_page_lists_pending_work(app, people):
     loan = make_loan(people)
     lending.record_disbursement(
