@@ -97,6 +97,10 @@ class Row:
     principal_paid: list[tuple[dt.date, int]] = field(default_factory=list)
     interest_paid: list[tuple[dt.date, int]] = field(default_factory=list)
     penalty_paid: int = 0
+    # The overdue interest of a row paid in full: it stops growing on its last payment.
+    _final_penalty: tuple[Product, Instalment, int, int, dt.date, int] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def no(self) -> int:
@@ -118,6 +122,25 @@ class Row:
         """Overdue interest of this instalment over [due date, as_of), rounded once."""
         if as_of <= self.due_date or (not self.plan.principal and not self.plan.interest):
             return 0
+        paid = (len(self.principal_paid), len(self.interest_paid))
+        final = self._final_penalty
+        if (
+            final is not None
+            and final[0] is product
+            and final[1] is self.plan
+            and final[2:4] == paid
+            and as_of >= final[4]
+        ):
+            return final[5]
+        value = self._penalty(product, as_of)
+        if not self.principal_unpaid and not self.interest_unpaid:
+            # Nothing owed from the last payment on: no more balance-days, the same amount.
+            last = max(d for d, _ in (*self.principal_paid, *self.interest_paid))
+            if as_of >= last:
+                self._final_penalty = (product, self.plan, *paid, last, value)
+        return value
+
+    def _penalty(self, product: Product, as_of: dt.date) -> int:
         return overdue_interest(
             self.due_date,
             as_of,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,6 +15,7 @@ from fundapp.lending.engine import (
     RepaymentEvent,
     ReplayError,
     RestructureEvent,
+    Row,
     replay,
 )
 from fundapp.lending.schedule import LoanTerms
@@ -167,3 +168,35 @@ def test_any_sequence_of_payments_keeps_the_books_whole(payments):
     assert state.principal_outstanding == 120_000_000 - state.principal_paid
     assert state.principal_outstanding == sum(r.principal_unpaid for r in state.rows)
     assert all(r.principal_unpaid >= 0 and r.interest_unpaid >= 0 for r in state.rows)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    late_days=st.lists(st.integers(0, 200), min_size=1, max_size=4),
+    shares=st.lists(st.integers(1, 100), min_size=4, max_size=4),
+    after=st.lists(st.integers(0, 400), min_size=1, max_size=5),
+)
+def test_a_row_paid_in_full_keeps_the_overdue_interest_of_its_last_payment(
+    late_days, shares, after
+):
+    """The kept figure of a settled row equals the one computed afresh, at any date."""
+    plan = replay(PRODUCT, TRANCHE).rows[0].plan  # 10.000.000 + 611.507, due 15/02/2026
+    row = Row(plan)
+    dates = sorted(plan.due_date + timedelta(days=d) for d in late_days)
+    for part, (component, total) in enumerate((("p", plan.principal), ("i", plan.interest))):
+        weights = shares[2 * part : 2 * part + 2]
+        first = total * weights[0] // sum(weights)
+        for when, amount in ((dates[0], first), (dates[-1], total - first)):
+            if amount:
+                (row.principal_paid if component == "p" else row.interest_paid).append(
+                    (when, amount)
+                )
+    last = dates[-1]
+    for days in sorted(after):
+        as_of = last + timedelta(days=days)
+        assert row.penalty_accrued(PRODUCT, as_of) == row._penalty(PRODUCT, as_of)
+    # Before its last payment the row still owed something: computed, never the kept one.
+    for days in range(0, 3):
+        as_of = last - timedelta(days=days)
+        assert row.penalty_accrued(PRODUCT, as_of) == row._penalty(PRODUCT, as_of)
+    assert row.penalty_accrued(PRODUCT, last + timedelta(days=30)) > 0 or last == plan.due_date
