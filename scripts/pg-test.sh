@@ -10,6 +10,8 @@
 # The server is stopped and the temp dir removed however CMD ends; the exit
 # status is CMD's.
 #
+# PG_TEST_OPTIONS adds server options (e.g. "-c autovacuum=off").
+#
 # Uses the real server binaries under /usr/lib/postgresql/<highest>/bin
 # (override with PG_BINDIR). As root the cluster is owned by and run as the
 # `postgres` user, since PostgreSQL refuses to run as root.
@@ -120,7 +122,7 @@ started=1 # from here on, cleanup tries to stop a server
 for attempt in 1 2 3; do
     port="$(free_port)"
     if pg "$bindir/pg_ctl" -D "$datadir" -l "$logfile" -w -t 60 \
-        -o "-k '$tmpdir' -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        -o "-k '$tmpdir' -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off ${PG_TEST_OPTIONS:-}" \
         start >/dev/null 2>&1; then
         break
     fi

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from fundapp.cooperatives import services as cooperatives
 from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalEntry
@@ -580,6 +581,45 @@ def test_the_overdue_filter_shows_a_loan_with_an_unpaid_past_instalment_only(app
     assert "Không có khoản vay nào khớp" in by_status
     detail = text(officer.get(f"/loans/{late.id}"))
     assert "Gốc quá hạn" in detail and "Số tiền tất toán hôm nay" in detail
+
+
+def test_the_totals_row_adds_up_the_loans_each_filter_shows(app, people):
+    """Totals come from slices of the book read once; each filter's must equal its loans."""
+    late = active_loan(people, EARLY)  # 240.000.000, an instalment unpaid since
+    current = active_loan(people, BUSINESS_DATE)
+    signed = make_loan(people)  # approved, signed, nothing disbursed
+    moved = current.cooperative
+    cooperatives.update(people.officer, moved, {**moved.to_dict(), "district_code": "213"})
+    db.session.commit()
+    officer = client_for(app, people.officer)
+
+    def totals_row(**filters: str) -> str:
+        page = text(officer.get("/loans/", query_string=filters))
+        return page.split("<tfoot>", 1)[1].split("</tfoot>", 1)[0] if "<tfoot>" in page else ""
+
+    def dong(n: int) -> str:
+        return f"{n:,}".replace(",", ".") + " đ"
+
+    table = [
+        ({}, 3, 720_000_000),
+        ({"status": "active"}, 2, 480_000_000),
+        ({"status": signed.status}, 1, 240_000_000) if signed.status != "active" else None,
+        ({"district": "219"}, 2, 480_000_000),
+        ({"district": "213"}, 1, 240_000_000),
+        ({"overdue": "1"}, 1, 240_000_000),
+        ({"overdue": "1", "district": "213"}, 0, 0),
+        ({"status": "active", "district": "219"}, 1, 240_000_000),
+        ({"officer": str(people.officer.id)}, 3, 720_000_000),
+        ({"q": current.contract_no}, 1, 240_000_000),
+    ]
+    for filters, count, amount in (row for row in table if row is not None):
+        row = totals_row(**filters)
+        if count == 0:
+            assert row == "", filters
+            continue
+        assert f"({count} khoản vay theo bộ lọc)" in row, (filters, row)
+        assert dong(amount) in row, (filters, row)
+    assert late.contract_no in text(officer.get("/loans/", query_string={"overdue": "1"}))
 
 
 def test_the_search_finds_a_contract_a_project_or_a_borrower_in_any_case(app, people):
