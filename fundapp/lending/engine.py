@@ -89,6 +89,18 @@ class RestructureEvent:
     new_maturity: dt.date | None = None
 
 
+@dataclass(frozen=True)
+class FinalPenalty:
+    """A settled row's overdue interest, ``value`` on any date from ``since`` (its last
+    payment), for the product, plan and number of payments it was computed from."""
+
+    product: Product
+    plan: Instalment
+    paid: tuple[int, int]
+    since: dt.date
+    value: int
+
+
 @dataclass
 class Row:
     """One instalment of the current schedule with what has been paid on it."""
@@ -98,9 +110,7 @@ class Row:
     interest_paid: list[tuple[dt.date, int]] = field(default_factory=list)
     penalty_paid: int = 0
     # The overdue interest of a row paid in full: it stops growing on its last payment.
-    _final_penalty: tuple[Product, Instalment, int, int, dt.date, int] | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
+    _final_penalty: FinalPenalty | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def no(self) -> int:
@@ -126,18 +136,18 @@ class Row:
         final = self._final_penalty
         if (
             final is not None
-            and final[0] is product
-            and final[1] is self.plan
-            and final[2:4] == paid
-            and as_of >= final[4]
+            and final.product is product
+            and final.plan is self.plan
+            and final.paid == paid
+            and as_of >= final.since
         ):
-            return final[5]
+            return final.value
         value = self._penalty(product, as_of)
         if not self.principal_unpaid and not self.interest_unpaid:
             # Nothing owed from the last payment on: no more balance-days, the same amount.
             last = max(d for d, _ in (*self.principal_paid, *self.interest_paid))
             if as_of >= last:
-                self._final_penalty = (product, self.plan, *paid, last, value)
+                self._final_penalty = FinalPenalty(product, self.plan, paid, last, value)
         return value
 
     def _penalty(self, product: Product, as_of: dt.date) -> int:
