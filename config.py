@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
 
@@ -16,6 +17,8 @@ load_dotenv(BASE_DIR / ".env")
 
 # The development fallback key. Production refuses to start with it.
 DEFAULT_SECRET_KEY = "dev-only-insecure-key-change-me"  # noqa: S105
+# The longest a remember-me sign-in may last.
+MAX_REMEMBER = timedelta(days=30)
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -60,6 +63,10 @@ class Config:
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # "Remember me" lasts this many days (at most 30), the server-side session as long as
+    # the cookie; any other session ends after PERMANENT_SESSION_LIFETIME (seconds) or at
+    # logout, a password change or the account's deactivation.
+    REMEMBER_COOKIE_DURATION = timedelta(days=int(_env("REMEMBER_COOKIE_DURATION", "30")))
     PERMANENT_SESSION_LIFETIME = 8 * 3600
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
@@ -84,6 +91,14 @@ class Config:
     # Application documents live outside static/, under random names.
     UPLOAD_FOLDER = _env("UPLOAD_FOLDER", str(BASE_DIR / "instance" / "uploads"))
     UPLOAD_MAX_BYTES = int(_env("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+    # Quotas: documents on one application, and bytes of documents of one cooperative (all
+    # its applications, whoever uploaded them).
+    UPLOAD_MAX_FILES_PER_APPLICATION = int(_env("UPLOAD_MAX_FILES_PER_APPLICATION", "30"))
+    UPLOAD_MAX_BYTES_PER_COOPERATIVE = int(
+        _env("UPLOAD_MAX_BYTES_PER_COOPERATIVE", str(200 * 1024 * 1024))
+    )
+    # A JSON body nested deeper is refused (400) before any view reads it.
+    JSON_MAX_DEPTH = int(_env("JSON_MAX_DEPTH", "32"))
     PAGE_SIZE = 25
     ARGON2_PROFILE = "default"
     # Whole-book figures (dashboard, reports) kept per process while the book is unchanged.
@@ -93,6 +108,11 @@ class Config:
     @classmethod
     def check(cls) -> None:
         """Refuse settings that are not fit for this mode."""
+        remember = cls.REMEMBER_COOKIE_DURATION
+        if not isinstance(remember, timedelta):
+            remember = timedelta(seconds=int(remember))  # Flask-Login's reading of a number
+        if not timedelta(0) < remember <= MAX_REMEMBER:
+            raise ConfigError("REMEMBER_COOKIE_DURATION must be from 1 to 30 days")
 
 
 class DevelopmentConfig(Config):
@@ -115,6 +135,7 @@ class ProductionConfig(Config):
 
     @classmethod
     def check(cls) -> None:
+        super().check()
         secret = _env("SECRET_KEY", "")
         if not secret or secret == DEFAULT_SECRET_KEY or len(secret) < 32:
             raise ConfigError(

@@ -94,26 +94,18 @@ def register_extensions(app: Flask) -> None:
     from fundapp.auth.models import User
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        try:
-            uid, version = (int(p) for p in user_id.split(":"))
-        except ValueError:
-            return None
-        user = db.session.get(User, uid)
-        if user is None or user.session_version != version or not user.active:
-            return None
-        return user
+    def load_user(session_key: str) -> User | None:
+        # Flask-Login's user id (in the session and the remember-me cookie) is the key of a
+        # server-side session: only a live one of an active user signs anyone in.
+        from fundapp.auth.services import user_for_session
 
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        from sqlalchemy import event
-        from sqlalchemy.engine import Engine
+        return user_for_session(session_key)
 
-        @event.listens_for(Engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-            if type(dbapi_conn).__module__.startswith("sqlite3"):
-                cursor = dbapi_conn.cursor()
-                cursor.execute("PRAGMA foreign_keys=ON")
-                cursor.close()
+    from fundapp.core.db import serialise_sqlite
+
+    with app.app_context():
+        for engine in db.engines.values():
+            serialise_sqlite(engine)  # this app's engines only; not every Engine in the process
 
 
 def register_blueprints(app: Flask) -> None:
@@ -147,7 +139,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from fundapp.core import formatting
-    from fundapp.core.security import ROLE_LABELS, has_role
+    from fundapp.core.security import ROLE_LABELS, has_role, role_conflicts
 
     app.jinja_env.filters["money"] = formatting.money_filter
     app.jinja_env.filters["vndate"] = formatting.date_filter
@@ -155,6 +147,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = formatting.datetime_filter
     app.jinja_env.globals["has_role"] = has_role
     app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
+    app.jinja_env.globals["role_conflicts"] = role_conflicts
 
     @app.context_processor
     def inject() -> dict[str, Any]:
@@ -257,15 +250,36 @@ def register_error_handlers(app: Flask) -> None:
 
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
 def register_input_guard(app: Flask) -> None:
     """No one types a NUL character and PostgreSQL cannot store or compare one: a query
     parameter or form field holding one is refused before any view runs (uploaded file names
-    are cleaned where they are stored; JSON bodies are checked by their shapes)."""
+    are cleaned where they are stored; JSON bodies are checked by their shapes).
+
+    A JSON body nested deeper than ``JSON_MAX_DEPTH`` is refused (400) before any view reads
+    it: Python's parser would recurse once a level, into a RecursionError. The API reads a
+    body whatever its content type; a page only when it says JSON."""
     from flask_babel import gettext as _
 
-    from fundapp.core.errors import ValidationFailed
+    from fundapp.core.errors import MalformedRequest, ValidationFailed
+    from fundapp.core.validation import json_too_deep
+
+    @app.before_request
+    def refuse_deep_json() -> None:
+        if request.method not in _BODY_METHODS or request.mimetype in _FORM_TYPES:
+            return
+        if not (request.path.startswith("/api/") or request.is_json):
+            return
+        limit = int(app.config["JSON_MAX_DEPTH"])
+        if json_too_deep(request.get_data(cache=True), limit):
+            raise MalformedRequest(
+                _(
+                    "Nội dung JSON lồng nhau quá sâu: tối đa %(n)s cấp mảng và đối tượng.",
+                    n=limit,
+                )
+            )
 
     @app.before_request
     def refuse_nul() -> None:

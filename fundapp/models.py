@@ -2,7 +2,7 @@
 
 from fundapp.api.models import IdempotencyKey
 from fundapp.audit.models import AuditLog
-from fundapp.auth.models import ApiToken, LoginThrottle, User, UserRole
+from fundapp.auth.models import ApiToken, LoginThrottle, User, UserRole, UserSession
 from fundapp.cooperatives.models import Cooperative, RelatedGroup
 from fundapp.ledger.models import CapitalEntry, JournalEntry, JournalLine, LoanBalance
 from fundapp.lending.models import (
@@ -20,7 +20,7 @@ from fundapp.lending.models import (
     Reversal,
     WriteOff,
 )
-from fundapp.policy.models import PolicyParameter
+from fundapp.policy.models import PolicyChange, PolicyParameter
 from fundapp.servicing.models import (
     CloseDayFailure,
     CloseDayRun,
@@ -53,6 +53,7 @@ __all__ = [
     "LoanTransition",
     "LoginThrottle",
     "Notice",
+    "PolicyChange",
     "PolicyParameter",
     "RelatedGroup",
     "Repayment",
@@ -60,5 +61,6 @@ __all__ = [
     "Reversal",
     "User",
     "UserRole",
+    "UserSession",
     "WriteOff",
 ]

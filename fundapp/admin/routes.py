@@ -14,6 +14,7 @@ from fundapp.cooperatives.models import Cooperative
 from fundapp.core.errors import DomainError
 from fundapp.core.forms import apply_errors, page_arg
 from fundapp.core.security import Role, roles_required
+from fundapp.core.validation import row_id
 from fundapp.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -24,7 +25,7 @@ def _cooperatives() -> list[Cooperative]:
 
 
 def _coop_id(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() else None
+    return row_id(raw) if raw else None
 
 
 @bp.route("/users")
@@ -102,7 +103,12 @@ def user_edit(user_id: int) -> Any:
         )
     )
     return render_template(
-        "admin/user_form.html", form=form, user=user, reset_form=ResetPasswordForm(), tokens=tokens
+        "admin/user_form.html",
+        form=form,
+        user=user,
+        reset_form=ResetPasswordForm(),
+        tokens=tokens,
+        sessions=services.live_sessions(user),
     )
 
 

@@ -201,8 +201,9 @@ def get_user(user_id: int) -> Any:
 def update_user(user_id: int) -> Any:
     """Change a user's roles, name, e-mail, cooperative or active flag.
 
-    Fields left out keep their value. Deactivating an account revokes its tokens; an
-    administrator cannot deactivate or demote themself.
+    Fields left out keep their value. Deactivating an account ends its web sessions and
+    revokes its tokens; an administrator cannot deactivate or demote themself. An
+    administrator, a controller and a cooperative's account hold no other role.
     """
     user = get_or_404(User, user_id)
     data = read_body(UserUpdate)
@@ -223,7 +224,8 @@ def update_user(user_id: int) -> Any:
 @api_roles(Role.ADMIN)
 @operation(body=PasswordReset, status=204)
 def reset_user_password(user_id: int) -> Any:
-    """Set a new password for a user; their web sessions end."""
+    """Set a new password for a user; their web sessions end and their API tokens are
+    revoked."""
     user = get_or_404(User, user_id)
     data = read_body(PasswordReset)
     services.set_password(current_api_user(), user, data["new_password"])
@@ -281,7 +283,8 @@ def revoke_own_token(token_id: int) -> Any:
 def change_own_password() -> Any:
     """Change the caller's own password; the current one is required.
 
-    The caller's web sessions end; API tokens stay valid until they expire or are revoked.
+    Every web session and API token of the caller ends, the token of this request too:
+    get a new one with the new password (`POST /tokens`).
     """
     data = read_body(OwnPassword)
     services.change_own_password(current_api_user(), data["current_password"], data["new_password"])

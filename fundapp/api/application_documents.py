@@ -101,7 +101,7 @@ def _application(app_id: int) -> Application:
 
 @bp.route("/applications/<int:app_id>", methods=["PATCH"])
 @api_roles(*EDITORS)
-@operation(body=ApplicationUpdate, returns=shapes.Application)
+@operation(body=ApplicationUpdate, returns=shapes.ApplicationView)
 def update_application(app_id: int) -> Any:
     """Change a draft application; fields left out keep their value.
 

@@ -13,6 +13,7 @@ from fundapp.api.common import ApiUnauthorized, api_roles, current_api_user
 from fundapp.api.spec import operation, read_body
 from fundapp.auth import services
 from fundapp.auth.models import ApiToken
+from fundapp.core.security import effective_roles
 from fundapp.extensions import db
 
 
@@ -76,7 +77,8 @@ def me_json(user: Any) -> shapes.Me:
         "username": user.username,
         "full_name": user.full_name,
         "email": user.email,
-        "roles": user.role_names,
+        # What the user may do: a forbidden set stored before the rule counts as one role.
+        "roles": sorted(effective_roles(user.role_names)),
         "cooperative_id": user.cooperative_id,
     }
 

@@ -18,6 +18,7 @@ from fundapp.api.models import IdempotencyKey
 from fundapp.api.spec import MAX_ID
 from fundapp.core.errors import DomainError, ValidationFailed
 from fundapp.core.security import has_role
+from fundapp.core.validation import digits, iso_day
 from fundapp.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -98,6 +99,15 @@ def body() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValidationFailed(_("Nội dung yêu cầu phải là một đối tượng JSON."))
     return data
+
+
+def iso_days(data: dict[str, Any], keys: tuple[str, ...], errors: dict[str, str]) -> None:
+    """The dates of a JSON body are ``YYYY-MM-DD`` (the services behind would also read the
+    pages' dd/mm/yyyy); a key already refused, absent or empty is left to them."""
+    for key in keys:
+        raw = data.get(key)
+        if key not in errors and raw not in (None, "") and iso_day(raw) is None:
+            errors[key] = _("Ngày không hợp lệ; ghi theo dạng YYYY-MM-DD (ví dụ 2026-12-07).")
 
 
 def only_fields(data: dict[str, Any], allowed: tuple[str, ...] | set[str]) -> None:
@@ -190,7 +200,7 @@ def idempotent(view: F) -> F:
 def paginate(query: Any, serialise: Callable[[Any], dict]) -> dict[str, Any]:
     def _int(name: str, default: int, high: int) -> int:
         raw = request.args.get(name, str(default))
-        if not raw.isdigit() or not 1 <= int(raw) <= high:
+        if not digits(raw) or not 1 <= int(raw) <= high:
             raise ValidationFailed(
                 _("Tham số %(n)s phải là số nguyên từ 1 đến %(h)s.", n=name, h=high),
                 {name: _("Giá trị không hợp lệ.")},

@@ -14,6 +14,7 @@ from fundapp.api.common import (
     body,
     current_api_user,
     idempotent,
+    iso_days,
     only_fields,
     paginate,
     within_period,
@@ -62,7 +63,8 @@ def create_capital_entry() -> Any:
     amount = validation.amount(data, "amount", errors)
     if isinstance(data.get("amount"), str):
         errors["amount"] = _("Số tiền trong JSON là số nguyên (đồng), không phải chuỗi.")
-    entry_date = validation.iso_date(data, "date", errors)
+    iso_days(data, ("date",), errors)
+    entry_date = validation.iso_date(data, "date", errors) if "date" not in errors else None
     if entry_date and entry_date > business_date():
         errors["date"] = _("Ngày nhận vốn không được sau ngày làm việc hiện tại.")
     for key in ("source", "source_name", "reference", "note"):

@@ -18,6 +18,7 @@ from fundapp.api.common import (
     current_api_user,
     get_or_404,
     idempotent,
+    iso_days,
     only_fields,
     paginate,
     timestamp,
@@ -87,7 +88,7 @@ def _text_shape(data: dict[str, Any], keys: tuple[str, ...], errors: dict[str, s
 def _id_shape(data: dict[str, Any], key: str, errors: dict[str, str]) -> None:
     """An id beyond what the database holds names nothing (and would overflow a query)."""
     raw = str(data.get(key, "")).strip()
-    if raw.isdigit() and int(raw) > MAX_ID:
+    if validation.digits(raw) and int(raw) > MAX_ID:
         errors[key] = _("Không tồn tại.")
 
 
@@ -110,7 +111,7 @@ def _plan_shape(data: dict[str, Any], key: str, errors: dict[str, str]) -> None:
         if (
             not isinstance(item, list)
             or len(item) != 2
-            or not isinstance(item[0], str)
+            or validation.iso_day(item[0]) is None
             or isinstance(item[1], bool)
             or not isinstance(item[1], int)
         ):
@@ -142,8 +143,25 @@ def _day(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def application_json(app: Application) -> shapes.Application:
-    return {
+# What only the fund's staff read of an application: the appraisal (its rule checks hold
+# the fund's cash and charter capital, and the debt of the other borrowers of a related
+# group), the appraiser's note, the board's override and who handled it. A cooperative's user
+# reads the status, its own figures and the decision with its reasons (as the portal shows).
+STAFF_ONLY = (
+    "created_by_id",
+    "recommended_amount",
+    "appraised_by_id",
+    "appraisal_note",
+    "checks",
+    "decided_by_id",
+    "override_reason",
+)
+
+
+def application_json(app: Application) -> shapes.Application | shapes.OwnApplication:
+    """The application as the API's user may read it: staff whole, a cooperative without
+    the fund's internals (``STAFF_ONLY``)."""
+    data: dict[str, Any] = {
         "id": app.id,
         "status": app.status,
         "cooperative_id": app.cooperative_id,
@@ -177,6 +195,10 @@ def application_json(app: Application) -> shapes.Application:
         "override_reason": app.override_reason,
         "loan_id": app.loan.id if app.loan else None,
     }
+    if not has_role(current_api_user(), *STAFF_READ):
+        for key in STAFF_ONLY:
+            del data[key]
+    return data  # type: ignore[return-value]
 
 
 def loan_json(loan: Loan) -> shapes.Loan:
@@ -385,12 +407,12 @@ def _own_filter(query: Any, column: Any, args: dict[str, Any]) -> Any:
 
 @bp.route("/applications", methods=["GET"])
 @api_roles(*READERS)
-@operation(query=shapes.ApplicationQuery, returns=Page[shapes.Application])
+@operation(query=shapes.ApplicationQuery, returns=Page[shapes.ApplicationView])
 def list_applications() -> Any:
     """List loan applications, newest first.
 
     A cooperative's user sees its own cooperative's applications only, whatever
-    `cooperative_id` says."""
+    `cooperative_id` says, and without the fund's appraisal (`OwnApplication`)."""
     args = read_query(shapes.ApplicationQuery)
     query = _own_filter(select(Application), Application.cooperative_id, args)
     if "status" in args:
@@ -400,7 +422,7 @@ def list_applications() -> Any:
 
 @bp.route("/applications", methods=["POST"])
 @api_roles(Role.OFFICER, Role.COOPERATIVE)
-@operation(body=shapes.NewApplication, returns=shapes.Application, status=201)
+@operation(body=shapes.NewApplication, returns=shapes.ApplicationView, status=201)
 def create_application() -> Any:
     """Apply for a loan: the project's figures and the terms asked for.
 
@@ -423,15 +445,19 @@ def create_application() -> Any:
 
 @bp.route("/applications/<int:app_id>", methods=["GET"])
 @api_roles(*READERS)
-@operation(returns=shapes.Application)
+@operation(returns=shapes.ApplicationView)
 def get_application(app_id: int) -> Any:
-    """A loan application, with the rule checks (`checks`) once appraised."""
+    """A loan application, with the rule checks (`checks`) once appraised.
+
+    Staff read it whole (`Application`). A cooperative's user reads its own without the
+    fund's appraisal, internal notes or staff (`OwnApplication`): the status, its figures and
+    the decision with its note."""
     return jsonify(application_json(_application(app_id)))
 
 
 @bp.route("/applications/<int:app_id>/submit", methods=["POST"])
 @api_roles(Role.OFFICER, Role.COOPERATIVE)
-@operation(body=shapes.NoFields, returns=shapes.Application)
+@operation(body=shapes.NoFields, returns=shapes.ApplicationView)
 def submit_application(app_id: int) -> Any:
     """Submit a draft application for appraisal."""
     app = _application(app_id)
@@ -504,7 +530,7 @@ def reject_application(app_id: int) -> Any:
 
 @bp.route("/applications/<int:app_id>/withdraw", methods=["POST"])
 @api_roles(Role.OFFICER, Role.COOPERATIVE)
-@operation(body=shapes.Withdrawal, returns=shapes.Application)
+@operation(body=shapes.Withdrawal, returns=shapes.ApplicationView)
 def withdraw_application(app_id: int) -> Any:
     """Withdraw an application not yet decided.
 
@@ -630,6 +656,7 @@ def record_disbursement(loan_id: int) -> Any:
     errors: dict[str, str] = {}
     _money_shape(data, ("amount",), errors)
     _text_shape(data, ("date", "reference"), errors)
+    iso_days(data, ("date",), errors)
     _invalid(errors)
     disbursement = lending.record_disbursement(current_api_user(), loan_id, data, business_date())
     return jsonify(disbursement_json(disbursement)), 201  # committed by @idempotent
@@ -701,6 +728,7 @@ def record_repayment(loan_id: int) -> Any:
     errors: dict[str, str] = {}
     _money_shape(data, ("amount",), errors)
     _text_shape(data, ("date", "reference", "method"), errors)
+    iso_days(data, ("date",), errors)
     _invalid(errors)
     repayment = repayments.record_repayment(current_api_user(), loan_id, data, business_date())
     return jsonify(repayment_json(repayment)), 201  # committed by @idempotent
@@ -767,6 +795,7 @@ def request_restructuring(loan_id: int) -> Any:
     only_fields(data, fields_of(shapes.RestructuringRequest))
     errors: dict[str, str] = {}
     _text_shape(data, ("kind", "effective_date", "new_maturity", "reason"), errors)
+    iso_days(data, ("effective_date", "new_maturity"), errors)
     _plan_shape(data, "principal_plan", errors)
     _invalid(errors)
     restructuring = lending.request_restructuring(

@@ -21,7 +21,7 @@ PREFIX = "/api/v1"
 REF = "#/components/schemas/{model}"
 
 ERROR_TEXT = {
-    400: "Malformed request",
+    400: "Malformed request: a JSON body nested deeper than JSON_MAX_DEPTH (32 levels)",
     401: "Missing, wrong, expired or revoked token",
     403: "The user's roles do not allow this",
     404: "No such object, or another cooperative's",
@@ -99,7 +99,13 @@ def _summary(view: Any, endpoint: str) -> tuple[str, str]:
     return " ".join(first.split()), " ".join(rest.split())
 
 
-def _responses(op: Operation, view: Any, has_path: bool, defs: dict[str, Any]) -> dict:
+# Methods whose body is measured before any view (fundapp.register_input_guard).
+BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def _responses(
+    op: Operation, view: Any, has_path: bool, defs: dict[str, Any], method: str = "GET"
+) -> dict:
     responses: dict[str, Any] = {}
     if op.returns is None:
         responses[str(op.status)] = {"description": "Done, nothing to return"}
@@ -129,6 +135,8 @@ def _responses(op: Operation, view: Any, has_path: bool, defs: dict[str, Any]) -
         codes.add(409)
     if op.form is not None:
         codes.add(413)
+    if method in BODY_METHODS:
+        codes.add(400)
     error = {"$ref": REF.format(model="ErrorBody")}
     for code in sorted(codes):
         responses[str(code)] = {
@@ -182,7 +190,7 @@ def _operation(rule: Rule, method: str, view: Any, defs: dict[str, Any]) -> dict
             "required": True,
             "content": {"multipart/form-data": {"schema": _input_schema(op.form, defs)}},
         }
-    result["responses"] = _responses(op, view, bool(rule.arguments), defs)
+    result["responses"] = _responses(op, view, bool(rule.arguments), defs, method)
     return result
 
 

@@ -169,7 +169,7 @@ class CollateralCreate(TypedDict):
         Annotated[
             str,
             Field(
-                pattern=r"^\d(\.\d{1,4})?$",
+                pattern=r"^[0-9](\.[0-9]{1,4})?$",
                 description='Share of the valuation counted, 0 to 1 (e.g. "0.5")',
             ),
         ]

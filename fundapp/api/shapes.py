@@ -7,11 +7,13 @@ a balance or a change), rates and ratios are strings, dates in results ISO strin
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 from fundapp.api.spec import (
+    DAY_PATTERN,
     Day,
     Id,
     Money,
@@ -24,16 +26,33 @@ from fundapp.api.spec import (
     TypedDict,
     strict,
 )
+from fundapp.core.validation import iso_day
 
 Dong = Annotated[int, Field(description="Whole đồng")]
 LongText = Annotated[str, Field(max_length=5000, pattern=r"^[^\x00]*$")]  # PostgreSQL: no NUL
 # Free text a query compares with stored values: no control characters (PostgreSQL refuses
 # a NUL in a string).
 SearchText = Annotated[str, Field(max_length=100, pattern=r"^[^\x00-\x1f]*$")]
-# A date in a query string as the pages read it: YYYY-MM-DD (dd/mm/yyyy is read too); the
-# view checks it with the message its page gives.
+
+
+def _query_day(value: Any) -> Any:
+    """``YYYY-MM-DD`` and a real day, else refused here (the pages' readers behind the views
+    would also take dd/mm/yyyy); the view still checks its own range with its message."""
+    if isinstance(value, str) and iso_day(value) is None:
+        raise PydanticCustomError("date_format", "a date as YYYY-MM-DD")
+    return value
+
+
+# A date in a query string, kept as the text the view reads.
 QueryDay = Annotated[
-    str, Field(max_length=20, json_schema_extra={"format": "date"}, description="YYYY-MM-DD")
+    str,
+    BeforeValidator(_query_day),
+    Field(
+        max_length=20,
+        pattern=DAY_PATTERN,
+        json_schema_extra={"format": "date"},
+        description="YYYY-MM-DD",
+    ),
 ]
 IsoDate = Annotated[str, Field(description="YYYY-MM-DD")]
 
@@ -283,7 +302,7 @@ class AppraisalCheck(TypedDict):
     blocking: bool
 
 
-class Application(TypedDict):
+class _ApplicationFields(TypedDict):
     id: int
     status: ApplicationStatus
     cooperative_id: int
@@ -302,19 +321,43 @@ class Application(TypedDict):
     grace_months: int
     custom_schedule: PrincipalPlanOut | None
     collateral_offered: str
-    created_by_id: int | None
     created_at: Timestamp | None
     submitted_at: Timestamp | None
+    appraised_at: Timestamp | None
+    decided_at: Timestamp | None
+    decision_note: Annotated[
+        str, Field(description="The decision's note: the reason of a rejection")
+    ]
+    loan_id: int | None
+
+
+class Application(_ApplicationFields):
+    """An application as the fund's staff read it, with the appraisal."""
+
+    created_by_id: int | None
     recommended_amount: Dong | None
     appraised_by_id: int | None
-    appraised_at: Timestamp | None
     appraisal_note: str
-    checks: list[AppraisalCheck] | None
+    checks: Annotated[
+        list[AppraisalCheck] | None,
+        Field(description="The fund's rule checks as they stood at appraisal; null until then"),
+    ]
     decided_by_id: int | None
-    decided_at: Timestamp | None
-    decision_note: str
     override_reason: str
-    loan_id: int | None
+
+
+@strict
+class OwnApplication(_ApplicationFields):
+    """An application as its cooperative's user reads it: the status, its own figures and
+    what the fund decided, with the reasons given; none of the fund's appraisal (the rule
+    checks hold the fund's cash, its charter capital and other borrowers' debt), internal
+    notes or staff."""
+
+
+ApplicationView = Annotated[
+    Application | OwnApplication,
+    Field(description="Application for the fund's staff, OwnApplication for a cooperative"),
+]
 
 
 class ApplicationQuery(PageQuery, total=False):
@@ -573,7 +616,7 @@ class ConfirmationQuery(TypedDict, total=False):
         str,
         Field(
             max_length=10,
-            json_schema_extra={"pattern": r"^\d{4}$"},
+            json_schema_extra={"pattern": r"^[0-9]{4}$"},
             description="Default: last year",
         ),
     ]
@@ -695,7 +738,7 @@ class ClassificationQuery(TypedDict, total=False):
         str,
         Field(
             max_length=10,
-            json_schema_extra={"pattern": r"^\d{4}-?[Qq][1-4]$"},
+            json_schema_extra={"pattern": r"^[0-9]{4}-?[Qq][1-4]$"},
             description="e.g. 2026-Q3; default: the last quarter ended",
         ),
     ]

@@ -15,13 +15,24 @@ from typing import Annotated, Any, Generic, NotRequired, TypeVar, get_type_hints
 
 from flask import request
 from flask_babel import gettext as _
-from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, with_config
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+    with_config,
+)
+from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
 from fundapp.core.errors import ValidationFailed
+from fundapp.core.validation import MAX_ROW_ID, iso_day
 
 __all__ = [
     "CSV",
+    "DAY_PATTERN",
     "JSON",
     "PDF",
     "XLSX",
@@ -54,19 +65,42 @@ CSV = "text/csv"
 
 # The largest amount the fund could ever write: far above its capital, far below BigInteger.
 MAX_DONG = 10**15
-MAX_ID = 2**31 - 1
+MAX_ID = MAX_ROW_ID
+DAY_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 Money = Annotated[int, Field(ge=0, le=MAX_DONG, description="Whole đồng")]
 PositiveMoney = Annotated[int, Field(gt=0, le=MAX_DONG, description="Whole đồng, above zero")]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# [0-9], not \d: pydantic's patterns, like Python's, take any script's digits for \d.
 Rate = Annotated[
     str,
-    Field(pattern=r"^\d{1,3}(\.\d{1,6})?$", description='Percent a year, e.g. "7.2"'),
+    Field(pattern=r"^[0-9]{1,3}(\.[0-9]{1,6})?$", description='Percent a year, e.g. "7.2"'),
 ]
 # No NUL: PostgreSQL cannot store it in a string.
 Text = Annotated[str, Field(max_length=2000, pattern=r"^[^\x00]*$")]
+
+
+def _iso_day(value: Any) -> Any:
+    """A date written as text is ``YYYY-MM-DD`` (ASCII digits) and a real day: pydantic
+    alone would also read a Unix time such as ``"1796601600"`` and, in a query string, a
+    date and time."""
+    if not isinstance(value, str):
+        return value
+    day = iso_day(value)
+    if day is None:
+        raise PydanticCustomError("date_format", "a date as YYYY-MM-DD")
+    return day
+
+
 # The dates the fund's records can hold (as fundapp.core.validation.iso_date reads them).
-Day = Annotated[dt.date, Field(ge=dt.date(2000, 1, 1), le=dt.date(2100, 12, 31))]
+Day = Annotated[
+    dt.date,
+    BeforeValidator(_iso_day),
+    Field(ge=dt.date(2000, 1, 1), le=dt.date(2100, 12, 31)),
+    # As pydantic describes a plain date: the validator above would add its bounds as
+    # keywords that are not JSON Schema's.
+    WithJsonSchema({"type": "string", "format": "date"}),
+]
 Timestamp = Annotated[str, Field(description="UTC, ISO 8601 with Z")]
 
 strict = with_config(ConfigDict(extra="forbid"))
@@ -146,6 +180,8 @@ def _message(error: dict[str, Any]) -> str:
         return _("Phải là chuỗi.")
     if kind in ("bool_type", "bool_parsing"):
         return _("Phải là true hoặc false.")
+    if kind == "date_format":
+        return _("Ngày không hợp lệ; ghi theo dạng YYYY-MM-DD (ví dụ 2026-12-07).")
     if kind.startswith("date"):
         return _("Ngày theo dạng YYYY-MM-DD.")
     if kind == "literal_error":

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+import secrets
 from datetime import datetime
 
 from argon2 import PasswordHasher, profiles
@@ -23,9 +25,29 @@ _HASHERS = {
 }
 
 
-def _hasher() -> PasswordHasher:
+# One hash of a random password per profile, verified when the username is unknown: a
+# failed login then costs the same whether or not the name exists (made on first use).
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _profile() -> str:
     name = current_app.config.get("ARGON2_PROFILE") if has_app_context() else None
-    return _HASHERS.get(name or "default", _HASHERS["default"])
+    return name if name in _HASHERS else "default"
+
+
+def _hasher() -> PasswordHasher:
+    return _HASHERS[_profile()]
+
+
+def verify_dummy_password(password: str) -> bool:
+    """Spend on ``password`` what checking a real user's would: one verification with the
+    same hasher, against a hash no password matches. Always False."""
+    profile = _profile()
+    if profile not in _DUMMY_HASHES:
+        _DUMMY_HASHES[profile] = _HASHERS[profile].hash(secrets.token_urlsafe(32))
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        _HASHERS[profile].verify(_DUMMY_HASHES[profile], password)
+    return False
 
 
 _ROLE_CHECK = "role IN (" + ", ".join(f"'{r}'" for r in ALL_ROLES) + ")"
@@ -44,8 +66,6 @@ class User(UserMixin, TimestampMixin, db.Model):
         ForeignKey("cooperatives.id", ondelete="RESTRICT"), index=True
     )
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Bumped on password change so other sessions of the same user end.
-    session_version: Mapped[int] = mapped_column(default=1)
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -69,8 +89,25 @@ class User(UserMixin, TimestampMixin, db.Model):
     def role_names(self) -> list[str]:
         return sorted(r.role for r in self.roles)
 
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+    # The key of the signed-in session this object was loaded for (see UserSession); not a
+    # column: set by auth.services.start_session and user_for_session.
+    session_key = None
+
+    def get_id(self) -> str | None:
+        """Flask-Login's "user id" is the session's key: the session cookie and the
+        remember-me cookie stand for that revocable record, never for the user as such."""
+        return self.session_key
+
+    def __eq__(self, other: object) -> bool:  # UserMixin compares get_id(): the session's key
+        if isinstance(other, User):
+            return self is other or (self.id is not None and self.id == other.id)
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = object.__hash__
 
 
 class UserRole(db.Model):
@@ -95,6 +132,26 @@ class LoginThrottle(db.Model):
     failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UserSession(db.Model):
+    """A signed-in browser session. Only the SHA-256 of its random key is stored; the key
+    travels in the session cookie (and the remember-me cookie) as Flask-Login's user id, so
+    revoking the row ends both cookies wherever they were copied to."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    remember: Mapped[bool] = mapped_column(default=False)
+    ip: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+    user: Mapped[User] = relationship(lazy="joined")
 
 
 class ApiToken(TimestampMixin, db.Model):

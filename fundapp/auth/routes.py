@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,6 +48,15 @@ def _fresh_session() -> None:
         session["lang"] = lang
 
 
+def _session_lifetime(remember: bool) -> timedelta:
+    """How long the server keeps a new session: as long as the remember-me cookie, or else a
+    working day (PERMANENT_SESSION_LIFETIME), however long the browser stays open."""
+    if not remember:
+        return current_app.permanent_session_lifetime
+    duration = current_app.config["REMEMBER_COOKIE_DURATION"]
+    return duration if isinstance(duration, timedelta) else timedelta(seconds=int(duration))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     if current_user.is_authenticated:
@@ -61,10 +71,19 @@ def login() -> Any:
             current_app.config["LOGIN_LOCK_MINUTES"],
             current_app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
         )
+        remember = bool(form.remember.data)
+        if result.user is not None:
+            services.start_session(
+                result.user,
+                remember,
+                _session_lifetime(remember),
+                request.remote_addr or "",
+                request.user_agent.string,
+            )
         db.session.commit()
         if result.user is not None:
             _fresh_session()
-            login_user(result.user, remember=bool(form.remember.data))
+            login_user(result.user, remember=remember)
             return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
         if result.locked:
             flash(_("Tạm khóa đăng nhập do nhập sai nhiều lần. Xin thử lại sau ít phút."), "error")
@@ -77,6 +96,8 @@ def login() -> Any:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> Any:
+    services.end_session(current_user.get_id())
+    db.session.commit()
     logout_user()
     flash(_("Đã đăng xuất."), "info")
     return redirect(url_for("auth.login"))
@@ -92,16 +113,32 @@ def change_password() -> Any:
         else:
             try:
                 services.change_own_password(
-                    current_user, form.current_password.data or "", form.new_password.data or ""
+                    current_user,
+                    form.current_password.data or "",
+                    form.new_password.data or "",
+                    keep_session=current_user.get_id(),
                 )
             except DomainError as exc:
                 db.session.rollback()
                 apply_errors(form, exc)
             else:
                 db.session.commit()
-                # Keep this session after the version bump; the user itself, as the proxy
-                # stored on ``g`` would stand for itself on any later look at current_user.
-                login_user(current_user._get_current_object())
                 flash(_("Đã đổi mật khẩu."), "success")
                 return redirect(url_for("main.home"))
     return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/account/sessions")
+@login_required
+def sessions() -> Any:
+    listed = services.live_sessions(current_user, current=current_user.get_id())
+    return render_template("auth/sessions.html", sessions=listed)
+
+
+@bp.route("/account/sessions/end-others", methods=["POST"])
+@login_required
+def end_other_sessions() -> Any:
+    ended = services.revoke_sessions(current_user, keep=current_user.get_id())
+    db.session.commit()
+    flash(_("Đã đăng xuất %(n)d phiên khác.", n=ended), "success")
+    return redirect(url_for(".sessions"))

@@ -1,4 +1,4 @@
-"""Users, passwords, login throttling and API tokens."""
+"""Users, passwords, login throttling, browser sessions and API tokens."""
 
 from __future__ import annotations
 
@@ -10,18 +10,38 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from fundapp.auth.models import ApiToken, LoginThrottle, User, UserRole
+from fundapp.auth.models import (
+    ApiToken,
+    LoginThrottle,
+    User,
+    UserRole,
+    UserSession,
+    verify_dummy_password,
+)
 from fundapp.cooperatives.models import Cooperative
 from fundapp.core import audit, validation
 from fundapp.core.dates import utcnow
 from fundapp.core.errors import ValidationFailed
-from fundapp.core.security import ALL_ROLES, Role
+from fundapp.core.security import ALL_ROLES, ROLE_LABELS, Role, role_conflicts
 from fundapp.extensions import db
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+
+# Why a role excludes the others of core.security.INCOMPATIBLE_ROLES, for the refusal.
+_SEPARATION = {
+    Role.ADMIN: _l(
+        "người quản trị tài khoản không giữ vai trò thu chi, phê duyệt hay kiểm soát, "
+        "để không tự cấp cho mình quyền rồi tự dùng."
+    ),
+    Role.CONTROLLER: _l(
+        "kiểm soát viên chỉ xem và kiểm tra, không giữ vai trò nào làm thay đổi dữ liệu."
+    ),
+    Role.COOPERATIVE: _l("tài khoản hợp tác xã là của bên vay."),
+}
 
 
 def password_problem(password: str) -> str | None:
@@ -29,7 +49,7 @@ def password_problem(password: str) -> str | None:
         return _("Mật khẩu cần ít nhất 10 ký tự.")
     if len(password) > 128:
         return _("Mật khẩu tối đa 128 ký tự.")
-    if not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+    if not re.search(r"[A-Za-z]", password) or not re.search(r"[0-9]", password):
         return _("Mật khẩu cần có cả chữ và số.")
     return None
 
@@ -41,6 +61,14 @@ def _check_roles(roles: list[str], cooperative_id: int | None, errors: dict) -> 
         errors["roles"] = _("Vai trò không hợp lệ.")
     elif Role.COOPERATIVE in roles and len(roles) > 1:
         errors["roles"] = _("Tài khoản hợp tác xã không kiêm vai trò khác.")
+    elif conflicts := role_conflicts(roles):
+        role, others = conflicts[0]
+        errors["roles"] = _(
+            "%(role)s không được kiêm %(others)s: %(why)s",
+            role=ROLE_LABELS[role],
+            others=", ".join(str(ROLE_LABELS[r]) for r in others),
+            why=_SEPARATION[role],
+        )
     if Role.COOPERATIVE in roles:
         if cooperative_id is None:
             errors["cooperative_id"] = _("Tài khoản hợp tác xã phải gắn với một hợp tác xã.")
@@ -129,7 +157,7 @@ def update_user(
         have = set(user.role_names)
         user.roles.extend(UserRole(role=r) for r in roles if r not in have)
     if not active:
-        user.session_version += 1
+        revoke_sessions(user)
         revoke_tokens(user)
     db.session.flush()
     old, new = audit.diff(before, _snapshot(user))
@@ -138,24 +166,33 @@ def update_user(
     return user
 
 
-def set_password(actor: Any, user: User, new_password: str) -> None:
+def set_password(
+    actor: Any, user: User, new_password: str, keep_session: str | None = None
+) -> None:
+    """A new password ends every browser session of the user but ``keep_session`` (the key
+    of the session that changed it) and revokes every API token: whoever held the old
+    password, or a session or token got with it, is out."""
     problem = password_problem(new_password or "")
     if problem:
         raise ValidationFailed(problem, {"new_password": problem})
     user.set_password(new_password)
-    user.session_version += 1
+    revoke_sessions(user, keep=keep_session)
+    revoke_tokens(user)
     db.session.flush()
     audit.record(actor, "user.password", "user", user.id, None, None, note="password changed")
 
 
-def change_own_password(user: User, current: str, new_password: str) -> None:
+def change_own_password(
+    user: User, current: str, new_password: str, keep_session: str | None = None
+) -> None:
+    """The current password is always required, from a web session as from an API token."""
     if not user.check_password(current or ""):
         msg = _("Mật khẩu hiện tại không đúng.")
         raise ValidationFailed(msg, {"current_password": msg})
     if current == new_password:
         msg = _("Mật khẩu mới phải khác mật khẩu hiện tại.")
         raise ValidationFailed(msg, {"new_password": msg})
-    set_password(user, user, new_password)
+    set_password(user, user, new_password, keep_session=keep_session)
 
 
 # --- login -----------------------------------------------------------------
@@ -204,8 +241,12 @@ def authenticate(
     if any(r.locked_until and r.locked_until > now for r in rows):
         return LoginResult(None, locked=True)
     user = db.session.scalar(select(User).where(func.lower(User.username) == name))
-    ok = user is not None and user.check_password(password or "") and user.active
-    if ok:
+    if user is None:
+        # As long as a real user's wrong password: the time tells no username apart.
+        ok = verify_dummy_password(password or "")
+    else:
+        ok = user.check_password(password or "") and user.active
+    if ok and user is not None:
         for row in rows:
             if row.key.startswith("u:"):
                 row.failures, row.locked_until = 0, None
@@ -221,6 +262,104 @@ def authenticate(
         if row.failures >= (limit or max_failures):
             row.locked_until = now + timedelta(minutes=lock_minutes)
     return LoginResult(None)
+
+
+# --- browser sessions ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    id: int
+    created_at: datetime
+    expires_at: datetime
+    remember: bool
+    ip: str
+    user_agent: str
+    current: bool
+
+
+def start_session(
+    user: User, remember: bool, lifetime: timedelta, ip: str = "", user_agent: str = ""
+) -> str:
+    """A new session of ``user`` lasting ``lifetime``; its key, which only the browser keeps
+    (the database has its hash), is bound to ``user`` for ``login_user``."""
+    raw = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(
+        UserSession(
+            user_id=user.id,
+            key_hash=_hash(raw),
+            created_at=now,
+            expires_at=now + lifetime,
+            remember=remember,
+            ip=(ip or "")[:45],
+            user_agent=(user_agent or "")[:200],
+        )
+    )
+    db.session.flush()
+    user.session_key = raw
+    return raw
+
+
+def _live_session(raw: str | None) -> UserSession | None:
+    if not raw or len(raw) > 200:
+        return None
+    record = db.session.scalar(select(UserSession).where(UserSession.key_hash == _hash(raw)))
+    if record is None or record.revoked_at is not None or record.expires_at <= utcnow():
+        return None
+    return record
+
+
+def user_for_session(raw: str | None) -> User | None:
+    """The user of a live session: not revoked, not expired, the account active."""
+    record = _live_session(raw)
+    if record is None or not record.user.active:
+        return None
+    record.user.session_key = raw
+    return record.user
+
+
+def end_session(raw: str | None) -> None:
+    record = _live_session(raw)
+    if record is not None:
+        record.revoked_at = utcnow()
+
+
+def revoke_sessions(user: User, keep: str | None = None) -> int:
+    """End every live session of ``user`` but the one whose key is ``keep``."""
+    kept = _hash(keep) if keep else None
+    count = 0
+    for record in db.session.scalars(
+        select(UserSession).where(
+            UserSession.user_id == user.id,
+            UserSession.revoked_at.is_(None),
+            UserSession.expires_at > utcnow(),
+        )
+    ):
+        if record.key_hash != kept:
+            record.revoked_at = utcnow()
+            count += 1
+    return count
+
+
+def live_sessions(user: User, current: str | None = None) -> list[SessionInfo]:
+    """The user's live sessions, newest first; ``current`` marks the one of that key."""
+    mine = _hash(current) if current else None
+    records = db.session.scalars(
+        select(UserSession)
+        .where(
+            UserSession.user_id == user.id,
+            UserSession.revoked_at.is_(None),
+            UserSession.expires_at > utcnow(),
+        )
+        .order_by(UserSession.id.desc())
+    )
+    return [
+        SessionInfo(
+            r.id, r.created_at, r.expires_at, r.remember, r.ip, r.user_agent, r.key_hash == mine
+        )
+        for r in records
+    ]
 
 
 # --- API tokens ------------------------------------------------------------

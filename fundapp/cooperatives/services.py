@@ -24,9 +24,9 @@ FIELDS = (
 def normalise_tax_code(raw: str) -> str | None:
     """10 digits, or 13 digits (a branch), written with or without the dash."""
     compact = raw.replace(" ", "")
-    if re.fullmatch(r"\d{10}", compact) or re.fullmatch(r"\d{13}", compact):
+    if re.fullmatch(r"[0-9]{10}", compact) or re.fullmatch(r"[0-9]{13}", compact):
         return compact
-    if re.fullmatch(r"\d{10}-\d{3}", compact):
+    if re.fullmatch(r"[0-9]{10}-[0-9]{3}", compact):
         return compact.replace("-", "")
     return None
 
@@ -65,10 +65,11 @@ def clean(data: dict[str, Any], existing: Cooperative | None = None) -> dict[str
     out["bank_account"] = bank
     out["bank_name"] = validation.text(data, "bank_name", 120, False, errors)
     group = data.get("related_group_id")
+    group_id = validation.row_id(group)
     if group in (None, "", 0, "0"):
         out["related_group_id"] = None
-    elif str(group).isdigit() and db.session.get(RelatedGroup, int(group)):
-        out["related_group_id"] = int(group)
+    elif group_id is not None and db.session.get(RelatedGroup, group_id):
+        out["related_group_id"] = group_id
     else:
         errors["related_group_id"] = _("Nhóm người có liên quan không tồn tại.")
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.schema import CreateTable
 
@@ -97,6 +98,53 @@ def trigram_index(name: str, case: str, column: str) -> Index:
 
 
 event.listen(Base.metadata, "before_create", TRIGRAMS)
+
+
+# SQLite: how long a transaction waits for the database's one write lock before it gives
+# up ("database is locked", answered 503). Longer than any request or night's close of day
+# holds it on a fund of this size.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BEGIN = "BEGIN IMMEDIATE"
+
+
+def serialise_sqlite(engine: Engine) -> None:
+    """Make SQLite as safe as PostgreSQL for "check, then write": every transaction takes
+    the database's write lock when it begins, so a whole transaction runs alone, as one
+    holding PostgreSQL's row locks would (``with_for_update`` is ignored on SQLite).
+
+    Left alone, the driver begins a transaction only at the first INSERT/UPDATE/DELETE:
+    the reads that decided the write ran before it, outside any lock, and two requests
+    could both see "not yet" and both write. Here the driver's own transaction handling is
+    off (``isolation_level = None``) and SQLAlchemy's begin emits ``BEGIN IMMEDIATE``,
+    which waits up to the busy timeout for the lock. Every transaction, not only those
+    that will write: a GET may write too (every API request records its token's last
+    use), and a read transaction that later writes cannot wait its turn under WAL: it fails
+    at once when another wrote since it began. File databases use WAL, so readers outside
+    the app (a backup) are never blocked.
+
+    An in-memory database has one connection shared by every session of the process
+    (Flask-SQLAlchemy's StaticPool); a session that begins while another has the
+    connection in a transaction joins that transaction, as it did under the driver.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy's begin emits BEGIN below
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}")
+            # Readers do not wait for the writer; a memory database stays "memory".
+            cursor.execute("PRAGMA journal_mode=WAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql(SQLITE_BEGIN)
 
 
 class TimestampMixin:

@@ -20,6 +20,13 @@ class ValidationFailed(DomainError):
     code = "validation_error"
 
 
+class MalformedRequest(DomainError):
+    """A request that cannot be read at all (a JSON body nested too deep)."""
+
+    status_code = 400
+    code = "bad_request"
+
+
 class PermissionDenied(DomainError):
     status_code = 403
     code = "forbidden"

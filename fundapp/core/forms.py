@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, request
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from fundapp.core.errors import DomainError
+from fundapp.core.validation import digits, row_id
 
 
 def apply_errors(form: FlaskForm, exc: DomainError) -> None:
@@ -31,4 +33,20 @@ def form_data(form: FlaskForm, names: tuple[str, ...] | list[str]) -> dict[str, 
 
 def page_arg() -> int:
     raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    return int(raw) if digits(raw) and 0 < int(raw) < 100_000 else 1
+
+
+def id_arg(name: str, label: str) -> int | None:
+    """A list page's filter by id, from the query string. A value no table can hold (not
+    1 … 2^31 − 1 in the digits 0–9) is ignored with a message saying so, and the page shows
+    the list unfiltered: PostgreSQL would refuse to compare it with an INTEGER column."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    value = row_id(raw)
+    if value is None:
+        flash(
+            _("Bộ lọc «%(f)s» không hợp lệ (%(v)s) nên đã được bỏ qua.", f=label, v=raw[:20]),
+            "warning",
+        )
+    return value

@@ -44,16 +44,19 @@ def interest(principal: int, annual_rate: Decimal, days: int) -> int:
     return round_dong(interest_exact(principal, annual_rate, days))
 
 
-_GROUPED = re.compile(r"^\d{1,3}([., ]\d{3})+$")
-_PLAIN = re.compile(r"^\d+$")
+# ASCII digits only: in Python patterns \d is any script's digit, and ``int`` reads them all.
+_GROUPED = re.compile(r"[0-9]{1,3}([., ])[0-9]{3}(?:\1[0-9]{3})*")
+_PLAIN = re.compile(r"[0-9]+")
+_RATE = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 
 def parse_dong(raw: object) -> int:
     """Parse user input into whole đồng.
 
     Accepts ``1234567``, ``1.234.567``, ``1,234,567`` and ``1 234 567`` (thousands
-    separators only). Refuses decimals, letters, signs and empty input with a
-    :class:`MoneyError` whose message is shown to the user.
+    separators only), in the ASCII digits 0–9. Refuses decimals, letters, signs, other
+    scripts' digits (``１２３``, ``١٢٣``: code ``not_ascii``) and empty input with a
+    :class:`MoneyError` whose code says which.
     """
     if isinstance(raw, bool):
         raise MoneyError("not_a_number")
@@ -66,10 +69,12 @@ def parse_dong(raw: object) -> int:
                 text = text[: -len(suffix)].strip()
         if not text:
             raise MoneyError("empty")
-        if _PLAIN.match(text):
+        if _PLAIN.fullmatch(text):
             value = int(text)
-        elif _GROUPED.match(text) and len({c for c in text if not c.isdigit()}) == 1:
-            value = int(re.sub(r"\D", "", text))
+        elif _GROUPED.fullmatch(text):
+            value = int(re.sub(r"[^0-9]", "", text))
+        elif any(c.isdigit() and not c.isascii() for c in text):
+            raise MoneyError("not_ascii")
         else:
             raise MoneyError("not_whole_dong")
     if value > MAX_AMOUNT:
@@ -81,7 +86,12 @@ def parse_rate(raw: object) -> Decimal:
     """Parse an annual rate in percent (``"7.2"`` or ``"7,2"``) into a Decimal."""
     if isinstance(raw, (bool, float)):
         raise MoneyError("bad_rate")
+    if isinstance(raw, Decimal):
+        raw = format(raw, "f")
     text = str(raw if raw is not None else "").strip().replace(",", ".")
+    # Plain ASCII digits: ``Decimal`` alone would also read "٧.٢", "7_2" or "7e0".
+    if not _RATE.fullmatch(text):
+        raise MoneyError("bad_rate")
     try:
         rate = Decimal(text)
     except InvalidOperation as exc:

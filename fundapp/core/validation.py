@@ -8,10 +8,39 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
+from pydantic_core import from_json
 
 from fundapp.core.money import MoneyError, parse_dong
 
-_PHONE = re.compile(r"^(0|\+84)\d{9,10}$")
+# ASCII digits only: in Python patterns \d is any script's digit (full-width, Arabic-Indic…).
+_PHONE = re.compile(r"(0|\+84)[0-9]{9,10}")
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_VN_DAY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+
+# The tables' keys are INTEGER: an id above names nothing, and PostgreSQL refuses to compare
+# a larger number with one (the URL converter ``fundapp.RowIdConverter`` holds the same
+# bound in its pattern).
+MAX_ROW_ID = 2**31 - 1
+
+
+def digits(value: object) -> bool:
+    """Only the ASCII digits 0–9, at least one. ``str.isdigit`` and ``int`` also take the
+    digits of other scripts (``１２３``, ``١٢٣``), which no other system reads as a number."""
+    return isinstance(value, str) and value.isascii() and value.isdigit()
+
+
+def row_id(raw: object) -> int | None:
+    """The id in ``raw`` (a JSON integer or text of ASCII digits) when a table can hold it,
+    1 … ``MAX_ROW_ID``; otherwise ``None``."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        value = raw
+    elif isinstance(raw, str) and digits(raw.strip()):
+        value = int(raw.strip())
+    else:
+        return None
+    return value if 1 <= value <= MAX_ROW_ID else None
 
 
 def text(data: dict[str, Any], key: str, max_len: int, required: bool, errors: dict) -> str:
@@ -40,7 +69,7 @@ def email(data: dict[str, Any], key: str, errors: dict) -> str | None:
 def phone(data: dict[str, Any], key: str, errors: dict) -> str:
     value = text(data, key, 20, False, errors)
     compact = re.sub(r"[\s.\-]", "", value)
-    if compact and not _PHONE.match(compact):
+    if compact and not _PHONE.fullmatch(compact):
         errors[key] = _("Số điện thoại không hợp lệ (ví dụ 0912345678 hoặc +84912345678).")
     return compact
 
@@ -51,7 +80,7 @@ def whole_number(
     raw = data.get(key)
     if raw is None or raw == "":
         return minimum if minimum > 0 else 0
-    if isinstance(raw, bool) or not (isinstance(raw, int) or str(raw).strip().isdigit()):
+    if isinstance(raw, bool) or not (isinstance(raw, int) or digits(str(raw).strip())):
         errors[key] = _("Phải là số nguyên không âm.")
         return 0
     value = int(str(raw).strip()) if not isinstance(raw, int) else raw
@@ -87,6 +116,10 @@ def amount(data: dict[str, Any], key: str, errors: dict, required: bool = True) 
         errors[key] = {
             "too_large": _("Số tiền quá lớn."),
             "empty": _("Nhập số tiền (đồng)."),
+            "not_ascii": _(
+                "Số tiền chỉ gồm các chữ số 0–9, có thể ngăn cách hàng nghìn bằng dấu chấm, "
+                "dấu phẩy hoặc khoảng trắng (ví dụ 1.500.000)."
+            ),
         }.get(str(exc), _("Số tiền phải là số nguyên đồng, không có phần thập phân hay chữ."))
         return 0
     if value <= 0:
@@ -95,6 +128,8 @@ def amount(data: dict[str, Any], key: str, errors: dict, required: bool = True) 
 
 
 def iso_date(data: dict[str, Any], key: str, errors: dict, required: bool = True) -> date | None:
+    """A date typed as ``yyyy-mm-dd`` or ``dd/mm/yyyy`` (the pages' two forms), or given as a
+    ``date``; between 2000 and 2100."""
     raw = data.get(key)
     if isinstance(raw, date):
         return raw
@@ -103,22 +138,63 @@ def iso_date(data: dict[str, Any], key: str, errors: dict, required: bool = True
         if required:
             errors[key] = _("Nhập ngày.")
         return None
-    for parse in (date.fromisoformat, _vn_date):
-        try:
-            parsed = parse(value)
-        except ValueError:
-            continue
-        if not date(2000, 1, 1) <= parsed <= date(2100, 12, 31):
-            errors[key] = _("Ngày nằm ngoài khoảng cho phép.")
-            return None
-        return parsed
-    errors[key] = _("Ngày không hợp lệ (dd/mm/yyyy hoặc yyyy-mm-dd).")
-    return None
+    parsed = iso_day(value) or _vn_date(value)
+    if parsed is None:
+        errors[key] = _("Ngày không hợp lệ (dd/mm/yyyy hoặc yyyy-mm-dd).")
+        return None
+    if not date(2000, 1, 1) <= parsed <= date(2100, 12, 31):
+        errors[key] = _("Ngày nằm ngoài khoảng cho phép.")
+        return None
+    return parsed
 
 
-def _vn_date(value: str) -> date:
-    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", value)
+def iso_day(value: object) -> date | None:
+    """``YYYY-MM-DD`` exactly, in ASCII digits, naming a real day (the API's only form);
+    ``date.fromisoformat`` alone would also read ``20261207`` and ``2026-W49-1``."""
+    if not isinstance(value, str) or not ISO_DAY.fullmatch(value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _vn_date(value: str) -> date | None:
+    match = _VN_DAY.fullmatch(value)
     if not match:
-        raise ValueError(value)
+        return None
     day, month, year = (int(g) for g in match.groups())
-    return date(year, month, day)
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def json_too_deep(raw: bytes, limit: int) -> bool:
+    """Whether the JSON text ``raw`` nests arrays and objects more than ``limit`` levels.
+
+    Python's own parser recurses once a level: a few thousand levels are a RecursionError.
+    pydantic's parser (in Rust) stops at its own fixed limit, far below that, so it reads the
+    body first and its levels are then counted one by one. Text that is not JSON at all is
+    left to the views, which refuse it with their own message."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    try:
+        data = from_json(raw)
+    except ValueError as exc:
+        return "recursion limit" in str(exc)
+    level: list[Any] = [data]
+    depth = 0
+    while level:
+        containers = [item for item in level if isinstance(item, (list, dict))]
+        if not containers:
+            return False
+        depth += 1
+        if depth > limit:
+            return True
+        level = [
+            child
+            for container in containers
+            for child in (container.values() if isinstance(container, dict) else container)
+        ]
+    return False

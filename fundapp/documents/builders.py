@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from fundapp.cooperatives.models import Cooperative
+from fundapp.core import validation
 from fundapp.core.errors import DomainError, ValidationFailed
 from fundapp.core.money import interest_exact, round_dong
 from fundapp.documents.statement import (
@@ -384,7 +385,7 @@ def confirmation_year(raw: str | None, today: date) -> int:
     if raw is None or not str(raw).strip():
         return today.year - 1
     text = str(raw).strip()
-    if not text.isdigit() or len(text) != 4:
+    if not validation.digits(text) or len(text) != 4:
         raise ValidationFailed(
             _("Năm đối chiếu không hợp lệ (ví dụ: %(y)s).", y=today.year - 1),
             {"year": _("Năm gồm 4 chữ số.")},

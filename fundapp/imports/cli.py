@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from fundapp.core.dates import business_date
 from fundapp.core.errors import DomainError
+from fundapp.core.security import has_role
 from fundapp.extensions import db
 
 loans_cli = AppGroup("loans", help="Loans moved in from the fund's old spreadsheets.")
@@ -22,7 +23,7 @@ def _accountant(username: str | None) -> object:
     users = [
         u
         for u in db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.id))
-        if "accountant" in u.role_names and (username is None or u.username == username)
+        if has_role(u, "accountant") and (username is None or u.username == username)
     ]
     if len(users) == 1:
         return users[0]

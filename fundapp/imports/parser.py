@@ -566,7 +566,7 @@ def integer(value: Any) -> int:
     if isinstance(value, int):
         return value
     text = _as_text(value)
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise CellError(_("“%(v)s” phải là số nguyên", v=_shown(value)))
     return int(text)
 
@@ -606,8 +606,9 @@ def day(value: Any) -> date:
     return parsed
 
 
-_ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]0?0:00(?::00)?)?")
-_VN_DAY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+# ASCII digits: in Python patterns \d is any script's digit, and ``int`` reads them all.
+_ISO_DAY = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:[ T]0?0:00(?::00)?)?")
+_VN_DAY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
 
 
 def _date_text(text: str) -> date | None:

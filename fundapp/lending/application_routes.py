@@ -28,6 +28,7 @@ from fundapp.core.errors import DomainError
 from fundapp.core.formatting import money_filter
 from fundapp.core.forms import apply_errors, form_data, page_arg
 from fundapp.core.security import STAFF_READ, Role, has_role, roles_required
+from fundapp.core.validation import row_id
 from fundapp.extensions import db
 from fundapp.lending import services, uploads
 from fundapp.lending.application_forms import (
@@ -144,9 +145,9 @@ def _application_form(app: Application | None = None) -> ApplicationForm:
             form.principal_every_months.data = "1"
             form.interest_every_months.data = "1"
             form.grace_months.data = "0"
-            wanted = request.args.get("cooperative_id", "")
-            if wanted.isdigit():
-                form.cooperative_id.data = wanted
+            wanted = row_id(request.args.get("cooperative_id", ""))
+            if wanted is not None:
+                form.cooperative_id.data = str(wanted)
     return form
 
 

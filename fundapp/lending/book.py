@@ -54,7 +54,9 @@ LOAN_ACCOUNTS = (
 
 def lock_loan(loan_id: int) -> Loan:
     """The loan, re-read and locked for the rest of the transaction (FOR UPDATE on
-    PostgreSQL; SQLite has a single writer anyway)."""
+    PostgreSQL; on SQLite every transaction holds the write lock from its first statement,
+    see ``core.db.serialise_sqlite``). Rows of the loan read before this call (a tranche,
+    a proposal) are re-read after it before their status is checked."""
     loan = db.session.execute(
         select(Loan)
         .where(Loan.id == loan_id)

@@ -38,7 +38,7 @@ from fundapp.core import validation
 from fundapp.core.dates import business_date
 from fundapp.core.errors import DomainError, ValidationFailed
 from fundapp.core.formatting import date_filter, money_filter
-from fundapp.core.forms import apply_errors, page_arg
+from fundapp.core.forms import apply_errors, id_arg, page_arg
 from fundapp.core.security import AUDIT_READ, STAFF_READ, Role, has_role, roles_required
 from fundapp.extensions import db
 from fundapp.lending import book, services
@@ -72,6 +72,7 @@ from fundapp.lending.models import (
     Reversal,
     WriteOff,
 )
+from fundapp.policy import services as policy_services
 from fundapp.policy.parameters import PARAMS
 from fundapp.repayments import services as repayments
 from fundapp.reports import cache
@@ -149,11 +150,11 @@ def index() -> Any:
     q = request.args.get("q", "").strip()[:100]
     status = request.args.get("status", "")
     district = request.args.get("district", "")
-    officer = request.args.get("officer", "")
+    officer_id = id_arg("officer", _("Cán bộ tín dụng"))
     overdue = request.args.get("overdue", "") == "1"
     status = status if status in services.LOAN_TRANSITIONS else ""
     district = district if district in DISTRICTS else ""
-    officer = officer if officer.isdigit() else ""
+    officer = str(officer_id) if officer_id else ""
 
     where: list[Any] = []
     if q:
@@ -254,7 +255,7 @@ def _pending_count() -> int:
         (WriteOff, ApprovalStatus.PENDING),
     ):
         total += db.session.scalar(select(func.count(model.id)).where(model.status == status)) or 0
-    return int(total)
+    return int(total) + len(policy_services.pending_changes())
 
 
 @bp.route("/approvals")
@@ -274,6 +275,9 @@ def approvals() -> Any:
         restructurings=pending(Restructuring),
         write_offs=pending(WriteOff),
         kinds=KIND_LABELS,
+        # Policy changes wait for a second board member too (fundapp/policy).
+        policy_changes=policy_services.pending_changes(),
+        policy_params={p.key: p for p in PARAMS},
     )
 
 

@@ -136,7 +136,7 @@ def _int_field(data: dict, key: str, errors: dict, low: int, high: int, default:
     raw = data.get(key)
     if raw is None or raw == "":
         return default
-    if isinstance(raw, bool) or not (isinstance(raw, int) or str(raw).strip().isdigit()):
+    if isinstance(raw, bool) or not (isinstance(raw, int) or validation.digits(str(raw).strip())):
         errors[key] = _("Phải là số nguyên.")
         return default
     value = int(raw)
@@ -262,10 +262,10 @@ def clean_application(
     coop = None
     if coop_id in (None, ""):
         errors["cooperative_id"] = _("Chọn hợp tác xã vay vốn.")
-    elif isinstance(coop_id, bool) or not str(coop_id).isdigit():
+    elif (wanted := validation.row_id(coop_id)) is None:
         errors["cooperative_id"] = _("Hợp tác xã không tồn tại.")
     else:
-        coop = db.session.get(Cooperative, int(coop_id))
+        coop = db.session.get(Cooperative, wanted)
         if coop is None:
             errors["cooperative_id"] = _("Hợp tác xã không tồn tại.")
     out["cooperative_id"] = coop.id if coop else None
@@ -320,6 +320,18 @@ def _for_actor(actor: Any, data: dict) -> tuple[dict, dict[str, str]]:
     return {**data, "cooperative_id": actor.cooperative_id, "annual_rate": None}, errors
 
 
+def _lock(app: Application) -> None:
+    """``app`` re-read and locked to the end of the transaction, before its status is
+    checked: of two decisions at once the second waits and then sees the first (FOR UPDATE
+    on PostgreSQL; on SQLite each transaction runs alone, see ``core.db``)."""
+    db.session.execute(
+        select(Application)
+        .where(Application.id == app.id)
+        .with_for_update(of=Application)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
 def _check_own(actor: Any, app: Application) -> None:
     """A cooperative acts on its own applications only; another's is not found."""
     if has_role(actor, Role.COOPERATIVE) and app.cooperative_id != actor.cooperative_id:
@@ -343,6 +355,7 @@ def create_application(actor: Any, data: dict, as_of: date) -> Application:
 
 def update_application(actor: Any, app: Application, data: dict, as_of: date) -> Application:
     require(actor, Role.OFFICER, Role.COOPERATIVE)
+    _lock(app)
     _check_own(actor, app)
     if app.status != ApplicationStatus.DRAFT:
         raise DomainError(_("Chỉ sửa được hồ sơ ở trạng thái nháp."))
@@ -360,6 +373,7 @@ def update_application(actor: Any, app: Application, data: dict, as_of: date) ->
 
 def submit(actor: Any, app: Application) -> None:
     require(actor, Role.OFFICER, Role.COOPERATIVE)
+    _lock(app)
     _check_own(actor, app)
     transition(app, ApplicationStatus.SUBMITTED, actor)
     app.submitted_at = utcnow()
@@ -367,6 +381,7 @@ def submit(actor: Any, app: Application) -> None:
 
 def withdraw(actor: Any, app: Application, reason: str) -> None:
     require(actor, Role.OFFICER, Role.COOPERATIVE)
+    _lock(app)
     _check_own(actor, app)
     if has_role(actor, Role.COOPERATIVE) and app.status == ApplicationStatus.APPRAISED:
         # The fund has done its appraisal: withdrawing now goes through the officer.
@@ -523,6 +538,7 @@ def appraise(
     actor: Any, app: Application, recommended_amount: Any, note: str, as_of: date
 ) -> list[Check]:
     require(actor, Role.OFFICER)
+    _lock(app)
     if app.status != ApplicationStatus.SUBMITTED:
         raise DomainError(_("Chỉ thẩm định hồ sơ đã nộp."))
     errors: dict[str, str] = {}
@@ -556,6 +572,7 @@ def reject(actor: Any, app: Application, reason: str) -> None:
     require(actor, Role.DIRECTOR, Role.BOARD)
     if not (reason or "").strip():
         raise ValidationFailed(_("Cần ghi lý do từ chối."), {"reason": _("Cần ghi lý do từ chối.")})
+    _lock(app)
     if app.appraised_by_id == actor.id:
         raise PermissionDenied(_("Người thẩm định không được tự quyết định hồ sơ của mình."))
     transition(app, ApplicationStatus.REJECTED, actor, reason.strip())
@@ -567,6 +584,7 @@ def approve(
 ) -> Loan:
     """Approve within authority; creates the loan with the policy snapshot."""
     require(actor, Role.DIRECTOR, Role.BOARD)
+    _lock(app)
     if app.status != ApplicationStatus.APPRAISED:
         raise DomainError(_("Chỉ phê duyệt hồ sơ đã thẩm định."))
     if app.appraised_by_id == actor.id or app.created_by_id == actor.id:
@@ -646,6 +664,7 @@ def approve(
 
 def sign_contract(actor: Any, loan: Loan, contract_date: date, as_of: date) -> None:
     require(actor, Role.OFFICER, Role.DIRECTOR)
+    book.lock_loan(loan.id)  # re-reads ``loan`` (the same object) under the lock
     if contract_date > as_of or contract_date < loan.approved_on:
         msg = _("Ngày ký hợp đồng từ ngày phê duyệt đến ngày làm việc hiện tại.")
         raise ValidationFailed(msg, {"contract_date": msg})
@@ -657,6 +676,7 @@ def cancel(actor: Any, loan: Loan, reason: str) -> None:
     require(actor, Role.DIRECTOR, Role.BOARD)
     if not (reason or "").strip():
         raise ValidationFailed(_("Cần ghi lý do hủy."), {"reason": _("Cần ghi lý do hủy.")})
+    book.lock_loan(loan.id)
     if loan.disbursed or db.session.scalar(
         select(func.count(Disbursement.id)).where(
             Disbursement.loan_id == loan.id, Disbursement.status == DisbursementStatus.PENDING
@@ -793,6 +813,7 @@ def reject_disbursement(actor: Any, disbursement_id: int, reason: str) -> Disbur
 
         raise NotFound(_("Không tìm thấy đợt giải ngân."))
     book.lock_loan(disbursement.loan_id)
+    db.session.refresh(disbursement)  # its status as the last decision left it
     if disbursement.status != DisbursementStatus.PENDING:
         raise DomainError(_("Đợt giải ngân này đã được xử lý."))
     disbursement.status = DisbursementStatus.REJECTED
@@ -881,6 +902,7 @@ def decide_restructuring(
 
         raise NotFound(_("Không tìm thấy đề nghị cơ cấu."))
     loan = book.lock_loan(restructuring.loan_id)
+    db.session.refresh(restructuring)  # read before the lock: its status may have changed
     if restructuring.status != ApprovalStatus.PENDING:
         raise DomainError(_("Đề nghị này đã được xử lý."))
     if restructuring.requested_by_id == actor.id:
@@ -970,6 +992,7 @@ def decide_write_off(
 
         raise NotFound(_("Không tìm thấy đề nghị xử lý rủi ro."))
     loan = book.lock_loan(proposal.loan_id)
+    db.session.refresh(proposal)  # read before the lock: its status may have changed
     if proposal.status != ApprovalStatus.PENDING:
         raise DomainError(_("Đề nghị này đã được xử lý."))
     if proposal.proposed_by_id == actor.id:

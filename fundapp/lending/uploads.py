@@ -17,8 +17,10 @@ from typing import Any
 
 from flask import Response, abort, current_app, send_file
 from flask_babel import gettext as _
+from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
+from fundapp.cooperatives.models import Cooperative
 from fundapp.core import audit
 from fundapp.core.errors import PermissionDenied, ValidationFailed
 from fundapp.core.security import Role, has_role
@@ -99,6 +101,8 @@ def _read_limited(file_storage: FileStorage, limit: int) -> bytes:
 def size_label(size: int) -> str:
     """``10 MB``, ``1,5 MB`` or ``512 KB``: for messages and the upload hint."""
     mb = 1024 * 1024
+    if size <= 0:
+        return "0 KB"
     if size >= mb:
         text = f"{size / mb:.1f}".removesuffix(".0").replace(".", ",")
         return f"{text} MB"
@@ -147,6 +151,7 @@ def save_document(
                 kind=ext[1:].upper(),
             )
         )
+    check_quota(app, original, len(data))
     folder = Path(current_app.config["UPLOAD_FOLDER"])
     stored_name = secrets.token_hex(16) + ext
     doc = ApplicationDocument(
@@ -175,6 +180,62 @@ def save_document(
         },
     )
     return doc
+
+
+def _lock_cooperative(cooperative_id: int) -> None:
+    """Hold the cooperative's row to the end of the transaction: uploads to any of its
+    applications then count and add one after another, never two on the same count
+    (``FOR NO KEY UPDATE`` on PostgreSQL, which still lets other rows point at it; on SQLite
+    each transaction runs alone, see ``core.db``)."""
+    db.session.execute(
+        select(Cooperative.id)
+        .where(Cooperative.id == cooperative_id)
+        .with_for_update(key_share=True)
+    )
+
+
+def check_quota(app: Application, name: str, size: int) -> None:
+    """The quotas of ``UPLOAD_MAX_FILES_PER_APPLICATION`` documents per application and
+    ``UPLOAD_MAX_BYTES_PER_COOPERATIVE`` bytes per cooperative (every application of it,
+    whoever uploaded); counted under the cooperative's lock, this request's own documents
+    included."""
+    _lock_cooperative(app.cooperative_id)
+    max_files = int(current_app.config["UPLOAD_MAX_FILES_PER_APPLICATION"])
+    files = db.session.scalar(
+        select(func.count(ApplicationDocument.id)).where(
+            ApplicationDocument.application_id == app.id
+        )
+    )
+    if (files or 0) >= max_files:
+        raise _refuse(
+            _(
+                "Không nhận thêm «%(name)s»: hồ sơ đã có %(n)s tệp, tối đa %(max)s tệp mỗi hồ sơ.",
+                name=name[:80],
+                n=files,
+                max=max_files,
+            )
+        )
+    max_bytes = int(current_app.config["UPLOAD_MAX_BYTES_PER_COOPERATIVE"])
+    used = int(
+        db.session.scalar(
+            select(func.coalesce(func.sum(ApplicationDocument.size), 0))
+            .join(Application, Application.id == ApplicationDocument.application_id)
+            .where(Application.cooperative_id == app.cooperative_id)
+        )
+        or 0
+    )
+    if used + size > max_bytes:
+        raise _refuse(
+            _(
+                "Không nhận «%(name)s» (%(size)s): tài liệu của hợp tác xã đã dùng %(used)s "
+                "trên hạn mức %(max)s, còn lại %(left)s.",
+                name=name[:80],
+                size=size_label(size),
+                used=size_label(used),
+                max=size_label(max_bytes),
+                left=size_label(max(max_bytes - used, 0)),
+            )
+        )
 
 
 def _write(folder: Path, stored_name: str, data: bytes) -> None:

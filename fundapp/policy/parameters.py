@@ -1,29 +1,107 @@
-"""The lending policy's parameters: what each one means, its type and its legal default."""
+"""The lending policy's parameters: what each one means, its type, its legal default and the
+range the law (or, where the law is silent, good sense) allows a new version to take.
+
+Two ways of reading a value:
+
+- ``Param.parse`` reads a value as stored (a version, a contract's snapshot): lenient, so
+  that nothing already stored becomes unreadable;
+- ``Param.validate`` checks a value a board member proposes: its shape (ASCII digits, the
+  Vietnamese decimal comma accepted) and the legal range in force on the date it would take
+  effect. It returns the value as it is stored ("6,8" → "6.8"), or raises ``OutOfRange``
+  with a message naming the allowed range and the legal act.
+
+The fund may be stricter than the law, never looser: a limit the law caps (single borrower
+≤ 15 %, related group ≤ 25 %, overdue rate ≤ 150 %) may be set lower, a minimum the law
+sets (own equity ≥ 20 %, the debt groups and provision rates of the SBV rules) higher.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from itertools import pairwise
 from typing import Any
 
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from fundapp.core.money import MAX_AMOUNT
+from fundapp.core.money import MAX_AMOUNT, MoneyError, format_dong, parse_dong
 
 DEFAULTS_EFFECTIVE = date(2021, 4, 1)  # Decree 45/2021/NĐ-CP in force
+
+# The legal acts, as cited in the references below.
+DECREE_45 = "Nghị định 45/2021/NĐ-CP ngày 31/03/2021"
+CIVIL_CODE = "Bộ luật Dân sự 2015 (hiệu lực từ 01/01/2017)"
+CIRCULAR_39 = "Thông tư 39/2016/TT-NHNN"
+CIRCULAR_11 = "Thông tư 11/2021/TT-NHNN"
+CIRCULAR_14 = "Thông tư 14/2024/TT-NHNN (hiệu lực từ 12/08/2024)"
+DECREE_86 = "Nghị định 86/2024/NĐ-CP"
+FUND_RULES = "Quy chế nội bộ của Quỹ"
+
+_INTEGER = re.compile(r"[0-9]{1,16}", re.ASCII)
+# A percentage: ASCII digits, at most four decimals, a point or the Vietnamese comma.
+_PERCENT = re.compile(r"[0-9]{1,4}(?:[.,][0-9]{1,4})?", re.ASCII)
+_LIST_PERCENT = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,4})?", re.ASCII)
+
+
+class OutOfRange(ValueError):
+    """A proposed value the parameter may not take; ``message`` says what it may."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Range:
+    """``low``–``high``; an open end is excluded ("above 0", "below 100")."""
+
+    low: Decimal
+    high: Decimal
+    low_open: bool = False
+    high_open: bool = False
+
+    def __contains__(self, value: object) -> bool:
+        if not isinstance(value, (int, Decimal)):
+            return False
+        above = value > self.low if self.low_open else value >= self.low
+        below = value < self.high if self.high_open else value <= self.high
+        return above and below
+
+
+def _r(low: Any, high: Any, low_open: bool = False, high_open: bool = False) -> Range:
+    return Range(Decimal(low), Decimal(high), low_open, high_open)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """What the law allows from ``since`` on: one range per item (one for a single value),
+    and for a list the order its items must keep."""
+
+    since: date
+    ranges: tuple[Range, ...]
+    reference: str
+    # "increasing" (strictly), "non_decreasing", "floors" (the restructuring floors: the
+    # second and later restructurings no lower than a first one), or "" for a single value.
+    order: str = ""
 
 
 @dataclass(frozen=True)
 class Param:
     key: str
-    kind: str  # percent | money | months | days | int_list | percent_list | kinds | group
+    # percent | money | months | days | group | int_list | group_list | percent_list | kinds
+    kind: str
     default: str
     label: Any
     legal_reference: str
+    bounds: tuple[Bound, ...] = ()
 
     def parse(self, raw: str) -> Any:
-        """Typed value of ``raw``; raises ValueError with a user-facing message."""
+        """Typed value of ``raw`` as stored; raises ValueError when it cannot be read."""
         text = (raw or "").strip()
         try:
             if self.kind == "percent":
@@ -66,6 +144,186 @@ class Param:
             pass
         raise ValueError(self.kind)
 
+    def bound_on(self, day: date) -> Bound | None:
+        """The legal bound in force on ``day`` (the earliest one before any is in force)."""
+        chosen = self.bounds[0] if self.bounds else None
+        for bound in self.bounds:
+            if bound.since <= day:
+                chosen = bound
+        return chosen
+
+    def validate(self, raw: str, effective_from: date) -> str:
+        """``raw`` as it is stored, if this parameter may take it from ``effective_from``;
+        otherwise ``OutOfRange`` with a message naming what it may take and why."""
+        text = (raw or "").strip()
+        bound = self.bound_on(effective_from)
+        if self.kind == "kinds":
+            return self._validate_kinds(text, bound)
+        if self.kind in {"int_list", "group_list", "percent_list"}:
+            return self._validate_list(text, bound)
+        value: Decimal | int
+        if self.kind == "money":
+            # The fund's one way of typing money: 500000000, 500.000.000, 500 000 000 đ.
+            try:
+                value = parse_dong(text)
+            except MoneyError as exc:
+                if str(exc) != "too_large" or bound is None:
+                    raise OutOfRange(self._shape_message()) from None
+                value = MAX_AMOUNT + 1  # a number, above every money range
+        else:
+            pattern = _PERCENT if self.kind == "percent" else _INTEGER
+            if not pattern.fullmatch(text):
+                raise OutOfRange(self._shape_message())
+            value = Decimal(text.replace(",", ".")) if self.kind == "percent" else int(text)
+        if bound is not None and value not in bound.ranges[0]:
+            raise OutOfRange(
+                _(
+                    "Giá trị phải %(range)s (%(ref)s).",
+                    range=describe(bound.ranges[0], self.kind),
+                    ref=bound.reference,
+                )
+            )
+        return plain(value)
+
+    def _validate_kinds(self, text: str, bound: Bound | None) -> str:
+        from fundapp.cooperatives.models import CooperativeKind
+
+        known = [k.value for k in CooperativeKind]
+        kinds = [p.strip() for p in text.split(",")]
+        if not text or any(k not in known for k in kinds) or len(set(kinds)) != len(kinds):
+            raise OutOfRange(
+                _(
+                    "Chọn một hoặc nhiều loại trong số %(kinds)s, mỗi loại một lần (%(ref)s).",
+                    kinds=", ".join(known),
+                    ref=bound.reference if bound else self.legal_reference,
+                )
+            )
+        return ",".join(kinds)
+
+    def _validate_list(self, text: str, bound: Bound | None) -> str:
+        parts = [p.strip() for p in text.split(",")]
+        size = {"int_list": 4, "group_list": 4, "percent_list": 5}[self.kind]
+        pattern = _LIST_PERCENT if self.kind == "percent_list" else _INTEGER
+        if len(parts) != size or not all(pattern.fullmatch(p) for p in parts):
+            raise OutOfRange(self._shape_message())
+        values: list[Any] = [Decimal(p) if self.kind == "percent_list" else int(p) for p in parts]
+        if bound is not None and not (
+            all(v in r for v, r in zip(values, bound.ranges, strict=True))
+            and _ordered(values, bound.order)
+        ):
+            raise OutOfRange(self._list_message(bound))
+        return ",".join(plain(v) for v in values)
+
+    def _shape_message(self) -> str:
+        return {
+            "percent": _("Nhập một số phần trăm, chỉ gồm chữ số 0–9, ví dụ 6,5 hoặc 6.5."),
+            "money": _("Nhập số tiền là số nguyên đồng, chỉ gồm chữ số 0–9."),
+            "months": _("Nhập số tháng là số nguyên, chỉ gồm chữ số 0–9."),
+            "days": _("Nhập số ngày là số nguyên, chỉ gồm chữ số 0–9."),
+            "group": _("Nhập số nhóm nợ là số nguyên, chỉ gồm chữ số 0–9."),
+            "int_list": _("Nhập bốn số ngày nguyên, cách nhau bởi dấu phẩy, ví dụ 10,30,90,180."),
+            "group_list": _("Nhập bốn số nhóm nợ, cách nhau bởi dấu phẩy, ví dụ 2,3,4,5."),
+            "percent_list": _(
+                "Nhập năm tỷ lệ phần trăm cách nhau bởi dấu phẩy, phần thập phân dùng dấu "
+                "chấm, ví dụ 0,5,20,50,100 hoặc 0,2.5,20,50,100."
+            ),
+        }[self.kind]
+
+    def _list_message(self, bound: Bound) -> str:
+        if self.kind == "int_list":
+            return _(
+                "Số ngày bắt đầu nhóm 2, 3, 4, 5 phải tăng dần, từ 1 ngày, và không muộn hơn "
+                "lần lượt %(limits)s ngày (%(ref)s).",
+                limits=", ".join(plain(r.high) for r in bound.ranges),
+                ref=bound.reference,
+            )
+        if self.kind == "group_list":
+            return _(
+                "Nhóm nợ tối thiểu khi cơ cấu phải từ lần lượt %(lows)s đến 5, và lần cơ cấu "
+                "sau không thấp hơn lần trước (%(ref)s).",
+                lows=", ".join(plain(r.low) for r in bound.ranges),
+                ref=bound.reference,
+            )
+        return _(
+            "Tỷ lệ trích lập nhóm 1–5 phải không giảm từ nhóm 1 đến nhóm 5, không thấp hơn lần "
+            "lượt %(lows)s %% và không quá 100 %% (%(ref)s).",
+            lows=", ".join(plain(r.low) for r in bound.ranges),
+            ref=bound.reference,
+        )
+
+    def allowed(self, day: date) -> str:
+        """What this parameter may take from ``day``, in words (a hint on the form)."""
+        bound = self.bound_on(day)
+        if bound is None:
+            return ""
+        if self.kind == "kinds":
+            return _("Các loại đối tượng theo %(ref)s.", ref=bound.reference)
+        if self.kind in {"int_list", "group_list", "percent_list"}:
+            return self._list_message(bound)
+        return _(
+            "Giá trị phải %(range)s (%(ref)s).",
+            range=describe(bound.ranges[0], self.kind),
+            ref=bound.reference,
+        )
+
+
+def _ordered(values: Sequence[Any], order: str) -> bool:
+    pairs = list(pairwise(values))
+    if order == "increasing":
+        return all(a < b for a, b in pairs)
+    if order == "non_decreasing":
+        return all(a <= b for a, b in pairs)
+    if order == "floors":
+        first_term, first_extension, second, third = values
+        return second >= max(first_term, first_extension) and third >= second
+    return True
+
+
+def plain(value: Decimal | int) -> str:
+    """A number as stored: ``150``, ``0.75``, never an exponent."""
+    if isinstance(value, int):
+        return str(value)
+    return format(value.normalize(), "f")
+
+
+def _locale() -> str:
+    try:
+        return str(get_locale() or "vi")
+    except RuntimeError:  # outside a request: the fund's language
+        return "vi"
+
+
+def _shown(value: Decimal, kind: str) -> str:
+    locale = _locale()
+    if kind == "money":
+        return format_dong(int(value), locale)
+    text = plain(value)
+    if locale.startswith("vi"):
+        text = text.replace(".", ",")
+    if kind == "months":
+        return _("%(n)s tháng", n=text)
+    if kind == "days":
+        return _("%(n)s ngày", n=text)
+    return f"{text} %" if kind == "percent" else text
+
+
+def describe(span: Range, kind: str) -> str:
+    """``span`` in words: "từ 20 % đến dưới 100 %", "lớn hơn 0 % và không quá 15 %"."""
+    low, high = _shown(span.low, kind), _shown(span.high, kind)
+    if span.low == span.high:
+        return _("bằng %(v)s", v=low)
+    if span.low_open and span.high_open:
+        return _("lớn hơn %(low)s và nhỏ hơn %(high)s", low=low, high=high)
+    if span.low_open:
+        return _("lớn hơn %(low)s và không quá %(high)s", low=low, high=high)
+    if span.high_open:
+        return _("từ %(low)s đến dưới %(high)s", low=low, high=high)
+    return _("từ %(low)s đến %(high)s", low=low, high=high)
+
+
+def _one(since: date, span: Range, reference: str) -> tuple[Bound, ...]:
+    return (Bound(since, (span,), reference),)
+
 
 PARAMS: tuple[Param, ...] = (
     Param(
@@ -73,105 +331,170 @@ PARAMS: tuple[Param, ...] = (
         "kinds",
         "cooperative,union,coop_member,group_member",
         _l("Đối tượng được vay"),
-        "Nghị định 45/2021/NĐ-CP, Điều 20",
+        f"{DECREE_45}, Điều 20",
+        (Bound(DEFAULTS_EFFECTIVE, (), f"{DECREE_45}, Điều 20"),),
     ),
     Param(
         "min_equity_pct",
         "percent",
         "20",
         _l("Vốn đối ứng tối thiểu (% tổng mức đầu tư)"),
-        "Nghị định 45/2021/NĐ-CP, Điều 22",
+        f"{DECREE_45}, Điều 22",
+        # The law's minimum is 20 %; the fund may ask more, and 100 % would leave no loan.
+        _one(DEFAULTS_EFFECTIVE, _r(20, 100, high_open=True), f"{DECREE_45}, Điều 22"),
     ),
     Param(
         "single_borrower_limit_pct",
         "percent",
         "15",
         _l("Giới hạn cho vay một khách hàng (% vốn điều lệ thực có)"),
-        "Nghị định 45/2021/NĐ-CP, Điều 23",
+        f"{DECREE_45}, Điều 23",
+        _one(DEFAULTS_EFFECTIVE, _r(0, 15, low_open=True), f"{DECREE_45}, Điều 23"),
     ),
     Param(
         "related_group_limit_pct",
         "percent",
         "25",
         _l("Giới hạn cho vay khách hàng và người có liên quan (% vốn điều lệ thực có)"),
-        "Nghị định 45/2021/NĐ-CP, Điều 23",
+        f"{DECREE_45}, Điều 23",
+        _one(DEFAULTS_EFFECTIVE, _r(0, 25, low_open=True), f"{DECREE_45}, Điều 23"),
     ),
     Param(
         "default_annual_rate",
         "percent",
         "6.0",
         _l("Lãi suất cho vay trong hạn mặc định (%/năm)"),
-        "Nghị định 45/2021/NĐ-CP, Điều 25; quyết định của Quỹ",
+        f"{DECREE_45}, Điều 25; quyết định của Quỹ",
+        # An agreed rate above 20 %/year is void beyond the cap.
+        _one(
+            DEFAULTS_EFFECTIVE,
+            _r(0, 20, low_open=True),
+            f"{DECREE_45}, Điều 25; {CIVIL_CODE}, Điều 468 khoản 1",
+        ),
     ),
     Param(
         "overdue_rate_pct",
         "percent",
         "150",
         _l("Lãi suất nợ gốc quá hạn (% lãi suất trong hạn)"),
-        "Nghị định 45/2021/NĐ-CP, Điều 25",
+        f"{DECREE_45}, Điều 25",
+        # A multiplier of the in-term rate (the overdue rate replaces it): at most 150 %, and
+        # never below the in-term rate itself, which would reward paying late.
+        _one(
+            DEFAULTS_EFFECTIVE,
+            _r(100, 150),
+            f"{DECREE_45}, Điều 25; {CIVIL_CODE}, Điều 466 khoản 5",
+        ),
     ),
     Param(
         "late_interest_rate",
         "percent",
         "10",
         _l("Lãi chậm trả trên lãi quá hạn (%/năm)"),
-        "Bộ luật Dân sự 2015, Điều 466, 468",
+        f"{CIVIL_CODE}, Điều 466, 468",
+        # Interest on unpaid interest: the rate of Art. 468 par. 2, 10 %/year; 0 waives it.
+        _one(
+            DEFAULTS_EFFECTIVE,
+            _r(0, 10),
+            f"{CIVIL_CODE}, Điều 466 khoản 5, Điều 468 khoản 2",
+        ),
     ),
     Param(
         "director_approval_limit",
         "money",
         "500000000",
         _l("Thẩm quyền phê duyệt của Giám đốc (đồng)"),
-        "Quy chế nội bộ của Quỹ",
+        FUND_RULES,
+        _one(DEFAULTS_EFFECTIVE, _r(0, MAX_AMOUNT, low_open=True), FUND_RULES),
     ),
     Param(
         "short_term_max_months",
         "months",
         "12",
         _l("Cho vay ngắn hạn: tối đa (tháng)"),
-        "Thông tư 39/2016/TT-NHNN, Điều 10",
+        f"{CIRCULAR_39}, Điều 10",
+        # Short-term lending is lending for at most one year.
+        _one(DEFAULTS_EFFECTIVE, _r(1, 12), f"{CIRCULAR_39}, Điều 10"),
     ),
     Param(
         "medium_term_max_months",
         "months",
         "60",
         _l("Cho vay trung hạn: tối đa (tháng)"),
-        "Thông tư 39/2016/TT-NHNN, Điều 10",
+        f"{CIRCULAR_39}, Điều 10",
+        # Medium-term: above one year, at most five.
+        _one(DEFAULTS_EFFECTIVE, _r(13, 60), f"{CIRCULAR_39}, Điều 10"),
     ),
     Param(
         "group_thresholds_days",
         "int_list",
         "10,91,181,361",
         _l("Số ngày quá hạn bắt đầu nhóm 2, 3, 4, 5"),
-        "Thông tư 11/2021/TT-NHNN",
+        CIRCULAR_11,
+        # A loan may be classified worse sooner than the SBV rules say, never later.
+        (
+            Bound(
+                DEFAULTS_EFFECTIVE,
+                (_r(1, 10), _r(1, 91), _r(1, 181), _r(1, 361)),
+                f"{DECREE_45}, Điều 28; {CIRCULAR_11}",
+                "increasing",
+            ),
+            Bound(
+                date(2024, 8, 12),
+                (_r(1, 10), _r(1, 30), _r(1, 90), _r(1, 180)),
+                f"{DECREE_45}, Điều 28; {CIRCULAR_14}",
+                "increasing",
+            ),
+        ),
     ),
     Param(
         "restructure_floor_groups",
         "group_list",
         "2,3,4,5",
         _l("Nhóm nợ tối thiểu khi cơ cấu: điều chỉnh kỳ hạn lần 1, gia hạn lần 1, lần 2, lần 3+"),
-        "Thông tư 11/2021/TT-NHNN",
+        CIRCULAR_11,
+        (
+            Bound(
+                DEFAULTS_EFFECTIVE,
+                (_r(2, 5), _r(3, 5), _r(4, 5), _r(5, 5)),
+                f"{DECREE_45}, Điều 28; {CIRCULAR_11}",
+                "floors",
+            ),
+        ),
     ),
     Param(
         "provision_rates_pct",
         "percent_list",
         "0,5,20,50,100",
         _l("Tỷ lệ trích lập dự phòng cụ thể nhóm 1–5 (%)"),
-        "Thông tư 11/2021/TT-NHNN",
+        CIRCULAR_11,
+        # The lower of the two regimes' rates (0/5/20/50/100 and 0/2/25/50/100): a fund may
+        # provide more, never less; a loss (group 5) is fully provided.
+        (
+            Bound(
+                DEFAULTS_EFFECTIVE,
+                (_r(0, 100), _r(2, 100), _r(20, 100), _r(50, 100), _r(100, 100)),
+                f"{DECREE_45}, Điều 28; {CIRCULAR_11}; {DECREE_86}",
+                "non_decreasing",
+            ),
+        ),
     ),
     Param(
         "general_provision_pct",
         "percent",
         "0.75",
         _l("Dự phòng chung (% dư nợ nhóm 1–4)"),
-        "Thông tư 11/2021/TT-NHNN",
+        CIRCULAR_11,
+        _one(DEFAULTS_EFFECTIVE, _r(0, Decimal("0.75")), f"{DECREE_45}, Điều 28; {CIRCULAR_11}"),
     ),
     Param(
         "bad_debt_from_group",
         "group",
         "3",
         _l("Nợ xấu: từ nhóm"),
-        "Nghị định 45/2021/NĐ-CP, Điều 2",
+        f"{DECREE_45}, Điều 2",
+        # Bad debt is groups 3–5; the fund may count group 2 as well, never fewer groups.
+        _one(DEFAULTS_EFFECTIVE, _r(2, 3), f"{DECREE_45}, Điều 2"),
     ),
     Param(
         "due_soon_days",
@@ -179,6 +502,7 @@ PARAMS: tuple[Param, ...] = (
         "7",
         _l("Thông báo sắp đến hạn trước (ngày)"),
         "Thực tiễn của Quỹ",
+        _one(DEFAULTS_EFFECTIVE, _r(1, 60), "Thực tiễn của Quỹ"),
     ),
 )
 

@@ -98,6 +98,7 @@ def request_reversal(actor: Any, repayment_id: int, reason: str) -> Reversal:
     if repayment is None:
         raise NotFound(_("Không tìm thấy khoản thu."))
     book.lock_loan(repayment.loan_id)
+    db.session.refresh(repayment)  # read before the lock: it may have been reversed since
     errors: dict[str, str] = {}
     clean = validation.text({"reason": reason}, "reason", 2000, True, errors)
     if errors:

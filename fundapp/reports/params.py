@@ -94,7 +94,7 @@ class Quarter:
         return date(self.year, 3 * self.number + 1, 1) - timedelta(days=1)
 
 
-_QUARTER = re.compile(r"^(\d{4})-?[Qq]([1-4])$")
+_QUARTER = re.compile(r"([0-9]{4})-?[Qq]([1-4])")
 
 
 def last_complete_quarter(today: date) -> Quarter:
@@ -111,7 +111,7 @@ def quarter(args: Mapping[str, str], today: date) -> Quarter:
     raw = (args.get("quarter") or "").strip()
     if not raw:
         return last_complete_quarter(today)
-    match = _QUARTER.match(raw)
+    match = _QUARTER.fullmatch(raw)
     if not match or not 2000 <= int(match.group(1)) <= 2100:
         _fail("quarter", _("Quý không hợp lệ; ghi theo dạng 2026-Q3."))
     result = Quarter(int(match.group(1)), int(match.group(2)))  # type: ignore[union-attr]

@@ -22,7 +22,7 @@ from fundapp.extensions import db
 from fundapp.lending import services as ls
 from fundapp.lending.models import Application, ApplicationDocument
 from fundapp.policy import services as policy
-from fundapp.policy.models import PolicyParameter
+from fundapp.policy.models import PolicyChange, PolicyParameter
 from fundapp.policy.parameters import PARAMS
 from fundapp.repayments import services as rs
 from tests.conftest import BUSINESS_DATE, make_cooperative, make_user
@@ -63,7 +63,10 @@ def test_policy_lists_every_parameter_in_force(client, staff):
     equity = items["min_equity_pct"]
     assert (equity["value"], equity["kind"], equity["as_of"]) == ("20", "percent", "2026-11-20")
     assert equity["current"]["effective_from"] == "2021-04-01"
-    assert equity["current"]["legal_reference"] == "Nghị định 45/2021/NĐ-CP, Điều 22"
+    assert (
+        equity["current"]["legal_reference"] == "Nghị định 45/2021/NĐ-CP ngày 31/03/2021, Điều 22"
+    )
+    assert equity["allowed"].startswith("Giá trị phải từ 20 % đến dưới 100 %")
     assert equity["upcoming"] is None
     assert items["director_approval_limit"]["value"] == "500000000"
     assert client.get(f"{API}/policy", headers=token(make_user("admin"))).status_code == 200
@@ -73,6 +76,7 @@ def test_policy_lists_every_parameter_in_force(client, staff):
 
 
 def test_board_adds_a_dated_version_without_rewriting_history(client, staff):
+    """Proposed by one board member (202, nothing in force), approved by another."""
     response = client.post(
         f"{API}/policy/min_equity_pct/versions",
         headers=token(staff.board),
@@ -83,20 +87,30 @@ def test_board_adds_a_dated_version_without_rewriting_history(client, staff):
             "note": "Siết vốn đối ứng",
         },
     )
-    assert response.status_code == 201, response.get_json()
-    version = response.get_json()
-    assert (version["value"], version["effective_from"], version["created_by_id"]) == (
+    assert response.status_code == 202, response.get_json()
+    change = response.get_json()
+    assert (change["status"], change["value"], change["proposed_by_id"]) == (
+        "pending",
         "25",
-        "2027-01-01",
         staff.board.id,
     )
+    assert change["version_id"] is None and change["may_decide"] is False
+    pending = client.get(f"{API}/policy/min_equity_pct", headers=token(staff.director)).get_json()
+    assert pending["upcoming"] is None and len(pending["versions"]) == 1
+    checker = make_user("board")
+    approved = client.post(
+        f"{API}/policy-changes/{change['id']}/approve", headers=token(checker), json={}
+    )
+    assert approved.status_code == 200, approved.get_json()
+    version_id = approved.get_json()["version_id"]
     today = client.get(f"{API}/policy/min_equity_pct", headers=token(staff.director)).get_json()
     assert today["value"] == "20" and today["upcoming"]["value"] == "25"
     assert [v["effective_from"] for v in today["versions"]] == ["2027-01-01", "2021-04-01"]
     later = client.get(
         f"{API}/policy/min_equity_pct?as_of=2027-01-01", headers=token(staff.director)
     ).get_json()
-    assert later["value"] == "25" and later["current"]["id"] == version["id"]
+    assert later["value"] == "25" and later["current"]["id"] == version_id
+    assert later["current"]["created_by_id"] == checker.id
     assert policy.value("min_equity_pct", date(2027, 1, 1)) == Decimal("25")
     assert policy.value("min_equity_pct", BUSINESS_DATE) == Decimal("20")
 
@@ -110,6 +124,10 @@ def test_board_adds_a_dated_version_without_rewriting_history(client, staff):
         ({"value": "hai mươi"}, "value"),
         ({"value": "-5"}, "value"),
         ({"value": ""}, "value"),
+        ({"value": "19.99"}, "value"),  # below the legal minimum of Decree 45 Art. 22
+        ({"value": "100"}, "value"),
+        ({"value": "2,5e1"}, "value"),
+        ({"note": "  "}, "note"),
         ({"legal_reference": "   "}, "legal_reference"),
         ({"legal_reference": "NQ\x00"}, "legal_reference"),
         ({"note": 5}, "note"),
@@ -117,17 +135,24 @@ def test_board_adds_a_dated_version_without_rewriting_history(client, staff):
     ],
 )
 def test_bad_policy_changes_are_refused(client, staff, changes, field):
-    data = {"value": "25", "effective_from": "2027-01-01", "legal_reference": "NQ 03", **changes}
+    data = {
+        "value": "25",
+        "effective_from": "2027-01-01",
+        "legal_reference": "NQ 03",
+        "note": "Lý do",
+        **changes,
+    }
     before = count(PolicyParameter)
     response = client.post(
         f"{API}/policy/min_equity_pct/versions", headers=token(staff.board), json=data
     )
     assert field in error(response)["fields"]
     assert count(PolicyParameter) == before
+    assert count(PolicyChange) == 0
 
 
 def test_only_the_board_changes_policy_and_unknown_keys_are_not_found(client, staff):
-    data = {"value": "25", "effective_from": "2027-01-01", "legal_reference": "NQ 03"}
+    data = {"value": "25", "effective_from": "2027-01-01", "legal_reference": "NQ 03", "note": "x"}
     for who in (staff.director, staff.officer, make_user("admin"), make_user("controller")):
         response = client.post(
             f"{API}/policy/min_equity_pct/versions", headers=token(who), json=data

@@ -3,7 +3,8 @@ registers a cooperative and appraises its application with a document and inspec
 the accountant receives entrusted capital, collects a repayment and prints its receipt,
 asks for a reversal, reads the journal and the Excel report; the director approves a
 disbursement and a reversal and sees the dashboard and the fund report move by exactly
-those amounts; the board dates a policy change and approves above the director's limit;
+those amounts; one board member proposes a dated policy change and another approves it,
+then approves above the director's limit;
 the controller filters the audit log and finds a loan with nothing to press; the admin
 creates, then locks, an account; a cooperative prints its own receipt.
 
@@ -155,6 +156,7 @@ def world(live_server: dict[str, Any]) -> dict[str, Any]:
             "watched": watched.id,
             "edited": edited.id,
             "staff_officer": staff.officer.username,
+            "other_board": staff.board.username,
             "own_loan": own.id,
             "own_payment": own_payment.id,
         }
@@ -412,38 +414,59 @@ def test_director_approves_what_waits_for_the_director_and_sees_the_fund_move(
 def test_board_dates_a_policy_change_and_approves_above_the_director_limit(
     page: Page, live_server, world
 ):
+    """One board member proposes the change, another approves it (maker/checker)."""
     base = live_server["url"]
     page.on("dialog", lambda dialog: dialog.accept())
-    sign_in(page, base, live_server["users"]["board"])
+    maker = live_server["users"]["board"]
+    sign_in(page, base, maker)
     label = "Thẩm quyền phê duyệt của Giám đốc (đồng)"
 
     page.get_by_role("link", name="Chính sách cho vay", exact=True).click()
-    row = page.locator("tr", has_text=label)
+    row = page.locator("table.table-policy tr", has_text=label)
     expect(row).to_contain_text("500.000.000 đ")
-    row.get_by_role("link", name="Thay đổi").click()
+    row.get_by_role("link", name="Đề xuất thay đổi").click()
     expect(page.get_by_label("Giá trị mới")).to_have_value("500000000")
-    page.get_by_label("Giá trị mới").fill("800000000")
+    page.get_by_label("Giá trị mới").fill("0")
     page.get_by_label("Hiệu lực từ ngày").fill("01/11/2026")
     page.get_by_label("Căn cứ pháp lý").fill("Nghị quyết số 12/NQ-HĐQL ngày 18/11/2026")
     page.get_by_label("Lý do thay đổi").fill("Tăng thẩm quyền theo quy mô vốn năm 2027")
-    page.get_by_role("button", name="Lưu phiên bản mới").click()
+    page.get_by_role("button", name="Gửi đề xuất").click()
+    expect(page.get_by_text("Giá trị phải lớn hơn 0 đ").first).to_be_visible()
     expect(
         page.get_by_text("Ngày hiệu lực không được trước ngày làm việc hiện tại").first
     ).to_be_visible()
 
+    page.get_by_label("Giá trị mới").fill("800000000")
     page.get_by_label("Hiệu lực từ ngày").fill("01/01/2027")
-    page.get_by_role("button", name="Lưu phiên bản mới").click()
-    expect(page.get_by_text("Đã lưu phiên bản mới của tham số.")).to_be_visible()
-    expect(page).to_have_url(re.compile(r"/policy/director_approval_limit$"))
-    newest, current = page.locator("main tbody tr").nth(0), page.locator("main tbody tr").nth(1)
+    page.get_by_role("button", name="Gửi đề xuất").click()
+    expect(page.get_by_text("Đã gửi đề xuất thay đổi.")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/policy/director_approval_limit(#pending)?$"))
+    pending = page.locator("#pending")
+    for text in ("800.000.000 đ", "01/01/2027", "Nghị quyết số 12/NQ-HĐQL", "Bạn đã đề xuất"):
+        expect(pending).to_contain_text(text)
+    expect(pending.get_by_role("button", name="Phê duyệt thay đổi")).to_have_count(0)
+    expect(page.locator("main table tbody tr")).to_have_count(1)  # nothing dated yet
+
+    # Another board member approves it.
+    sign_in(page, base, world["other_board"])
+    page.goto(f"{base}/policy/")
+    page.locator("#pending tr", has_text=label).get_by_role("link", name="Xem và duyệt").click()
+    page.get_by_role("button", name="Phê duyệt thay đổi").click()
+    expect(
+        page.get_by_text("Đã phê duyệt: giá trị mới áp dụng từ ngày 01/01/2027.")
+    ).to_be_visible()
+    expect(page.locator("#pending")).to_have_count(0)
+    rows = page.locator("main table").first.locator("tbody tr")
+    newest, current = rows.nth(0), rows.nth(1)
     for text in ("01/01/2027", "800.000.000 đ", "Sắp áp dụng", "Nghị quyết số 12/NQ-HĐQL"):
         expect(newest).to_contain_text(text)
-    expect(newest).to_contain_text(live_server["users"]["board"])
+    expect(newest).to_contain_text(maker, ignore_case=True)
+    expect(newest).to_contain_text(world["other_board"], ignore_case=True)
     expect(current).to_contain_text("500.000.000 đ")
     expect(current).to_contain_text("Đang áp dụng")
 
     page.get_by_role("link", name="Chính sách cho vay").first.click()
-    row = page.locator("tr", has_text=label)
+    row = page.locator("table.table-policy tr", has_text=label)
     expect(row.locator("td").nth(1)).to_contain_text("500.000.000 đ")
     expect(row.locator("td").nth(4)).to_contain_text("Từ 01/01/2027")
     expect(row.locator("td").nth(4)).to_contain_text("800.000.000 đ")

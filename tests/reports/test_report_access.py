@@ -54,7 +54,7 @@ def test_anonymous_is_sent_to_login_and_the_api_needs_a_token(app, client):
         ("classification?quarter=2026-Q5", "quarter", "Quý không hợp lệ"),
         ("classification?quarter=Q3", "quarter", "Quý không hợp lệ"),
         ("classification?quarter=2026-Q4", "quarter", "Quý 2026-Q4 chưa kết thúc"),
-        ("par?as_of=31/12/2026", "as_of", "sau ngày làm việc hiện tại"),
+        ("par?as_of=2026-12-31", "as_of", "sau ngày làm việc hiện tại"),
     ],
 )
 def test_bad_filters_get_a_clear_message(app, client, path, field, words):
@@ -85,4 +85,6 @@ def test_defaults_are_the_business_date_and_the_last_ended_quarter(app, client):
     assert (quarter["quarter"], quarter["as_of"]) == ("2026-Q3", "2026-09-30")
     activity = client.get("/api/v1/reports/lending-activity", headers=headers).get_json()
     assert activity["filters"] == {"from": "2026-01-01", "to": "2026-11-20", "group_by": "district"}
-    assert client.get("/api/v1/reports/par?as_of=20/11/2026", headers=headers).status_code == 200
+    assert client.get("/api/v1/reports/par?as_of=2026-11-20", headers=headers).status_code == 200
+    # The API reads YYYY-MM-DD only (the pages also take dd/mm/yyyy).
+    assert client.get("/api/v1/reports/par?as_of=20/11/2026", headers=headers).status_code == 422

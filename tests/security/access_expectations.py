@@ -98,6 +98,8 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("auth.logout", "POST"): allow(*SIGNED_IN, ok=302, location="/login"),
     ("auth.change_password", "GET"): allow(*SIGNED_IN),
     ("auth.change_password", "POST"): allow(*SIGNED_IN),
+    ("auth.sessions", "GET"): allow(*SIGNED_IN),
+    ("auth.end_other_sessions", "POST"): allow(*SIGNED_IN, ok=302),
     ("notices.index", "GET"): allow(*SIGNED_IN),
     ("notices.read", "POST"): allow(*SIGNED_IN, ok=302),
     ("notices.read_all", "POST"): allow(*SIGNED_IN, ok=302),
@@ -163,9 +165,19 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("policy.history", "GET"): allow(*STAFF, ADMIN),
     ("policy.change", "GET"): allow(BOARD),
     ("policy.change", "POST"): allow(BOARD),
+    # A change is proposed by one board member and decided by another (maker/checker): the
+    # scenario's pending change was proposed by another board member, so approving it needs
+    # no input (302) and rejecting it needs a reason (422); the one withdrawn is the actor's.
+    ("policy.approve_change", "POST"): allow(BOARD, ok=302),
+    ("policy.reject_change", "POST"): allow(BOARD, ok=422),
+    ("policy.withdraw_change", "POST"): allow(BOARD, ok=302),
     ("api.list_policy", "GET"): allow(*STAFF, ADMIN),
     ("api.get_policy", "GET"): allow(*STAFF, ADMIN),
     ("api.change_policy", "POST"): allow(BOARD, ok=422),
+    ("api.list_policy_changes", "GET"): allow(*STAFF, ADMIN),
+    ("api.approve_policy_change", "POST"): allow(BOARD),
+    ("api.reject_policy_change", "POST"): allow(BOARD, ok=422),
+    ("api.withdraw_policy_change", "POST"): allow(BOARD),
     # --- applications: the officer registers and appraises, the director or board decide;
     # the draft of the scenario is submitted by an empty POST (it is complete), and
     # withdrawn (a reason is optional). The cooperative applies through the portal.

@@ -5,7 +5,8 @@ hand-written table of tests/security/access_expectations.py.
 The scenario holds two cooperatives with the same records (a draft application with a
 document; an active loan with a posted and a pending disbursement, a repayment whose
 reversal is pending, a pending restructuring and write-off, collateral, an inspection and
-its overdue notices), so every URL argument names a real object of the right kind. Each
+its overdue notices) and two pending policy changes (one proposed by another board member,
+one by the board actor), so every URL argument names a real object of the right kind. Each
 mutating request runs against that same scenario: the SQLite database is copied once and
 restored after every request that may have changed it.
 """
@@ -32,6 +33,7 @@ from fundapp.documents import pdf
 from fundapp.extensions import db
 from fundapp.lending import services as lending
 from fundapp.lending import uploads
+from fundapp.policy import services as policy
 from fundapp.repayments import services as repayments
 from fundapp.servicing.close_day import run_close_day
 from fundapp.servicing.models import Notice
@@ -47,6 +49,7 @@ from tests.conftest import (
 from tests.security.access_expectations import (
     ACTORS,
     ANONYMOUS,
+    BOARD,
     COOPERATIVE,
     EXPECTED,
     ROLES,
@@ -79,6 +82,7 @@ ARGUMENT_KINDS = {
     "user_id": "user",
     "token_id": "user_token",
     "key": "policy_key",
+    "change_id": "policy_change",
     "code": "language",
     "filename": "static_file",
 }
@@ -95,6 +99,10 @@ ENDPOINT_ARGUMENT_KINDS = {
     ("api.approve_disbursement", "disbursement_id"): "pending_disbursement",
     ("api.reject_disbursement", "disbursement_id"): "pending_disbursement",
     ("api.revoke_own_token", "token_id"): "own_token",
+    ("policy.approve_change", "item_id"): "policy_change",
+    ("policy.reject_change", "item_id"): "policy_change",
+    ("policy.withdraw_change", "item_id"): "own_policy_change",
+    ("api.withdraw_policy_change", "change_id"): "own_policy_change",
 }
 COOPERATIVE_OWNED = {
     "cooperative",
@@ -126,6 +134,8 @@ class World:
     other_notice: int
     other_user: int
     other_token: int
+    # Pending policy changes: one proposed by another board member, one by the actor.
+    policy_changes: dict[str, int]
     cookies: dict[str, str]
     bearers: dict[str, str]
     live: sqlite3.Connection
@@ -139,6 +149,8 @@ class World:
         """The id (or name) a URL argument of ``kind`` takes for ``actor`` on ``side``."""
         if kind in FIXED:
             return FIXED[kind]
+        if kind in self.policy_changes:
+            return self.policy_changes[kind]
         if kind in COOPERATIVE_OWNED:
             return self.objects[side][kind]
         own = side == "own" and actor != ANONYMOUS
@@ -270,6 +282,21 @@ def _build(app: Flask) -> World:
     spare_tokens = {role: issue_token(user, 1, "spare")[1].id for role, user in users.items()}
     other_token = issue_token(other_user, 1, "other")[1].id
     other_user_id = other_user.id
+    proposals = {
+        kind: policy.propose(
+            maker,
+            "due_soon_days",
+            days,
+            date(2026, 12, day),
+            "NQ 9/2026",
+            "Nhắc sớm hơn",
+            BUSINESS_DATE,
+        ).id
+        for kind, maker, days, day in (
+            ("policy_change", staff.board, "10", 1),
+            ("own_policy_change", users[BOARD], "14", 2),
+        )
+    }
     db.session.commit()
 
     cookies = {}
@@ -294,6 +321,7 @@ def _build(app: Flask) -> World:
         other_notice=other_notice,
         other_user=other_user_id,
         other_token=other_token,
+        policy_changes=proposals,
         cookies=cookies,
         bearers=bearers,
         live=live,

@@ -46,6 +46,7 @@ from fundapp.ledger.services import record_capital
 from fundapp.lending import services as ls
 from fundapp.lending.models import Application, ApplicationDocument, Loan
 from fundapp.lending.uploads import clean_name, save_document
+from fundapp.policy import services as policy
 from fundapp.policy.services import install_defaults
 from fundapp.repayments import services as rs
 from fundapp.servicing.close_day import run_close_day
@@ -239,14 +240,32 @@ def pending_disbursement(world: World) -> Any:
     return d
 
 
+def pending_policy_change(world: World) -> Any:
+    """A change of the due-soon notice proposed by another board member than the one who
+    decides it (maker/checker), each from a later date than the last."""
+    if "board_maker" not in world.users:
+        world.users["board_maker"] = make_user("board", username="hdqldexuat")
+    change = policy.propose(
+        world.users["board_maker"],
+        "due_soon_days",
+        "10",
+        BUSINESS_DATE + timedelta(days=unique()),
+        "Quyết định số 17/QĐ-HĐQL",
+        "Nhắc trả nợ sớm hơn",
+        BUSINESS_DATE,
+    )
+    db.session.commit()
+    return change
+
+
 def _world(app: Flask) -> World:
     install_defaults()
     record_capital(None, "charter", 20_000_000_000, date(2020, 1, 1))
     db.session.commit()
     users = {role: make_user("officer" if role == "appraiser" else role) for role in ROLES}
-    users["everyone"] = make_user(
-        "officer", "accountant", "director", "board", "controller", "admin", username="tatca"
-    )
+    # Every role one person may hold together; the admin's and the controller's pages are
+    # read by those users themselves.
+    users["everyone"] = make_user("officer", "accountant", "director", "board", username="tatca")
     users["login"] = make_user("officer", username="dangnhap")
     users["password"] = make_user("officer", username="doimatkhau")
     users["password_api"] = make_user("officer", username="doimatkhauapi")
@@ -509,7 +528,7 @@ def _form_cases() -> list[FormCase]:
     from fundapp.ledger.forms import CapitalEntryForm
     from fundapp.lending import application_forms as af
     from fundapp.lending import forms as lf
-    from fundapp.policy.forms import PolicyChangeForm
+    from fundapp.policy.forms import PolicyChangeForm, PolicyDecisionForm
     from fundapp.portal import forms as pf
 
     pdf = {"file": PDF_BYTES}
@@ -553,6 +572,11 @@ def _form_cases() -> list[FormCase]:
                 "note": "Điều chỉnh theo quyết định",
             },
             ("value", "effective_from", "legal_reference", "note"),
+        ),
+        FormCase(
+            PolicyDecisionForm, "board", lambda w, t: f"/policy/changes/{t.id}/reject",
+            lambda w, t: {"note": "Chưa đủ căn cứ"}, ("note",),
+            prefix=lambda t: f"chg{t.id}-reject", target=pending_policy_change, used_up=True,
         ),
         FormCase(
             CooperativeForm, "officer", lambda w, t: "/cooperatives/new", _cooperative,
@@ -628,7 +652,7 @@ def _form_cases() -> list[FormCase]:
             lambda w, t: f"/loans/{t.loan_id}/disbursements/{t.id}/reject",
             lambda w, t: {"note": "Sai số tài khoản"}, ("note",),
             prefix=lambda t: f"disb{t.id}-reject", target=pending_disbursement, used_up=True,
-            view=_loan_page, viewer="everyone",
+            view=_loan_page, viewer="controller",  # the loan's audit log shows the note
         ),
         FormCase(
             lf.ReasonForm, "director", lambda w, t: f"/loans/{t.id}/cancel",
@@ -932,6 +956,10 @@ def _api_cancel(world: World, app: Application, body: dict, answer: dict) -> Non
 
 def _api_new_password(world: World, target: dict, body: dict, answer: dict) -> None:
     target["current"] = body["new_password"]
+    # A new password revokes every token of the user, the one that changed it too.
+    raw, _token = issue_token(world.users["password_api"], 12, "kiểm thử")
+    db.session.commit()
+    world.api["password_api"] = {"Authorization": f"Bearer {raw}"}
 
 
 def _loan_of(item: Any) -> str:
@@ -1008,6 +1036,18 @@ API_CASES = [
                       "legal_reference": "Quyết định số 16/QĐ-HĐQL", "note": "Điều chỉnh"},
         ("value", "effective_from", "legal_reference", "note"),
         view=lambda w, t, b, a: "/policy/late_interest_rate",
+    ),
+    ApiCase(
+        "POST /policy-changes/{change_id}/approve", "board",
+        lambda w, t: f"/policy-changes/{t.id}/approve", lambda w, t: {"note": "Đồng ý"},
+        ("note",), target=pending_policy_change, used_up=True,
+        view=lambda w, t, b, a: "/policy/due_soon_days",
+    ),
+    ApiCase(
+        "POST /policy-changes/{change_id}/reject", "board",
+        lambda w, t: f"/policy-changes/{t.id}/reject", lambda w, t: {"reason": "Chưa đủ căn cứ"},
+        ("reason",), target=pending_policy_change, used_up=True,
+        view=lambda w, t, b, a: "/policy/due_soon_days",
     ),
     ApiCase(
         "POST /cooperatives", "officer", lambda w, t: "/cooperatives", _cooperative_body,
@@ -1163,13 +1203,13 @@ API_CASES = [
         "POST /restructurings/{restructuring_id}/approve", "director",
         lambda w, t: f"/restructurings/{t.id}/approve", lambda w, t: {"note": "Đồng ý"},
         ("note",), target=pending_restructuring, used_up=True, view=_on_loan,
-        viewer="everyone",
+        viewer="controller",  # the loan's audit log shows the note
     ),
     ApiCase(
         "POST /restructurings/{restructuring_id}/reject", "director",
         lambda w, t: f"/restructurings/{t.id}/reject", lambda w, t: {"reason": "Chưa đủ căn cứ"},
         ("reason",), target=pending_restructuring, used_up=True, view=_on_loan,
-        viewer="everyone",
+        viewer="controller",  # the loan's audit log shows the reason
     ),
     ApiCase(
         "POST /loans/{loan_id}/write-offs", "director",
@@ -1180,12 +1220,14 @@ API_CASES = [
     ApiCase(
         "POST /write-offs/{write_off_id}/approve", "board",
         lambda w, t: f"/write-offs/{t.id}/approve", lambda w, t: {"note": "Đồng ý xử lý"},
-        ("note",), target=write_off_proposal, used_up=True, view=_on_loan, viewer="everyone",
+        ("note",), target=write_off_proposal, used_up=True, view=_on_loan,
+        viewer="controller",  # the loan's audit log shows the note
     ),
     ApiCase(
         "POST /write-offs/{write_off_id}/reject", "board",
         lambda w, t: f"/write-offs/{t.id}/reject", lambda w, t: {"reason": "Còn thu được"},
-        ("reason",), target=write_off_proposal, used_up=True, view=_on_loan, viewer="everyone",
+        ("reason",), target=write_off_proposal, used_up=True, view=_on_loan,
+        viewer="controller",  # the loan's audit log shows the reason
     ),
 ]  # fmt: skip
 
@@ -1345,13 +1387,14 @@ class Reader:
 
 
 def _readers(world: World) -> list[Reader]:
-    return [Reader(world.web["everyone"].get), Reader(world.web["cooperative"].get)]
+    return [Reader(world.web[who].get) for who in ("everyone", "admin", "cooperative")]
 
 
 def _api_readers(world: World) -> list[Reader]:
     client = world.api_client
     return [
         Reader(lambda url, **kw: client.get(url, headers=world.api["everyone"], **kw)),
+        Reader(lambda url, **kw: client.get(url, headers=world.api["admin"], **kw)),
         Reader(lambda url, **kw: client.get(url, headers=world.api["cooperative"], **kw)),
     ]
 
@@ -1457,11 +1500,13 @@ SEARCHES = (
 def _listed(world: World, url: str, row: str, query: dict[str, str]) -> int:
     path, _sep, fixed = url.partition("?")
     query = {**dict(p.split("=") for p in fixed.split("&") if p), **query}
+    # The users and the audit log are the admin's to read (and the controller's).
+    who = "admin" if any(part in path for part in ("/users", "/audit")) else "everyone"
     if url.startswith(API):
-        response = world.api_client.get(path, query_string=query, headers=world.api["everyone"])
+        response = world.api_client.get(path, query_string=query, headers=world.api[who])
         assert response.status_code < 500, (url, query)
         return response.get_json()["total"] if response.status_code == 200 else 0
-    response = world.web["everyone"].get(path, query_string=query)
+    response = world.web[who].get(path, query_string=query)
     assert response.status_code < 500, (url, query)
     return len(re.findall(row, body_of(response)))
 

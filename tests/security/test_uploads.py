@@ -130,6 +130,8 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
         IMPORT_FOLDER=str(root / "imports"),
         UPLOAD_MAX_BYTES=MAX_FILE,
         MAX_CONTENT_LENGTH=MAX_BODY,
+        # Every case adds to the one draft: the quotas are tested in test_probe_findings.py.
+        UPLOAD_MAX_FILES_PER_APPLICATION=10_000,
     )
     with fresh_database(app):
         staff = fund_and_staff()

@@ -34,10 +34,12 @@ from config import ProductionConfig
 from fundapp import create_app
 from fundapp.auth import services as auth_services
 from fundapp.core.dates import utcnow
+from fundapp.core.security import MONEY_AND_APPROVAL
 from fundapp.extensions import db
 from fundapp.ledger.models import CapitalEntry
 from fundapp.lending import services as ls
 from fundapp.lending.uploads import save_document
+from fundapp.policy import services as policy
 from fundapp.repayments import services as rs
 from fundapp.servicing.models import Notice
 from tests.conftest import (
@@ -113,7 +115,8 @@ SAFE_REFERRER_POLICIES = {
 @dataclass
 class World:
     app: Flask
-    boss: Any  # every staff role but the controller's: entitled to every staff form
+    boss: Any  # every money and approval role: entitled to every staff form but the admin's
+    admin: Any  # the administrator, who holds no other role: the account forms
     member: Any  # the user of cooperative A
     loan: Any
     ids: dict[str, list[Any]]
@@ -151,9 +154,11 @@ def _notice(key: str, recipient: str, **owner: Any) -> Notice:
 def _build_world(app: Flask, folders: tuple[Path, ...]) -> World:
     """Objects in every state a form is offered in: applications draft, submitted,
     appraised; a loan approved, one active with a pending tranche, reversal and
-    restructuring, one long overdue with a pending write-off; documents, notices, a token."""
+    restructuring, one long overdue with a pending write-off; documents, notices, a token;
+    two pending policy changes."""
     staff = fund_and_staff()
-    boss = make_user("officer", "accountant", "director", "board", "admin", username="chi.huy")
+    boss = make_user("officer", "accountant", "director", "board", username="chi.huy")
+    admin = make_user("admin", username="quan.tri")
     coop_a, coop_b = make_cooperative(email=""), make_cooperative(email="")
     member = make_user("cooperative", cooperative=coop_a)
 
@@ -190,6 +195,12 @@ def _build_world(app: Flask, folders: tuple[Path, ...]) -> World:
     new_loan = ls.approve(staff.director, approved, "Đồng ý", BUSINESS_DATE)
     own_data = {k: v for k, v in _application_data(coop_a).items() if k != "annual_rate"}
     own = ls.create_application(member, own_data, BUSINESS_DATE)
+    # Pending changes of the policy page's parameter: one another board member proposed (the
+    # boss may approve or reject it), one the boss proposed (the boss may withdraw it).
+    for maker, value, day in ((staff.board, "25", 1), (boss, "30", 2)):
+        policy.propose(
+            maker, "min_equity_pct", value, date(2026, 12, day), "NQ 2/2026", "Siết", BUSINESS_DATE
+        )
     docs = [
         save_document(app_, FileStorage(io.BytesIO(PDF), "phuong-an.pdf"), actor)
         for app_, actor in ((draft, staff.officer), (own, member))
@@ -212,7 +223,7 @@ def _build_world(app: Flask, folders: tuple[Path, ...]) -> World:
         "key": ["min_equity_pct"],
         "code": ["en"],
     }
-    return World(app, boss, member, loan, ids, folders)
+    return World(app, boss, admin, member, loan, ids, folders)
 
 
 @pytest.fixture(scope="module")
@@ -408,12 +419,15 @@ class Target:
     endpoint: str
     method: str
     url: str
-    who: str  # "boss", "member" or "anonymous"
+    who: str  # "boss", "admin", "member" or "anonymous"
     form: HtmlForm | None  # None: no page of the scenario renders it
 
 
 def _actor(view: Any) -> str:
-    return "member" if set(getattr(view, "allowed_roles", ()) or ()) == {"cooperative"} else "boss"
+    roles = set(getattr(view, "allowed_roles", ()) or ())
+    if roles == {"cooperative"}:
+        return "member"
+    return "admin" if "admin" in roles and not roles & set(MONEY_AND_APPROVAL) else "boss"
 
 
 def _endpoint_of(app: Flask, path: str) -> str | None:
@@ -514,6 +528,7 @@ def test_every_mutating_web_form_refuses_a_post_without_a_valid_csrf_token(world
     app = world.app
     clients = {"anonymous": browser(app)}
     clients["boss"] = signed_in(app, world.boss)
+    clients["admin"] = signed_in(app, world.admin)
     clients["member"] = signed_in(app, world.member)
     targets = _targets(world, clients)
     walked = {t.endpoint for t in targets}
@@ -582,7 +597,7 @@ def test_the_api_refuses_a_mutation_carried_by_the_session_cookie_alone(world):
     browser's cookie must not be enough there, or a forged cross-site request would ride
     on it."""
     app = world.app
-    client = signed_in(app, make_user("officer", "accountant", "director", "board", "admin"))
+    client = signed_in(app, make_user("officer", "accountant", "director", "board"))
     before = state_digest(world)
     answers: dict[str, int] = {}
     wrong: list[str] = []
@@ -658,7 +673,7 @@ def production(monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
         {
             "SECRET_KEY": secret,
             "SQLALCHEMY_DATABASE_URI": "sqlite://",
-            "PASSWORD_HASH_PROFILE": "cheapest",
+            "ARGON2_PROFILE": "cheapest",
         },
     )
     app = create_app(config)
@@ -735,7 +750,7 @@ def test_a_deactivated_users_live_session_ends_on_its_next_request(world):
     assert client.get("/fund").status_code == 200
     assert client.get("/api/v1/me", headers=headers).status_code == 200
 
-    auth_services.update_user(world.boss, user, ["accountant"], user.full_name, None, None, False)
+    auth_services.update_user(world.admin, user, ["accountant"], user.full_name, None, None, False)
     db.session.commit()
     for _ in range(2):  # the remember-me cookie does not bring it back either
         response = client.get("/fund")

@@ -12,6 +12,7 @@ SELF_SERVICE = {
     "auth.login",
     "auth.logout",
     "auth.change_password",
+    "auth.end_other_sessions",
     "main.language",
     "api.create_token",
     "api.revoke_current_token",
