@@ -41,6 +41,8 @@ DEMO_USERS: tuple[tuple[str, str, str, str | None], ...] = (
     ("ketoan", "accountant", "Lê Thị Toán — kế toán", None),
     ("giamdoc", "director", "Phạm Văn Đức — giám đốc", None),
     ("chutich", "board", "Hoàng Văn Chủ — chủ tịch Hội đồng quản lý", None),
+    # A policy change is approved by a board member other than its proposer.
+    ("hoidong", "board", "Ngô Thị Hội — thành viên Hội đồng quản lý", None),
     ("kiemsoat", "controller", "Đỗ Thị Soát — kiểm soát viên", None),
     ("quantri", "admin", "Vũ Văn Trị — quản trị hệ thống", None),
     ("htx.vaithieu", "cooperative", "HTX Vải thiều Thanh Hà (Lục Ngạn)", "2405000001"),

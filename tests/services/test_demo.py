@@ -66,6 +66,27 @@ def test_demo_seed_builds_the_bac_giang_fund(app, runner, client):
     assert "17.547.000.000 đ" in page
     assert "14.450.000.000 đ" in page
 
+    # Two board members: a policy change proposed by one takes effect when the other approves.
+    from datetime import date
+
+    from fundapp.policy import services as policy
+
+    chair = db.session.query(User).filter_by(username="chutich").one()
+    member = db.session.query(User).filter_by(username="hoidong").one()
+    change = policy.propose(
+        chair,
+        "single_borrower_limit_pct",
+        "12",
+        date(2026, 12, 20),
+        "Nghị quyết HĐQL số 01/2026",
+        "Siết hạn mức cho vay một khách hàng",
+        date(2026, 12, 7),
+    )
+    policy.approve(member, change.id, date(2026, 12, 7))
+    db.session.commit()
+    assert policy.value("single_borrower_limit_pct", date(2026, 12, 19)) == 15
+    assert policy.value("single_borrower_limit_pct", date(2026, 12, 20)) == 12
+
     again = runner.invoke(args=["demo", "seed"])
     assert again.exit_code != 0 and "already has data" in again.output
     skipped = runner.invoke(args=["demo", "seed", "--if-empty"])
