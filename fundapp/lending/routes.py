@@ -278,6 +278,7 @@ def approvals() -> Any:
         # Policy changes wait for a second board member too (fundapp/policy).
         policy_changes=policy_services.pending_changes(),
         policy_params={p.key: p for p in PARAMS},
+        policy_may_decide=policy_services.may_decide,
     )
 
 

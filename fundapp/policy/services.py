@@ -204,18 +204,32 @@ def withdraw(actor: Any, change_id: int, note: str = "") -> PolicyChange:
     clean = validation.text({"note": note}, "note", REASON_MAX, False, errors)
     if errors:
         raise ValidationFailed(errors["note"], errors)
-    change.status = PolicyChangeStatus.WITHDRAWN
+    return _close(actor, change, PolicyChangeStatus.WITHDRAWN, clean, decided_by=None)
+
+
+def _close(
+    actor: Any,
+    change: PolicyChange,
+    status: PolicyChangeStatus,
+    note: str,
+    decided_by: int | None,
+) -> PolicyChange:
+    """End a pending change without a version (withdrawn by its proposer, rejected by
+    another board member), audited as ``policy.withdraw`` or ``policy.reject``."""
+    change.status = status
+    change.decided_by_id = decided_by
     change.decided_at = utcnow()
-    change.decision_note = clean
+    change.decision_note = note
     db.session.flush()
+    action = "policy.withdraw" if status is PolicyChangeStatus.WITHDRAWN else "policy.reject"
     audit.record(
         actor,
-        "policy.withdraw",
+        action,
         "policy_change",
         change.id,
         {"status": PolicyChangeStatus.PENDING.value},
-        {"key": change.key, "status": PolicyChangeStatus.WITHDRAWN.value},
-        note=clean,
+        {"key": change.key, "status": status.value},
+        note=note,
     )
     return change
 
@@ -301,21 +315,7 @@ def reject(actor: Any, change_id: int, reason: str) -> PolicyChange:
         if not clean:
             errors["note"] = _("Cần ghi lý do từ chối.")
         raise ValidationFailed(errors["note"], errors)
-    change.status = PolicyChangeStatus.REJECTED
-    change.decided_by_id = actor.id
-    change.decided_at = utcnow()
-    change.decision_note = clean
-    db.session.flush()
-    audit.record(
-        actor,
-        "policy.reject",
-        "policy_change",
-        change.id,
-        {"status": PolicyChangeStatus.PENDING.value},
-        {"key": change.key, "status": PolicyChangeStatus.REJECTED.value},
-        note=clean,
-    )
-    return change
+    return _close(actor, change, PolicyChangeStatus.REJECTED, clean, decided_by=actor.id)
 
 
 # --- the checks ------------------------------------------------------------------------------
