@@ -11,7 +11,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from fundapp.auth.models import (
@@ -285,6 +285,7 @@ def start_session(
     (the database has its hash), is bound to ``user`` for ``login_user``."""
     raw = secrets.token_urlsafe(32)
     now = utcnow()
+    _prune_sessions(user, now)
     db.session.add(
         UserSession(
             user_id=user.id,
@@ -299,6 +300,22 @@ def start_session(
     db.session.flush()
     user.session_key = raw
     return raw
+
+
+# How long an ended session's row is kept for the user's and the admin's view.
+ENDED_SESSIONS_KEPT = timedelta(days=30)
+
+
+def _prune_sessions(user: User, now: datetime) -> None:
+    """Forget the user's sessions that ended (expired or revoked) over ENDED_SESSIONS_KEPT
+    ago, so the table grows with the users, not with every sign-in there ever was."""
+    cutoff = now - ENDED_SESSIONS_KEPT
+    db.session.execute(
+        delete(UserSession).where(
+            UserSession.user_id == user.id,
+            or_(UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff),
+        )
+    )
 
 
 def _live_session(raw: str | None) -> UserSession | None:

@@ -146,6 +146,25 @@ def test_a_session_ends_when_its_record_expires(app):
     assert signed_out(replay(app, cookies))
 
 
+def test_signing_in_forgets_sessions_that_ended_over_30_days_ago(app):
+    user = make_user("officer")
+    for _ in range(3):
+        sign_in(app, user, remember=False)
+    old_expired, old_revoked, recent = sessions_of(user)
+    now = utcnow()
+    old_expired.expires_at = now - timedelta(days=31)
+    old_revoked.revoked_at = now - timedelta(days=31)
+    recent.revoked_at = now - timedelta(days=29)
+    db.session.commit()
+    kept = {recent.id}
+    sign_in(app, user, remember=False)
+    left = sessions_of(user)
+    assert len(left) == 2 and kept < {s.id for s in left}
+    other = make_user("officer")
+    sign_in(app, other, remember=False)
+    assert len(sessions_of(user)) == 2  # another user's sign-in leaves these alone
+
+
 def test_the_server_keeps_a_session_as_long_as_its_cookie(app):
     user = make_user("officer")
     before = utcnow()
