@@ -318,8 +318,10 @@ def register_domain_hooks() -> None:
     """Later modules add their invariants and figures to the ledger's check and overview."""
     from fundapp.ledger.services import register_check, register_overview_extra
     from fundapp.lending import book
+    from fundapp.policy.services import check_stored_values
 
     register_check(book.check_loans)
+    register_check(check_stored_values)
     register_overview_extra(book.overview_figures)
 
 

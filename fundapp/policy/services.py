@@ -401,3 +401,22 @@ def _check_date(key: str, effective_from: date, business_date: date, errors: dic
             "Đã có phiên bản hiệu lực từ %(d)s; ngày hiệu lực mới phải sau ngày đó.",
             d=latest.strftime("%d/%m/%Y"),
         )
+
+
+def check_stored_values(result: Any) -> None:
+    """``flask fund check``: every stored version lies in its parameter's legal range on its
+    own date. New versions are checked when proposed and approved; this finds one stored
+    before the ranges existed, or written to the database by hand."""
+    result.checked.append("every lending policy version lies in its legal range")
+    for row in db.session.scalars(select(PolicyParameter).order_by(PolicyParameter.id)):
+        param = BY_KEY.get(row.key)
+        if param is None:
+            result.fail(f"policy version {row.id}: unknown parameter {row.key!r}")
+            continue
+        try:
+            param.validate(row.value, row.effective_from)
+        except OutOfRange as exc:
+            result.fail(
+                f"policy version {row.id} ({row.key} = {row.value!r} from "
+                f"{row.effective_from.isoformat()}): {exc.message}"
+            )

@@ -467,3 +467,26 @@ def test_the_change_form_shows_the_allowed_range(client, app):
     assert re.search(r"từ 100 % đến 150 %.*Điều 25", page)
     assert "một thành viên Hội đồng quản lý khác phê duyệt" in page
     assert BUSINESS_DATE.strftime("%d/%m/%Y") in page
+
+
+def test_fund_check_names_a_stored_value_outside_its_legal_range(app, runner):
+    """A version stored before the ranges existed (the probe's 1000 %), or written by hand,
+    fails `flask fund check` with the parameter, the value and the range."""
+    services.install_defaults()
+    db.session.commit()
+    ok = runner.invoke(args=["fund", "check"])
+    assert ok.exit_code == 0, ok.output
+    db.session.add(
+        PolicyParameter(
+            key="single_borrower_limit_pct",
+            value="1000",
+            effective_from=date(2026, 6, 1),
+            legal_reference="stored before the ranges",
+            note="",
+        )
+    )
+    db.session.commit()
+    broken = runner.invoke(args=["fund", "check"])
+    assert broken.exit_code == 1
+    assert "single_borrower_limit_pct = '1000' from 2026-06-01" in broken.output
+    assert "15 %" in broken.output
