@@ -282,7 +282,10 @@ def position_of(
         penalty_due=b.penalty_due,
         days_past_due=b.days_past_due,
         oldest_unpaid_due_date=b.oldest_unpaid_due_date,
-        debt_group=book.own_group(_restructured_by(loan, day), b.days_past_due),
+        # One borrower, one group (SPEC §2): the borrower's worst, as the API shows it.
+        debt_group=book.borrower_group(
+            loan, book.own_group(_restructured_by(loan, day), b.days_past_due), day
+        ),
     )
 
 

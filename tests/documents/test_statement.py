@@ -13,6 +13,7 @@ from fundapp.documents.statement import build_statement, parse_period, position_
 from tests.conftest import BUSINESS_DATE, api_token, login, make_user
 from tests.documents.conftest import squeeze
 from tests.documents.helpers import repay, story
+from tests.services.lending_helpers import contracted_loan, disburse
 
 Q1 = (date(2026, 1, 1), date(2026, 3, 31))
 
@@ -135,6 +136,22 @@ def test_closing_equals_the_loans_balances_on_the_business_date(app, client) -> 
     assert _running(statement.lines[-1]) == _closing(closing)
     # Instalments 3–10 (due 05/04–05/11) fell overdue unpaid: 80.000.000 + 5.532.346 left.
     assert closing.principal_overdue == 85_532_346
+
+
+def test_the_statement_prints_the_borrowers_group_as_the_api_does(app, client) -> None:
+    """One borrower, one group: a loan with nothing overdue of a borrower whose other loan
+    is late prints the borrower's group, not its own group 1."""
+    s = story()
+    second = contracted_loan(s.staff, 50_000_000, date(2026, 11, 2), s.loan.cooperative)
+    disburse(s.staff, second, 50_000_000, date(2026, 11, 2))
+    headers = api_token(client, make_user("controller"))
+    late = client.get(f"/api/v1/loans/{s.loan.id}", headers=headers).get_json()["balances"]
+    on_time = client.get(f"/api/v1/loans/{second.id}", headers=headers).get_json()["balances"]
+    assert late["debt_group"] > 1 and on_time["days_past_due"] == 0
+    assert on_time["debt_group"] == late["debt_group"]
+    statement = build_statement(second, date(2026, 11, 2), BUSINESS_DATE)
+    assert statement.closing.days_past_due == 0
+    assert statement.closing.debt_group == late["debt_group"]
 
 
 def test_consecutive_statements_chain(app) -> None:
