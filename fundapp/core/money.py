@@ -7,7 +7,7 @@ interest formula (actual/365). Nothing here touches the database.
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
 DAYS_IN_YEAR = Decimal(365)
 HUNDRED = Decimal(100)
@@ -29,6 +29,21 @@ def is_whole(value: object) -> bool:
 def round_dong(value: Decimal) -> int:
     """Round a Decimal amount half-up to a whole đồng (the fund's only rounding rule)."""
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def provision(base: int, rate_pct: Decimal) -> int:
+    """A loan-loss provision of ``rate_pct`` % on ``base`` đồng (never below 0).
+
+    The product is exact (``Decimal``) and rounded half-up once, here: the specific
+    provision (group rate × (principal − discounted collateral)) and the general one
+    (its rate × groups 1–4 principal) both come from this function, in the close of day
+    and in the reports alike.
+    """
+    if isinstance(rate_pct, float):  # Decimal(0.75) is 0.74999…: a binary float is not a rate
+        raise TypeError("provision rate must be a Decimal, not a float")
+    with localcontext() as ctx:
+        ctx.prec = 50  # any base up to MAX_AMOUNT times any rate, exactly
+        return round_dong(Decimal(max(base, 0)) * Decimal(rate_pct) / HUNDRED)
 
 
 def interest_exact(principal: int, annual_rate: Decimal, days: int) -> Decimal:

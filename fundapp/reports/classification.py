@@ -17,6 +17,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 
 from fundapp.core.formatting import money_filter
+from fundapp.core.money import provision
 from fundapp.policy import services as policy
 from fundapp.reports.params import Quarter
 from fundapp.reports.positions import (
@@ -80,9 +81,8 @@ class ClassificationReport:
 
 def required_specific(position: LoanPosition, rate: Decimal) -> int:
     """The close of day's rule: rate × (principal − discounted collateral), never below 0,
-    truncated to the đồng."""
-    base = max(position.outstanding - position.discounted_collateral, 0)
-    return int(Decimal(base) * rate / 100)
+    rounded half-up to the đồng once (:func:`fundapp.core.money.provision`)."""
+    return provision(position.outstanding - position.discounted_collateral, rate)
 
 
 def build(quarter: Quarter) -> ClassificationReport:
@@ -114,7 +114,7 @@ def build(quarter: Quarter) -> ClassificationReport:
         _group_row(g, rates[g - 1], [x for x in loans if x.debt_group == g]) for g in range(1, 6)
     )
     general_base = sum(g.outstanding for g in groups if g.group <= 4)
-    general_required = int(Decimal(general_base) * general_rate / 100)
+    general_required = provision(general_base, general_rate)
     general_held = general_provision_held(as_of)
     specific_required = sum(g.specific_required for g in groups)
     specific_held = sum(g.specific_held for g in groups)

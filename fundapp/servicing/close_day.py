@@ -36,7 +36,7 @@ from sqlalchemy import NUMERIC, and_, exists, func, insert, or_, select, text, u
 from fundapp.core.dates import utcnow
 from fundapp.core.db import upsert
 from fundapp.core.errors import DomainError
-from fundapp.core.money import round_dong
+from fundapp.core.money import provision, round_dong
 from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalLine, LoanBalance
@@ -553,8 +553,8 @@ def _provisions(
     change = 0
     wanted: dict[int, int] = {}
     for loan_id, row in loans.items():
-        base = max(row.principal_outstanding - collateral.get(loan_id, 0), 0)
-        want = int(Decimal(base) * rates[groups[loan_id] - 1] / 100)
+        base = row.principal_outstanding - collateral.get(loan_id, 0)
+        want = provision(base, rates[groups[loan_id] - 1])
         wanted[loan_id] = want
         held = -have.get(loan_id, {}).get(acc.PROVISION, 0)
         delta = want - held
@@ -570,7 +570,7 @@ def _provisions(
         )
         or 0
     )
-    want_general = int(Decimal(base) * general_rate / 100)
+    want_general = provision(base, general_rate)
     have_general = int(
         db.session.scalar(
             select(func.coalesce(func.sum(JournalLine.credit - JournalLine.debit), 0)).where(

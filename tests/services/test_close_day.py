@@ -215,6 +215,30 @@ def test_provision_uses_the_rate_and_the_discounted_collateral(setup):
     assert balances()[acc.PROVISION] == 14_000_000 + 900_000
 
 
+def test_provisions_post_rounded_half_up_to_the_dong(app):
+    staff = fund_and_staff()
+    loan = contracted_loan(staff, amount=1_141_072_492)
+    disburse(staff, loan, 1_141_072_492, date(2026, 1, 15))
+    close(DUE, start=DUE)
+    # General provision, group 1: 0,75 % × 1.141.072.492 = 8.558.043,69 → 8.558.044.
+    assert day_of(loan).specific_provision == 0
+    assert balances()[acc.PROVISION] == 8_558_044
+    ls.add_collateral(
+        staff.officer,
+        loan,
+        {"kind": "Quyền sử dụng đất", "valuation": 99_999_998, "discount_factor": "0.5"},
+    )
+    db.session.commit()
+    close(DUE + timedelta(days=100))
+    assert day_of(loan).debt_group == 3
+    # Group 3: 20 % × (1.141.072.492 − 99.999.998 × 0,5) = 20 % × 1.091.072.493
+    #        = 218.214.498,6 → 218.214.499; the general one is unchanged (groups 1–4).
+    assert day_of(loan).specific_provision == 218_214_499
+    assert balances()[acc.PROVISION] == 218_214_499 + 8_558_044
+    result = check_invariants()
+    assert result.ok, result.problems
+
+
 def test_running_a_date_twice_changes_nothing(setup):
     _staff, _loan = setup
     close(DUE + timedelta(days=3), start=DUE)

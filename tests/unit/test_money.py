@@ -18,6 +18,7 @@ from fundapp.core.money import (
     interest_exact,
     parse_dong,
     parse_rate,
+    provision,
     round_dong,
 )
 
@@ -38,6 +39,35 @@ from fundapp.core.money import (
 )
 def test_round_dong_half_up(value: Decimal, expected: int) -> None:
     assert round_dong(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("base", "rate", "expected"),
+    [
+        # General provision 0,75 %: 8.558.043,69 posts 8.558.044 (truncation gave 8.558.043).
+        (1_141_072_492, Decimal("0.75"), 8_558_044),
+        (1_000_000_200, Decimal("0.75"), 7_500_002),  # 7.500.001,5: an exact half goes up
+        (200, Decimal("0.75"), 2),  # 1,5
+        (1_000_000_332, Decimal("0.75"), 7_500_002),  # 7.500.002,49 goes down
+        (332, Decimal("0.75"), 2),  # 2,49
+        # Specific, group 3 at 20 %: (120.000.003 − 50.000.000 discounted collateral)
+        # × 20 % = 14.000.000,6 → 14.000.001 (truncation gave 14.000.000).
+        (120_000_003 - 50_000_000, Decimal(20), 14_000_001),
+        (120_000_002 - 50_000_000, Decimal(20), 14_000_000),  # 14.000.000,4
+        (150_000_001, Decimal(5), 7_500_000),  # group 2: 7.500.000,05
+        (150_000_001, Decimal(100), 150_000_001),  # group 5: the whole base
+        (100_000_000, Decimal(0), 0),  # group 1 has no specific provision
+        (50_000_000 - 60_000_000, Decimal(20), 0),  # collateral above principal: nothing
+        (MAX_AMOUNT - 1, Decimal("0.7501"), 7_501_000_000_000),  # 7.500.999.999.999,99…
+    ],
+)
+def test_provision_rounds_half_up_once(base: int, rate: Decimal, expected: int) -> None:
+    assert provision(base, rate) == expected
+
+
+def test_provision_refuses_a_float_rate() -> None:
+    with pytest.raises(TypeError):
+        provision(1_141_072_492, 0.75)  # type: ignore[arg-type]
 
 
 def test_interest_exact_is_full_precision() -> None:
