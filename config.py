@@ -44,6 +44,9 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
     FUNDAPP_TIMEZONE = _env("FUNDAPP_TIMEZONE", "Asia/Ho_Chi_Minh")
+    # The fund's province (a code of the 34-province map of 01/07/2025): the communes the
+    # cooperative form offers and the units `flask units load` brings in by default.
+    FUNDAPP_PROVINCE = _env("FUNDAPP_PROVINCE", "24")
     FUNDAPP_NAME = _env("FUNDAPP_NAME", "Quỹ hỗ trợ phát triển hợp tác xã tỉnh Bắc Giang")
     FUNDAPP_ADDRESS = _env(
         "FUNDAPP_ADDRESS", "Số 1 đường Nguyễn Văn Cừ, TP Bắc Giang, tỉnh Bắc Giang"

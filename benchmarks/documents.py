@@ -178,8 +178,7 @@ def make_statement_loan(
             "kind": "cooperative",
             "registration_no": f"SAOKE{n:06d}",
             "tax_code": f"{8000000000 + n}",
-            "district_code": "219",
-            "commune": "Xã Hồng Giang",
+            "commune_code": "07525",  # Phường Chũ (Xã Hồng Giang until 30/06/2025)
             "address": "Thôn Kim 2",
             "sector": "Vải thiều",
             "representative": "Nguyễn Văn Bình",

@@ -331,7 +331,7 @@ def _page_plan(staff: list[str], rng: random.Random) -> dict[str, Any]:
     by_district = dict(
         db.session.execute(
             text(
-                "SELECT c.district_code, COUNT(*) FROM loans l "
+                "SELECT c.former_district_code, COUNT(*) FROM loans l "
                 "JOIN cooperatives c ON c.id = l.cooperative_id GROUP BY 1"
             )
         ).all()

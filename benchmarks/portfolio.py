@@ -220,15 +220,23 @@ def _load(portfolio: Portfolio, rng: random.Random) -> None:
 
     # Cooperatives: one for every two loans.
     n_coops = max(1, loans // 2)
-    from fundapp.cooperatives.districts import DISTRICTS
+    from fundapp.areas import loader as units_loader
+    from fundapp.areas import services as areas
 
-    districts = list(DISTRICTS)
+    if not units_loader.loaded(areas.fund_province()):
+        units_loader.load(areas.fund_province())
+        areas.forget()
+    ix = areas.index()
+    places = []  # today's communes of the fund's province, with their former districts
+    for unit in ix.communes_of(areas.fund_province(), business_date):
+        former = ix.former_district(unit)
+        places.append((unit.id, former.code if former else None))
     coop_table = bulk.CopyTable(
         tables["cooperatives"],
         [
-            "id", "name", "kind", "registration_no", "tax_code", "district_code", "commune",
-            "address", "sector", "representative", "phone", "email", "members_count",
-            "created_at",
+            "id", "name", "kind", "registration_no", "tax_code", "commune_unit_id",
+            "former_district_code", "address", "sector", "representative", "phone", "email",
+            "members_count", "created_at",
         ],
         dialect,
     )  # fmt: skip
@@ -245,8 +253,7 @@ def _load(portfolio: Portfolio, rng: random.Random) -> None:
                     "cooperative",
                     f"2405{n:06d}",
                     f"24{n:08d}",
-                    districts[n % len(districts)],
-                    f"Xã {commune}",
+                    *places[n % len(places)],
                     f"Thôn {n % 12 + 1}, xã {commune}",
                     sector,
                     f"Nguyễn Văn {commune.split()[0]}",

@@ -125,12 +125,13 @@ def register_blueprints(app: Flask) -> None:
     from fundapp.policy.routes import bp as policy_bp
     from fundapp.portal.routes import bp as portal_bp
     from fundapp.reports.routes import bp as reports_bp
+    from fundapp.servicing.relief_routes import bp as relief_bp
     from fundapp.servicing.routes import bp as servicing_bp
 
     for bp in (
         main_bp, auth_bp, admin_bp, coop_bp, ledger_bp, policy_bp, audit_bp, portal_bp,
         applications_bp, loans_bp, notices_bp, servicing_bp, documents_bp, reports_bp,
-        dashboard_bp, imports_bp,
+        dashboard_bp, imports_bp, relief_bp,
     ):  # fmt: skip
         app.register_blueprint(bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
@@ -148,6 +149,9 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["has_role"] = has_role
     app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
     app.jinja_env.globals["role_conflicts"] = role_conflicts
+    from fundapp.funds.services import origin_of
+
+    app.jinja_env.globals["origin_fund"] = origin_of
 
     @app.context_processor
     def inject() -> dict[str, Any]:

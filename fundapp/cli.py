@@ -82,6 +82,9 @@ def policy_init() -> None:
     from fundapp.policy.services import install_defaults
 
     added = install_defaults()
+    from fundapp.funds.services import ensure_own
+
+    ensure_own()  # this fund's row among the origin funds
     db.session.commit()
     click.echo(f"policy parameters added: {added}")
 
@@ -202,6 +205,8 @@ def restore_command(source: Path, yes: bool) -> None:
 
 
 def register(app: Flask) -> None:
+    from fundapp.areas.cli import units_cli
+    from fundapp.funds.cli import origins_cli
     from fundapp.jobs.cli import jobs_cli
 
     for group in (users_cli, fund_cli, policy_cli, demo_cli):
@@ -210,3 +215,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(origins_cli)
+    app.cli.add_command(units_cli)

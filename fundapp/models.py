@@ -1,9 +1,11 @@
 """Imports every model so the metadata knows all tables (migrations, create_all)."""
 
 from fundapp.api.models import IdempotencyKey
+from fundapp.areas.models import AdminUnit, UnitSuccession
 from fundapp.audit.models import AuditLog
 from fundapp.auth.models import ApiToken, LoginThrottle, User, UserRole, UserSession
-from fundapp.cooperatives.models import Cooperative, RelatedGroup
+from fundapp.cooperatives.models import Cooperative, CooperativeAddress, RelatedGroup
+from fundapp.funds.models import Fund
 from fundapp.ledger.models import CapitalEntry, JournalEntry, JournalLine, LoanBalance
 from fundapp.lending.models import (
     Application,
@@ -28,8 +30,10 @@ from fundapp.servicing.models import (
     LoanDay,
     Notice,
 )
+from fundapp.servicing.relief_models import InterestRelief, OffBalanceRemoval
 
 __all__ = [
+    "AdminUnit",
     "ApiToken",
     "Application",
     "ApplicationDocument",
@@ -39,12 +43,15 @@ __all__ = [
     "CloseDayRun",
     "Collateral",
     "Cooperative",
+    "CooperativeAddress",
     "Counter",
     "DebtGroupHistory",
     "Disbursement",
+    "Fund",
     "IdempotencyKey",
     "Inspection",
     "Instalment",
+    "InterestRelief",
     "JournalEntry",
     "JournalLine",
     "Loan",
@@ -53,12 +60,14 @@ __all__ = [
     "LoanTransition",
     "LoginThrottle",
     "Notice",
+    "OffBalanceRemoval",
     "PolicyChange",
     "PolicyParameter",
     "RelatedGroup",
     "Repayment",
     "Restructuring",
     "Reversal",
+    "UnitSuccession",
     "User",
     "UserRole",
     "UserSession",

@@ -47,10 +47,29 @@ def make_app(**overrides: Any) -> Flask:
     return app
 
 
+# Reference data every test reads and none writes: loaded once per session on PostgreSQL
+# (kept out of the TRUNCATE), once per app on SQLite (the province's ~600 units).
+REFERENCE_TABLES = {"admin_units", "unit_successions"}
+
+
+def load_units() -> None:
+    from fundapp.areas import loader, services
+
+    loader.load("24")
+    db.session.commit()
+    services.forget()
+
+
 def _reset_postgres() -> None:
-    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    tables = ", ".join(
+        f'"{t.name}"' for t in db.metadata.sorted_tables if t.name not in REFERENCE_TABLES
+    )
     db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     db.session.commit()
+    from fundapp.areas import loader
+
+    if not loader.loaded("24"):  # a test that rebuilt the schema (the migrations') emptied them
+        load_units()
 
 
 _pg_schema_ready = False
@@ -65,11 +84,13 @@ def fresh_database(app: Flask) -> Iterator[Flask]:
             if not _pg_schema_ready:
                 db.drop_all()
                 db.create_all()
+                load_units()
                 _pg_schema_ready = True
             else:
                 _reset_postgres()
         else:
             db.create_all()
+            load_units()
         try:
             yield app
         finally:
@@ -105,7 +126,29 @@ def _next() -> int:
     return _counter["n"]
 
 
+# A cooperative made with ``district_code=`` (a 2021 district of Bắc Giang) is registered on
+# this day with the first commune of that district in the 2021 list: its former district is
+# that district and its commune of today follows from the successions.
+REGISTERED_2021 = date(2021, 3, 1)
+
+
+def _first_commune_2021(district: str) -> str:
+    from fundapp.areas import services as areas
+
+    ix = areas.index()
+    communes = sorted(
+        u.code
+        for u in ix.units.values()
+        if u.level == "commune" and u.parent_id and ix.units[u.parent_id].code == district
+        and u.valid_on(REGISTERED_2021)
+    )  # fmt: skip
+    assert communes, f"no 2021 commune in district {district}"
+    return communes[0]
+
+
 def make_cooperative(**values: Any) -> Any:
+    """A cooperative registered on the business date, by default in 07525 (Phường Chũ);
+    ``district_code="219"``: registered in 2021 in that district (see above)."""
     from fundapp.cooperatives import services
 
     n = _next()
@@ -114,15 +157,21 @@ def make_cooperative(**values: Any) -> Any:
         "kind": "cooperative",
         "registration_no": f"REG{n:07d}",
         "tax_code": f"{9000000000 + n}",
-        "district_code": "219",
+        "commune_code": "07525",  # Phường Chũ (former Huyện Lục Ngạn, Bắc Giang)
         "sector": "Trồng vải thiều",
         "representative": "Nguyễn Văn A",
         "phone": "0912345678",
         "email": f"htx{n}@example.vn",
         "members_count": "10",
     }
+    entered_on = None
+    district = values.pop("district_code", None)
+    if district:
+        data["commune_code"] = _first_commune_2021(district)
+        data["former_district_code"] = district
+        entered_on = REGISTERED_2021
     data.update(values)
-    coop = services.create(None, data)
+    coop = services.create(None, data, entered_on=entered_on)
     db.session.commit()
     return coop
 

@@ -14,6 +14,7 @@ from fundapp.api import (  # noqa: E402, F401
     dashboard,
     documents,
     fund,
+    funds,
     groups,
     imports,
     ledger,
@@ -22,6 +23,7 @@ from fundapp.api import (  # noqa: E402, F401
     openapi,
     policy,
     portal,
+    relief,
     reports,
     servicing,
 )

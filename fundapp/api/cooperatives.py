@@ -11,14 +11,16 @@ from fundapp.api.common import api_roles, current_api_user, get_or_404, paginate
 from fundapp.api.spec import Page, operation, read_body, read_query
 from fundapp.cooperatives import services
 from fundapp.cooperatives.models import Cooperative
+from fundapp.core.dates import business_date
 from fundapp.core.security import STAFF_READ, Role, can_see_cooperative, has_role
 from fundapp.extensions import db
+from fundapp.funds import services as funds
 
 READERS = (*STAFF_READ, Role.COOPERATIVE)
 
 
 def cooperative_json(coop: Cooperative) -> shapes.Cooperative:
-    return coop.to_dict()  # type: ignore[return-value]
+    return {**coop.to_dict(), "origin_fund": funds.code_of(coop.origin_fund_id)}  # type: ignore[typeddict-item]
 
 
 @bp.route("/cooperatives", methods=["GET"])
@@ -27,15 +29,28 @@ def cooperative_json(coop: Cooperative) -> shapes.Cooperative:
 def list_cooperatives() -> Any:
     """List the cooperatives, by name.
 
-    `q` searches the name, registration number, tax code and representative. A
+    `q` searches the name, registration number, tax code and representative;
+    `commune_code` is the current commune (through the successions of 2025),
+    `former_district_code` the district before 01/07/2025; `needs_confirming=true` lists
+    those whose current commune the data cannot settle (a divided or vanished commune). A
     cooperative's user sees its own cooperative only, whatever the filters."""
     args = read_query(shapes.CooperativeQuery)
+    today = business_date()
     query = services.search(
         args.get("q", ""),
-        args.get("district_code", ""),
+        args.get("former_district_code", ""),
         args.get("sector", ""),
         args.get("kind", ""),
+        args.get("commune_code", ""),
+        today,
     )
+    if "needs_confirming" in args:
+        doubtful = [c.id for c in services.needing_confirmation(today)]
+        query = query.where(
+            Cooperative.id.in_(doubtful)
+            if args["needs_confirming"]
+            else Cooperative.id.not_in(doubtful)
+        )
     user = current_api_user()
     if not has_role(user, *STAFF_READ):
         query = query.where(Cooperative.id == (user.cooperative_id or -1))
@@ -48,8 +63,9 @@ def list_cooperatives() -> Any:
 def create_cooperative() -> Any:
     """Register a cooperative.
 
-    The registration number and the tax code are unique in the fund; the district is one of
-    the province's."""
+    The registration number and the tax code are unique in the fund. `commune_code` is a
+    commune-level unit in force on the business date; an expired code is refused (422)
+    naming the unit(s) that succeeded it. The former district and province are derived."""
     data = read_body(shapes.NewCooperative)
     coop = services.create(current_api_user(), data)
     db.session.commit()

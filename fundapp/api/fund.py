@@ -24,13 +24,14 @@ from fundapp.core import validation
 from fundapp.core.dates import business_date
 from fundapp.core.errors import ValidationFailed
 from fundapp.core.security import STAFF_READ, Role
+from fundapp.funds import services as funds
 from fundapp.ledger import services
 from fundapp.ledger.models import CapitalEntry
 from fundapp.ledger.services import FundPosition
 
 
 def capital_entry_json(entry: CapitalEntry) -> shapes.CapitalEntry:
-    return entry.to_dict()  # type: ignore[return-value]
+    return {**entry.to_dict(), "origin_fund": funds.code_of(entry.origin_fund_id)}  # type: ignore[typeddict-item]
 
 
 @bp.route("/capital-entries", methods=["GET"])
@@ -44,6 +45,9 @@ def list_capital_entries() -> Any:
     query = within_period(select(CapitalEntry), CapitalEntry.entry_date, args)
     if "source" in args:
         query = query.where(CapitalEntry.source == args["source"])
+    if "origin_fund" in args:
+        origin = funds.origin_filter(args["origin_fund"], "origin_fund")
+        query = origin.apply(query, CapitalEntry.origin_fund_id)
     query = query.order_by(CapitalEntry.entry_date, CapitalEntry.id)
     return jsonify(paginate(query, capital_entry_json))
 
@@ -56,7 +60,9 @@ def create_capital_entry() -> Any:
     """Record capital received.
 
     Charter capital from the provincial budget, capital entrusted by a lender (name it in
-    `source_name`), a grant or other capital: Dr cash / Cr the capital account."""
+    `source_name`), a grant or other capital: Dr cash / Cr the capital account.
+    `origin_fund` names the fund whose capital it was, when a fund's book is taken over
+    (`GET /funds`); by default this fund's."""
     data = body()
     only_fields(data, fields_of(shapes.NewCapitalEntry))
     errors: dict[str, str] = {}
@@ -67,7 +73,7 @@ def create_capital_entry() -> Any:
     entry_date = validation.iso_date(data, "date", errors) if "date" not in errors else None
     if entry_date and entry_date > business_date():
         errors["date"] = _("Ngày nhận vốn không được sau ngày làm việc hiện tại.")
-    for key in ("source", "source_name", "reference", "note"):
+    for key in ("source", "source_name", "reference", "note", "origin_fund"):
         if data.get(key) is not None and not isinstance(data.get(key), str):
             errors[key] = _("Phải là chuỗi.")
         elif "\x00" in (data.get(key) or ""):
@@ -82,6 +88,7 @@ def create_capital_entry() -> Any:
         reference=data.get("reference") or "",
         note=data.get("note") or "",
         source_name=data.get("source_name") or "",
+        origin_fund=data.get("origin_fund") or None,
     )
     return jsonify(capital_entry_json(entry)), 201  # committed by @idempotent
 
@@ -103,6 +110,7 @@ def position_json(p: FundPosition) -> shapes.FundPosition:
             "loans_in_term": p.loans_in_term,
             "loans_overdue": p.loans_overdue,
             "interest_receivable": p.interest_receivable,
+            "accrued_interest": p.accrued_interest,
             "provision": p.provision,
             "total": p.total_uses,
         },

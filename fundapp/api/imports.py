@@ -33,6 +33,15 @@ class ImportQuery(TypedDict, total=False):
         bool,
         Field(description="true (the default): check the whole file, write nothing; false: import"),
     ]
+    origin: Annotated[
+        str,
+        Field(
+            max_length=20,
+            pattern=r"^[A-Za-z0-9_-]*$",
+            description="The origin fund whose book the file is (GET /funds); default this "
+            "fund. Contract numbers need only be unique within that fund's book.",
+        ),
+    ]
 
 
 class TemplateQuery(TypedDict, total=False):
@@ -65,6 +74,7 @@ class ImportResult(TypedDict):
     bad_rows: int
     cooperatives_created: int
     principal_outstanding: Annotated[int, Field(description="Whole đồng, of the loans")]
+    origin_fund: Annotated[str, Field(description="The origin fund's code")]
     rows: list[ImportRow]
 
 
@@ -102,9 +112,9 @@ def import_loans() -> Any:
     ``Idempotency-Key`` header then makes a repeated request return the first answer. A
     refused file answers 422, with one message per bad row in ``error.rows``.
     """
-    dry_run = read_query(ImportQuery).get("dry_run", True)
-    if dry_run:
-        return _answer(*_check_file(write=False))
+    args = read_query(ImportQuery)
+    if args.get("dry_run", True):
+        return _answer(*_check_file(write=False, origin=args.get("origin")))
     return _import_once()
 
 
@@ -114,15 +124,15 @@ import_loans.idempotent = True  # type: ignore[attr-defined]
 
 @idempotent
 def _import_once() -> Any:
-    report, status = _check_file(write=True)
+    report, status = _check_file(write=True, origin=read_query(ImportQuery).get("origin"))
     return _answer(report, status)
 
 
-def _check_file(write: bool) -> tuple[services.ImportReport, int]:
+def _check_file(write: bool, origin: str | None = None) -> tuple[services.ImportReport, int]:
     data, name = _upload()
     run = services.import_loans if write else services.dry_run
     limit = int(current_app.config["UPLOAD_MAX_BYTES"])
-    report = run(current_api_user(), data, name, business_date(), limit)
+    report = run(current_api_user(), data, name, business_date(), limit, origin=origin)
     if not report.imported:
         db.session.rollback()
     return report, 200 if report.ok else 422

@@ -30,6 +30,7 @@ from fundapp.core.dates import business_date
 from fundapp.core.errors import ValidationFailed
 from fundapp.core.security import STAFF_READ, Role, can_see_cooperative, has_role
 from fundapp.extensions import db
+from fundapp.funds import services as funds
 from fundapp.lending import book
 from fundapp.lending import services as lending
 from fundapp.lending.models import (
@@ -222,6 +223,7 @@ def loan_json(loan: Loan) -> shapes.Loan:
         "custom_schedule": loan.custom_schedule,
         "repayment_order": loan.repayment_order,
         "prepayment_mode": loan.prepayment_mode,
+        "origin_fund": funds.code_of(loan.origin_fund_id),
         "overdue_rate_pct": _rate(loan.overdue_multiplier),
         "late_interest_rate": _rate(loan.late_rate),
         "approved_on": _day(loan.approved_on),
@@ -243,7 +245,7 @@ def loan_json(loan: Loan) -> shapes.Loan:
 def balances_json(loan: Loan, as_of: date) -> shapes.Balances:
     state = book.replay(loan)
     b = state.balances(as_of)
-    group = book.borrower_group(loan, book.own_group(loan, b.days_past_due), as_of)
+    group = book.live_group(loan, state, as_of)
     return {
         "as_of": as_of.isoformat(),
         "disbursed": b.disbursed,
@@ -275,8 +277,11 @@ def instalment_json(i: Instalment, as_of: date) -> shapes.Instalment:
         "interest": i.interest,
         "total": i.total,
         "principal_paid": i.principal_paid,
-        "interest_paid": i.interest_paid,
-        "penalty_paid": i.penalty_paid,
+        # Money received; what an interest relief waived is shown apart.
+        "interest_paid": i.interest_paid - i.interest_waived,
+        "penalty_paid": i.penalty_paid - i.penalty_waived,
+        "interest_waived": i.interest_waived,
+        "penalty_waived": i.penalty_waived,
         "paid_on": _day(i.paid_on),
         "status": i.status_on(as_of),  # type: ignore[typeddict-item]
     }
@@ -568,13 +573,23 @@ def _has_overdue(as_of: date) -> Any:
 def _loan_filters(query: Any, args: dict[str, Any]) -> Any:
     if "status" in args:
         query = query.where(Loan.status == args["status"])
-    if "district_code" in args:
+    if "former_district_code" in args:
         in_district = select(Cooperative.id).where(
-            Cooperative.district_code == args["district_code"]
+            Cooperative.former_district_code == args["former_district_code"]
         )
         query = query.where(Loan.cooperative_id.in_(in_district))
+    if "commune_code" in args:
+        from fundapp.cooperatives.services import located
+
+        in_commune = [
+            c.id for c in located(business_date()) if c.commune_code == args["commune_code"]
+        ]
+        query = query.where(Loan.cooperative_id.in_(in_commune))
     if "debt_group" in args:
         query = query.where(Loan.debt_group == args["debt_group"])
+    if "origin_fund" in args:
+        origin = funds.origin_filter(args["origin_fund"], "origin_fund")
+        query = origin.apply(query, Loan.origin_fund_id)
     if "overdue" in args:
         overdue = _has_overdue(business_date())
         query = query.where(overdue if args["overdue"] else ~overdue)
@@ -628,13 +643,34 @@ def get_schedule(loan_id: int) -> Any:
 def sign_contract(loan_id: int) -> Any:
     """Record the signing of an approved loan's contract.
 
-    The date lies between the approval and the business date."""
+    The date lies between the approval and the business date. `repayment_order` is the
+    allocation order the contract chooses (default `standard`: penalty → interest →
+    principal; or `principal_first`)."""
     loan = book.lock_loan(check_id(loan_id))
     data = read_body(shapes.ContractSigning)
     as_of = business_date()
-    lending.sign_contract(current_api_user(), loan, data["contract_date"], as_of)
+    lending.sign_contract(
+        current_api_user(), loan, data["contract_date"], as_of, data.get("repayment_order")
+    )
     db.session.commit()
     return jsonify(loan_detail_json(loan, as_of))
+
+
+@bp.route("/loans/<int:loan_id>", methods=["PATCH"])
+@api_roles(Role.OFFICER, Role.DIRECTOR)
+@operation(body=shapes.LoanChanges, returns=shapes.LoanDetail)
+def update_loan(loan_id: int) -> Any:
+    """Change the contract's allocation order (`repayment_order`).
+
+    Only before the first disbursement: afterwards it is read-only (409), since the
+    repayments allocated under one order are not re-read under another. A body without
+    fields changes nothing."""
+    loan = _loan(loan_id)
+    data = read_body(shapes.LoanChanges)
+    if "repayment_order" in data:
+        lending.set_repayment_order(current_api_user(), loan, data["repayment_order"])
+        db.session.commit()
+    return jsonify(loan_detail_json(loan, business_date()))
 
 
 # --- disbursements -------------------------------------------------------------------------

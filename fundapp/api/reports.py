@@ -41,8 +41,9 @@ DESCRIBED = {
     "lending-activity": Described(
         "The lending activity report",
         "Opening and closing outstanding, disbursed, collected, overdue, bad debt and "
-        "provisions from `from` to `to`, one line per district, sector, borrower type or "
-        "term class (`group_by`).",
+        "provisions from `from` to `to`, one line per area, sector, borrower type or "
+        "term class (`group_by`); an area is the borrower's current commune, former "
+        "district or former province (`by`), and the total is the same whichever.",
         shapes.LendingActivityQuery,
         shapes.LendingActivityReport,
     ),

@@ -66,7 +66,9 @@ from fundapp.lending.models import (
 READERS = (*STAFF_READ, Role.COOPERATIVE)
 # Stored as typed: PostgreSQL refuses a NUL character in text.
 FreeText = Annotated[str, Field(max_length=2000, pattern=r"^[^\x00]*$")]
-ApprovalKind = Literal["disbursement", "reversal", "restructuring", "write_off"]
+ApprovalKind = Literal[
+    "disbursement", "reversal", "restructuring", "write_off", "interest_relief", "removal"
+]
 Finding = Literal["proper", "partial", "improper"]
 
 # --- shapes ------------------------------------------------------------------------------------
@@ -461,7 +463,11 @@ def list_loan_transitions(loan_id: int) -> Any:
 
 
 def _item(kind: str, obj: Any, loan: Loan, maker: int | None, **values: Any) -> ApprovalItem:
-    path = {"write_off": "write-offs"}.get(kind, f"{kind}s")
+    path = {
+        "write_off": "write-offs",
+        "interest_relief": "interest-reliefs",
+        "removal": "removals",
+    }.get(kind, f"{kind}s")
     return {
         "kind": kind,  # type: ignore[typeddict-item]
         "id": obj.id,
@@ -507,6 +513,20 @@ def _queue() -> list[tuple[ApprovalItem, tuple[str, ...], set[int | None]]]:
     for w in _pending(WriteOff):
         item = _item("write_off", w, w.loan, w.proposed_by_id, amount=w.amount, reference="")
         out.append((item, (Role.BOARD,), {w.proposed_by_id}))
+    # Interest reliefs: the director within the policy's limit, the board above it.
+    from fundapp.servicing.relief import director_limit
+    from fundapp.servicing.relief_models import InterestRelief, OffBalanceRemoval
+
+    limit = director_limit(business_date())
+    for r in _pending(InterestRelief):
+        item = _item(
+            "interest_relief", r, r.loan, r.requested_by_id, amount=r.total, reference=r.kind
+        )
+        deciders = (Role.DIRECTOR, Role.BOARD) if r.total <= limit else (Role.BOARD,)
+        out.append((item, deciders, {r.requested_by_id}))
+    for m in _pending(OffBalanceRemoval):
+        item = _item("removal", m, m.loan, m.proposed_by_id, amount=m.amount, reference="")
+        out.append((item, (Role.BOARD,), {m.proposed_by_id}))
     return out
 
 

@@ -59,15 +59,33 @@ IsoDate = Annotated[str, Field(description="YYYY-MM-DD")]
 RoleName = Literal[
     "officer", "accountant", "director", "board", "controller", "cooperative", "admin"
 ]
-DistrictCode = Literal["213", "215", "216", "217", "218", "219", "220", "221", "222", "223"]
+# GSO codes: a district (before 01/07/2025) has 3 digits, a commune-level unit 5.
+DistrictCode = Annotated[
+    str, Field(pattern=r"^[0-9]{3}$", description="GSO district code, e.g. 219")
+]
+CommuneCode = Annotated[
+    str, Field(pattern=r"^[0-9]{5}$", description="GSO commune code, e.g. 07525")
+]
+AreaGrouping = Literal["commune", "former_district", "former_province"]
 CooperativeKind = Literal["cooperative", "union", "coop_member", "group_member"]
 CapitalSource = Literal["charter", "entrusted", "grant", "other"]
 ApplicationStatus = Literal["draft", "submitted", "appraised", "approved", "rejected", "withdrawn"]
-LoanStatus = Literal["approved", "contracted", "active", "closed", "written_off", "cancelled"]
+LoanStatus = Literal[
+    "approved", "contracted", "active", "closed", "written_off", "removed", "cancelled"
+]
 DisbursementStatus = Literal["pending", "posted", "rejected"]
 ApprovalStatus = Literal["pending", "approved", "rejected"]
 PrincipalMethod = Literal["equal_principal", "annuity", "bullet", "custom"]
 RepaymentOrder = Literal["standard", "principal_first"]
+# A fund whose book is carried here (``GET /funds``); blank or this fund's code: this fund.
+OriginFundCode = Annotated[
+    str,
+    Field(
+        max_length=20,
+        pattern=r"^[A-Za-z0-9_-]*$",
+        description="Origin fund code (GET /funds); default this fund",
+    ),
+]
 PrepaymentMode = Literal["keep_maturity", "shorten_term"]
 PaymentMethod = Literal["bank", "cash", "offset"]
 InstalmentStatus = Literal["paid", "overdue", "due", "partial", "scheduled"]
@@ -76,7 +94,7 @@ RestructuringKind = Literal["term_adjustment", "extension"]
 Frequency = Literal[1, 3, 6, 12]
 DebtGroup = Literal[1, 2, 3, 4, 5]
 CloseDayTrigger = Literal["scheduler", "cli", "api"]
-Grouping = Literal["district", "sector", "borrower_kind", "term_class"]
+Grouping = Literal["area", "sector", "borrower_kind", "term_class"]
 
 # [["YYYY-MM-DD", amount], …]: principal by date (custom schedule, restructuring plan)
 PrincipalPlan = list[tuple[Day, PositiveMoney]]
@@ -127,8 +145,7 @@ class Me(TypedDict):
 
 class _CooperativeFields(TypedDict, total=False):
     kind: CooperativeKind
-    commune: str
-    address: str
+    address: Annotated[str, Field(description="Street, house number or village")]
     sector: str
     representative: str
     phone: str
@@ -144,7 +161,13 @@ class NewCooperative(_CooperativeFields):
     name: str
     registration_no: str
     tax_code: Annotated[str, Field(description="10 or 13 digits")]
-    district_code: Annotated[str, Field(description="A district of Bắc Giang, e.g. 219")]
+    commune_code: Annotated[
+        str,
+        Field(
+            description="A commune-level unit in force on the business date (e.g. 07525 "
+            "Phường Chũ); an expired code is refused naming its successor"
+        ),
+    ]
 
 
 @strict
@@ -152,7 +175,7 @@ class CooperativeChanges(_CooperativeFields, total=False):
     name: str
     registration_no: str
     tax_code: str
-    district_code: str
+    commune_code: str
 
 
 class Cooperative(TypedDict):
@@ -161,9 +184,17 @@ class Cooperative(TypedDict):
     kind: CooperativeKind
     registration_no: str
     tax_code: str
-    district_code: DistrictCode
-    district_name: str
-    commune: str
+    commune_code: Annotated[str | None, Field(description="Current commune (through successions)")]
+    commune_name: str
+    commune_needs_confirming: Annotated[
+        bool, Field(description="The commune was divided or vanished: an officer confirms it")
+    ]
+    province_code: str | None
+    province_name: str
+    former_district_code: Annotated[str | None, Field(description="District before 01/07/2025")]
+    former_district_name: str
+    former_province_code: Annotated[str | None, Field(description="Province before 01/07/2025")]
+    former_province_name: str
     address: str
     sector: str
     representative: str
@@ -173,11 +204,18 @@ class Cooperative(TypedDict):
     bank_account: str
     bank_name: str
     related_group_id: int | None
+    origin_fund: NotRequired[
+        Annotated[str, Field(description="The origin fund's code (GET /funds); read-only")]
+    ]
 
 
 class CooperativeQuery(PageQuery, total=False):
     q: Annotated[SearchText, Field(description="Name, registration no, tax code, representative")]
-    district_code: DistrictCode
+    commune_code: Annotated[CommuneCode, Field(description="Current commune")]
+    former_district_code: DistrictCode
+    needs_confirming: Annotated[
+        bool, Field(description="Only those whose commune needs confirming")
+    ]
     sector: SearchText
     kind: CooperativeKind
 
@@ -193,6 +231,7 @@ class NewCapitalEntry(TypedDict):
     source_name: NotRequired[Annotated[str, Field(max_length=120, description="The lender")]]
     reference: NotRequired[Annotated[str, Field(max_length=80)]]
     note: NotRequired[Annotated[str, Field(max_length=500)]]
+    origin_fund: NotRequired[OriginFundCode]
 
 
 class CapitalEntry(TypedDict):
@@ -204,6 +243,7 @@ class CapitalEntry(TypedDict):
     reference: str
     note: str
     journal_entry_id: int
+    origin_fund: Annotated[str, Field(description="The origin fund's code")]
 
 
 _Period = TypedDict("_Period", {"from": Day, "to": Day}, total=False)
@@ -211,10 +251,19 @@ _Period = TypedDict("_Period", {"from": Day, "to": Day}, total=False)
 
 class CapitalEntryQuery(PageQuery, _Period, total=False):
     source: CapitalSource
+    origin_fund: OriginFundCode
 
 
 class AsOfQuery(TypedDict, total=False):
     as_of: QueryDay
+
+
+class DashboardQuery(AsOfQuery, total=False):
+    by: Annotated[AreaGrouping, Field(description="How the area series groups; default commune")]
+    origin: Annotated[
+        str,
+        Field(max_length=20, description="Origin fund code (GET /funds); default: consolidated"),
+    ]
 
 
 class FundSources(TypedDict):
@@ -232,6 +281,7 @@ class FundUses(TypedDict):
     loans_in_term: Dong
     loans_overdue: Dong
     interest_receivable: Dong
+    accrued_interest: Dong
     provision: Dong
     total: Dong
 
@@ -371,6 +421,22 @@ class ApplicationQuery(PageQuery, total=False):
 @strict
 class ContractSigning(TypedDict):
     contract_date: Day
+    repayment_order: NotRequired[
+        Annotated[
+            RepaymentOrder,
+            Field(
+                description="Allocation order of the contract: standard (penalty → interest "
+                "→ principal, the default) or principal_first"
+            ),
+        ]
+    ]
+
+
+@strict
+class LoanChanges(TypedDict, total=False):
+    repayment_order: Annotated[
+        RepaymentOrder, Field(description="Only before the first disbursement")
+    ]
 
 
 class Loan(TypedDict):
@@ -392,6 +458,7 @@ class Loan(TypedDict):
     custom_schedule: PrincipalPlanOut | None
     repayment_order: RepaymentOrder
     prepayment_mode: PrepaymentMode
+    origin_fund: Annotated[str, Field(description="The origin fund's code (GET /funds)")]
     overdue_rate_pct: Annotated[str, Field(description="Of the in-term rate, e.g. 150")]
     late_interest_rate: str
     approved_on: IsoDate
@@ -432,9 +499,13 @@ class LoanDetail(Loan):
 class LoanQuery(PageQuery, total=False):
     status: LoanStatus
     cooperative_id: Annotated[Id, Field(description="Staff only; a cooperative sees its own")]
-    district_code: DistrictCode
+    commune_code: Annotated[CommuneCode, Field(description="The borrower's current commune")]
+    former_district_code: Annotated[
+        DistrictCode, Field(description="The borrower's former district")
+    ]
     debt_group: Annotated[int, Field(ge=1, le=5, description="As of the last close of day")]
     overdue: Annotated[bool, Field(description="Has an instalment past due and unpaid")]
+    origin_fund: OriginFundCode
     q: Annotated[SearchText, Field(description="Part of the contract number or project name")]
 
 
@@ -447,6 +518,9 @@ class Instalment(TypedDict):
     principal_paid: Dong
     interest_paid: Dong
     penalty_paid: Dong
+    # Waived by an approved interest relief (miễn, giảm lãi): no longer owed, not paid.
+    interest_waived: Dong
+    penalty_waived: Dong
     paid_on: IsoDate | None
     status: InstalmentStatus
 
@@ -673,9 +747,9 @@ class MonthOutstanding(TypedDict):
     outstanding: Dong
 
 
-class DistrictOutstanding(TypedDict):
-    district_code: str
-    district: str
+class AreaOutstanding(TypedDict):
+    code: Annotated[str, Field(description="Commune, former district or former province code")]
+    name: str
     outstanding: Dong
 
 
@@ -692,7 +766,8 @@ class MonthCollection(TypedDict):
 
 class DashboardSeries(TypedDict):
     outstanding_by_month: list[MonthOutstanding]
-    by_district: list[DistrictOutstanding]
+    area_by: AreaGrouping
+    by_area: list[AreaOutstanding]
     debt_groups: list[GroupOutstanding]
     collections: list[MonthCollection]
 
@@ -715,9 +790,18 @@ class Dashboard(TypedDict):
 
 Ratio = Annotated[str, Field(description="Percent, e.g. 12.50")]
 
+# A report of one origin fund's book; none: consolidated (every origin).
+ReportOrigin = Annotated[
+    str,
+    Field(max_length=20, description="Origin fund code (GET /funds); default: consolidated"),
+]
 FundBalanceQuery = TypedDict(
     "FundBalanceQuery",
-    {"as_of": QueryDay, "from": Annotated[QueryDay, Field(description="Start of the period")]},
+    {
+        "as_of": QueryDay,
+        "from": Annotated[QueryDay, Field(description="Start of the period")],
+        "origin": ReportOrigin,
+    },
     total=False,
 )
 LendingActivityQuery = TypedDict(
@@ -728,6 +812,10 @@ LendingActivityQuery = TypedDict(
         "group_by": Annotated[
             str, Field(max_length=20, json_schema_extra={"enum": list(get_args(Grouping))})
         ],
+        "by": Annotated[
+            str, Field(max_length=20, json_schema_extra={"enum": list(get_args(AreaGrouping))})
+        ],
+        "origin": ReportOrigin,
     },
     total=False,
 )
@@ -742,10 +830,12 @@ class ClassificationQuery(TypedDict, total=False):
             description="e.g. 2026-Q3; default: the last quarter ended",
         ),
     ]
+    origin: ReportOrigin
 
 
 class ParQuery(TypedDict, total=False):
     as_of: QueryDay
+    origin: ReportOrigin
 
 
 class UsesWithProvisions(TypedDict):
@@ -753,6 +843,9 @@ class UsesWithProvisions(TypedDict):
     loans_overdue: Dong
     outstanding: Dong
     interest_receivable: Dong
+    accrued_interest: Annotated[
+        Dong, Field(description="Accrued interest (lãi dự thu) posted at month ends")
+    ]
     specific_provision: Dong
     general_provision: Dong
     provision: Dong
@@ -778,6 +871,14 @@ class PeriodFigures(TypedDict):
 FundBalanceFilters = TypedDict("FundBalanceFilters", {"as_of": IsoDate, "from": IsoDate})
 
 
+class AccruedInterestToDate(TypedDict):
+    computed: Annotated[
+        Dong, Field(description="Group-1 interest earned and not billed, to the end of as_of")
+    ]
+    posted: Dong
+    not_posted: Dong
+
+
 class FundBalanceReport(TypedDict):
     report: Literal["fund-balance"]
     title: str
@@ -792,6 +893,7 @@ class FundBalanceReport(TypedDict):
     overdue_ratio: Ratio
     bad_debt: Dong
     bad_debt_ratio: Ratio
+    accrued_to_date: AccruedInterestToDate
     filters: FundBalanceFilters
 
 
@@ -812,7 +914,8 @@ class ActivityLine(TypedDict):
 
 
 LendingActivityFilters = TypedDict(
-    "LendingActivityFilters", {"from": IsoDate, "to": IsoDate, "group_by": Grouping}
+    "LendingActivityFilters",
+    {"from": IsoDate, "to": IsoDate, "group_by": Grouping, "by": AreaGrouping},
 )
 
 
@@ -822,6 +925,7 @@ class LendingActivityReport(TypedDict):
     start: IsoDate
     end: IsoDate
     group_by: Grouping
+    by: AreaGrouping
     rows: list[ActivityLine]
     total: ActivityLine
     general_provision: Dong
@@ -862,6 +966,15 @@ class ClassificationFilters(TypedDict):
     quarter: str
 
 
+class ClassificationBasis(TypedDict):
+    """A policy version the report applied, with its date and legal reference."""
+
+    label: str
+    value: str
+    effective_from: IsoDate
+    reference: str
+
+
 class ClassificationReport(TypedDict):
     report: Literal["classification"]
     title: str
@@ -880,6 +993,7 @@ class ClassificationReport(TypedDict):
     total_required: Dong
     total_held: Dong
     loans: list[ClassifiedLoan]
+    basis: list[ClassificationBasis]
     filters: ClassificationFilters
 
 

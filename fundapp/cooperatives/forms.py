@@ -2,7 +2,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 
-from fundapp.cooperatives.districts import DISTRICTS
 from fundapp.cooperatives.models import KIND_LABELS
 
 
@@ -11,9 +10,8 @@ class CooperativeForm(FlaskForm):
     kind = SelectField(_l("Loại hình"), choices=[], validate_choice=False)
     registration_no = StringField(_l("Số giấy chứng nhận đăng ký"))
     tax_code = StringField(_l("Mã số thuế"))
-    district_code = SelectField(_l("Huyện / thành phố"), choices=[], validate_choice=False)
-    commune = StringField(_l("Xã / phường / thị trấn"))
-    address = StringField(_l("Địa chỉ"))
+    commune_code = SelectField(_l("Xã / phường (hiện nay)"), choices=[], validate_choice=False)
+    address = StringField(_l("Số nhà, đường / thôn, xóm"))
     sector = StringField(_l("Ngành nghề, lĩnh vực"))
     representative = StringField(_l("Người đại diện theo pháp luật"))
     phone = StringField(_l("Điện thoại"))
@@ -23,9 +21,14 @@ class CooperativeForm(FlaskForm):
     bank_name = StringField(_l("Tại ngân hàng"))
     related_group_id = SelectField(_l("Nhóm người có liên quan"), choices=[], validate_choice=False)
 
-    def fill_choices(self, groups: list) -> None:
+    def fill_choices(self, groups: list, communes: list[tuple[str, list]] | None = None) -> None:
+        """``communes``: today's communes of the fund's province, grouped by former district
+        (rendered as option groups; no script needed)."""
         self.kind.choices = [(k.value, str(label)) for k, label in KIND_LABELS.items()]
-        self.district_code.choices = [("", "—"), *DISTRICTS.items()]
+        grouped: dict[str, list[tuple[str, str]]] = {"—": [("", "—")]}
+        for label, items in communes or []:
+            grouped[label] = [(code, f"{name} ({code})") for code, name in items]
+        self.commune_code.choices = grouped
         self.related_group_id.choices = [("", "—")] + [(str(g.id), g.name) for g in groups]
 
 

@@ -7,11 +7,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from fundapp.areas import services as areas
 from fundapp.auth.models import User
 from fundapp.cooperatives import services
-from fundapp.cooperatives.districts import DISTRICTS
 from fundapp.cooperatives.forms import CooperativeForm, RelatedGroupForm
 from fundapp.cooperatives.models import KIND_LABELS, Cooperative, RelatedGroup
+from fundapp.core.dates import business_date
 from fundapp.core.errors import DomainError
 from fundapp.core.forms import apply_errors, form_data, page_arg
 from fundapp.core.security import STAFF_READ, Role, roles_required
@@ -30,10 +31,21 @@ def _groups() -> list[RelatedGroup]:
 @roles_required(*STAFF_READ)
 def index() -> Any:
     q = request.args.get("q", "")[:100]
-    district = request.args.get("district", "")
+    district = request.args.get("district", "")[:3]
+    commune = request.args.get("commune", "")[:5]
     sector = request.args.get("sector", "")[:100]
     kind = request.args.get("kind", "")
-    query = services.search(q, district if district in DISTRICTS else "", sector, kind)
+    districts = areas.former_districts(business_date())
+    communes = areas.commune_groups(business_date())
+    known = {code for _label, items in communes for code, _name in items}
+    query = services.search(
+        q,
+        district if district in districts else "",
+        sector,
+        kind,
+        commune if commune in known else "",
+        business_date(),
+    )
     page = db.paginate(
         query, page=page_arg(), per_page=current_app.config["PAGE_SIZE"], error_out=False
     )
@@ -42,9 +54,11 @@ def index() -> Any:
         page=page,
         q=q,
         district=district,
+        commune=commune,
         sector=sector,
         kind=kind,
-        districts=DISTRICTS,
+        districts=districts,
+        communes=communes,
         sectors=services.sectors(),
         kinds=KIND_LABELS,
     )
@@ -54,7 +68,7 @@ def index() -> Any:
 @roles_required(*EDITORS)
 def create() -> Any:
     form = CooperativeForm()
-    form.fill_choices(_groups())
+    form.fill_choices(_groups(), areas.commune_groups(business_date()))
     if form.validate_on_submit():
         try:
             coop = services.create(current_user, form_data(form, services.FIELDS))
@@ -76,17 +90,26 @@ def detail(coop_id: int) -> Any:
     return render_template("cooperatives/detail.html", coop=coop, users=users)
 
 
+@bp.route("/communes-to-confirm")
+@roles_required(*STAFF_READ)
+def communes_to_confirm() -> Any:
+    """Cooperatives whose commune of today the data cannot settle (a divided commune, one
+    that vanished, or none recorded): an officer confirms it by editing the address."""
+    rows = services.needing_confirmation(business_date())
+    return render_template("cooperatives/to_confirm.html", rows=rows)
+
+
 @bp.route("/<int:coop_id>/edit", methods=["GET", "POST"])
 @roles_required(*EDITORS)
 def edit(coop_id: int) -> Any:
     coop = db.get_or_404(Cooperative, coop_id)
     form = CooperativeForm(obj=coop) if request.method == "GET" else CooperativeForm()
-    form.fill_choices(_groups())
+    form.fill_choices(_groups(), areas.commune_groups(business_date()))
     if request.method == "GET":
         form.related_group_id.data = str(coop.related_group_id or "")
     if form.validate_on_submit():
         try:
-            services.update(current_user, coop, form_data(form, services.FIELDS))
+            services.update(current_user, coop, form_data(form, services.FIELDS), confirm=True)
         except DomainError as exc:
             db.session.rollback()
             apply_errors(form, exc)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 if TYPE_CHECKING:
@@ -423,6 +424,12 @@ def grouped_bar_chart(
 
 # --- the dashboard's four charts -------------------------------------------------------------
 
+AREA_TITLES = {
+    "commune": _l("Dư nợ theo xã, phường (hiện nay)"),
+    "former_district": _l("Dư nợ theo huyện cũ"),
+    "former_province": _l("Dư nợ theo tỉnh cũ"),
+}
+
 
 def dashboard_charts(series: ChartSeries) -> dict[str, Markup]:
     """The four charts of the dashboard's series."""
@@ -430,9 +437,9 @@ def dashboard_charts(series: ChartSeries) -> dict[str, Markup]:
         "outstanding": line_chart(
             _("Dư nợ cho vay cuối mỗi tháng (24 tháng)"), series.outstanding_by_month
         ),
-        "by_district": bar_chart(
-            _("Dư nợ theo huyện, thành phố"),
-            [(r.name, r.outstanding) for r in series.by_district],
+        "by_area": bar_chart(
+            str(AREA_TITLES.get(series.area_by, AREA_TITLES["commune"])),
+            [(r.name, r.outstanding) for r in series.by_area],
         ),
         "debt_groups": debt_group_chart(_("Dư nợ theo nhóm nợ"), series.debt_groups),
         "collections": grouped_bar_chart(
@@ -451,7 +458,7 @@ def fund_report_charts(
 ) -> dict[str, Markup]:
     """The dashboard's four charts as of ``as_of``, for the fund balance report PDF.
 
-    Keys: ``outstanding`` (24 month-ends), ``by_district``, ``debt_groups`` and
+    Keys: ``outstanding`` (24 month-ends), ``by_area``, ``debt_groups`` and
     ``collections`` (due vs collected, 12 months).
     """
     from fundapp.dashboard.figures import chart_series

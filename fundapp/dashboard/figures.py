@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, extract, func, select
@@ -19,6 +20,7 @@ from fundapp.core import validation
 from fundapp.core.dates import add_months
 from fundapp.core.errors import ValidationFailed
 from fundapp.extensions import db
+from fundapp.funds.services import ALL, OriginFilter
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalEntry, JournalLine
 from fundapp.ledger.services import FundPosition, fund_position
@@ -29,6 +31,7 @@ from fundapp.lending.models import (
     Disbursement,
     DisbursementStatus,
     Instalment,
+    Loan,
     Restructuring,
     Reversal,
     WriteOff,
@@ -87,8 +90,8 @@ class Flows:
     interest_collected: int
 
 
-def flows(start: date, end: date) -> Flows:
-    moved = loan_flows(start, end).values()
+def flows(start: date, end: date, origin: OriginFilter = ALL) -> Flows:
+    moved = loan_flows(start, end, origin).values()
     return Flows(
         start=start,
         end=end,
@@ -160,7 +163,7 @@ class MonthCollection:
 
 
 @dataclass(frozen=True)
-class DistrictAmount:
+class AreaAmount:
     code: str
     name: str
     outstanding: int
@@ -171,30 +174,42 @@ class ChartSeries:
     as_of: date
     # (month-end, or ``as_of`` for its own month; outstanding principal at the end of it)
     outstanding_by_month: list[tuple[date, int]]
-    by_district: list[DistrictAmount]
+    # Outstanding per area: current commune, former district or former province (``area_by``).
+    by_area: list[AreaAmount]
     debt_groups: dict[int, int]
     collections: list[MonthCollection]
+    area_by: str = "commune"
 
 
 def _month_key(column: object) -> tuple[object, object]:
     return extract("year", column), extract("month", column)
 
 
-def outstanding_by_month(as_of: date, months: int = SERIES_MONTHS) -> list[tuple[date, int]]:
+def _of_origin(query: Any, loan_id: Any, origin: OriginFilter) -> Any:
+    """``query`` kept to the loans of one origin fund's book (all: unchanged)."""
+    if origin.origin is None:
+        return query
+    return query.where(loan_id.in_(origin.apply(select(Loan.id), Loan.origin_fund_id)))
+
+
+def outstanding_by_month(
+    as_of: date, months: int = SERIES_MONTHS, origin: OriginFilter = ALL
+) -> list[tuple[date, int]]:
     """Outstanding principal at each of the last ``months`` month-ends, the last point
     being ``as_of`` itself: one GROUP BY over the journal by month and a running sum."""
     year, month = _month_key(JournalEntry.entry_date)
+    query = (
+        select(year, month, func.sum(JournalLine.debit - JournalLine.credit))
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(
+            JournalLine.account.in_(PRINCIPAL_ACCOUNTS),
+            JournalEntry.entry_date <= as_of,
+        )
+        .group_by(year, month)
+    )
     moved = {
         (int(y), int(m)): int(total)
-        for y, m, total in db.session.execute(
-            select(year, month, func.sum(JournalLine.debit - JournalLine.credit))
-            .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-            .where(
-                JournalLine.account.in_(PRINCIPAL_ACCOUNTS),
-                JournalEntry.entry_date <= as_of,
-            )
-            .group_by(year, month)
-        )
+        for y, m, total in db.session.execute(_of_origin(query, JournalLine.loan_id, origin))
     }
     first = add_months(month_start(as_of), -(months - 1))
     running = sum(total for key, total in moved.items() if key < (first.year, first.month))
@@ -206,19 +221,22 @@ def outstanding_by_month(as_of: date, months: int = SERIES_MONTHS) -> list[tuple
     return points
 
 
-def collections_by_month(as_of: date, months: int = COLLECTION_MONTHS) -> list[MonthCollection]:
+def collections_by_month(
+    as_of: date, months: int = COLLECTION_MONTHS, origin: OriginFilter = ALL
+) -> list[MonthCollection]:
     """For the last ``months`` months up to ``as_of``'s: principal and interest falling
     due in the month (the loans' schedules) and the cash collected on loans in it."""
     first = add_months(month_start(as_of), -(months - 1))
     last = month_end(as_of)
     year, month = _month_key(Instalment.due_date)
+    due_query = (
+        select(year, month, func.sum(Instalment.principal + Instalment.interest))
+        .where(Instalment.due_date >= first, Instalment.due_date <= last)
+        .group_by(year, month)
+    )
     due = {
         (int(y), int(m)): int(total)
-        for y, m, total in db.session.execute(
-            select(year, month, func.sum(Instalment.principal + Instalment.interest))
-            .where(Instalment.due_date >= first, Instalment.due_date <= last)
-            .group_by(year, month)
-        )
+        for y, m, total in db.session.execute(_of_origin(due_query, Instalment.loan_id, origin))
     }
     year, month = _month_key(JournalEntry.entry_date)
     collected_cash = case(
@@ -228,18 +246,21 @@ def collections_by_month(as_of: date, months: int = COLLECTION_MONTHS) -> list[M
         ),
         else_=0,
     )
+    collected_query = (
+        select(year, month, func.sum(collected_cash))
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(
+            JournalLine.loan_id.is_not(None),
+            JournalLine.account == acc.CASH,
+            JournalEntry.entry_date >= first,
+            JournalEntry.entry_date <= as_of,
+        )
+        .group_by(year, month)
+    )
     collected = {
         (int(y), int(m)): int(total or 0)
         for y, m, total in db.session.execute(
-            select(year, month, func.sum(collected_cash))
-            .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-            .where(
-                JournalLine.loan_id.is_not(None),
-                JournalLine.account == acc.CASH,
-                JournalEntry.entry_date >= first,
-                JournalEntry.entry_date <= as_of,
-            )
-            .group_by(year, month)
+            _of_origin(collected_query, JournalLine.loan_id, origin)
         )
     }
     out = []
@@ -250,13 +271,14 @@ def collections_by_month(as_of: date, months: int = COLLECTION_MONTHS) -> list[M
     return out
 
 
-def by_district(positions: list[LoanPosition]) -> list[DistrictAmount]:
-    """Outstanding per district, largest first."""
+def by_area(positions: list[LoanPosition], by: str = "commune") -> list[AreaAmount]:
+    """Outstanding per area (``by``: commune, former_district, former_province), largest
+    first; the areas add up to the whole book whichever grouping."""
     totals: dict[tuple[str, str], int] = defaultdict(int)
     for p in positions:
         if p.outstanding:
-            totals[(p.district_code, p.district_name)] += p.outstanding
-    rows = [DistrictAmount(code, name, amount) for (code, name), amount in totals.items()]
+            totals[p.area(by)] += p.outstanding
+    rows = [AreaAmount(code, name, amount) for (code, name), amount in totals.items()]
     return sorted(rows, key=lambda r: (-r.outstanding, r.code))
 
 
@@ -267,14 +289,20 @@ def by_debt_group(positions: list[LoanPosition]) -> dict[int, int]:
     return totals
 
 
-def chart_series(as_of: date, positions: list[LoanPosition] | None = None) -> ChartSeries:
-    positions = loan_positions(as_of) if positions is None else positions
+def chart_series(
+    as_of: date,
+    positions: list[LoanPosition] | None = None,
+    by: str = "commune",
+    origin: OriginFilter = ALL,
+) -> ChartSeries:
+    positions = loan_positions(as_of, origin) if positions is None else positions
     return ChartSeries(
         as_of=as_of,
-        outstanding_by_month=outstanding_by_month(as_of),
-        by_district=by_district(positions),
+        outstanding_by_month=outstanding_by_month(as_of, origin=origin),
+        by_area=by_area(positions, by),
         debt_groups=by_debt_group(positions),
-        collections=collections_by_month(as_of),
+        collections=collections_by_month(as_of, origin=origin),
+        area_by=by,
     )
 
 
@@ -314,25 +342,29 @@ class Dashboard:
         return ratio(self.bad_debt, self.outstanding)
 
 
-def dashboard(as_of: date) -> Dashboard:
+def dashboard(as_of: date, by: str = "commune", origin: OriginFilter = ALL) -> Dashboard:
     """The dashboard as of a date; the book's figures are kept while the book does not
-    change (``reports.cache``), the approval queues are read live."""
-    kept = cache.remembered("dashboard", (as_of,), lambda: _book_figures(as_of))
+    change (``reports.cache``), the approval queues are read live. ``by``: how the area
+    chart groups (commune, former_district, former_province). ``origin``: one origin
+    fund's book, or all (consolidated, the default)."""
+    kept = cache.remembered(
+        "dashboard", (as_of, by, origin.code), lambda: _book_figures(as_of, by, origin)
+    )
     return replace(kept, pending=pending_approvals())
 
 
-def _book_figures(as_of: date) -> Dashboard:
-    positions = [p for p in loan_positions(as_of) if p.outstanding]
+def _book_figures(as_of: date, by: str = "commune", origin: OriginFilter = ALL) -> Dashboard:
+    positions = [p for p in loan_positions(as_of, origin) if p.outstanding]
     return Dashboard(
         as_of=as_of,
-        position=fund_position(as_of),
+        position=fund_position(as_of, origin),
         bad_debt=sum(p.outstanding for p in positions if p.debt_group in BAD_DEBT_GROUPS),
         projects=len(positions),
         cooperatives=len({p.cooperative_id for p in positions}),
-        month=flows(month_start(as_of), as_of),
-        year=flows(as_of.replace(month=1, day=1), as_of),
+        month=flows(month_start(as_of), as_of, origin),
+        year=flows(as_of.replace(month=1, day=1), as_of, origin),
         pending=PendingApprovals(0, 0, 0, 0, 0, 0),  # read live by dashboard()
-        series=chart_series(as_of, positions),
+        series=chart_series(as_of, positions, by, origin),
     )
 
 
@@ -385,9 +417,10 @@ def to_json(d: Dashboard) -> dict[str, object]:
                 {"date": day.isoformat(), "outstanding": value}
                 for day, value in d.series.outstanding_by_month
             ],
-            "by_district": [
-                {"district_code": r.code, "district": r.name, "outstanding": r.outstanding}
-                for r in d.series.by_district
+            "area_by": d.series.area_by,
+            "by_area": [
+                {"code": r.code, "name": r.name, "outstanding": r.outstanding}
+                for r in d.series.by_area
             ],
             "debt_groups": [
                 {"group": group, "outstanding": value}

@@ -10,6 +10,7 @@ from fundapp.core.dates import business_date
 from fundapp.core.errors import ValidationFailed
 from fundapp.core.security import STAFF_READ, roles_required
 from fundapp.dashboard import charts, figures
+from fundapp.funds import services as funds
 
 bp = Blueprint("dashboard", __name__)
 
@@ -24,7 +25,15 @@ def index() -> Any:
         as_of = figures.as_of_from(raw, today)
     except ValidationFailed as exc:
         as_of, error, status = today, exc.message, 422
-    data = figures.dashboard(as_of)
+    by = request.args.get("by", "commune")
+    by = by if by in charts.AREA_TITLES else "commune"
+    origin_code = request.args.get("origin", "").strip()[:20]
+    try:
+        origin = funds.origin_filter(origin_code)
+    except ValidationFailed as exc:
+        origin, origin_code, status = funds.ALL, "", 422
+        error = error or exc.message
+    data = figures.dashboard(as_of, by, origin)
     return render_template(
         "dashboard/index.html",
         d=data,
@@ -32,5 +41,9 @@ def index() -> Any:
         as_of_text=raw if error else as_of.strftime("%d/%m/%Y"),
         as_of_error=error,
         is_today=as_of == today,
+        area_by=by,
+        area_titles=charts.AREA_TITLES,
+        origins=funds.origins(),
+        origin_code=origin_code,
         percent=charts.percent,
     ), status

@@ -1,19 +1,28 @@
 """The Bắc Giang demo fund: users per role, cooperatives in the ten districts, capital.
 
+The Bắc Giang cooperatives are registered with the units of their time (a commune of the
+2021 list and its district, kept as the former district) and shown with today's commune
+through the successions; a few cooperatives of former Bắc Ninh are registered with
+today's communes, with applications in progress and no loans, so the fund's totals stay
+the seed's.
+
 Cooperatives are fictional; the capital totals are the fund's reported figures:
 17.547 triệu đồng in all, of which 3.000 triệu received this year as new capital to lend.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
+from fundapp.areas import loader as units_loader
+from fundapp.areas import services as areas
 from fundapp.auth.models import User
 from fundapp.auth.services import create_user
 from fundapp.cooperatives import services as coops
 from fundapp.core.dates import business_date
+from fundapp.core.errors import DomainError
 from fundapp.demo.loans import (
     TARGET_OUTSTANDING,
     TARGET_PROJECTS,
@@ -79,7 +88,7 @@ COOPERATIVES: tuple[tuple[str, str, str, str, str, int, str], ...] = (
         "Lê Thị Dành",
     ),
     ("HTX Nấm Tân Dĩnh", "217", "Xã Tân Dĩnh", "Sản xuất nấm", "cooperative", 22, "Phạm Văn Nấm"),
-    ("HTX Măng Sơn Động", "220", "Xã An Lập", "Chế biến măng", "cooperative", 27, "Hoàng Thị Mai"),
+    ("HTX Măng Sơn Động", "220", "Xã An Lạc", "Chế biến măng", "cooperative", 27, "Hoàng Thị Mai"),
     (
         "HTX Dịch vụ nông nghiệp Việt Yên",
         "222",
@@ -120,7 +129,7 @@ COOPERATIVES: tuple[tuple[str, str, str, str, str, int, str], ...] = (
     (
         "HTX Mỳ Chũ Nam Dương",
         "218",
-        "Xã Nam Dương",
+        "Xã Bắc Lũng",
         "Sản xuất mỳ Chũ",
         "cooperative",
         46,
@@ -437,6 +446,110 @@ CAPITAL: tuple[tuple[date, str, int, str, str, str], ...] = (
 TOTAL_CAPITAL = 17_547_000_000
 
 
+# The day the Bắc Giang cooperatives' addresses were entered, with the 2021 units.
+REGISTERED_ON = date(2021, 3, 1)
+
+# name, today's commune (former Bắc Ninh province), sector, representative, project
+BAC_NINH_COOPERATIVES: tuple[tuple[str, str, str, str, str], ...] = (
+    (
+        "HTX Gốm Phù Lãng",
+        "Phường Quế Võ",
+        "Gốm mỹ nghệ",
+        "Nguyễn Văn Lãng",
+        "Lò nung gốm tiết kiệm năng lượng",
+    ),
+    (
+        "HTX Rau an toàn Gia Bình",
+        "Xã Gia Bình",
+        "Trồng rau an toàn",
+        "Trần Thị Bình",
+        "Nhà màng trồng rau an toàn",
+    ),
+    (
+        "HTX Tranh Đông Hồ Thuận Thành",
+        "Phường Thuận Thành",
+        "Thủ công mỹ nghệ",
+        "Lê Văn Hồ",
+        "Xưởng in tranh dân gian",
+    ),
+    (
+        "HTX Lúa gạo Lương Tài",
+        "Xã Lương Tài",
+        "Dịch vụ nông nghiệp",
+        "Phạm Thị Tài",
+        "Máy sấy và kho lúa",
+    ),
+)
+
+
+def _bac_giang_commune(district: str, commune: str) -> str:
+    """The 2021 code of a demo cooperative's commune, read from the units (never typed)."""
+    unit = areas.find_commune(district, commune, REGISTERED_ON)
+    if unit is None or not unit.valid_on(REGISTERED_ON):
+        raise DemoError(f"demo commune {commune} of district {district} is not in the 2021 units")
+    return unit.code
+
+
+def _today_commune(name: str, today: date) -> str:
+    for _label, communes in areas.commune_groups(today):
+        for code, commune in communes:
+            if commune == name:
+                return code
+    raise DemoError(f"demo commune {name} is not a commune of the fund's province today")
+
+
+def _bac_ninh_cooperatives(officer: User, today: date) -> list[int]:
+    """Registered today with today's communes of former Bắc Ninh; each has an application
+    (two drafts, two submitted), none a loan."""
+    from fundapp.lending import services as lending
+
+    ids = []
+    for index, (name, commune, sector, rep, project) in enumerate(BAC_NINH_COOPERATIVES, start=1):
+        coop = coops.create(
+            officer,
+            {
+                "name": name,
+                "kind": "cooperative",
+                "registration_no": f"2705{index:06d}",
+                "tax_code": f"27{index:08d}",
+                "commune_code": _today_commune(commune, today),
+                "address": f"Thôn {VILLAGES[index % len(VILLAGES)]}",
+                "sector": sector,
+                "representative": rep,
+                "phone": f"0913{index:06d}",
+                "email": f"htxbn{index:02d}@example.vn",
+                "members_count": 12 + index,
+                "bank_account": f"8900{index:08d}",
+                "bank_name": "Agribank chi nhánh Bắc Ninh",
+            },
+            as_of=today,
+        )
+        amount = 200_000_000 + 50_000_000 * index
+        application = lending.create_application(
+            officer,
+            {
+                "cooperative_id": coop.id,
+                "project_name": project,
+                "purpose": project,
+                "description": f"Phương án sản xuất kinh doanh: {project.lower()}.",
+                "total_project_cost": amount * 2,
+                "own_equity": amount,
+                "requested_amount": amount,
+                "term_months": 36,
+                "annual_rate": "6.5",
+                "principal_method": "equal_principal",
+                "principal_every_months": 6,
+                "interest_every_months": 3,
+                "grace_months": 0,
+            },
+            today - timedelta(days=index),
+        )
+        if index % 2 == 0:
+            lending.submit(officer, application)
+        ids.append(coop.id)
+    return ids
+
+
 def database_is_empty() -> bool:
     return (db.session.scalar(select(func.count(User.id))) or 0) == 0
 
@@ -449,6 +562,14 @@ def seed(today: date | None = None) -> list[str]:
     if sum(c[2] for c in CAPITAL) != TOTAL_CAPITAL:
         raise DemoError("demo capital does not add up to the reported total")
     install_defaults()
+    from fundapp.funds.services import ensure_own
+
+    ensure_own()  # this fund's row among the origin funds
+    today = today or business_date()
+    # Reference data, not demo data: loaded here too so a fresh database can be seeded.
+    if not units_loader.loaded(areas.fund_province()):
+        units_loader.load(areas.fund_province())
+        areas.forget()
     created: dict[str, int] = {}
     coop_ids: list[int] = []
     for index, (name, district, commune, sector, kind, members, rep) in enumerate(
@@ -462,8 +583,8 @@ def seed(today: date | None = None) -> list[str]:
                 "kind": kind,
                 "registration_no": reg,
                 "tax_code": _tax_code(index),
-                "district_code": district,
-                "commune": commune,
+                "commune_code": _bac_giang_commune(district, commune),
+                "former_district_code": district,
                 "address": f"Thôn {VILLAGES[index % len(VILLAGES)]}",
                 "sector": sector,
                 "representative": rep,
@@ -473,6 +594,8 @@ def seed(today: date | None = None) -> list[str]:
                 "bank_account": f"8800{index:08d}",
                 "bank_name": "Agribank chi nhánh Bắc Giang",
             },
+            as_of=today,
+            entered_on=REGISTERED_ON,
         )
         created[coop.registration_no] = coop.id
         coop_ids.append(coop.id)
@@ -490,16 +613,21 @@ def seed(today: date | None = None) -> list[str]:
     for when, source, amount, source_name, reference, note in CAPITAL:
         record_capital(users["ketoan"], source, amount, when, reference, note, source_name)
     db.session.flush()
-    today = today or business_date()
     try:
         book = build_book(users, coop_ids, today)
     except LoanBookError as exc:
         raise DemoError(f"demo loans: {exc}") from exc
+    try:
+        bac_ninh = _bac_ninh_cooperatives(users["canbo"], today)
+    except DomainError as exc:
+        detail = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+        raise DemoError(f"demo cooperatives of former Bắc Ninh: {exc.message} {detail}") from exc
     # The nightly close of day for the business date: overdue transfers, debt groups,
     # provisions and notices, as the fund would find them in the morning.
     closed = run_close_day(today, "demo")
     return [
-        f"cooperatives: {len(COOPERATIVES)}",
+        f"cooperatives: {len(COOPERATIVES)} of former Bắc Giang, "
+        f"{len(bac_ninh)} of former Bắc Ninh",
         f"users: {len(DEMO_USERS)}",
         *_check_book(book, today),
         f"close of day {today:%d/%m/%Y}: {closed.counts}",

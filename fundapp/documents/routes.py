@@ -74,7 +74,7 @@ def loan_document_links(cooperative_id: int) -> list[dict[str, Any]]:
 def labels() -> dict[str, Any]:
     from fundapp.lending.application_forms import METHOD_LABELS as PRINCIPAL_METHODS
     from fundapp.lending.forms import KIND_LABELS, METHOD_LABELS
-    from fundapp.lending.services import STATUS_LABELS
+    from fundapp.lending.services import REPAYMENT_ORDER_LABELS, STATUS_LABELS
 
     return {
         "payment_methods": METHOD_LABELS,
@@ -83,6 +83,7 @@ def labels() -> dict[str, Any]:
         "loan_statuses": STATUS_LABELS,
         "components": COMPONENT_LABELS,
         "instalment_statuses": INSTALMENT_STATUS,
+        "repayment_orders": REPAYMENT_ORDER_LABELS,
     }
 
 

@@ -105,6 +105,9 @@ class Line:
     # rest of its principal was not yet due; interest paid ahead was not yet owed).
     overdue_reduction: int = 0
     interest_reduction: int = 0
+    # What an approved interest relief waived of the overdue interest (its interest part is
+    # ``interest_reduction``); waived, not paid: outside the "paid" columns.
+    waived_penalty: int = 0
 
 
 Add = Callable[..., None]
@@ -140,6 +143,8 @@ class LoanFacts:
     first_disbursement_date: date | None
     maturity_date: date | None
     status: str
+    # The allocation order the contract chose (standard or principal_first).
+    repayment_order: str = "standard"
 
 
 @dataclass
@@ -171,7 +176,7 @@ def party_of(loan: Loan) -> Party:
 
 
 def cooperative_party(coop: Cooperative) -> Party:
-    address = ", ".join(p for p in (coop.address, coop.commune, coop.district_name) if p)
+    address = coop.full_address
     return Party(
         name=coop.name,
         kind=coop.kind_label,
@@ -202,6 +207,7 @@ def loan_facts(loan: Loan) -> LoanFacts:
         first_disbursement_date=loan.first_disbursement_date,
         maturity_date=maturity_of(loan),
         status=loan.status,
+        repayment_order=loan.repayment_order,
     )
 
 
@@ -253,6 +259,7 @@ def history_until(history: book.History, day: date) -> book.History:
         tuple(d for d in history.disbursements if d.date <= day),
         tuple(r for r in history.repayments if r.date <= day),
         tuple(r for r in history.restructures if r.date <= day),
+        tuple(r for r in history.reliefs if r.date <= day),
     )
 
 
@@ -283,9 +290,7 @@ def position_of(
         days_past_due=b.days_past_due,
         oldest_unpaid_due_date=b.oldest_unpaid_due_date,
         # One borrower, one group (SPEC §2): the borrower's worst, as the API shows it.
-        debt_group=book.borrower_group(
-            loan, book.own_group(_restructured_by(loan, day), b.days_past_due), day
-        ),
+        debt_group=book.live_group(loan, state, day, _restructured_by(loan, day)),
     )
 
 
@@ -302,6 +307,8 @@ def _restructured_by(loan: Loan, day: date) -> SimpleNamespace:
         term_adjustments=kinds.count("term_adjustment"),
         extensions=kinds.count("extension"),
         policy_snapshot=loan.policy_snapshot,
+        term_months=loan.term_months,
+        interest_reliefs=loan.interest_reliefs,
     )
 
 
@@ -417,6 +424,17 @@ def build_statement(loan: Loan, date_from: date, date_to: date) -> Statement:
         _penalty_lines(state, date_from, date_to, add)
         _disbursement_lines(loan, history, date_from, date_to, add)
         _repayment_lines(state, repayment_rows, date_from, date_to, add)
+        for relief in state.reliefs.values():
+            if date_from <= relief.date <= date_to:
+                # Before the day's repayments, as the replay applies it.
+                line = Line(
+                    relief.date,
+                    "relief",
+                    amount=relief.interest + relief.penalty,
+                    interest_reduction=relief.interest,
+                    waived_penalty=relief.penalty,
+                )
+                add(line, 5, -relief.id)
         for event in history.restructures:
             if date_from <= event.date <= date_to:
                 add(
@@ -454,6 +472,9 @@ def _apply(running: _Running, line: Line) -> None:
         running.penalty -= line.paid_penalty
     elif line.kind == "write_off":
         running.outstanding -= line.amount
+    elif line.kind == "relief":
+        running.interest -= line.interest_reduction
+        running.penalty -= line.waived_penalty
 
 
 def _schedule_lines(state: engine.LoanState, date_from: date, date_to: date, add: Add) -> None:
@@ -478,7 +499,9 @@ def _schedule_lines(state: engine.LoanState, date_from: date, date_to: date, add
 def _penalty_lines(state: engine.LoanState, date_from: date, date_to: date, add: Add) -> None:
     """Overdue interest charged: up to each day a payment falls on, and up to ``date_to``."""
     points = sorted(
-        {r.date for r in state.repayments.values() if date_from <= r.date <= date_to} | {date_to}
+        {r.date for r in state.repayments.values() if date_from <= r.date <= date_to}
+        | {r.date for r in state.reliefs.values() if date_from <= r.date <= date_to}
+        | {date_to}
     )
     previous_day = date_from - ONE_DAY
     previous = _accrued_by_row(state, previous_day)

@@ -1,4 +1,5 @@
-"""``flask loans import FILE [--dry-run] [--user USERNAME]`` and ``flask loans export FILE``."""
+"""``flask loans import FILE [--dry-run] [--user USERNAME] [--origin CODE]`` and ``flask loans
+export FILE``."""
 
 from __future__ import annotations
 
@@ -36,7 +37,12 @@ def _accountant(username: str | None) -> object:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check everything, write nothing.")
 @click.option("--user", "username", default=None, help="The accountant who imports.")
-def import_command(file: Path, dry_run: bool, username: str | None) -> None:
+@click.option(
+    "--origin",
+    default=None,
+    help="Code of the fund whose book FILE is (flask origins list); default this fund.",
+)
+def import_command(file: Path, dry_run: bool, username: str | None, origin: str | None) -> None:
     """Import the loans of FILE (.xlsx or .csv, the import template); exit 1 on any error."""
     from fundapp.core.money import format_dong
     from fundapp.imports import services
@@ -44,7 +50,7 @@ def import_command(file: Path, dry_run: bool, username: str | None) -> None:
     actor = _accountant(username)
     run = services.dry_run if dry_run else services.import_loans
     try:
-        report = run(actor, file.read_bytes(), file.name, business_date())
+        report = run(actor, file.read_bytes(), file.name, business_date(), origin=origin)
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from None

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from fundapp.cooperatives.districts import DISTRICTS
+from fundapp.areas import services as areas
 from fundapp.cooperatives.models import CooperativeKind
 
 
@@ -72,7 +72,10 @@ COLUMNS: tuple[Column, ...] = (
         "Huyện",
         True,
         _l("huyện"),
-        _l("Mã đơn vị hành chính (213, 215–223) hoặc tên, ví dụ 219 hoặc Lục Ngạn."),
+        _l(
+            "Huyện (cũ, trước 01/07/2025) của bên vay: mã (ví dụ 219, cả 221 Yên Dũng của "
+            "năm 2021) hoặc tên (Lục Ngạn). Giữ làm huyện cũ của hợp tác xã."
+        ),
         "219",
     ),
     Column(
@@ -230,6 +233,29 @@ COLUMNS: tuple[Column, ...] = (
         "0",
         "int",
     ),
+    Column(
+        "repayment_order",
+        "Thứ tự thu nợ",
+        False,
+        _l("thứ tự thu nợ"),
+        _l(
+            "Thứ tự phân bổ tiền thu trong mỗi kỳ theo hợp đồng: standard (lãi phạt → lãi → "
+            "gốc, mặc định) hoặc principal_first (gốc → lãi → lãi phạt)."
+        ),
+        "standard",
+    ),
+    Column(
+        "commune_code",
+        "Mã xã",
+        False,
+        _l("mã xã"),
+        _l(
+            "Mã xã, phường, thị trấn (5 chữ số) có hiệu lực vào ngày giải ngân đầu tiên, hoặc "
+            "mã hiện nay; xã cũ được chuyển sang xã hiện nay theo danh mục. Bỏ trống: cán bộ "
+            "xác nhận xã sau."
+        ),
+        "07525",
+    ),
 )
 
 BY_KEY = {c.key: c for c in COLUMNS}
@@ -274,7 +300,16 @@ METHODS: dict[str, str] = {
     for alias in aliases
 }
 
-_DISTRICT_PREFIXES = ("thành phố ", "tp. ", "tp.", "tp ", "huyện ")
+ORDERS: dict[str, str] = {
+    normal(alias): order
+    for order, aliases in (
+        ("standard", ("standard", "lãi phạt → lãi → gốc", "mặc định")),
+        ("principal_first", ("principal_first", "gốc → lãi → lãi phạt", "gốc trước")),
+    )
+    for alias in aliases
+}
+
+_DISTRICT_PREFIXES = ("thành phố ", "tp. ", "tp.", "tp ", "huyện ", "thị xã ", "tx. ", "tx ")
 
 
 def _bare(name: str) -> str:
@@ -285,15 +320,24 @@ def _bare(name: str) -> str:
     return text
 
 
-DISTRICT_NAMES: dict[str, str] = {
-    **{normal(name): code for code, name in DISTRICTS.items()},
-    **{_bare(name): code for code, name in DISTRICTS.items()},
-}
-
-
 def district_code(raw: str) -> str | None:
-    """A GSO code from the code itself or the unit's name, with or without "Huyện"/"TP"."""
+    """A district's GSO code (any list: 2021 or 01/01/2025) from the code itself or the
+    unit's name, with or without "Huyện"/"Thị xã"/"TP"."""
     text = normal(raw)
-    if text in DISTRICTS:
+    ix = areas.index()
+    if ix.district(text) is not None:
         return text
-    return DISTRICT_NAMES.get(text) or DISTRICT_NAMES.get(_bare(text))
+    names: dict[str, str] = {}
+    for unit in ix.units.values():
+        if unit.level == "district":
+            names.setdefault(normal(unit.name), unit.code)
+            names.setdefault(_bare(unit.name), unit.code)
+    return names.get(text) or names.get(_bare(text))
+
+
+def commune_code(raw: str) -> str | None:
+    """Five digits (a spreadsheet may have dropped the leading zero: 7525 → 07525)."""
+    text = normal(raw)
+    if re.fullmatch(r"[0-9]{1,5}", text):
+        return text.zfill(5)
+    return None

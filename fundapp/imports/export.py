@@ -13,6 +13,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from fundapp.areas import services as areas
 from fundapp.core.dates import add_months
 from fundapp.extensions import db
 from fundapp.imports.template import pairs_text
@@ -87,6 +88,17 @@ def _dated(query: Any) -> defaultdict[int, list[tuple[date, int]]]:
     return out
 
 
+def _commune_then(unit_id: int | None, day: date | None) -> str:
+    """The code of the borrower's commune as it was on ``day`` (the file's codes are read
+    on the first disbursement's date); blank when the address was entered after it."""
+    ix = areas.index()
+    unit = ix.units.get(unit_id) if unit_id else None
+    if unit is None or day is None:
+        return ""
+    then, _doubtful = ix.current(unit, day)
+    return then.code if then is not None else ""
+
+
 def _row(loan: Loan, tranches: list[tuple[date, int]], payments: list[tuple[date, int]]) -> dict:
     coop = loan.cooperative
     first = tranches[0][0] if tranches else loan.first_disbursement_date
@@ -96,7 +108,8 @@ def _row(loan: Loan, tranches: list[tuple[date, int]], payments: list[tuple[date
         "cooperative_kind": KIND_CODES.get(coop.kind, coop.kind),
         "registration_no": coop.registration_no,
         "tax_code": coop.tax_code,
-        "district": coop.district_code,
+        "district": coop.former_district_code or "",
+        "commune_code": _commune_then(coop.commune_unit_id, first),
         "sector": coop.sector,
         "contract_no": loan.contract_no,
         "project_name": loan.project_name,
@@ -115,6 +128,7 @@ def _row(loan: Loan, tranches: list[tuple[date, int]], payments: list[tuple[date
         "payments": pairs_text(payments),
         "extensions": loan.extensions,
         "term_adjustments": loan.term_adjustments,
+        "repayment_order": loan.repayment_order,
     }
 
 

@@ -23,10 +23,21 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from fundapp.areas import services as areas
 from fundapp.cooperatives.services import normalise_tax_code
 from fundapp.core.formatting import date_filter, money_filter
 from fundapp.core.money import MoneyError, parse_dong, parse_rate
-from fundapp.imports.columns import BY_KEY, COLUMNS, HEADERS, KINDS, METHODS, Column, normal
+from fundapp.imports.columns import (
+    BY_KEY,
+    COLUMNS,
+    HEADERS,
+    KINDS,
+    METHODS,
+    ORDERS,
+    Column,
+    normal,
+)
+from fundapp.imports.columns import commune_code as find_commune
 from fundapp.imports.columns import district_code as find_district
 from fundapp.lending.services import CleanTerms, check_terms, clean_terms
 from fundapp.lending.uploads import size_label
@@ -69,8 +80,12 @@ class CooperativeData:
     kind: str
     registration_no: str
     tax_code: str
-    district_code: str
+    district_code: str  # the former district ("" when only the commune was given)
     sector: str
+    # The commune code as written, and the day it is read on (the first disbursement's;
+    # a code of today is read on the import's date instead).
+    commune_code: str = ""
+    commune_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +101,7 @@ class LoanRow:
     payments: tuple[Dated, ...]
     extensions: int
     term_adjustments: int
+    repayment_order: str = "standard"
 
 
 @dataclass
@@ -330,6 +346,7 @@ def parse_line(line: int, cells: dict[str, Any], as_of: date) -> ParsedLine:
     registration = row.get("registration_no", _text(30), "")
     tax = row.get("tax_code", _tax_code, "")
     district = row.get("district", _district, "")
+    commune = row.get("commune_code", _commune, "")
     sector = row.get("sector", _text(100), "")
     contract = row.get("contract_no", _text(40), "")
     project = row.get("project_name", _text(200), "")
@@ -340,11 +357,15 @@ def parse_line(line: int, cells: dict[str, Any], as_of: date) -> ParsedLine:
     payments = _payments(row, disbursed_on, as_of)
     extensions = row.get("extensions", _count, 0)
     adjustments = row.get("term_adjustments", _count, 0)
+    order = row.get("repayment_order", _code(ORDERS), "standard")
+    commune_on = _commune_day(row, district, commune, disbursed_on, as_of)
     parsed = ParsedLine(line, contract, name, registration, tax, reasons=row.reasons)
     if not row.reasons:
         parsed.row = LoanRow(
             line=line,
-            cooperative=CooperativeData(name, kind, registration, tax, district, sector),
+            cooperative=CooperativeData(
+                name, kind, registration, tax, district, sector, commune, commune_on
+            ),
             contract_no=contract,
             project_name=project,
             amount=amount,
@@ -354,6 +375,7 @@ def parse_line(line: int, cells: dict[str, Any], as_of: date) -> ParsedLine:
             payments=payments,
             extensions=extensions,
             term_adjustments=adjustments,
+            repayment_order=order,
         )
     return parsed
 
@@ -516,6 +538,35 @@ def _tax_code(value: Any) -> str:
     if code is None:
         raise CellError(_("“%(v)s” phải gồm 10 hoặc 13 chữ số", v=_shown(value)))
     return code
+
+
+def _commune(value: Any) -> str:
+    code = find_commune(_as_text(value))
+    if code is None:
+        raise CellError(_("“%(v)s” phải là mã gồm 5 chữ số, ví dụ 07525", v=_shown(value)))
+    return code
+
+
+def _commune_day(
+    row: _Line, district: str, commune: str, disbursed_on: date | None, as_of: date
+) -> date | None:
+    """The day the commune code is read on: the first disbursement's (the units of the
+    loan's time), else the import's (a code of today). A historical code is converted to
+    today's commune through the successions when the cooperative is created."""
+    if not commune or disbursed_on is None:
+        return None
+    ix = areas.index()
+    for day in (disbursed_on, as_of):
+        if ix.resolve(commune, day) is not None:
+            return day
+    row.fail(
+        _(
+            "mã xã %(c)s không có hiệu lực ngày %(d)s cũng như hiện nay",
+            c=commune,
+            d=date_filter(disbursed_on),
+        )
+    )
+    return None
 
 
 def _district(value: Any) -> str:

@@ -30,9 +30,10 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
-from wtforms import HiddenField
+from wtforms import HiddenField, SelectField
 
 from fundapp.core.dates import business_date
+from fundapp.core.errors import DomainError
 from fundapp.core.security import Role, roles_required
 from fundapp.extensions import db
 from fundapp.imports import services
@@ -51,6 +52,14 @@ _KEEP_SECONDS = 24 * 3600
 
 class UploadForm(FlaskForm):
     file = FileField(_l("Tệp khoản vay (.xlsx hoặc .csv)"))
+    origin = SelectField(_l("Quỹ gốc"), choices=[], validate_choice=False)
+
+    def fill_choices(self) -> None:
+        from fundapp.funds.services import origins
+
+        self.origin.choices = [
+            ("" if o.is_own else o.code, f"{o.code} – {o.name}") for o in origins()
+        ]
 
 
 class ImportForm(FlaskForm):
@@ -115,9 +124,17 @@ def check() -> Any:
     if not data:
         flash(_("Chọn tệp Excel (.xlsx) hoặc CSV (.csv) cần nhập."), "error")
         return redirect(url_for(".index"))
-    report = services.dry_run(current_user, data, name, business_date(), max_bytes())
+    origin = form.origin.data or None
+    try:
+        report = services.dry_run(
+            current_user, data, name, business_date(), max_bytes(), origin=origin
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for(".index"))
     db.session.rollback()
-    token = _keep(data, name) if report.ok else None
+    token = _keep(data, name, origin) if report.ok else None
     return _page(report, token)
 
 
@@ -132,9 +149,19 @@ def run() -> Any:
         flash(_("Tệp đã kiểm tra không còn; xin tải tệp lên và kiểm tra lại."), "error")
         return redirect(url_for(".index"))
     name = str(kept.get("name") or path.name)
-    report = services.import_loans(
-        current_user, path.read_bytes(), name, business_date(), max_bytes()
-    )
+    try:
+        report = services.import_loans(
+            current_user,
+            path.read_bytes(),
+            name,
+            business_date(),
+            max_bytes(),
+            origin=kept.get("origin") or None,
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for(".index"))
     if not report.imported:
         db.session.rollback()
         return _page(report, token)
@@ -145,10 +172,12 @@ def run() -> Any:
 
 
 def _page(report: services.ImportReport | None = None, token: str | None = None) -> Any:
+    upload_form = UploadForm(formdata=None)
+    upload_form.fill_choices()
     return render_template(
         "imports/loans.html",
         report=report,
-        upload_form=UploadForm(formdata=None),
+        upload_form=upload_form,
         import_form=ImportForm(formdata=None, token=token),
         token=token,
         columns=COLUMNS,
@@ -161,7 +190,7 @@ def _folder() -> Path:
     return Path(configured) if configured else Path(current_app.instance_path) / "imports"
 
 
-def _keep(data: bytes, name: str) -> str:
+def _keep(data: bytes, name: str, origin: str | None = None) -> str:
     """Store the checked file for the import step; older leftovers are cleared."""
     folder = _folder()
     folder.mkdir(parents=True, exist_ok=True)
@@ -173,7 +202,7 @@ def _keep(data: bytes, name: str) -> str:
     token = f"{secrets.token_hex(16)}.{ext}"
     with open(folder / token, "xb") as out:
         out.write(data)
-    session[_SESSION_KEY] = {"token": token, "name": name}
+    session[_SESSION_KEY] = {"token": token, "name": name, "origin": origin or ""}
     return token
 
 

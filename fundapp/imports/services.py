@@ -36,6 +36,7 @@ from fundapp.core.errors import N_, DomainError
 from fundapp.core.formatting import date_filter, money_filter
 from fundapp.core.security import Role
 from fundapp.extensions import db
+from fundapp.funds import services as funds
 from fundapp.imports.columns import normal
 from fundapp.imports.parser import (
     CooperativeData,
@@ -103,6 +104,7 @@ class ImportReport:
     error: str | None
     rows: tuple[RowResult, ...] = ()
     cooperatives_created: int = 0
+    origin_fund: str = ""
 
     @property
     def ok(self) -> bool:
@@ -149,66 +151,96 @@ class ImportReport:
             "bad_rows": len(self.bad_rows),
             "cooperatives_created": self.cooperatives_created,
             "principal_outstanding": self.principal_outstanding,
+            "origin_fund": self.origin_fund,
             "rows": [r.to_dict() for r in self.rows],
         }
 
 
 def dry_run(
-    actor: Any, data: bytes, file_name: str, as_of: date, max_bytes: int = DEFAULT_MAX_BYTES
+    actor: Any,
+    data: bytes,
+    file_name: str,
+    as_of: date,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    origin: str | None = None,
 ) -> ImportReport:
     """Everything the import would do, then rolled back: the report, nothing written."""
-    return _run(actor, data, file_name, as_of, max_bytes, write=False)
+    return _run(actor, data, file_name, as_of, max_bytes, write=False, origin=origin)
 
 
 def import_loans(
-    actor: Any, data: bytes, file_name: str, as_of: date, max_bytes: int = DEFAULT_MAX_BYTES
+    actor: Any,
+    data: bytes,
+    file_name: str,
+    as_of: date,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    origin: str | None = None,
 ) -> ImportReport:
-    """The whole file, or nothing when any row is refused. Flushes; the caller commits."""
-    return _run(actor, data, file_name, as_of, max_bytes, write=True)
+    """The whole file, or nothing when any row is refused. Flushes; the caller commits.
+
+    ``origin`` names the fund whose book the file is (a fund taken over, ``flask origins
+    add``): its loans and the cooperatives it registers carry that origin, and its
+    contract numbers need only be unique within that fund's book. Blank: this fund's."""
+    return _run(actor, data, file_name, as_of, max_bytes, write=True, origin=origin)
 
 
 def _run(
-    actor: Any, data: bytes, file_name: str, as_of: date, max_bytes: int, write: bool
+    actor: Any,
+    data: bytes,
+    file_name: str,
+    as_of: date,
+    max_bytes: int,
+    write: bool,
+    origin: str | None = None,
 ) -> ImportReport:
     lending.require(actor, Role.ACCOUNTANT)
+    origin_id = funds.resolve(origin, "origin")
+    origin_code = funds.code_of(origin_id)
     name = (file_name or "").strip()[:255]
     try:
         lines = parse(data, name, as_of, max_bytes)
     except ImportFileError as exc:
-        return ImportReport(name, not write, False, exc.message)
-    _check_against_book(lines)
+        return ImportReport(name, not write, False, exc.message, origin_fund=origin_code)
+    _check_against_book(lines, origin_id)
     good = [item for item in lines if item.row is not None and not item.reasons]
     shortfall = _cash_shortfall(good, as_of)
     savepoint = db.session.begin_nested()
     try:
-        run = _Run(actor, _(IMPORTED) + f" ({name})", _group_cooperatives(good))
+        run = _Run(
+            actor, _(IMPORTED) + f" ({name})", _group_cooperatives(good), origin_id, as_of=as_of
+        )
         if shortfall is None:
             run.simulate(good)
         results = tuple(run.result(item) for item in lines)
         clean = shortfall is None and all(r.ok for r in results)
         if write and clean:
-            _audit_import(actor, name, data, results, run.created)
+            _audit_import(actor, name, data, results, run.created, origin_id)
             savepoint.commit()
         else:
             savepoint.rollback()
     except BaseException:
         savepoint.rollback()
         raise
-    return ImportReport(name, not write, write and clean, shortfall, results, run.created)
+    return ImportReport(
+        name, not write, write and clean, shortfall, results, run.created, origin_code
+    )
 
 
 # --- checks against the fund's books ----------------------------------------------------------
 
 
-def _check_against_book(lines: list[ParsedLine]) -> None:
-    """Contract numbers already used, cooperatives registered under another name, tax codes
-    of another cooperative, borrower types the policy does not lend to, payments beyond
-    anything the loan could owe."""
+def _check_against_book(lines: list[ParsedLine], origin_id: int | None = None) -> None:
+    """Contract numbers already used in the same origin fund's book, cooperatives
+    registered under another name, tax codes of another cooperative, borrower types the
+    policy does not lend to, payments beyond anything the loan could owe."""
     contracts = {normal(i.contract_no) for i in lines if i.contract_no}
+    same_book = (
+        Loan.origin_fund_id.is_(None) if origin_id is None else Loan.origin_fund_id == origin_id
+    )
     taken = {
         normal(no)
         for no in db.session.scalars(
-            select(Loan.contract_no).where(func.lower(Loan.contract_no).in_(contracts))
+            select(Loan.contract_no).where(func.lower(Loan.contract_no).in_(contracts), same_book)
         )
     }
     known = _known_cooperatives(lines)
@@ -350,6 +382,8 @@ def _group_cooperatives(lines: list[ParsedLine]) -> dict[str, CooperativeData]:
                 data.tax_code,
                 known.district_code,
                 known.sector,
+                known.commune_code,
+                known.commune_on,
             )
     return out
 
@@ -364,10 +398,12 @@ class _Run:
     actor: Any
     note: str
     cooperative_data: dict[str, CooperativeData]
+    origin_id: int | None = None
     cooperatives: dict[str, int] = field(default_factory=dict)
     loans: dict[int, int] = field(default_factory=dict)
     warnings: defaultdict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
     created: int = 0
+    as_of: date | None = None  # the import's business date (a new cooperative's registration)
 
     def simulate(self, lines: list[ParsedLine]) -> None:
         events: list[tuple[date, int, int, int, ParsedLine, Dated | None]] = []
@@ -422,6 +458,9 @@ class _Run:
         )
         if coop is None:
             data = self.cooperative_data[reg]
+            # The former district as written; the commune of the loan's time (or of today),
+            # shown through its successions. Neither: the officer confirms the commune
+            # (the cooperative is listed among those to confirm).
             coop = cooperatives.create(
                 self.actor,
                 {
@@ -429,10 +468,15 @@ class _Run:
                     "kind": data.kind,
                     "registration_no": data.registration_no,
                     "tax_code": data.tax_code,
-                    "district_code": data.district_code,
+                    "commune_code": data.commune_code,
+                    "former_district_code": data.district_code,
                     "sector": data.sector,
                 },
+                as_of=self.as_of,
+                entered_on=data.commune_on,
             )
+            # A borrower first registered by a book taken over belongs to that book.
+            coop.origin_fund_id = self.origin_id
             self.created += 1
         self.cooperatives[reg] = coop.id
         return coop
@@ -464,6 +508,8 @@ class _Run:
             approved_on=day,
             extensions=row.extensions,
             term_adjustments=row.term_adjustments,
+            repayment_order=row.repayment_order,
+            origin_fund_id=self.origin_id,
         )
         db.session.add(loan)
         db.session.flush()
@@ -490,6 +536,8 @@ class _Run:
                 "cooperative": coop.registration_no,
                 "extensions": row.extensions,
                 "term_adjustments": row.term_adjustments,
+                "repayment_order": row.repayment_order,
+                "origin_fund": funds.code_of(self.origin_id),
             },
             note=self.note,
         )
@@ -565,7 +613,12 @@ def _event_reason(kind: int, day: date, dated: Dated | None, exc: DomainError) -
 
 
 def _audit_import(
-    actor: Any, file_name: str, data: bytes, results: tuple[RowResult, ...], created: int
+    actor: Any,
+    file_name: str,
+    data: bytes,
+    results: tuple[RowResult, ...],
+    created: int,
+    origin_id: int | None = None,
 ) -> None:
     audit.record(
         actor,
@@ -580,6 +633,7 @@ def _audit_import(
             "loans": [r.contract_no for r in results],
             "cooperatives_created": created,
             "principal_outstanding": sum(r.principal_outstanding or 0 for r in results),
+            "origin_fund": funds.code_of(origin_id),
         },
         note=_(IMPORTED),
     )

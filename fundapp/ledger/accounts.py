@@ -23,6 +23,9 @@ CASH = "1121"
 LOANS_IN_TERM = "2111"
 LOANS_OVERDUE = "2112"
 INTEREST_RECEIVABLE = "3941"
+# Accrued interest (lãi dự thu) of group-1 loans, recognised at each month end for the
+# interest earned since the last billing; reversed when that interest is billed.
+ACCRUED_INTEREST = "3942"
 PROVISION = "2191"
 ENTRUSTED_CAPITAL = "4531"
 CHARTER_CAPITAL = "4111"
@@ -30,7 +33,11 @@ GRANT_CAPITAL = "4118"
 OTHER_CAPITAL = "4119"
 INTEREST_INCOME = "7021"
 OVERDUE_INTEREST_INCOME = "7022"
+# A decrease of the required provision is income (hoàn nhập dự phòng), not a negative cost.
+PROVISION_RELEASE_INCOME = "7901"
 PROVISION_EXPENSE = "8822"
+# Interest recognised as income in an earlier financial year that became doubtful.
+DOUBTFUL_INTEREST_EXPENSE = "8091"
 WRITTEN_OFF_MEMO = "9711"
 SUSPENDED_INTEREST_MEMO = "9412"
 MEMO_CONTRA = "9999"
@@ -42,6 +49,7 @@ ACCOUNTS: dict[str, Account] = {
         Account(LOANS_IN_TERM, _l("Cho vay trong hạn"), "asset"),
         Account(LOANS_OVERDUE, _l("Cho vay quá hạn"), "asset"),
         Account(INTEREST_RECEIVABLE, _l("Lãi phải thu"), "asset"),
+        Account(ACCRUED_INTEREST, _l("Lãi dự thu"), "asset"),
         Account(PROVISION, _l("Dự phòng rủi ro cho vay"), "contra_asset"),
         Account(ENTRUSTED_CAPITAL, _l("Vốn nhận ủy thác"), "liability"),
         Account(CHARTER_CAPITAL, _l("Vốn điều lệ"), "equity"),
@@ -49,7 +57,13 @@ ACCOUNTS: dict[str, Account] = {
         Account(OTHER_CAPITAL, _l("Vốn khác của Quỹ"), "equity"),
         Account(INTEREST_INCOME, _l("Thu lãi cho vay"), "income"),
         Account(OVERDUE_INTEREST_INCOME, _l("Thu lãi quá hạn"), "income"),
+        Account(PROVISION_RELEASE_INCOME, _l("Thu nhập từ hoàn nhập dự phòng"), "income"),
         Account(PROVISION_EXPENSE, _l("Chi phí dự phòng rủi ro"), "expense"),
+        Account(
+            DOUBTFUL_INTEREST_EXPENSE,
+            _l("Chi phí lãi đã ghi thu nhập năm trước không thu được"),
+            "expense",
+        ),
         Account(WRITTEN_OFF_MEMO, _l("Nợ đã xử lý rủi ro (ngoại bảng)"), "memo_debit"),
         Account(SUSPENDED_INTEREST_MEMO, _l("Lãi treo chưa thu (ngoại bảng)"), "memo_debit"),
         Account(MEMO_CONTRA, _l("Đối ứng ngoại bảng"), "memo_credit"),

@@ -12,6 +12,12 @@ class CapitalEntryForm(FlaskForm):
     entry_date = StringField(_l("Ngày nhận"))
     reference = StringField(_l("Số chứng từ"))
     note = TextAreaField(_l("Ghi chú"))
+    origin_fund = SelectField(_l("Quỹ gốc"), choices=[], validate_choice=False)
 
     def fill_choices(self) -> None:
+        from fundapp.funds.services import origins
+
         self.source.choices = [(k, str(v)) for k, v in SOURCE_LABELS.items()]
+        self.origin_fund.choices = [
+            ("" if o.is_own else o.code, f"{o.code} – {o.name}") for o in origins()
+        ]

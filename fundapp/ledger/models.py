@@ -85,6 +85,10 @@ class CapitalEntry(TimestampMixin, db.Model):
         ForeignKey("journal_entries.id", ondelete="RESTRICT"), unique=True
     )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The fund whose capital this was (a fund taken over); NULL: this fund (fundapp.funds).
+    origin_fund_id: Mapped[int | None] = mapped_column(
+        ForeignKey("funds.id", ondelete="RESTRICT"), index=True
+    )
 
     journal_entry: Mapped[JournalEntry] = relationship(lazy="joined")
     created_by = relationship("User", lazy="joined")

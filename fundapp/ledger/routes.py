@@ -48,7 +48,11 @@ def capital() -> Any:
     page = db.paginate(
         query, page=page_arg(), per_page=current_app.config["PAGE_SIZE"], error_out=False
     )
-    return render_template("ledger/capital.html", page=page, labels=SOURCE_LABELS)
+    from fundapp.funds.services import code_of
+
+    return render_template(
+        "ledger/capital.html", page=page, labels=SOURCE_LABELS, origin_code=code_of
+    )
 
 
 @bp.route("/capital/new", methods=["GET", "POST"])
@@ -76,6 +80,7 @@ def capital_new() -> Any:
                 reference=form.reference.data or "",
                 note=form.note.data or "",
                 source_name=form.source_name.data or "",
+                origin_fund=form.origin_fund.data or None,
             )
         except DomainError as exc:
             db.session.rollback()

@@ -8,13 +8,15 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from fundapp.core import audit
 from fundapp.core.db import bulk_insert, upsert
 from fundapp.core.errors import DomainError, ValidationFailed
 from fundapp.core.money import MAX_AMOUNT
 from fundapp.extensions import db
+from fundapp.funds import services as funds
+from fundapp.funds.services import ALL, OriginFilter
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import (
     CAPITAL_SOURCES,
@@ -106,8 +108,34 @@ def _bump_loan_balances(lines: list[Line]) -> None:
     upsert(LoanBalance, rows, ["loan_id", "account"], add=("balance",))
 
 
-def balances(as_of: date | None = None) -> dict[str, int]:
-    """Each account's balance on its normal side, counting entries dated up to ``as_of``."""
+def line_origin(query: Any, origin: OriginFilter) -> Any:
+    """``query`` (over journal lines) kept to the lines of ``origin``'s book.
+
+    A line belongs to the origin fund of its loan; without a loan, of its cooperative;
+    without either, of the capital entry it posts; anything else (the general provision,
+    the close of day's provision expense, the memo contra) to this fund. Every line has
+    exactly one origin, so the per-origin balances add up to the consolidated ones."""
+    if origin.origin is None:
+        return query
+    from fundapp.cooperatives.models import Cooperative
+    from fundapp.lending.models import Loan
+
+    owner = case(
+        (JournalLine.loan_id.is_not(None), Loan.origin_fund_id),
+        (JournalLine.cooperative_id.is_not(None), Cooperative.origin_fund_id),
+        else_=CapitalEntry.origin_fund_id,
+    )
+    return (
+        query.outerjoin(Loan, Loan.id == JournalLine.loan_id)
+        .outerjoin(Cooperative, Cooperative.id == JournalLine.cooperative_id)
+        .outerjoin(CapitalEntry, CapitalEntry.journal_entry_id == JournalLine.entry_id)
+        .where(origin.clause(owner))
+    )
+
+
+def balances(as_of: date | None = None, origin: OriginFilter = ALL) -> dict[str, int]:
+    """Each account's balance on its normal side, counting entries dated up to ``as_of``
+    (of one origin fund's book, or of all)."""
     query = (
         select(
             JournalLine.account,
@@ -117,6 +145,7 @@ def balances(as_of: date | None = None) -> dict[str, int]:
         .join(JournalEntry)
         .group_by(JournalLine.account)
     )
+    query = line_origin(query, origin)
     if as_of is not None:
         query = query.where(JournalEntry.entry_date <= as_of)
     result = {code: 0 for code in acc.ACCOUNTS}
@@ -127,7 +156,7 @@ def balances(as_of: date | None = None) -> dict[str, int]:
     return result
 
 
-def entrusted_by_source(as_of: date | None = None) -> dict[str, int]:
+def entrusted_by_source(as_of: date | None = None, origin: OriginFilter = ALL) -> dict[str, int]:
     query = (
         select(JournalLine.source_name, func.sum(JournalLine.credit - JournalLine.debit))
         .join(JournalEntry)
@@ -135,6 +164,7 @@ def entrusted_by_source(as_of: date | None = None) -> dict[str, int]:
         .group_by(JournalLine.source_name)
         .order_by(JournalLine.source_name)
     )
+    query = line_origin(query, origin)
     if as_of is not None:
         query = query.where(JournalEntry.entry_date <= as_of)
     return {name or "—": int(total) for name, total in db.session.execute(query)}
@@ -154,6 +184,8 @@ class FundPosition:
     loans_overdue: int
     interest_receivable: int
     provision: int
+    # Lãi dự thu of group-1 loans posted at month ends (not yet billed).
+    accrued_interest: int = 0
 
     @property
     def total_capital(self) -> int:
@@ -169,19 +201,27 @@ class FundPosition:
 
     @property
     def total_uses(self) -> int:
-        return self.cash + self.outstanding + self.interest_receivable - self.provision
+        return (
+            self.cash
+            + self.outstanding
+            + self.interest_receivable
+            + self.accrued_interest
+            - self.provision
+        )
 
 
-def fund_position(as_of: date | None = None) -> FundPosition:
-    bal = balances(as_of)
-    result = (
-        bal[acc.INTEREST_INCOME] + bal[acc.OVERDUE_INTEREST_INCOME] - bal[acc.PROVISION_EXPENSE]
-    )
+def fund_position(as_of: date | None = None, origin: OriginFilter = ALL) -> FundPosition:
+    bal = balances(as_of, origin)
+    # Every income account (interest, overdue interest, provision released) less every
+    # expense account (provision, interest of an earlier year that became doubtful).
+    income = sum(bal[code] for code, a in acc.ACCOUNTS.items() if a.kind == "income")
+    expense = sum(bal[code] for code, a in acc.ACCOUNTS.items() if a.kind == "expense")
+    result = income - expense
     return FundPosition(
         as_of=as_of,
         charter=bal[acc.CHARTER_CAPITAL],
         entrusted=bal[acc.ENTRUSTED_CAPITAL],
-        entrusted_sources=entrusted_by_source(as_of),
+        entrusted_sources=entrusted_by_source(as_of, origin),
         grants=bal[acc.GRANT_CAPITAL],
         other=bal[acc.OTHER_CAPITAL],
         accumulated_result=result,
@@ -190,6 +230,7 @@ def fund_position(as_of: date | None = None) -> FundPosition:
         loans_overdue=bal[acc.LOANS_OVERDUE],
         interest_receivable=bal[acc.INTEREST_RECEIVABLE],
         provision=bal[acc.PROVISION],
+        accrued_interest=bal[acc.ACCRUED_INTEREST],
     )
 
 
@@ -201,9 +242,17 @@ def record_capital(
     reference: str = "",
     note: str = "",
     source_name: str = "",
+    origin_fund: str | None = None,
 ) -> CapitalEntry:
-    """Capital received: Dr cash / Cr the capital account of its source, one transaction."""
+    """Capital received: Dr cash / Cr the capital account of its source, one transaction.
+    ``origin_fund`` names the fund whose capital it was (a fund taken over); blank: this
+    fund's."""
     errors: dict[str, str] = {}
+    origin_id: int | None = None
+    try:
+        origin_id = funds.resolve(origin_fund, "origin_fund")
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
     if source not in CAPITAL_SOURCES:
         errors["source"] = _("Nguồn vốn không hợp lệ.")
     if isinstance(amount, bool) or not isinstance(amount, int):
@@ -243,10 +292,12 @@ def record_capital(
         note=note.strip(),
         journal_entry_id=entry.id,
         created_by_id=getattr(actor, "id", None),
+        origin_fund_id=origin_id,
     )
     db.session.add(capital)
     db.session.flush()
-    audit.record(actor, "capital.create", "capital_entry", capital.id, None, capital.to_dict())
+    after = {**capital.to_dict(), "origin_fund": funds.code_of(origin_id)}
+    audit.record(actor, "capital.create", "capital_entry", capital.id, None, after)
     return capital
 
 

@@ -45,8 +45,10 @@ LOAN_ACCOUNTS = (
     acc.LOANS_IN_TERM,
     acc.LOANS_OVERDUE,
     acc.INTEREST_RECEIVABLE,
+    acc.ACCRUED_INTEREST,
     acc.INTEREST_INCOME,
     acc.OVERDUE_INTEREST_INCOME,
+    acc.DOUBTFUL_INTEREST_EXPENSE,
     acc.SUSPENDED_INTEREST_MEMO,
     acc.MEMO_CONTRA,
 )
@@ -99,6 +101,7 @@ class History:
     disbursements: tuple[engine.DisbursementEvent, ...]
     repayments: tuple[engine.RepaymentEvent, ...]
     restructures: tuple[engine.RestructureEvent, ...]
+    reliefs: tuple[engine.ReliefEvent, ...] = ()
 
 
 def history_of(loan: Loan) -> History:
@@ -133,7 +136,26 @@ def history_of(loan: Loan) -> History:
             .order_by(Restructuring.effective_date, Restructuring.id)
         )
     )
-    return History(disbursements, repayments, restructures)
+    return History(disbursements, repayments, restructures, relief_events(loan.id))
+
+
+def relief_events(loan_id: int) -> tuple[engine.ReliefEvent, ...]:
+    """The loan's approved interest reliefs (miễn, giảm lãi), dated on their approval."""
+    from fundapp.servicing.relief_models import InterestRelief
+
+    return tuple(
+        engine.ReliefEvent(id_, when, interest, penalty)
+        for id_, when, interest, penalty in db.session.execute(
+            select(
+                InterestRelief.id,
+                InterestRelief.effective_date,
+                InterestRelief.interest,
+                InterestRelief.penalty,
+            )
+            .where(InterestRelief.loan_id == loan_id, InterestRelief.status == "approved")
+            .order_by(InterestRelief.effective_date, InterestRelief.id)
+        )
+    )
 
 
 def restructure_event(r: Restructuring) -> engine.RestructureEvent:
@@ -150,7 +172,11 @@ def replay(loan: Loan, history: History | None = None) -> engine.LoanState:
     history = history or history_of(loan)
     try:
         return engine.replay(
-            product_of(loan), history.disbursements, history.repayments, history.restructures
+            product_of(loan),
+            history.disbursements,
+            history.repayments,
+            history.restructures,
+            history.reliefs,
         )
     except (ScheduleError, AllocationError, OverdueError, engine.ReplayError) as exc:
         raise DomainError(rule_message(exc.rule, exc.detail)) from exc
@@ -185,6 +211,14 @@ RULE_MESSAGES = {
     "no_principal_dates": N_("Không còn kỳ trả gốc nào sau ngày này."),
     "annuity_same_dates": N_("Phương thức niên kim cần kỳ trả lãi bằng kỳ trả gốc."),
     "custom_sum": N_("Tổng số gốc theo lịch tự nhập phải bằng số tiền vay."),
+    "relief_over_interest": N_(
+        "Số lãi miễn, giảm vượt số lãi trong hạn đã đến hạn còn phải trả tại ngày quyết định."
+    ),
+    "relief_over_penalty": N_(
+        "Số lãi quá hạn miễn, giảm vượt số lãi quá hạn còn phải trả tại ngày quyết định."
+    ),
+    "relief_before_disbursement": N_("Chưa giải ngân thì chưa có lãi để miễn, giảm."),
+    "relief_amount": N_("Số tiền miễn, giảm phải lớn hơn 0."),
 }
 
 
@@ -220,8 +254,11 @@ def store(loan: Loan, state: engine.LoanState, as_of: date) -> None:
         inst.principal = plan.principal
         inst.interest = plan.interest
         inst.principal_paid = plan.principal - row.principal_unpaid
+        # Settled on the row: paid, or waived by an approved relief (no longer owed).
         inst.interest_paid = plan.interest - row.interest_unpaid
-        inst.penalty_paid = row.penalty_paid
+        inst.penalty_paid = row.penalty_paid + row.penalty_waived
+        inst.interest_waived = sum(a for _, a in row.interest_waived)
+        inst.penalty_waived = row.penalty_waived
         inst.paid_on = _paid_on(row)
         # Overdue state as of the last close of day, which the next run advances by a day.
         if closed is not None and row.due_date < closed:
@@ -235,7 +272,7 @@ def store(loan: Loan, state: engine.LoanState, as_of: date) -> None:
                 plan.interest,
                 row.due_date,
                 closed,
-                [Reduction(d, a) for d, a in row.interest_paid],
+                [Reduction(d, a) for d, a in row.interest_paid + row.interest_waived],
             )
             inst.penalty_accrued = row.penalty_accrued(state.product, closed)
         else:
@@ -256,6 +293,18 @@ def store(loan: Loan, state: engine.LoanState, as_of: date) -> None:
                 for a in result.allocations
             ]
             repayment.prepaid_principal = result.prepaid_principal
+    if state.reliefs:
+        from fundapp.servicing.relief_models import InterestRelief
+
+        for relief in db.session.scalars(
+            select(InterestRelief).where(
+                InterestRelief.loan_id == loan.id, InterestRelief.id.in_(list(state.reliefs))
+            )
+        ):
+            relief.allocations = [
+                {"no": a.no, "component": a.component, "amount": a.amount}
+                for a in state.reliefs[relief.id].allocations
+            ]
 
     loan.disbursed = state.disbursed
     loan.principal_paid = state.principal_paid
@@ -270,7 +319,7 @@ def store(loan: Loan, state: engine.LoanState, as_of: date) -> None:
 def _paid_on(row: engine.Row) -> date | None:
     if row.principal_unpaid or row.interest_unpaid:
         return None
-    dates = [d for d, _ in row.principal_paid + row.interest_paid]
+    dates = [d for d, _ in row.principal_paid + row.interest_paid + row.interest_waived]
     return max(dates) if dates else None
 
 
@@ -282,16 +331,20 @@ def targets(
     ``book_date`` is the last closed business date: instalments due before it have been
     transferred to overdue and their interest billed, with the overdue interest accrued to
     it. Billed interest and accrued penalty of a group-1 loan are receivable and income; for
-    groups 2–5 they are held off-balance until paid (Circular 52/2022, Art. 5). Before any
-    close of day, interest is income when paid.
+    groups 2–5 they are held off-balance until paid (Circular 52/2022, Art. 5). Interest
+    earned and not yet billed, up to the last month end posted, is accrued interest
+    (``servicing.accrual``). Before any close of day, interest is income when paid.
     """
-    overdue = billed = penalty = 0
+    from fundapp.servicing import accrual
+
+    overdue = billed = penalty = accrued = 0
     if book_date is not None and not loan.written_off:
         for row in state.rows:
             if row.due_date < book_date:
                 overdue += row.principal_unpaid
                 billed += row.interest_unpaid
             penalty += row.penalty_due(state.product, book_date)
+        accrued = accrual.accrued_of_state(state, book_date, accrual.horizon_of(book_date))
     return targets_from(
         disbursed=state.disbursed,
         repaid=sum(r.amount for r in state.repayments.values()),
@@ -302,6 +355,7 @@ def targets(
         billed=billed,
         penalty=penalty,
         group=group,
+        accrued_interest=accrued,
     )
 
 
@@ -316,19 +370,27 @@ def targets_from(
     billed: int,
     penalty: int,
     group: int,
+    accrued_interest: int = 0,
 ) -> dict[str, int]:
-    """The ledger position of a loan from its figures: the one posting rule of SPEC §7."""
+    """The ledger position of a loan from its figures: the one posting rule of SPEC §7.
+    ``accrued_interest``: in-term interest earned and not yet billed, to the last month
+    end (lãi dự thu); on-balance for group 1, off-balance with the rest for groups 2–5.
+    The expense of doubtful interest of an earlier year is history, not a figure: see
+    ``servicing.accrual.split_doubtful``."""
     on_balance = group == 1
     accrued = billed + penalty
+    suspended = accrued + accrued_interest
     return {
         acc.CASH: repaid - disbursed,
         acc.LOANS_IN_TERM: outstanding - overdue,
         acc.LOANS_OVERDUE: overdue,
         acc.INTEREST_RECEIVABLE: accrued if on_balance else 0,
-        acc.INTEREST_INCOME: -(interest_paid + (billed if on_balance else 0)),
+        acc.ACCRUED_INTEREST: accrued_interest if on_balance else 0,
+        acc.INTEREST_INCOME: -(interest_paid + (billed + accrued_interest if on_balance else 0)),
         acc.OVERDUE_INTEREST_INCOME: -(penalty_paid + (penalty if on_balance else 0)),
-        acc.SUSPENDED_INTEREST_MEMO: 0 if on_balance else accrued,
-        acc.MEMO_CONTRA: 0 if on_balance else -accrued,
+        acc.DOUBTFUL_INTEREST_EXPENSE: 0,
+        acc.SUSPENDED_INTEREST_MEMO: 0 if on_balance else suspended,
+        acc.MEMO_CONTRA: 0 if on_balance else -suspended,
     }
 
 
@@ -356,12 +418,11 @@ def sync_ledger(
     group: int = 1,
 ) -> int | None:
     """Post the difference between the loan's ledger and its history; the entry id."""
-    lines = difference_lines(
-        loan.id,
-        loan.cooperative_id,
-        targets(loan, state, book_date, group),
-        ledger_position(loan.id),
-    )
+    from fundapp.servicing.accrual import split_doubtful
+
+    have = ledger_position(loan.id)
+    want = split_doubtful(loan.id, targets(loan, state, book_date, group), have, entry_date)
+    lines = difference_lines(loan.id, loan.cooperative_id, want, have)
     if not lines:
         return None
     entry = post(entry_date, kind, lines, actor=actor, reference=reference, description=description)
@@ -504,17 +565,153 @@ def loan_policy(loan: Any, key: str) -> Any:
         return param.parse(param.default)
 
 
-def own_group(loan: Any, days_past_due: int) -> int:
-    """The loan's own debt group: by days past due, then the restructuring floor (SPEC §2).
-    ``loan`` is a Loan or a row with its term_adjustments, extensions and policy_snapshot."""
-    from fundapp.servicing.overdue import apply_floor, debt_group
+def classification_version(day: date) -> Any:
+    """The classification law in force on ``day`` (SPEC §2: classification is law, not a
+    contract term): the debt-group bands and restructuring floors of the policy versions in
+    force that day, and the clauses of the act in force (Circular 11/2021 until 11/08/2024,
+    Circular 14/2024 from 12/08/2024). Contract terms (rates, multipliers) stay with the
+    loan's snapshot."""
+    from fundapp.policy import services as policy
+    from fundapp.policy.parameters import DEFAULTS_EFFECTIVE
+    from fundapp.servicing.overdue import CIRCULAR_14_FROM, version_of
 
-    group = debt_group(days_past_due, loan_policy(loan, "group_thresholds_days"))
+    rows = [
+        policy.version_in_force(key, day)
+        for key in ("group_thresholds_days", "restructure_floor_groups")
+    ]
+    since = max(
+        [r.effective_from for r in rows if r is not None]
+        + [CIRCULAR_14_FROM if day >= CIRCULAR_14_FROM else DEFAULTS_EFFECTIVE]
+    )
+    bands = rows[0]
+    return version_of(
+        day,
+        policy.value("group_thresholds_days", day),
+        policy.value("restructure_floor_groups", day),
+        reference=bands.legal_reference if bands is not None and bands.legal_reference else "",
+        effective_from=since,
+    )
+
+
+def is_short_term(loan: Any) -> bool:
+    """A short-term loan for the upgrade waiting period: its term within the contract's
+    short-term class (Circular 39/2016 Art. 10)."""
+    return int(loan.term_months) <= int(loan_policy(loan, "short_term_max_months"))
+
+
+def facts_of(loan: Any, days_past_due: int, restructured_days_past_due: int = 0) -> Any:
+    """What the classification reads of ``loan`` (a Loan or a row with its
+    term_adjustments, extensions and interest_reliefs)."""
+    from fundapp.servicing.overdue import LoanFacts
+
     count = loan.term_adjustments + loan.extensions
     kind = None
     if count == 1:
         kind = "extension" if loan.extensions else "term_adjustment"
-    return apply_floor(group, count, kind, loan_policy(loan, "restructure_floor_groups"))
+    return LoanFacts(
+        days_past_due=days_past_due,
+        restructure_count=count,
+        first_restructure_kind=kind,
+        restructured_days_past_due=restructured_days_past_due,
+        interest_reliefs=int(getattr(loan, "interest_reliefs", 0) or 0),
+    )
+
+
+def own_group(
+    loan: Any,
+    days_past_due: int,
+    as_of: date | None = None,
+    restructured_days_past_due: int = 0,
+    version: Any = None,
+) -> int:
+    """The group the law in force on ``as_of`` gives the loan's facts, before the upgrade
+    waiting period (:func:`own_standing` adds it) and the borrower's group."""
+    from fundapp.core.dates import business_date
+    from fundapp.servicing.overdue import classify
+
+    day = as_of or business_date()
+    return classify(
+        facts_of(loan, days_past_due, restructured_days_past_due),
+        version or classification_version(day),
+    )
+
+
+def own_standing(
+    loan: Any,
+    days_past_due: int,
+    as_of: date,
+    previous: Any,
+    restructured_days_past_due: int = 0,
+    version: Any = None,
+) -> Any:
+    """The loan's own group on ``as_of`` with the upgrade rule: ``previous`` is its standing
+    as the close of day last left it (None when never classified). The close of day and the
+    live views both go through here, so they agree."""
+    from fundapp.servicing.overdue import standing, upgrade_months
+
+    version = version or classification_version(as_of)
+    group = own_group(loan, days_past_due, as_of, restructured_days_past_due, version)
+    wait = upgrade_months(version, is_short_term(loan))
+    return standing(previous, group, days_past_due, as_of, wait)
+
+
+def stored_standing(loan_id: int, as_of: date) -> Any:
+    """The loan's standing as the last close of day on or before ``as_of`` stored it."""
+    from fundapp.servicing.models import LoanDay
+    from fundapp.servicing.overdue import Standing
+
+    row = db.session.get(LoanDay, loan_id)
+    if row is None or row.business_date > as_of:
+        return None
+    return Standing(row.group_by_days, row.days_past_due, row.cured_on)
+
+
+def latest_restructuring(loan_id: int, until: date | None = None) -> date | None:
+    """When the loan's latest approved restructuring took effect (until ``until``)."""
+    query = select(func.max(Restructuring.effective_date)).where(
+        Restructuring.loan_id == loan_id, Restructuring.status == ApprovalStatus.APPROVED
+    )
+    if until is not None:
+        query = query.where(Restructuring.effective_date <= until)
+    return db.session.scalar(query)
+
+
+def restructured_days_past_due(state: engine.LoanState, as_of: date, since: date | None) -> int:
+    """Days past due on the restructured schedule: from the oldest instalment due after the
+    latest restructuring took effect (``since``), before ``as_of``, and not settled."""
+    from fundapp.servicing.overdue import days_past_due
+
+    if since is None:
+        return 0
+    late = [
+        r.due_date
+        for r in state.rows
+        if since < r.due_date < as_of
+        and (r.principal_unpaid or r.interest_unpaid or r.penalty_due(state.product, as_of))
+    ]
+    return days_past_due(min(late, default=None), as_of)
+
+
+def live_own_group(
+    loan: Any, state: engine.LoanState, as_of: date, restructured: Any = None
+) -> int:
+    """The loan's own group on ``as_of`` from its replayed ``state``, as the close of day of
+    that date sets it. ``restructured``: the loan as its restructurings stood on ``as_of``
+    (a statement of a past date), else the loan itself."""
+    subject = restructured if restructured is not None else loan
+    dpd = state.balances(as_of).days_past_due
+    since = None
+    if subject.term_adjustments + subject.extensions:
+        since = latest_restructuring(loan.id, as_of if restructured is not None else None)
+    late = restructured_days_past_due(state, as_of, since)
+    previous = stored_standing(loan.id, as_of)
+    return own_standing(subject, dpd, as_of, previous, late).group
+
+
+def live_group(loan: Any, state: engine.LoanState, as_of: date, restructured: Any = None) -> int:
+    """The debt group the API, the portal and the statement show: the loan's own (the law
+    in force on ``as_of``, the upgrade rule), then its borrower's worst."""
+    return borrower_group(loan, live_own_group(loan, state, as_of, restructured), as_of)
 
 
 def borrower_group(loan: Any, own: int, as_of: date) -> int:
@@ -531,5 +728,5 @@ def borrower_group(loan: Any, own: int, as_of: date) -> int:
     )
     group = own
     for sibling in siblings:
-        group = max(group, own_group(sibling, replay(sibling).balances(as_of).days_past_due))
+        group = max(group, live_own_group(sibling, replay(sibling), as_of))
     return group

@@ -7,8 +7,11 @@ here by replaying the events in value-date order. That is how a back-dated repay
 "recomputed as if it had been recorded on its value date" and how a reversal "recomputes
 the loan from its history" (SPEC §5): the service replays and stores the result.
 
-Order of events on one day: disbursements, then restructurings, then repayments in the
-order they were recorded.
+Order of events on one day: disbursements, then restructurings, then interest reliefs, then
+repayments in the order they were recorded. A relief (miễn, giảm lãi) decided on a day waives
+part of what was owed at the start of that day's payments: interest billed on rows due on or
+before it, oldest first, and overdue interest accrued to it, oldest first. What it waives is
+no longer owed, bears no late interest from its date, and is not paid by a later repayment.
 
 A repayment dated V pays, oldest instalment first, what is due on or before V: the overdue
 interest accrued to V (penalty), then interest, then principal (or the product's
@@ -90,6 +93,16 @@ class RestructureEvent:
 
 
 @dataclass(frozen=True)
+class ReliefEvent:
+    """An approved exemption or reduction of interest, dated on its decision."""
+
+    id: int
+    date: dt.date
+    interest: int  # in-term interest billed on rows due on or before ``date``
+    penalty: int  # overdue interest (and late interest on interest) accrued to ``date``
+
+
+@dataclass(frozen=True)
 class FinalPenalty:
     """A settled row's overdue interest, ``value`` on any date from ``since`` (its last
     payment), for the product, plan and number of payments it was computed from."""
@@ -109,6 +122,9 @@ class Row:
     principal_paid: list[tuple[dt.date, int]] = field(default_factory=list)
     interest_paid: list[tuple[dt.date, int]] = field(default_factory=list)
     penalty_paid: int = 0
+    # Waived by an approved relief: owed no more, like a payment, but not money received.
+    interest_waived: list[tuple[dt.date, int]] = field(default_factory=list)
+    penalty_waived: int = 0
     # The overdue interest of a row paid in full: it stops growing on its last payment.
     _final_penalty: FinalPenalty | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -126,13 +142,20 @@ class Row:
 
     @property
     def interest_unpaid(self) -> int:
-        return self.plan.interest - sum(a for _, a in self.interest_paid)
+        return (
+            self.plan.interest
+            - sum(a for _, a in self.interest_paid)
+            - sum(a for _, a in self.interest_waived)
+        )
+
+    def _interest_reductions(self) -> list[tuple[dt.date, int]]:
+        return self.interest_paid + self.interest_waived
 
     def penalty_accrued(self, product: Product, as_of: dt.date) -> int:
         """Overdue interest of this instalment over [due date, as_of), rounded once."""
         if as_of <= self.due_date or (not self.plan.principal and not self.plan.interest):
             return 0
-        paid = (len(self.principal_paid), len(self.interest_paid))
+        paid = (len(self.principal_paid), len(self.interest_paid) + len(self.interest_waived))
         final = self._final_penalty
         if (
             final is not None
@@ -145,7 +168,7 @@ class Row:
         value = self._penalty(product, as_of)
         if not self.principal_unpaid and not self.interest_unpaid:
             # Nothing owed from the last payment on: no more balance-days, the same amount.
-            last = max(d for d, _ in (*self.principal_paid, *self.interest_paid))
+            last = max(d for d, _ in (*self.principal_paid, *self._interest_reductions()))
             if as_of >= last:
                 self._final_penalty = FinalPenalty(product, self.plan, paid, last, value)
         return value
@@ -159,14 +182,17 @@ class Row:
                 self.plan.principal, tuple(Reduction(d, a) for d, a in self.principal_paid)
             ),
             OverdueComponent(
-                self.plan.interest, tuple(Reduction(d, a) for d, a in self.interest_paid)
+                self.plan.interest,
+                tuple(Reduction(d, a) for d, a in sorted(self._interest_reductions())),
             ),
             overdue_multiplier=product.overdue_multiplier,
             late_rate=product.late_rate,
         )
 
     def penalty_due(self, product: Product, as_of: dt.date) -> int:
-        return max(self.penalty_accrued(product, as_of) - self.penalty_paid, 0)
+        return max(
+            self.penalty_accrued(product, as_of) - self.penalty_paid - self.penalty_waived, 0
+        )
 
     def settled(self, product: Product, as_of: dt.date) -> bool:
         return (
@@ -190,6 +216,17 @@ class RepaymentResult:
             out[line.component] += line.amount
         out["principal"] += self.prepaid_principal
         return out
+
+
+@dataclass(frozen=True)
+class ReliefResult:
+    """What an approved relief waived, row by row (component ``interest`` or ``penalty``)."""
+
+    id: int
+    date: dt.date
+    interest: int
+    penalty: int
+    allocations: tuple[Allocation, ...]
 
 
 @dataclass(frozen=True)
@@ -223,6 +260,7 @@ class LoanState:
     tranches: list[Disbursement] = field(default_factory=list)
     prepayments: list[Prepayment] = field(default_factory=list)
     repayments: dict[int, RepaymentResult] = field(default_factory=dict)
+    reliefs: dict[int, ReliefResult] = field(default_factory=dict)
     last_event: dt.date | None = None
 
     @property
@@ -433,24 +471,67 @@ def _repay(state: LoanState, event: RepaymentEvent) -> None:
     )
 
 
+def _relieve(state: LoanState, event: ReliefEvent) -> None:
+    """Waive ``event.penalty`` of overdue interest and ``event.interest`` of billed interest,
+    oldest row first, as owed on ``event.date``; more than is owed is refused."""
+    if not state.tranches or event.date < state.tranches[0].date:
+        raise ReplayError("relief_before_disbursement", "nothing is owed before disbursement")
+    if event.interest < 0 or event.penalty < 0 or event.interest + event.penalty <= 0:
+        raise ReplayError("relief_amount", "a relief waives an amount above 0")
+    product = state.product
+    rows = [r for r in state.rows if r.due_date <= event.date]
+    lines: list[Allocation] = []
+    left = event.penalty
+    for row in rows:
+        part = min(left, row.penalty_due(product, event.date))
+        if part:
+            row.penalty_waived += part
+            lines.append(Allocation(row.no, "penalty", part))
+            left -= part
+    if left:
+        raise ReplayError(
+            "relief_over_penalty",
+            f"the relief waives {left} đồng more overdue interest than is owed on {event.date}",
+        )
+    left = event.interest
+    for row in rows:
+        part = min(left, row.interest_unpaid)
+        if part:
+            row.interest_waived.append((event.date, part))
+            lines.append(Allocation(row.no, "interest", part))
+            left -= part
+    if left:
+        raise ReplayError(
+            "relief_over_interest",
+            f"the relief waives {left} đồng more interest than is due on {event.date}",
+        )
+    state.reliefs[event.id] = ReliefResult(
+        event.id, event.date, event.interest, event.penalty, tuple(lines)
+    )
+
+
 def replay(
     product: Product,
     disbursements: Sequence[DisbursementEvent],
     repayments: Sequence[RepaymentEvent] = (),
     restructures: Sequence[RestructureEvent] = (),
+    reliefs: Sequence[ReliefEvent] = (),
 ) -> LoanState:
     """The loan's state after every event, in value-date order."""
     state = LoanState(product)
     events: list[tuple[dt.date, int, int, object]] = [
         *((d.date, 0, d.id, d) for d in disbursements),
         *((r.date, 1, r.id, r) for r in restructures),
-        *((p.date, 2, p.seq or p.id, p) for p in repayments),
+        *((v.date, 2, v.id, v) for v in reliefs),
+        *((p.date, 3, p.seq or p.id, p) for p in repayments),
     ]
     for _date, kind, _order, event in sorted(events, key=lambda e: (e[0], e[1], e[2])):
         if kind == 0:
             _disburse(state, event)  # type: ignore[arg-type]
         elif kind == 1:
             _restructure(state, event)  # type: ignore[arg-type]
+        elif kind == 2:
+            _relieve(state, event)  # type: ignore[arg-type]
         else:
             _repay(state, event)  # type: ignore[arg-type]
         state.last_event = _date

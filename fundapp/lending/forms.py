@@ -43,6 +43,16 @@ class ReasonForm(FlaskForm):
 
 class ContractForm(FlaskForm):
     contract_date = StringField(_l("Ngày ký hợp đồng"))
+    repayment_order = SelectField(_l("Thứ tự thu nợ"), choices=[], validate_choice=False)
+
+    def fill_choices(self) -> None:
+        from flask_babel import gettext as _
+
+        from fundapp.lending.services import REPAYMENT_ORDER_LABELS
+
+        self.repayment_order.choices = [(k, _(v)) for k, v in REPAYMENT_ORDER_LABELS.items()]
+        if not self.repayment_order.data:
+            self.repayment_order.data = "standard"
 
 
 class DisbursementForm(FlaskForm):

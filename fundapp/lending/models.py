@@ -62,7 +62,8 @@ class LoanStatus(enum.StrEnum):
     CONTRACTED = "contracted"
     ACTIVE = "active"
     CLOSED = "closed"
-    WRITTEN_OFF = "written_off"
+    WRITTEN_OFF = "written_off"  # risk handled (xử lý rủi ro): off-balance, still tracked
+    REMOVED = "removed"  # removed from off-balance tracking (xuất toán), 5 years on at least
     CANCELLED = "cancelled"
 
 
@@ -157,6 +158,7 @@ class Loan(TermsMixin, TimestampMixin, db.Model):
         CheckConstraint(_in("repayment_order", ORDERS), name="order"),
         CheckConstraint(_in("prepayment_mode", PREPAYMENT_MODES), name="prepayment_mode"),
         CheckConstraint("principal_outstanding >= 0", name="outstanding_not_negative"),
+        CheckConstraint("interest_reliefs >= 0", name="interest_reliefs_not_negative"),
         # The loan list's search box: a contract number or words of the project's name.
         trigram_index("ix_loans_contract_no_trgm", "upper", "contract_no"),
         trigram_index("ix_loans_project_name_trgm", "lower", "project_name"),
@@ -164,10 +166,24 @@ class Loan(TermsMixin, TimestampMixin, db.Model):
         # status's loans newest first from an index alone, never reading the wide loan rows.
         Index("ix_loans_cooperative_id_status", "cooperative_id", "status", "id"),
         Index("ix_loans_status_id", "status", "id"),
+        # Contract numbers are unique per origin fund: a book taken over keeps its own
+        # numbers, which may repeat this fund's (NULL origin: this fund, its own index).
+        UniqueConstraint("origin_fund_id", "contract_no"),
+        Index(
+            "uq_loans_own_contract_no",
+            "contract_no",
+            unique=True,
+            postgresql_where=text("origin_fund_id IS NULL"),
+            sqlite_where=text("origin_fund_id IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    contract_no: Mapped[str] = mapped_column(String(40), unique=True)
+    contract_no: Mapped[str] = mapped_column(String(40))
+    # The fund whose book the loan came from; NULL: this fund (fundapp.funds).
+    origin_fund_id: Mapped[int | None] = mapped_column(
+        ForeignKey("funds.id", ondelete="RESTRICT"), index=True
+    )
     application_id: Mapped[int | None] = mapped_column(
         ForeignKey("applications.id", ondelete="RESTRICT"), unique=True
     )
@@ -191,6 +207,9 @@ class Loan(TermsMixin, TimestampMixin, db.Model):
     closed_on: Mapped[date | None]
     term_adjustments: Mapped[int] = mapped_column(default=0)
     extensions: Mapped[int] = mapped_column(default=0)
+    # Approved exemptions or reductions of interest because the borrower could not pay
+    # (Circular 14/2024 Art. 5: group 3 at least); counted by the relief workflow.
+    interest_reliefs: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     # Cached from the last replay, for lists and reports; the replay is the truth.
     disbursed: Mapped[int] = mapped_column(Money, default=0)
     principal_outstanding: Mapped[int] = mapped_column(Money, default=0)
@@ -251,6 +270,10 @@ class Instalment(db.Model):
     principal_paid: Mapped[int] = mapped_column(Money, default=0)
     interest_paid: Mapped[int] = mapped_column(Money, default=0)
     penalty_paid: Mapped[int] = mapped_column(Money, default=0)
+    # Of the paid columns above, what an approved interest relief waived (miễn, giảm lãi):
+    # settled, but not money received. ``interest - interest_paid`` stays what is owed.
+    interest_waived: Mapped[int] = mapped_column(Money, default=0, server_default=text("0"))
+    penalty_waived: Mapped[int] = mapped_column(Money, default=0, server_default=text("0"))
     paid_on: Mapped[date | None]
     # Overdue state as of the last close of day, advanced one day per run in SQL:
     # Σ unpaid principal × days and Σ unpaid interest × days since the due date, and the
@@ -398,6 +421,9 @@ class Restructuring(TimestampMixin, db.Model):
 
 
 class WriteOff(TimestampMixin, db.Model):
+    """Risk handling (xử lý rủi ro): a group-5 loan's principal absorbed by the provision and
+    tracked off-balance. Removal from that tracking is ``OffBalanceRemoval`` (xuất toán)."""
+
     __tablename__ = "write_offs"
     __table_args__ = (
         CheckConstraint(_in("status", [s.value for s in ApprovalStatus]), name="status"),

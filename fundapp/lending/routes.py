@@ -30,9 +30,9 @@ from flask_wtf import FlaskForm
 from sqlalchemy import and_, func, or_, select, text
 from werkzeug.routing import BuildError
 
+from fundapp.areas.services import former_districts
 from fundapp.audit.models import AuditLog
 from fundapp.auth.models import User, UserRole
-from fundapp.cooperatives.districts import DISTRICTS
 from fundapp.cooperatives.models import Cooperative
 from fundapp.core import validation
 from fundapp.core.dates import business_date
@@ -120,7 +120,7 @@ def _book_slices(as_of: date) -> tuple[BookSlice, ...]:
     loans = (
         select(
             Loan.status.label("status"),
-            Cooperative.district_code.label("district"),
+            Cooperative.former_district_code.label("district"),
             Loan.officer_id.label("officer"),
             _overdue_clause(as_of, whole_set=True).label("late"),
             Loan.amount.label("amount"),
@@ -153,7 +153,8 @@ def index() -> Any:
     officer_id = id_arg("officer", _("Cán bộ tín dụng"))
     overdue = request.args.get("overdue", "") == "1"
     status = status if status in services.LOAN_TRANSITIONS else ""
-    district = district if district in DISTRICTS else ""
+    districts = former_districts(business_date())
+    district = district if district in districts else ""
     officer = str(officer_id) if officer_id else ""
 
     where: list[Any] = []
@@ -162,7 +163,7 @@ def index() -> Any:
     if status:
         where.append(Loan.status == status)
     if district:
-        where.append(Cooperative.district_code == district)
+        where.append(Cooperative.former_district_code == district)
     if officer:
         where.append(Loan.officer_id == int(officer))
     if overdue:
@@ -240,7 +241,7 @@ def index() -> Any:
             "overdue": "1" if overdue else "",
         },
         statuses={s.value: services.STATUS_LABELS[s.value] for s in LoanStatus},
-        districts=DISTRICTS,
+        districts=districts,
         officers=officers,
         pending=_pending_count(),
     )
@@ -255,12 +256,18 @@ def _pending_count() -> int:
         (WriteOff, ApprovalStatus.PENDING),
     ):
         total += db.session.scalar(select(func.count(model.id)).where(model.status == status)) or 0
+    from fundapp.servicing.relief import pending_reliefs
+    from fundapp.servicing.risk import pending_removals
+
+    total += len(pending_reliefs()) + len(pending_removals())
     return int(total) + len(policy_services.pending_changes())
 
 
 @bp.route("/approvals")
 @roles_required(*STAFF_READ)
 def approvals() -> Any:
+    from fundapp.servicing.relief_routes import approval_items as relief_approval_items
+
     def pending(model: Any) -> list[Any]:
         return list(
             db.session.scalars(
@@ -279,6 +286,8 @@ def approvals() -> Any:
         policy_changes=policy_services.pending_changes(),
         policy_params={p.key: p for p in PARAMS},
         policy_may_decide=policy_services.may_decide,
+        # Interest reliefs and removals from off-balance tracking (fundapp/servicing).
+        **relief_approval_items(business_date()),
     )
 
 
@@ -716,7 +725,9 @@ def sign_contract(loan_id: int) -> Any:
         )
         if errors or when is None:
             raise ValidationFailed(_("Dữ liệu chưa hợp lệ, xin kiểm tra lại."), errors)
-        services.sign_contract(current_user, loan, when, business_date())
+        services.sign_contract(
+            current_user, loan, when, business_date(), form.repayment_order.data or None
+        )
         return _("Đã ký hợp đồng %(c)s ngày %(d)s.", c=loan.contract_no, d=date_filter(when))
 
     return _act(loan_id, form, "contract", call)

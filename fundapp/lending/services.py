@@ -17,7 +17,14 @@ from sqlalchemy import func, select, union
 from fundapp.cooperatives.models import Cooperative
 from fundapp.core import audit, validation
 from fundapp.core.dates import add_months, utcnow
-from fundapp.core.errors import N_, DomainError, NotFound, PermissionDenied, ValidationFailed
+from fundapp.core.errors import (
+    N_,
+    Conflict,
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from fundapp.core.formatting import money_filter
 from fundapp.core.money import MoneyError, parse_rate
 from fundapp.core.security import Role, has_role
@@ -27,6 +34,7 @@ from fundapp.ledger.services import Line, balances, post
 from fundapp.lending import book
 from fundapp.lending.models import (
     METHODS,
+    ORDERS,
     Application,
     ApplicationStatus,
     ApprovalStatus,
@@ -69,7 +77,9 @@ LOAN_TRANSITIONS: dict[str, set[str]] = {
     # A reversal of the last repayment re-opens a closed loan.
     LoanStatus.ACTIVE: {LoanStatus.CLOSED, LoanStatus.WRITTEN_OFF},
     LoanStatus.CLOSED: {LoanStatus.ACTIVE},
-    LoanStatus.WRITTEN_OFF: set(),
+    # Risk handled (xử lý rủi ro); removed from off-balance tracking (xuất toán) 5 years on.
+    LoanStatus.WRITTEN_OFF: {LoanStatus.REMOVED},
+    LoanStatus.REMOVED: set(),
     LoanStatus.CANCELLED: set(),
 }
 
@@ -84,6 +94,7 @@ STATUS_LABELS = {
     "active": N_("Đang vay"),
     "closed": N_("Đã tất toán"),
     "written_off": N_("Đã xử lý rủi ro"),
+    "removed": N_("Đã xuất toán ngoại bảng"),
     "cancelled": N_("Đã hủy"),
 }
 
@@ -662,14 +673,68 @@ def approve(
     return loan
 
 
-def sign_contract(actor: Any, loan: Loan, contract_date: date, as_of: date) -> None:
+# The order a repayment settles the parts of an instalment, chosen per contract.
+REPAYMENT_ORDER_LABELS = {
+    "standard": N_("Lãi phạt → lãi → gốc (mặc định)"),
+    "principal_first": N_("Gốc → lãi → lãi phạt"),
+}
+
+
+def _clean_order(order: str | None) -> str | None:
+    """None when not given; the order's code, or ValidationFailed naming the choices."""
+    if order is None or order == "":
+        return None
+    if order not in ORDERS:
+        msg = _("Thứ tự thu nợ là một trong: %(v)s.", v=", ".join(ORDERS))
+        raise ValidationFailed(msg, {"repayment_order": msg})
+    return order
+
+
+def sign_contract(
+    actor: Any, loan: Loan, contract_date: date, as_of: date, repayment_order: str | None = None
+) -> None:
+    """The contract is signed; ``repayment_order`` (default: the standard order) is the
+    allocation order the contract chooses."""
     require(actor, Role.OFFICER, Role.DIRECTOR)
     book.lock_loan(loan.id)  # re-reads ``loan`` (the same object) under the lock
+    order = _clean_order(repayment_order)
     if contract_date > as_of or contract_date < loan.approved_on:
         msg = _("Ngày ký hợp đồng từ ngày phê duyệt đến ngày làm việc hiện tại.")
         raise ValidationFailed(msg, {"contract_date": msg})
     transition(loan, LoanStatus.CONTRACTED, actor)
     loan.contract_date = contract_date
+    if order is not None and order != loan.repayment_order:
+        _record_order(actor, loan, order)
+
+
+def set_repayment_order(actor: Any, loan: Loan, repayment_order: str) -> None:
+    """Change the contract's allocation order: only before the first disbursement, since
+    repayments allocated under one order must not be re-read under another."""
+    require(actor, Role.OFFICER, Role.DIRECTOR)
+    book.lock_loan(loan.id)
+    order = _clean_order(repayment_order)
+    if order is None or order == loan.repayment_order:
+        return
+    if loan.status not in (LoanStatus.APPROVED, LoanStatus.CONTRACTED) or loan.disbursed:
+        msg = _(
+            "Thứ tự thu nợ chỉ thay đổi được trước lần giải ngân đầu tiên; khoản vay đã giải "
+            "ngân giữ thứ tự đã ghi trong hợp đồng."
+        )
+        raise Conflict(msg, {"repayment_order": msg})
+    _record_order(actor, loan, order)
+
+
+def _record_order(actor: Any, loan: Loan, order: str) -> None:
+    before = loan.repayment_order
+    loan.repayment_order = order
+    audit.record(
+        actor,
+        "loan.repayment_order",
+        "loan",
+        loan.id,
+        {"repayment_order": before},
+        {"contract_no": loan.contract_no, "repayment_order": order},
+    )
 
 
 def cancel(actor: Any, loan: Loan, reason: str) -> None:
@@ -760,6 +825,7 @@ def _try_with(loan: Loan, disbursement: tuple[Any, int] | None = None) -> None:
             (*history.disbursements, engine.DisbursementEvent(0, *disbursement)),
             history.repayments,
             history.restructures,
+            history.reliefs,
         )
     book.replay(loan, history)
 
@@ -873,6 +939,7 @@ def request_restructuring(actor: Any, loan_id: int, data: dict, as_of: date) -> 
             history.disbursements,
             history.repayments,
             (*history.restructures, book.restructure_event(restructuring)),
+            history.reliefs,
         ),
     )
     audit.record(
@@ -939,6 +1006,9 @@ def decide_restructuring(
 
 
 def propose_write_off(actor: Any, loan_id: int, reason: str, as_of: date) -> WriteOff:
+    """Risk handling (xử lý rủi ro, Decree 45/2021 Art. 28–29): the director proposes using
+    the provision for a group-5 loan; the board decides (``decide_write_off``). The loan is
+    then tracked off-balance; its removal (xuất toán) is ``servicing.risk``, 5 years on."""
     require(actor, Role.DIRECTOR)
     loan = book.lock_loan(loan_id)
     if loan.status != LoanStatus.ACTIVE:
@@ -985,6 +1055,8 @@ def propose_write_off(actor: Any, loan_id: int, reason: str, as_of: date) -> Wri
 def decide_write_off(
     actor: Any, write_off_id: int, approve_it: bool, note: str, as_of: date
 ) -> WriteOff:
+    """The board's decision on a risk handling: the provision absorbs the principal (Dr
+    provision / Cr loans), the memo tracks it off-balance (Dr written-off loans)."""
     require(actor, Role.BOARD)
     proposal = db.session.get(WriteOff, write_off_id)
     if proposal is None:
@@ -1015,6 +1087,12 @@ def decide_write_off(
         lines += [
             Line(acc.PROVISION_EXPENSE, debit=top_up),
             Line(acc.PROVISION, credit=top_up, cooperative_id=coop, loan_id=loan.id),
+        ]
+    elif held > amount:
+        # Provisioned beyond what is written off: the excess is released as income.
+        lines += [
+            Line(acc.PROVISION, debit=held - amount, cooperative_id=coop, loan_id=loan.id),
+            Line(acc.PROVISION_RELEASE_INCOME, credit=held - amount),
         ]
     lines.append(Line(acc.PROVISION, debit=amount, cooperative_id=coop, loan_id=loan.id))
     overdue = max(have.get(acc.LOANS_OVERDUE, 0), 0)

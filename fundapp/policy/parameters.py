@@ -40,6 +40,10 @@ CIRCULAR_39 = "Thông tư 39/2016/TT-NHNN"
 CIRCULAR_11 = "Thông tư 11/2021/TT-NHNN"
 CIRCULAR_14 = "Thông tư 14/2024/TT-NHNN (hiệu lực từ 12/08/2024)"
 DECREE_86 = "Nghị định 86/2024/NĐ-CP"
+CIRCULAR_14_FROM = date(2024, 8, 12)
+# Decree 86/2024/NĐ-CP on provisions: signed 11/07/2024 and, as reported, in force from its
+# signature; its text was not found in the sources at hand (see docs/rules.md).
+DECREE_86_FROM = date(2024, 7, 11)
 FUND_RULES = "Quy chế nội bộ của Quỹ"
 
 _INTEGER = re.compile(r"[0-9]{1,16}", re.ASCII)
@@ -99,6 +103,21 @@ class Param:
     label: Any
     legal_reference: str
     bounds: tuple[Bound, ...] = ()
+    # Later legal defaults, when the law changed the value: (in force from, value, act).
+    later: tuple[tuple[date, str, str], ...] = ()
+
+    def legal_versions(self) -> tuple[tuple[date, str, str], ...]:
+        """The law's own versions of this parameter, oldest first: the default from
+        ``DEFAULTS_EFFECTIVE`` and each later one (written by ``flask policy init``)."""
+        return ((DEFAULTS_EFFECTIVE, self.default, self.legal_reference), *self.later)
+
+    def default_on(self, day: date) -> str:
+        """The legal default in force on ``day`` (the first one before any is)."""
+        chosen = self.default
+        for since, value, _ref in self.later:
+            if since <= day:
+                chosen = value
+        return chosen
 
     def parse(self, raw: str) -> Any:
         """Typed value of ``raw`` as stored; raises ValueError when it cannot be read."""
@@ -408,6 +427,17 @@ PARAMS: tuple[Param, ...] = (
         _one(DEFAULTS_EFFECTIVE, _r(0, MAX_AMOUNT, low_open=True), FUND_RULES),
     ),
     Param(
+        # Who decides an exemption or reduction of interest (miễn, giảm lãi): the director up
+        # to this total waived by one decision, the board above. The default mirrors the
+        # director's approval limit.
+        "director_relief_limit",
+        "money",
+        "500000000",
+        _l("Thẩm quyền miễn, giảm lãi của Giám đốc (đồng)"),
+        FUND_RULES,
+        _one(DEFAULTS_EFFECTIVE, _r(0, MAX_AMOUNT, low_open=True), FUND_RULES),
+    ),
+    Param(
         "short_term_max_months",
         "months",
         "12",
@@ -440,12 +470,13 @@ PARAMS: tuple[Param, ...] = (
                 "increasing",
             ),
             Bound(
-                date(2024, 8, 12),
+                CIRCULAR_14_FROM,
                 (_r(1, 10), _r(1, 30), _r(1, 90), _r(1, 180)),
                 f"{DECREE_45}, Điều 28; {CIRCULAR_14}",
                 "increasing",
             ),
         ),
+        ((CIRCULAR_14_FROM, "10,30,90,180", f"{DECREE_45}, Điều 28; {CIRCULAR_14}, Điều 5"),),
     ),
     Param(
         "restructure_floor_groups",
@@ -460,7 +491,16 @@ PARAMS: tuple[Param, ...] = (
                 f"{DECREE_45}, Điều 28; {CIRCULAR_11}",
                 "floors",
             ),
+            # Circular 14/2024 Art. 5: any first restructuring is group 2 (term adjustment
+            # and extension alike), a second one group 4, a third or later group 5.
+            Bound(
+                CIRCULAR_14_FROM,
+                (_r(2, 5), _r(2, 5), _r(4, 5), _r(5, 5)),
+                f"{DECREE_45}, Điều 28; {CIRCULAR_14}, Điều 5",
+                "floors",
+            ),
         ),
+        ((CIRCULAR_14_FROM, "2,2,4,5", f"{DECREE_45}, Điều 28; {CIRCULAR_14}, Điều 5"),),
     ),
     Param(
         "provision_rates_pct",
@@ -477,7 +517,16 @@ PARAMS: tuple[Param, ...] = (
                 f"{DECREE_45}, Điều 28; {CIRCULAR_11}; {DECREE_86}",
                 "non_decreasing",
             ),
+            # The microfinance rates of Decree 86/2024 (0 / 2 / 25 / 50 / 100 %) are the
+            # minimum from its date.
+            Bound(
+                DECREE_86_FROM,
+                (_r(0, 100), _r(2, 100), _r(25, 100), _r(50, 100), _r(100, 100)),
+                f"{DECREE_45}, Điều 28; {DECREE_86}",
+                "non_decreasing",
+            ),
         ),
+        ((DECREE_86_FROM, "0,2,25,50,100", f"{DECREE_45}, Điều 28; {DECREE_86}"),),
     ),
     Param(
         "general_provision_pct",

@@ -27,7 +27,7 @@ from fundapp.core.errors import (
 from fundapp.core.security import Role, has_role
 from fundapp.extensions import db
 from fundapp.policy.models import PolicyChange, PolicyChangeStatus, PolicyParameter
-from fundapp.policy.parameters import BY_KEY, DEFAULTS_EFFECTIVE, PARAMS, OutOfRange, Param
+from fundapp.policy.parameters import BY_KEY, PARAMS, OutOfRange, Param
 
 REASON_MAX = 2000
 STATUS_LABELS = {
@@ -45,7 +45,17 @@ def raw_value(key: str, as_of: date) -> str:
         .order_by(PolicyParameter.effective_from.desc())
         .limit(1)
     )
-    return row if row is not None else BY_KEY[key].default
+    return row if row is not None else BY_KEY[key].default_on(as_of)
+
+
+def version_in_force(key: str, as_of: date) -> PolicyParameter | None:
+    """The stored version of ``key`` in force on ``as_of`` (None: the legal default)."""
+    return db.session.scalar(
+        select(PolicyParameter)
+        .where(PolicyParameter.key == key, PolicyParameter.effective_from <= as_of)
+        .order_by(PolicyParameter.effective_from.desc())
+        .limit(1)
+    )
 
 
 def value(key: str, as_of: date) -> Any:
@@ -59,27 +69,43 @@ def snapshot(as_of: date) -> dict[str, str]:
 
 
 def install_defaults(actor: Any = None) -> int:
-    """Write the legal defaults as the first version of every parameter not yet stored.
+    """Write the law's versions of every parameter: the legal defaults from 2021 and each
+    later version the law brought (Circular 14/2024 from 12/08/2024, Decree 86/2024), where
+    the fund has not already decided a version from that date on.
 
     The one direct write of versions: the defaults are the law's, not a board decision."""
-    stored = set(db.session.scalars(select(PolicyParameter.key).distinct()))
+    stored: dict[str, list[date]] = {}
+    for key, since in db.session.execute(
+        select(PolicyParameter.key, PolicyParameter.effective_from)
+    ):
+        stored.setdefault(key, []).append(since)
     added = 0
     for param in PARAMS:
-        if param.key in stored:
-            continue
-        db.session.add(
-            PolicyParameter(
-                key=param.key,
-                value=param.default,
-                effective_from=DEFAULTS_EFFECTIVE,
-                legal_reference=param.legal_reference,
-                note="Giá trị mặc định theo văn bản pháp luật",
-                created_by_id=getattr(actor, "id", None),
+        dates = stored.get(param.key, [])
+        for since, raw, reference in legal_versions_missing(param, dates):
+            db.session.add(
+                PolicyParameter(
+                    key=param.key,
+                    value=raw,
+                    effective_from=since,
+                    legal_reference=reference,
+                    note="Giá trị mặc định theo văn bản pháp luật",
+                    created_by_id=getattr(actor, "id", None),
+                )
             )
-        )
-        added += 1
+            added += 1
     db.session.flush()
     return added
+
+
+def legal_versions_missing(param: Param, stored: list[date]) -> list[tuple[date, str, str]]:
+    """The law's versions of ``param`` still to write, given the dates of its stored
+    versions: all of them when none is stored; otherwise each later one from whose date on
+    nothing is stored (a version the board approved from that date on stands)."""
+    versions = param.legal_versions()
+    if not stored:
+        return list(versions)
+    return [v for v in versions[1:] if not any(d >= v[0] for d in stored)]
 
 
 # --- reading the proposals -------------------------------------------------------------------
@@ -420,3 +446,18 @@ def check_stored_values(result: Any) -> None:
                 f"policy version {row.id} ({row.key} = {row.value!r} from "
                 f"{row.effective_from.isoformat()}): {exc.message}"
             )
+    # A version still in force when the law tightened its range must lie in the new one
+    # (the 2021 debt groups kept past 12/08/2024 would classify by a repealed rule).
+    result.checked.append("the lending policy in force when the law changed lies in the new range")
+    for param in PARAMS:
+        for bound in param.bounds[1:]:
+            row = version_in_force(param.key, bound.since)
+            if row is None or row.effective_from >= bound.since:
+                continue
+            try:
+                param.validate(row.value, bound.since)
+            except OutOfRange as exc:
+                result.fail(
+                    f"policy version {row.id} ({param.key} = {row.value!r}) is still in "
+                    f"force on {bound.since.isoformat()}: {exc.message}"
+                )

@@ -119,7 +119,7 @@ def loan_position(loan: Loan, as_of: date) -> LoanPosition:
     return LoanPosition(
         loan,
         balances,
-        book.borrower_group(loan, book.own_group(loan, balances.days_past_due), as_of),
+        book.live_group(loan, state, as_of),
         _next_due(state, as_of),
         state.payoff_amount(as_of) if loan.status == LoanStatus.ACTIVE else 0,
     )

@@ -1,5 +1,6 @@
-"""Lending activity for a period (TT 52 Phụ lục 1a style), grouped by district, sector,
-borrower kind or term class.
+"""Lending activity for a period (TT 52 Phụ lục 1a style), grouped by area (the current
+commune, the former district or the former province, as ``by`` says), sector, borrower
+kind or term class.
 
 Per group: outstanding at the start (end of the day before the period) and at the end,
 what was disbursed, collected (principal, interest) and written off during it, and at the
@@ -17,8 +18,8 @@ from datetime import date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from fundapp.cooperatives.districts import DISTRICTS
 from fundapp.cooperatives.models import CooperativeKind
+from fundapp.funds.services import ALL, OriginFilter
 from fundapp.reports.positions import (
     BAD_DEBT_GROUPS,
     LoanDimensions,
@@ -31,10 +32,15 @@ from fundapp.reports.positions import (
 from fundapp.reports.tables import Column, Row, Table
 
 GROUP_LABELS = {
-    "district": _l("Huyện, thành phố"),
+    "area": _l("Địa bàn"),
     "sector": _l("Ngành nghề"),
     "borrower_kind": _l("Đối tượng vay"),
     "term_class": _l("Thời hạn cho vay"),
+}
+AREA_LABELS = {
+    "commune": _l("Xã, phường (hiện nay)"),
+    "former_district": _l("Huyện cũ"),
+    "former_province": _l("Tỉnh cũ"),
 }
 
 
@@ -60,15 +66,16 @@ class ActivityReport:
     start: date
     end: date
     group_by: str
+    by: str
     rows: tuple[ActivityRow, ...]
     total: ActivityRow
     general_provision: int
     total_provision: int
 
 
-def _key(dim: LoanDimensions, group_by: str) -> tuple[str, str]:
-    if group_by == "district":
-        return dim.district_code, dim.district_name
+def _key(dim: LoanDimensions, group_by: str, by: str) -> tuple[str, str]:
+    if group_by == "area":
+        return dim.area(by)
     if group_by == "sector":
         return dim.sector, dim.sector or _("(Chưa ghi ngành nghề)")
     if group_by == "borrower_kind":
@@ -77,8 +84,6 @@ def _key(dim: LoanDimensions, group_by: str) -> tuple[str, str]:
 
 
 def _order(group_by: str) -> dict[str, int]:
-    if group_by == "district":
-        return {code: n for n, code in enumerate(DISTRICTS)}
     if group_by == "borrower_kind":
         return {k.value: n for n, k in enumerate(CooperativeKind)}
     if group_by == "term_class":
@@ -100,15 +105,18 @@ _SUMMED = (
 )
 
 
-def build(start: date, end: date, group_by: str) -> ActivityReport:
-    flows = loan_flows(start, end)
-    positions = {p.loan_id: p for p in loan_positions(end)}
+def build(
+    start: date, end: date, group_by: str, by: str = "commune", origin: OriginFilter = ALL
+) -> ActivityReport:
+    """``origin``: one origin fund's book, or all (consolidated, the default)."""
+    flows = loan_flows(start, end, origin)
+    positions = {p.loan_id: p for p in loan_positions(end, origin)}
     dims = loan_dimensions(set(flows) | set(positions), end)
     figures: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(_SUMMED, 0))
     labels: dict[str, str] = {}
     borrowers: dict[str, set[int]] = defaultdict(set)
     for loan_id, dim in dims.items():
-        key, label = _key(dim, group_by)
+        key, label = _key(dim, group_by, by)
         labels[key] = label
         row = figures[key]
         flow = flows.get(loan_id)
@@ -129,7 +137,10 @@ def build(start: date, end: date, group_by: str) -> ActivityReport:
                 row["projects"] += 1
                 borrowers[key].add(dim.cooperative_id)
     order = _order(group_by)
-    keys = sorted(figures, key=lambda k: (order.get(k, len(order)), labels[k].lower()))
+    keys = sorted(
+        figures,
+        key=lambda k: (order.get(k, len(order)), k if group_by == "area" else labels[k].lower()),
+    )
     rows = tuple(
         ActivityRow(key=k, label=labels[k], **figures[k], cooperatives=len(borrowers[k]))
         for k in keys
@@ -141,11 +152,12 @@ def build(start: date, end: date, group_by: str) -> ActivityReport:
         **{name: sum(getattr(r, name) for r in rows) for name in _SUMMED},
         cooperatives=len(set().union(*borrowers.values())) if borrowers else 0,
     )
-    general = general_provision_held(end)
+    general = general_provision_held(end, origin)
     return ActivityReport(
         start=start,
         end=end,
         group_by=group_by,
+        by=by,
         rows=rows,
         total=total,
         general_provision=general,
@@ -153,9 +165,15 @@ def build(start: date, end: date, group_by: str) -> ActivityReport:
     )
 
 
+def _group_label(report: ActivityReport) -> str:
+    if report.group_by == "area":
+        return str(AREA_LABELS[report.by])
+    return str(GROUP_LABELS[report.group_by])
+
+
 def tables(report: ActivityReport) -> list[Table]:
     columns = (
-        Column(str(GROUP_LABELS[report.group_by]), "text", 30),
+        Column(_group_label(report), "text", 30),
         Column(_("Dư nợ đầu kỳ"), "money", 17),
         Column(_("Doanh số cho vay"), "money", 17),
         Column(_("Thu nợ gốc"), "money", 17),
@@ -174,7 +192,7 @@ def tables(report: ActivityReport) -> list[Table]:
 
     main = Table(
         "activity",
-        _("Tình hình cho vay theo %(g)s", g=str(GROUP_LABELS[report.group_by]).lower()),
+        _("Tình hình cho vay theo %(g)s", g=_group_label(report).lower()),
         columns,
         tuple(Row(cells(r)) for r in report.rows),
         Row(cells(report.total)),

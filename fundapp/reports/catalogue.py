@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from fundapp.core.dates import business_date, format_date
+from fundapp.funds.services import OriginFilter, find
 from fundapp.reports import activity, cache, classification, fund_balance, par, params
 from fundapp.reports.excel import TitleBlock, workbook_bytes
 from fundapp.reports.positions import LoanPosition, loan_positions
@@ -53,7 +54,9 @@ class ReportSpec:
     def built_for(self, args: Mapping[str, str], today: date) -> Built:
         """The report for these filters, kept while the book does not change."""
         key = tuple(sorted((str(k), str(v)) for k, v in args.items()))
-        return cache.remembered(f"report:{self.slug}", key, lambda: self.build(args, today))
+        return cache.remembered(
+            f"report:{self.slug}", key, lambda: _origin_titled(self.build(args, today))
+        )
 
     @property
     def template(self) -> str:
@@ -64,16 +67,32 @@ class ReportSpec:
         return f"reports/{self.endpoint}_pdf.html"
 
 
+def _origin_titled(built: Built) -> Built:
+    """A report of one origin fund's book names that fund under its title."""
+    code = built.filters.get("origin")
+    if not code:
+        return built
+    origin = find(code)
+    name = f"{code} – {origin.name}" if origin else code
+    return dataclasses.replace(built, subtitle=f"{built.subtitle} · {_('Quỹ gốc')} {name}")
+
+
+def _with_origin(filters: dict[str, str], origin: OriginFilter) -> dict[str, str]:
+    """The filters with ``origin`` when the report is one origin fund's book."""
+    return {**filters, "origin": origin.code} if origin.code else filters
+
+
 def _fund_balance(args: Mapping[str, str], today: date) -> Built:
     as_of = params.as_of(args, today)
     start = params.report_date(args, "from", today, date(as_of.year, 1, 1))
     params.check_order(start, as_of, "from")
-    positions = loan_positions(as_of)
-    report = fund_balance.build(as_of, start, positions)
+    origin = params.origin(args)
+    positions = loan_positions(as_of, origin)
+    report = fund_balance.build(as_of, start, positions, origin)
     return Built(
         report=report,
         tables=fund_balance.tables(report),
-        filters={"as_of": as_of.isoformat(), "from": start.isoformat()},
+        filters=_with_origin({"as_of": as_of.isoformat(), "from": start.isoformat()}, origin),
         subtitle=_("Đến ngày %(d)s", d=format_date(as_of)),
         dates=(as_of,),
         date_label=_("Đến ngày"),
@@ -89,7 +108,7 @@ def _charts(as_of: date, positions: list[LoanPosition]) -> list[tuple[str, Any]]
     charts = fund_report_charts(as_of, positions)
     captions = (
         ("outstanding", _("Dư nợ cho vay cuối mỗi tháng (24 tháng)")),
-        ("by_district", _("Dư nợ theo huyện, thành phố")),
+        ("by_area", _("Dư nợ theo xã, phường (hiện nay)")),
         ("debt_groups", _("Dư nợ theo nhóm nợ")),
         ("collections", _("Thu nợ so với số đến hạn (12 tháng)")),
     )
@@ -99,7 +118,9 @@ def _charts(as_of: date, positions: list[LoanPosition]) -> list[tuple[str, Any]]
 def _lending_activity(args: Mapping[str, str], today: date) -> Built:
     period = params.period(args, today)
     group_by = params.group_by(args)
-    report = activity.build(period.start, period.end, group_by)
+    by = params.area_by(args)
+    origin = params.origin(args)
+    report = activity.build(period.start, period.end, group_by, by, origin)
     return Built(
         report=report,
         tables=activity.tables(report),
@@ -107,6 +128,8 @@ def _lending_activity(args: Mapping[str, str], today: date) -> Built:
             "from": period.start.isoformat(),
             "to": period.end.isoformat(),
             "group_by": group_by,
+            "by": by,
+            **_with_origin({}, origin),
         },
         subtitle=_(
             "Từ ngày %(f)s đến ngày %(t)s", f=format_date(period.start), t=format_date(period.end)
@@ -119,11 +142,12 @@ def _lending_activity(args: Mapping[str, str], today: date) -> Built:
 
 def _classification(args: Mapping[str, str], today: date) -> Built:
     quarter = params.quarter(args, today)
-    report = classification.build(quarter)
+    origin = params.origin(args)
+    report = classification.build(quarter, origin)
     return Built(
         report=report,
         tables=classification.tables(report),
-        filters={"quarter": quarter.code},
+        filters=_with_origin({"quarter": quarter.code}, origin),
         subtitle=_(
             "Quý %(n)s năm %(y)s – đến ngày %(d)s",
             n=quarter.number,
@@ -138,11 +162,12 @@ def _classification(args: Mapping[str, str], today: date) -> Built:
 
 def _par(args: Mapping[str, str], today: date) -> Built:
     as_of = params.as_of(args, today)
-    report = par.build(as_of)
+    origin = params.origin(args)
+    report = par.build(as_of, origin)
     return Built(
         report=report,
         tables=par.tables(report),
-        filters={"as_of": as_of.isoformat()},
+        filters=_with_origin({"as_of": as_of.isoformat()}, origin),
         subtitle=_("Đến ngày %(d)s", d=format_date(as_of)),
         dates=(as_of,),
         date_label=_("Đến ngày"),

@@ -1,5 +1,7 @@
 """Debt classification and provisioning for a quarter, as of its last day (for the risk
-committee, Circular 11/2021).
+committee), by the law in force that day: Circular 11/2021 until 11/08/2024, Circular
+14/2024/TT-NHNN from 12/08/2024; provision rates of Decree 86/2024/NĐ-CP from its date. The
+report names the versions it applies and their legal references.
 
 Per debt group: loans, outstanding, collateral (valuation and the discounted part the close
 of day deducts), the policy's provision rate, the specific provision required — rate ×
@@ -16,8 +18,9 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 
-from fundapp.core.formatting import money_filter
+from fundapp.core.formatting import date_filter, money_filter
 from fundapp.core.money import provision
+from fundapp.funds.services import ALL, OriginFilter
 from fundapp.policy import services as policy
 from fundapp.reports.params import Quarter
 from fundapp.reports.positions import (
@@ -61,6 +64,16 @@ class ClassifiedLoan:
 
 
 @dataclass(frozen=True)
+class Basis:
+    """A policy version the report applies: what, its value, from when, under which act."""
+
+    label: str
+    value: str
+    effective_from: date
+    reference: str
+
+
+@dataclass(frozen=True)
 class ClassificationReport:
     quarter: str
     start: date
@@ -77,6 +90,53 @@ class ClassificationReport:
     total_required: int
     total_held: int
     loans: tuple[ClassifiedLoan, ...]
+    basis: tuple[Basis, ...] = ()
+
+
+def basis_on(as_of: date) -> tuple[Basis, ...]:
+    """The classification version and the provision rates in force on ``as_of``, each with
+    the date it took effect and its legal reference (the legal default when none is
+    stored)."""
+    from fundapp.lending.book import classification_version
+    from fundapp.policy.parameters import BY_KEY, DEFAULTS_EFFECTIVE
+
+    version = classification_version(as_of)
+    out = [
+        Basis(
+            _("Phân loại nợ: số ngày quá hạn bắt đầu nhóm 2–5"),
+            ", ".join(str(n) for n in version.group_starts),
+            version.effective_from,
+            f"{version.reference}; {version.clauses.reference}",
+        ),
+        Basis(
+            _("Nhóm nợ tối thiểu khi cơ cấu lại thời hạn trả nợ"),
+            ", ".join(str(n) for n in version.restructure_floors),
+            version.effective_from,
+            version.clauses.reference,
+        ),
+    ]
+    for key, label in (
+        ("provision_rates_pct", _("Tỷ lệ trích lập dự phòng cụ thể nhóm 1–5 (%)")),
+        ("general_provision_pct", _("Tỷ lệ trích lập dự phòng chung (%)")),
+    ):
+        row = policy.version_in_force(key, as_of)
+        param = BY_KEY[key]
+        if row is None:
+            since = max(
+                (d for d, _v, _r in param.legal_versions() if d <= as_of),
+                default=DEFAULTS_EFFECTIVE,
+            )
+            out.append(Basis(label, param.default_on(as_of), since, param.legal_reference))
+        else:
+            out.append(
+                Basis(
+                    label,
+                    row.value,
+                    row.effective_from,
+                    row.legal_reference or param.legal_reference,
+                )
+            )
+    return tuple(out)
 
 
 def required_specific(position: LoanPosition, rate: Decimal) -> int:
@@ -85,11 +145,23 @@ def required_specific(position: LoanPosition, rate: Decimal) -> int:
     return provision(position.outstanding - position.discounted_collateral, rate)
 
 
-def build(quarter: Quarter) -> ClassificationReport:
+def _whole_book_general_base(as_of: date) -> int:
+    """Groups 1–4 principal of every origin's loans: the general provision's base."""
+    return sum(
+        p.outstanding for p in loan_positions(as_of) if p.outstanding > 0 and p.debt_group <= 4
+    )
+
+
+def build(quarter: Quarter, origin: OriginFilter = ALL) -> ClassificationReport:
+    """``origin``: one origin fund's book, or all (consolidated, the default). The general
+    provision is the fund's, on its whole book: it counts under this fund (0 under a fund
+    taken over), so the per-origin reports add up to the consolidated one."""
     as_of = quarter.end
     rates = policy.value("provision_rates_pct", as_of)
     general_rate = policy.value("general_provision_pct", as_of)
-    positions = [p for p in loan_positions(as_of) if p.outstanding > 0 or p.specific_provision]
+    positions = [
+        p for p in loan_positions(as_of, origin) if p.outstanding > 0 or p.specific_provision
+    ]
     loans = []
     for p in positions:
         rate = rates[p.debt_group - 1]
@@ -114,8 +186,11 @@ def build(quarter: Quarter) -> ClassificationReport:
         _group_row(g, rates[g - 1], [x for x in loans if x.debt_group == g]) for g in range(1, 6)
     )
     general_base = sum(g.outstanding for g in groups if g.group <= 4)
+    if origin.origin is not None:
+        # The general provision is the fund's, on its whole book (see the docstring).
+        general_base = _whole_book_general_base(as_of) if origin.origin.is_own else 0
     general_required = provision(general_base, general_rate)
-    general_held = general_provision_held(as_of)
+    general_held = general_provision_held(as_of, origin)
     specific_required = sum(g.specific_required for g in groups)
     specific_held = sum(g.specific_held for g in groups)
     return ClassificationReport(
@@ -139,6 +214,7 @@ def build(quarter: Quarter) -> ClassificationReport:
                 key=lambda x: (-x.debt_group, -x.days_past_due, x.contract_no),
             )
         ),
+        basis=basis_on(as_of),
     )
 
 
@@ -264,4 +340,19 @@ def tables(report: ClassificationReport) -> list[Table]:
         sheet=_("Chi tiết nhóm 2–5"),
         wide=True,
     )
-    return [groups, summary, detail]
+    basis = Table(
+        "basis",
+        _("IV. Căn cứ phân loại nợ và trích lập dự phòng"),
+        (
+            Column(_("Chỉ tiêu"), "text", 40),
+            Column(_("Giá trị"), "text", 16),
+            Column(_("Hiệu lực từ"), "text", 12),
+            Column(_("Căn cứ pháp lý"), "text", 60),
+        ),
+        tuple(
+            Row((b.label, b.value, date_filter(b.effective_from), b.reference))
+            for b in report.basis
+        ),
+        sheet=_("Căn cứ"),
+    )
+    return [groups, summary, detail, basis]

@@ -13,6 +13,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 
 from fundapp.core.dates import format_date
+from fundapp.funds.services import ALL, OriginFilter
 from fundapp.ledger.services import fund_position
 from fundapp.reports.positions import (
     BAD_DEBT_GROUPS,
@@ -23,6 +24,7 @@ from fundapp.reports.positions import (
     loan_positions,
 )
 from fundapp.reports.tables import Column, Row, Table, ratio
+from fundapp.servicing.accrual import accrued_to_date
 
 
 @dataclass(frozen=True)
@@ -42,11 +44,22 @@ class Uses:
     loans_overdue: int
     outstanding: int
     interest_receivable: int
+    accrued_interest: int  # lãi dự thu posted at month ends (entries dated up to as_of)
     specific_provision: int
     general_provision: int
     provision: int
     cash: int
     total: int
+
+
+@dataclass(frozen=True)
+class AccruedInterest:
+    """Accrued interest of group-1 loans through the end of the report's date, computed
+    from the schedules (a memo: not in the totals, which are the ledger's)."""
+
+    computed: int
+    posted: int
+    not_posted: int
 
 
 @dataclass(frozen=True)
@@ -79,24 +92,31 @@ class FundBalanceReport:
     overdue_ratio: Decimal
     bad_debt: int
     bad_debt_ratio: Decimal
+    accrued_to_date: AccruedInterest
 
 
 def build(
-    as_of: date, period_start: date | None = None, positions: list[LoanPosition] | None = None
+    as_of: date,
+    period_start: date | None = None,
+    positions: list[LoanPosition] | None = None,
+    origin: OriginFilter = ALL,
 ) -> FundBalanceReport:
-    """The report as of ``as_of``; ``positions`` are ``loan_positions(as_of)`` when the
-    caller has them already."""
+    """The report as of ``as_of``; ``positions`` are ``loan_positions(as_of, origin)``
+    when the caller has them already. ``origin``: one origin fund's book (its capital, its
+    loans and their cash, income and provisions; see ``ledger.services.line_origin``), or
+    all (consolidated, the default): the consolidated figures are the per-origin sums."""
     start = period_start or date(as_of.year, 1, 1)
-    position = fund_position(as_of)
-    positions = loan_positions(as_of) if positions is None else positions
-    general = general_provision_held(as_of)
+    position = fund_position(as_of, origin)
+    positions = loan_positions(as_of, origin) if positions is None else positions
+    general = general_provision_held(as_of, origin)
     outstanding = position.outstanding
     by_group = {g: [0, 0] for g in range(1, 6)}
     for p in positions:
         if p.outstanding:
             by_group[p.debt_group][0] += 1
             by_group[p.debt_group][1] += p.outstanding
-    flows = loan_flows(start, as_of).values()
+    flows = loan_flows(start, as_of, origin).values()
+    accrued = accrued_to_date(as_of)
     bad_debt = sum(by_group[g][1] for g in BAD_DEBT_GROUPS)
     borrowing = [p for p in positions if p.outstanding > 0]
     return FundBalanceReport(
@@ -116,6 +136,7 @@ def build(
             loans_overdue=position.loans_overdue,
             outstanding=outstanding,
             interest_receivable=position.interest_receivable,
+            accrued_interest=position.accrued_interest,
             specific_provision=position.provision - general,
             general_provision=general,
             provision=position.provision,
@@ -138,6 +159,7 @@ def build(
         overdue_ratio=ratio(position.loans_overdue, outstanding),
         bad_debt=bad_debt,
         bad_debt_ratio=ratio(bad_debt, outstanding),
+        accrued_to_date=AccruedInterest(accrued.computed, accrued.posted, accrued.not_posted),
     )
 
 
@@ -170,6 +192,7 @@ def tables(report: FundBalanceReport) -> list[Table]:
             Row((_("Trong hạn"), u.loans_in_term), level=1),
             Row((_("Quá hạn"), u.loans_overdue), level=1),
             Row((_("Lãi phải thu"), u.interest_receivable)),
+            Row((_("Lãi dự thu (đã hạch toán đến cuối tháng)"), u.accrued_interest)),
             Row((_("Trừ: dự phòng rủi ro cụ thể"), -u.specific_provision)),
             Row((_("Trừ: dự phòng rủi ro chung"), -u.general_provision)),
             Row((_("Vốn bằng tiền sẵn sàng cho vay (tiền gửi ngân hàng, kho bạc)"), u.cash)),
@@ -224,4 +247,22 @@ def tables(report: FundBalanceReport) -> list[Table]:
         ),
         sheet=_("Hoạt động trong kỳ"),
     )
-    return [sources, uses, groups, period]
+    a = report.accrued_to_date
+    accrued = Table(
+        "accrued_interest",
+        _("V. Lãi dự thu nợ nhóm 1 đến hết ngày %(d)s (số tính toán)", d=format_date(report.as_of)),
+        (item, amount),
+        (
+            Row((_("Lãi dự thu tính đến hết ngày báo cáo"), a.computed), strong=True),
+            Row((_("Đã hạch toán vào lãi dự thu (cuối các tháng)"), a.posted), level=1),
+            Row(
+                (_("Chưa hạch toán (từ cuối tháng trước đến ngày báo cáo)"), a.not_posted), level=1
+            ),
+        ),
+        note=_(
+            "Lãi trong hạn của nợ nhóm 1 đã phát sinh nhưng chưa đến kỳ thu, tính theo số ngày "
+            "thực tế/365; số chưa hạch toán không cộng vào tổng nguồn vốn và sử dụng vốn."
+        ),
+        sheet=_("Lãi dự thu"),
+    )
+    return [sources, uses, groups, period, accrued]

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 
+from fundapp.funds.services import ALL, OriginFilter
 from fundapp.reports.positions import loan_positions
 from fundapp.reports.tables import Column, Row, Table, ratio
 
@@ -57,8 +58,9 @@ class ParReport:
     buckets: tuple[AgeBucket, ...]
 
 
-def build(as_of: date) -> ParReport:
-    positions = [p for p in loan_positions(as_of) if p.outstanding > 0]
+def build(as_of: date, origin: OriginFilter = ALL) -> ParReport:
+    """``origin``: one origin fund's book, or all (consolidated, the default)."""
+    positions = [p for p in loan_positions(as_of, origin) if p.outstanding > 0]
     total = sum(p.outstanding for p in positions)
     par = []
     for days in PAR_THRESHOLDS:

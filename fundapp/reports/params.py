@@ -17,8 +17,11 @@ from flask_babel import gettext as _
 from fundapp.core import validation
 from fundapp.core.dates import format_date
 from fundapp.core.errors import ValidationFailed
+from fundapp.funds.services import OriginFilter, origin_filter
 
-GROUPINGS = ("district", "sector", "borrower_kind", "term_class")
+GROUPINGS = ("area", "sector", "borrower_kind", "term_class")
+# How "area" groups: the current commune, the former district or the former province.
+AREA_GROUPINGS = ("commune", "former_district", "former_province")
 
 
 def _fail(key: str, message: str) -> None:
@@ -129,9 +132,29 @@ def quarter(args: Mapping[str, str], today: date) -> Quarter:
 
 
 def group_by(args: Mapping[str, str]) -> str:
-    raw = (args.get("group_by") or "district").strip()
+    raw = (args.get("group_by") or "area").strip()
     if raw not in GROUPINGS:
         _fail(
             "group_by", _("Cách nhóm không hợp lệ; chọn một trong: %(g)s.", g=", ".join(GROUPINGS))
         )
     return raw
+
+
+def area_by(args: Mapping[str, str]) -> str:
+    """``by``: how an area grouping is made (default the current commune)."""
+    raw = (args.get("by") or "commune").strip()
+    if raw not in AREA_GROUPINGS:
+        _fail(
+            "by",
+            _(
+                "Cách nhóm theo địa bàn không hợp lệ; chọn một trong: %(g)s.",
+                g=", ".join(AREA_GROUPINGS),
+            ),
+        )
+    return raw
+
+
+def origin(args: Mapping[str, str]) -> OriginFilter:
+    """``origin``: one origin fund's book by its code (``GET /funds``); blank for the
+    consolidated figures of every origin."""
+    return origin_filter(args.get("origin"), "origin")

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 
-from fundapp.cooperatives.districts import district_name
+from fundapp.areas import services as areas
 from fundapp.cooperatives.models import KIND_LABELS, Cooperative, CooperativeKind
 from fundapp.extensions import db
+from fundapp.funds.services import ALL, OriginFilter
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalEntry, JournalLine, LoanBalance
 from fundapp.lending.models import Collateral, Instalment, Loan
@@ -66,14 +68,39 @@ class LoanDimensions:
     project_name: str
     cooperative_id: int
     cooperative_name: str
-    district_code: str
-    district_name: str
+    # Where the borrower is on the report's date: its current commune, and the district
+    # and province it lay in before 01/07/2025.
+    commune_code: str
+    commune_name: str
+    former_district_code: str
+    former_district_name: str
+    former_province_code: str
+    former_province_name: str
     sector: str
     borrower_kind: str
     borrower_kind_label: str
     term_months: int
     term_class: str
     term_class_label: str
+    # The fund whose book the loan came from; None: this fund (fundapp.funds).
+    origin_fund_id: int | None
+
+    @property
+    def district_code(self) -> str:
+        return self.former_district_code
+
+    @property
+    def district_name(self) -> str:
+        return self.former_district_name
+
+    def area(self, by: str) -> tuple[str, str]:
+        """(code, name) of the borrower's area: ``commune`` (current), ``former_district``
+        or ``former_province``."""
+        if by == "former_district":
+            return self.former_district_code, self.former_district_name
+        if by == "former_province":
+            return self.former_province_code, self.former_province_name
+        return self.commune_code, self.commune_name
 
 
 @dataclass(frozen=True)
@@ -169,9 +196,11 @@ def loan_dimensions(loan_ids: set[int] | None, as_of: date) -> dict[int, LoanDim
         Loan.contract_no,
         Loan.project_name,
         Loan.term_months,
+        Loan.origin_fund_id,
         Cooperative.id.label("cooperative_id"),
         Cooperative.name,
-        Cooperative.district_code,
+        Cooperative.commune_unit_id,
+        Cooperative.former_district_code,
         Cooperative.sector,
         Cooperative.kind,
     ).join(Cooperative, Cooperative.id == Loan.cooperative_id)
@@ -182,20 +211,26 @@ def loan_dimensions(loan_ids: set[int] | None, as_of: date) -> dict[int, LoanDim
             continue
         tc = term_class(row.term_months, short_max, medium_max)
         kind = row.kind
+        area = areas.area_of(row.commune_unit_id, row.former_district_code, as_of)
         out[loan_id] = LoanDimensions(
             loan_id=loan_id,
             contract_no=row.contract_no,
             project_name=row.project_name,
             cooperative_id=row.cooperative_id,
             cooperative_name=row.name,
-            district_code=row.district_code,
-            district_name=district_name(row.district_code),
+            commune_code=area.commune_code or "",
+            commune_name=area.commune_name or _("(Chưa có xã, phường)"),
+            former_district_code=area.former_district_code or "",
+            former_district_name=area.former_district_name or _("(Chưa rõ huyện cũ)"),
+            former_province_code=area.former_province_code or "",
+            former_province_name=area.former_province_name or _("(Chưa rõ tỉnh cũ)"),
             sector=row.sector or "",
             borrower_kind=kind,
             borrower_kind_label=str(KIND_LABELS.get(CooperativeKind(kind), kind)),
             term_months=row.term_months,
             term_class=tc.value,
             term_class_label=str(TERM_CLASS_LABELS[tc]),
+            origin_fund_id=row.origin_fund_id,
         )
     return out
 
@@ -241,10 +276,21 @@ def collateral_values(loan_ids: set[int]) -> dict[int, tuple[int, int]]:
     return out
 
 
-def loan_positions(as_of: date) -> list[LoanPosition]:
-    """Every loan on the books at the end of ``as_of``, ordered by contract number."""
+def origin_loan_ids(origin: OriginFilter) -> set[int] | None:
+    """The loans of one origin fund's book; None for every origin (consolidated)."""
+    if origin.origin is None:
+        return None
+    return set(db.session.scalars(origin.apply(select(Loan.id), Loan.origin_fund_id)))
+
+
+def loan_positions(as_of: date, origin: OriginFilter = ALL) -> list[LoanPosition]:
+    """Every loan on the books at the end of ``as_of`` (of one origin fund's book, or of
+    all), ordered by contract number (then id: books taken over may repeat a number)."""
     balances = loan_account_balances(as_of, POSITION_ACCOUNTS)
     ids = set(balances)
+    kept = origin_loan_ids(origin)
+    if kept is not None:
+        ids &= kept
     if not ids:
         return []
     dims = loan_dimensions(ids, as_of)
@@ -306,8 +352,9 @@ class LoanFlow:
 _PRINCIPAL = (acc.LOANS_IN_TERM, acc.LOANS_OVERDUE)
 
 
-def loan_flows(start: date, end: date) -> dict[int, LoanFlow]:
-    """Per loan, its movements over ``[start, end]`` and its outstanding either side."""
+def loan_flows(start: date, end: date, origin: OriginFilter = ALL) -> dict[int, LoanFlow]:
+    """Per loan, its movements over ``[start, end]`` and its outstanding either side (of
+    one origin fund's book, or of all)."""
     kind = JournalEntry.kind
     is_cash = JournalLine.account == acc.CASH
     is_principal = JournalLine.account.in_(_PRINCIPAL)
@@ -354,7 +401,11 @@ def loan_flows(start: date, end: date) -> dict[int, LoanFlow]:
     opening = _outstanding(start - timedelta(days=1))
     closing = _outstanding(end)
     out = {}
-    for loan_id in set(moved) | set(opening) | set(closing):
+    ids = set(moved) | set(opening) | set(closing)
+    kept = origin_loan_ids(origin)
+    if kept is not None:
+        ids &= kept
+    for loan_id in ids:
         disbursed, collected, written_off = moved.get(loan_id, (0, 0, 0))
         out[loan_id] = LoanFlow(
             loan_id=loan_id,
@@ -372,8 +423,13 @@ def _outstanding(as_of: date) -> dict[int, int]:
     return {i: sum(b.values()) for i, b in balances.items() if sum(b.values())}
 
 
-def general_provision_held(as_of: date) -> int:
-    """The general provision in the ledger (provision lines without a loan), as of a date."""
+def general_provision_held(as_of: date, origin: OriginFilter = ALL) -> int:
+    """The general provision in the ledger (provision lines without a loan), as of a date.
+
+    It is the fund's, held against its whole book: per origin it counts under this fund
+    (as ``ledger.services.line_origin`` counts its lines), 0 under a fund taken over."""
+    if origin.origin is not None and not origin.origin.is_own:
+        return 0
     total = db.session.scalar(
         select(func.coalesce(func.sum(JournalLine.credit - JournalLine.debit), 0))
         .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)

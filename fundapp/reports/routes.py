@@ -25,14 +25,21 @@ def index() -> Any:
 
 
 def _page(spec: ReportSpec) -> Any:
-    from fundapp.reports.activity import GROUP_LABELS
+    from fundapp.funds.services import origins
+    from fundapp.reports.activity import AREA_LABELS, GROUP_LABELS
 
-    context: dict[str, Any] = {"spec": spec, "groupings": {g: GROUP_LABELS[g] for g in GROUPINGS}}
+    context: dict[str, Any] = {
+        "spec": spec,
+        "groupings": {g: GROUP_LABELS[g] for g in GROUPINGS},
+        "area_groupings": AREA_LABELS,
+        "origins": origins(),
+    }
     try:
         built = spec.built_for(request.args, business_date())
     except ValidationFailed as exc:
         values = {
-            k: request.args.get(k, "") for k in ("as_of", "from", "to", "quarter", "group_by")
+            k: request.args.get(k, "")
+            for k in ("as_of", "from", "to", "quarter", "group_by", "by", "origin")
         }
         return render_template(spec.template, built=None, error=exc, values=values, **context), 422
     return render_template(

@@ -7,8 +7,11 @@ One transaction per date, guarded by a database lock and a unique run row:
 2. overdue interest (150 % of the rate on overdue principal, 10 %/year on unpaid interest)
    is accrued to D;
 3. days past due per loan (from the oldest unpaid due date);
-4. debt group per loan (with the restructuring floor), then per borrower (its worst loan),
-   which every loan of the borrower takes; history kept on change;
+4. debt group per loan by the law in force on D (``book.classification_version``: the
+   bands and floors of the policy versions of D, the clauses of Circular 11/2021 until
+   11/08/2024 and of Circular 14/2024 from 12/08/2024, the upgrade waiting period after
+   arrears are cleared), then per borrower (its worst loan), which every loan of the
+   borrower takes; history kept on change;
 5. provisions: specific (group rate × (principal − discounted collateral)) and general
    (a rate of groups 1–4 principal), posted as the difference;
 6. notices: due soon, overdue transfer, group change.
@@ -42,10 +45,23 @@ from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalLine, LoanBalance
 from fundapp.ledger.services import Line, post
 from fundapp.lending import book
-from fundapp.lending.models import Collateral, Instalment, Loan, LoanStatus
+from fundapp.lending.models import (
+    ApprovalStatus,
+    Collateral,
+    Instalment,
+    Loan,
+    LoanStatus,
+    Restructuring,
+)
 from fundapp.policy import services as policy
+from fundapp.servicing import accrual
 from fundapp.servicing.models import CloseDayRun, DebtGroupHistory, LoanDay
-from fundapp.servicing.overdue import YEAR_PERCENT, days_past_due, interest_from_balance_days
+from fundapp.servicing.overdue import (
+    YEAR_PERCENT,
+    Standing,
+    days_past_due,
+    interest_from_balance_days,
+)
 
 LOCK_KEY = 8_241_001  # pg advisory lock id of the close of day
 
@@ -140,10 +156,16 @@ _LATE = or_(_OPEN, Instalment.penalty_accrued > Instalment.penalty_paid)  # = UN
 def _affected_loan_ids(day: date, last_closed: date | None) -> list[int]:
     """Loans whose own figures can change on ``day``: something past due and not settled
     (an instalment that fell due yesterday unpaid included), a change since the last run
-    (``reclassify``), or never classified; every active loan when the provision rates
-    change. The late instalments come from the partial index of unsettled ones."""
+    (``reclassify``), waiting for an upgrade after its arrears were cleared, or never
+    classified; every active loan when the provision rates or the classification law
+    change (12/08/2024: Circular 14/2024). The late instalments come from the partial index
+    of unsettled ones."""
     active = Loan.status == LoanStatus.ACTIVE
-    if last_closed is None or _provision_rates(last_closed) != _provision_rates(day):
+    if (
+        last_closed is None
+        or _provision_rates(last_closed) != _provision_rates(day)
+        or _law(last_closed) != _law(day)
+    ):
         return list(db.session.scalars(select(Loan.id).where(active).order_by(Loan.id)))
     late = (
         select(Instalment.loan_id)
@@ -152,7 +174,18 @@ def _affected_loan_ids(day: date, last_closed: date | None) -> list[int]:
     )
     changed = select(Loan.id).where(active, Loan.reclassify)
     never_classified = select(Loan.id).where(active, ~exists().where(LoanDay.loan_id == Loan.id))
-    return sorted(db.session.scalars(union(late, changed, never_classified)))
+    waiting = (
+        select(LoanDay.loan_id)
+        .join(Loan, Loan.id == LoanDay.loan_id)
+        .where(active, LoanDay.cured_on.is_not(None))
+    )
+    return sorted(db.session.scalars(union(late, changed, never_classified, waiting)))
+
+
+def _law(day: date) -> tuple[Any, ...]:
+    """What the classification law of ``day`` is made of: a change re-examines the book."""
+    version = book.classification_version(day)
+    return (version.group_starts, version.restructure_floors, version.clauses.code)
 
 
 def _provision_rates(day: date) -> tuple[Any, Any]:
@@ -258,16 +291,23 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
     else:
         counts["instalments_accruing"] = _advance_overdue_state(day)
     _lock_loans()
+    # Month end (D is the first of a month): the month's accrued interest, dated D − 1,
+    # before this run bills anything (servicing.accrual).
+    counts.update(accrual.month_end(day))
+    version = book.classification_version(day)
     loans: dict[int, Any] = {}
     figures: dict[int, tuple[int, int, int]] = {}
     oldest: dict[int, date] = {}
     previous: dict[int, int] = {}
-    classified: dict[int, tuple[int, ...]] = {}
+    before: dict[int, Standing] = {}
+    classified: dict[int, tuple[Any, ...]] = {}
     own: dict[int, tuple[int, int]] = {}
+    held: dict[int, date | None] = {}
+    restructured_late: dict[int, date] = {}
 
     def examine(ids: list[int]) -> None:
-        """Load the figures of ``ids`` and their days past due and own group (with the
-        restructuring floor): steps 3 and the first half of 4."""
+        """Load the figures of ``ids`` and their days past due and own group (the law in
+        force on the day, the upgrade waiting period): steps 3 and the first half of 4."""
         for part in _chunks(ids):
             for row in db.session.execute(
                 select(
@@ -280,6 +320,8 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
                     Loan.penalty_paid,
                     Loan.term_adjustments,
                     Loan.extensions,
+                    Loan.interest_reliefs,
+                    Loan.term_months,
                     Loan.policy_snapshot,
                     Loan.contract_no,
                     Loan.officer_id,
@@ -302,6 +344,27 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
             ):
                 figures[loan_id] = (int(overdue or 0), int(billed or 0), int(penalty or 0))
                 oldest[loan_id] = due
+            # Days past due on the restructured schedule: instalments due after the latest
+            # restructuring took effect.
+            latest = (
+                select(
+                    Restructuring.loan_id,
+                    func.max(Restructuring.effective_date).label("since"),
+                )
+                .where(
+                    Restructuring.loan_id.in_(part),
+                    Restructuring.status == ApprovalStatus.APPROVED,
+                )
+                .group_by(Restructuring.loan_id)
+                .subquery()
+            )
+            for loan_id, due in db.session.execute(
+                select(Instalment.loan_id, func.min(Instalment.due_date))
+                .join(latest, latest.c.loan_id == Instalment.loan_id)
+                .where(Instalment.due_date < day, _LATE, Instalment.due_date > latest.c.since)
+                .group_by(Instalment.loan_id)
+            ):
+                restructured_late[loan_id] = due
             for loan_id, *record in db.session.execute(
                 select(
                     LoanDay.loan_id,
@@ -310,13 +373,18 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
                     LoanDay.debt_group,
                     LoanDay.specific_provision,
                     LoanDay.penalty_accrued,
+                    LoanDay.cured_on,
                 ).where(LoanDay.loan_id.in_(part))
             ):
                 previous[loan_id] = record[2]
+                before[loan_id] = Standing(record[1], record[0], record[5])
                 classified[loan_id] = tuple(record)
         for loan_id in ids:
             dpd = days_past_due(oldest.get(loan_id), day)
-            own[loan_id] = (dpd, book.own_group(loans[loan_id], dpd))
+            late = days_past_due(restructured_late.get(loan_id), day)
+            now = book.own_standing(loans[loan_id], dpd, day, before.get(loan_id), late, version)
+            own[loan_id] = (dpd, now.group)
+            held[loan_id] = now.cured_on
 
     examine(_affected_loan_ids(day, last_closed))
     # After the first run, the instalments advanced are exactly those overdue.
@@ -389,6 +457,7 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
 
     # Steps 1–2 in the ledger: transfer, billing and accrual, as one entry of differences.
     have = _positions(list(loans))
+    accrued = accrual.accrued_of_loans(list(loans), day, accrual.horizon_of(day))
     lines: list[Line] = []
     for loan_id, row in loans.items():
         overdue, billed, penalty = figures.get(loan_id, (0, 0, 0))
@@ -402,7 +471,9 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
             billed=billed,
             penalty=penalty,
             group=final[loan_id],
+            accrued_interest=accrued.get(loan_id, 0),
         )
+        want = accrual.split_doubtful(loan_id, want, have.get(loan_id, {}), day)
         moved = book.difference_lines(loan_id, row.cooperative_id, want, have.get(loan_id, {}))
         if moved:
             counts.setdefault("loans_posted", 0)
@@ -428,6 +499,7 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
             final[i],
             specific.get(i, 0),
             max(figures.get(i, (0, 0, 0))[2], 0),
+            held.get(i),
         )
         for i in loans
     }
@@ -437,6 +509,7 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
         "debt_group",
         "specific_provision",
         "penalty_accrued",
+        "cured_on",
     )
     upsert(
         LoanDay,
@@ -587,7 +660,8 @@ def _provisions(
         if change > 0:
             lines.append(Line(acc.PROVISION_EXPENSE, debit=change))
         elif change < 0:
-            lines.append(Line(acc.PROVISION_EXPENSE, credit=-change))
+            # A release (hoàn nhập dự phòng) is income, not a negative provision expense.
+            lines.append(Line(acc.PROVISION_RELEASE_INCOME, credit=-change))
         post(
             day,
             "provision",

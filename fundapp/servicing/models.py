@@ -112,3 +112,6 @@ class LoanDay(db.Model):
     debt_group: Mapped[int] = mapped_column(default=1)
     specific_provision: Mapped[int] = mapped_column(Money, default=0)
     penalty_accrued: Mapped[int] = mapped_column(Money, default=0)
+    # While the loan waits to move to a better group after its arrears were cleared
+    # (the upgrade rule): the first business date the close of day found it clear.
+    cured_on: Mapped[date | None]

@@ -9,11 +9,15 @@ Readings:
 * Overdue principal bears rate × multiplier/100 (default 150 %), replacing the in-term
   rate; unpaid interest bears the late rate (default 10 %/year). Both components of one
   instalment are summed at full ``Decimal`` precision and rounded half-up once.
-* Debt groups by days past due: the first day of groups 2–5 is a policy parameter,
-  default (10, 91, 181, 361): 1: < 10; 2: 10–90; 3: 91–180; 4: 181–360; 5: > 360.
+* Debt groups by days past due: the first day of groups 2–5 is a policy parameter with
+  dated versions: (10, 91, 181, 361) until 11/08/2024 (1: < 10; 2: 10–90; 3: 91–180;
+  4: 181–360; 5: > 360), (10, 30, 90, 180) from 12/08/2024 (Circular 14/2024/TT-NHNN).
 * Restructuring floor: ``restructure_count`` counts every approved term adjustment and
-  extension of the loan so far; with one, a term adjustment floors the group at 2 and an
-  extension at 3; with two, at 4; with three or more, at 5.
+  extension of the loan so far; the floors are a policy parameter too: (2, 3, 4, 5) until
+  11/08/2024 (a first term adjustment 2, a first extension 3, a second restructuring 4, a
+  third or later 5), (2, 2, 4, 5) from 12/08/2024.
+* ``classify`` applies every clause of the version in force (restructured then overdue,
+  interest relief) and ``standing`` the upgrade waiting period; see the section below.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from decimal import Decimal, localcontext
 from itertools import pairwise
 from typing import Literal
 
+from fundapp.core.dates import add_months
 from fundapp.core.errors import RuleError
 from fundapp.core.money import is_whole, round_dong
 
@@ -201,3 +206,184 @@ def apply_floor(
 def worst_group(groups: Iterable[int]) -> int:
     """One borrower, one group: all its loans take the worst (1 when it has none)."""
     return max(groups, default=1)
+
+
+# --- Debt classification as the law in force on a date ---------------------------------------
+#
+# A classification version is the law of one period: the first days past due of groups 2–5
+# and the restructuring floors (policy parameters, dated versions the board may make
+# stricter), and the clause set of the act in force (the structure of its rules, in code).
+# ``classify`` gives the group its clauses assign to a loan's facts on a date; ``standing``
+# adds the upgrade rule, which needs the loan's previous standing (the close of day's
+# history): a loan whose arrears are cleared keeps its worse group until it has paid on time
+# for the waiting period the act requires.
+
+CIRCULAR_11 = "tt11_2021"
+CIRCULAR_14 = "tt14_2024"
+CIRCULAR_14_FROM = dt.date(2024, 8, 12)
+
+
+@dataclass(frozen=True)
+class ClauseSet:
+    """The clauses of one act that turn a loan's facts into a group, beyond the bands of
+    days past due and the restructuring floors."""
+
+    code: str
+    reference: str
+    # First restructuring overdue on the restructured schedule: (first day, group) bands.
+    first_restructured_overdue: tuple[tuple[int, int], ...]
+    # Second restructuring overdue on its restructured schedule (any day): this group.
+    second_restructured_overdue: int
+    # Interest exempted or reduced because the borrower could not pay: at least this group.
+    relief_floor: int
+    # On-time months before an upgrade: short-term, medium- and long-term loans.
+    upgrade_months: tuple[int, int]
+
+
+CLAUSES: dict[str, ClauseSet] = {
+    # Decree 45/2021 Art. 28 → the SBV rules as applied until 11/08/2024 (Circular 11/2021
+    # Art. 10, carried over from Circular 02/2013): first restructuring overdue < 90 days on
+    # its new schedule → 4, ≥ 90 → 5; second restructuring overdue → 5; exemption or
+    # reduction of interest → 3; upgrade after 1 (short) / 3 (medium, long) months on time.
+    CIRCULAR_11: ClauseSet(
+        CIRCULAR_11,
+        "Thông tư 11/2021/TT-NHNN, Điều 10",
+        ((1, 4), (90, 5)),
+        5,
+        3,
+        (1, 3),
+    ),
+    # Circular 14/2024/TT-NHNN Art. 5 (microfinance institutions, from 12/08/2024): first
+    # restructuring overdue < 30 days → 3, 30–< 90 → 4, ≥ 90 → 5; second restructuring
+    # overdue → 5; exemption or reduction of interest → 3. Its upgrade clause was not found
+    # in the sources at hand: the periods of Circular 11/2021 Art. 10 are kept.
+    CIRCULAR_14: ClauseSet(
+        CIRCULAR_14,
+        "Thông tư 14/2024/TT-NHNN, Điều 5",
+        ((1, 3), (30, 4), (90, 5)),
+        5,
+        3,
+        (1, 3),
+    ),
+}
+
+
+def clauses_on(day: dt.date) -> ClauseSet:
+    """The clause set of the act in force on ``day``."""
+    return CLAUSES[CIRCULAR_14 if day >= CIRCULAR_14_FROM else CIRCULAR_11]
+
+
+@dataclass(frozen=True)
+class ClassificationVersion:
+    """The classification law in force from ``effective_from``: the bands and floors of the
+    policy versions in force, and the act's clauses."""
+
+    effective_from: dt.date
+    group_starts: tuple[int, int, int, int]
+    restructure_floors: tuple[int, int, int, int]
+    clauses: ClauseSet
+    reference: str = ""
+
+
+def version_of(
+    day: dt.date,
+    group_starts: Sequence[int] = DEFAULT_GROUP_STARTS,
+    restructure_floors: Sequence[int] = DEFAULT_RESTRUCTURE_FLOORS,
+    reference: str = "",
+    effective_from: dt.date | None = None,
+) -> ClassificationVersion:
+    starts, floors = tuple(group_starts), tuple(restructure_floors)
+    if len(starts) != 4 or len(floors) != 4:
+        raise OverdueError("version", "four group starts and four floors")
+    clauses = clauses_on(day)
+    return ClassificationVersion(
+        effective_from or day,
+        starts,  # type: ignore[arg-type]
+        floors,  # type: ignore[arg-type]
+        clauses,
+        reference or clauses.reference,
+    )
+
+
+@dataclass(frozen=True)
+class LoanFacts:
+    """What the classification reads of a loan on a date.
+
+    ``restructured_days_past_due`` counts only the instalments of the latest restructured
+    schedule (due after the latest restructuring took effect); ``interest_reliefs`` counts
+    approved exemptions or reductions of interest because the borrower could not pay."""
+
+    days_past_due: int
+    restructure_count: int = 0
+    first_restructure_kind: RestructureKind | None = None
+    restructured_days_past_due: int = 0
+    interest_reliefs: int = 0
+
+
+def classify(facts: LoanFacts, version: ClassificationVersion) -> int:
+    """The group the version's clauses give ``facts``: the worst of every clause that
+    applies (days past due, restructuring, restructured then overdue, interest relief)."""
+    for name in ("days_past_due", "restructure_count", "restructured_days_past_due"):
+        value = getattr(facts, name)
+        if not is_whole(value) or value < 0:
+            raise OverdueError(name, f"{name} must be 0 or more")
+    if not is_whole(facts.interest_reliefs) or facts.interest_reliefs < 0:
+        raise OverdueError("interest_reliefs", "interest_reliefs must be 0 or more")
+    clauses = version.clauses
+    group = debt_group(facts.days_past_due, version.group_starts)
+    count = facts.restructure_count
+    if count:
+        kind = facts.first_restructure_kind if count == 1 else None
+        group = apply_floor(group, count, kind or "term_adjustment", version.restructure_floors)
+        late = facts.restructured_days_past_due
+        if late > 0 and count == 1:
+            group = max(
+                group, max(g for start, g in clauses.first_restructured_overdue if late >= start)
+            )
+        elif late > 0:
+            group = max(group, clauses.second_restructured_overdue)
+    if facts.interest_reliefs:
+        group = max(group, clauses.relief_floor)
+    return group
+
+
+def upgrade_months(version: ClassificationVersion, short_term: bool) -> int:
+    """On-time months before a loan whose arrears are cleared may move to a better group."""
+    short, longer = version.clauses.upgrade_months
+    return short if short_term else longer
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A loan's own group as the close of day left it: its days past due then, and, while
+    it waits for an upgrade after its arrears were cleared, the first date found clear."""
+
+    group: int
+    days_past_due: int = 0
+    cured_on: dt.date | None = None
+
+
+def standing(
+    previous: Standing | None, group: int, dpd: int, day: dt.date, wait_months: int
+) -> Standing:
+    """The loan's standing on ``day`` from the group its facts give (``group``) and its
+    standing before. A worse group applies at once. A better one after arrears applies only
+    once the loan has been without arrears for ``wait_months`` months from the first date
+    found clear; arrears in between start the wait again. A better group that owes nothing
+    to arrears (a new version's milder floor, say) applies at once. Same inputs, same day:
+    same result (the close of day and the live view agree)."""
+    if not 1 <= group <= 5:
+        raise OverdueError("group", "a debt group is 1 to 5")
+    if not is_whole(dpd) or dpd < 0 or wait_months < 0:
+        raise OverdueError("dpd", "days past due and months must be 0 or more")
+    if previous is None or group >= previous.group:
+        return Standing(group, dpd, None)
+    after_arrears = dpd > 0 or previous.days_past_due > 0 or previous.cured_on is not None
+    if not after_arrears:
+        return Standing(group, dpd, None)
+    if dpd > 0:
+        return Standing(previous.group, dpd, None)
+    cured = previous.cured_on or day
+    if day >= add_months(cured, wait_months):
+        return Standing(group, 0, None)
+    return Standing(previous.group, 0, cured)

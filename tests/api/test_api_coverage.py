@@ -33,6 +33,8 @@ API_FOR: dict[str, tuple[str, ...] | str] = {
     "cooperatives.detail": ("api.get_cooperative",),
     "cooperatives.create": ("api.create_cooperative",),
     "cooperatives.edit": ("api.get_cooperative", "api.update_cooperative"),
+    # GET /cooperatives?needs_confirming=true
+    "cooperatives.communes_to_confirm": ("api.list_cooperatives",),
     "cooperatives.groups": ("api.list_related_groups",),
     "cooperatives.create_group": ("api.create_related_group",),
     # the fund's books
@@ -90,6 +92,18 @@ API_FOR: dict[str, tuple[str, ...] | str] = {
     "loans.approve_write_off": ("api.approve_write_off",),
     "loans.reject_write_off": ("api.reject_write_off",),
     "loans.add_collateral": ("api.add_collateral",),
+    # interest relief, removal from off-balance tracking
+    "relief.loan_page": (
+        "api.list_loan_interest_reliefs",
+        "api.get_waivable_interest",
+        "api.list_removals",
+    ),
+    "relief.request_relief": ("api.request_interest_relief",),
+    "relief.approve_relief": ("api.approve_interest_relief",),
+    "relief.reject_relief": ("api.reject_interest_relief",),
+    "relief.propose_removal": ("api.propose_removal",),
+    "relief.approve_removal": ("api.approve_removal",),
+    "relief.reject_removal": ("api.reject_removal",),
     "loans.add_inspection": ("api.add_inspection",),
     # close of day, notices, documents, reports
     "servicing.index": ("api.close_day_runs",),

@@ -82,7 +82,7 @@ def test_officer_creates_cooperative_and_bad_input_is_422(client, app):
         "kind": "cooperative",
         "registration_no": "2405009999",
         "tax_code": "2400999999",
-        "district_code": "220",
+        "commune_code": "07615",  # Xã Sơn Động (Thị trấn An Châu until 30/06/2025)
         "sector": "Chế biến măng",
         "representative": "Hoàng Thị Mai",
         "phone": "0987654321",
@@ -90,7 +90,11 @@ def test_officer_creates_cooperative_and_bad_input_is_422(client, app):
     }
     created = client.post("/api/v1/cooperatives", json=good, headers=headers)
     assert created.status_code == 201
-    assert created.get_json()["district_name"] == "Huyện Sơn Động"
+    body = created.get_json()
+    assert (body["commune_code"], body["commune_name"]) == ("07615", "Xã Sơn Động")
+    assert (body["province_code"], body["province_name"]) == ("24", "Tỉnh Bắc Ninh")
+    assert (body["former_district_code"], body["former_district_name"]) == ("220", "Huyện Sơn Động")
+    assert (body["former_province_code"], body["former_province_name"]) == ("24", "Tỉnh Bắc Giang")
     dup = client.post("/api/v1/cooperatives", json=good, headers=headers)
     assert dup.status_code == 422
     assert set(dup.get_json()["error"]["fields"]) == {"registration_no", "tax_code"}
@@ -100,13 +104,24 @@ def test_officer_creates_cooperative_and_bad_input_is_422(client, app):
             **good,
             "registration_no": "X1",
             "tax_code": "123",
-            "district_code": "001",
+            "commune_code": "07201",
             "name": "N" * 500,
         },
         headers=headers,
     )
     assert bad.status_code == 422
-    assert set(bad.get_json()["error"]["fields"]) == {"tax_code", "district_code", "name"}
+    assert set(bad.get_json()["error"]["fields"]) == {"tax_code", "commune_code", "name"}
+    assert bad.get_json()["error"]["fields"]["commune_code"] == (
+        "Mã 07201 (Phường Thọ Xương) đã hết hiệu lực từ 01/07/2025; "
+        "đơn vị kế thừa: 07210 Phường Bắc Giang"
+    )
+    # The old district field is gone: refused as unknown, not silently ignored.
+    old = client.post(
+        "/api/v1/cooperatives",
+        json={**good, "registration_no": "X2", "district_code": "220"},
+        headers=headers,
+    )
+    assert old.status_code == 422
     assert db.session.query(Cooperative).count() == 1
     got = client.get(f"/api/v1/cooperatives/{created.get_json()['id']}", headers=headers)
     assert got.get_json()["tax_code"] == "2400999999"

@@ -97,7 +97,7 @@ def test_import_writes_the_loans(client: Any, headers: dict[str, str]) -> None:
     assert lines[2] == (
         "HTX Nấm Đông Lỗ,htx,2405910001,2409100001,223,Sản xuất nấm,CU-2026-101,Nhà nuôi nấm,"
         "120000000,2026-08-05,12,7.2,equal_principal,1,1,0,,,"
-        "2026-09-05:10733808; 2026-10-05:10650959; 2026-11-05:10611507,0,0"
+        "2026-09-05:10733808; 2026-10-05:10650959; 2026-11-05:10611507,0,0,standard,"
     )
     assert client.get(f"{API}/template.csv?loans=maybe", headers=headers).status_code == 422
 

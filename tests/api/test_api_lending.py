@@ -256,6 +256,8 @@ def test_journey_from_application_to_closure(fund):
         "principal_paid": 0,
         "interest_paid": 0,
         "penalty_paid": 0,
+        "interest_waived": 0,
+        "penalty_waived": 0,
         "paid_on": None,
         "status": "scheduled",
     }
@@ -348,9 +350,9 @@ def test_journey_from_application_to_closure(fund):
     assert balances["principal_overdue"] == 79_625_872
     assert balances["interest_overdue"] == sum(r["interest"] for r in overdue) == 2_605_518
     # Oldest unpaid due date 15/04/2026: 30+31+30+31+31+30+31 days to 15/11, + 5 = 219 →
-    # group 4 (181–360 days).
+    # group 5 (180 days or more, Circular 14/2024; it was 4, 181–360, before 12/08/2024).
     assert balances["oldest_unpaid_due_date"] == "2026-04-15"
-    assert balances["days_past_due"] == 219 and balances["debt_group"] == 4
+    assert balances["days_past_due"] == 219 and balances["debt_group"] == 5
     # Overdue interest per instalment over [due date, 20/11): principal × 9 % + interest × 10 %,
     # rounded once per instalment.
     penalty = sum(
@@ -827,8 +829,9 @@ def test_cooperative_user_reads_only_its_own(fund):
         f"/applications/{own_app}",
     ):
         assert fund.get(path, me).status_code == 200, path
-    # Nothing repaid: 15/02 → 20/11/2026 = 278 days past due → group 4 (181–360).
-    assert fund.get(f"/loans/{own_loan}", me).get_json()["balances"]["debt_group"] == 4
+    # Nothing repaid: 15/02 → 20/11/2026 = 278 days past due → group 5 (≥ 180 days,
+    # Circular 14/2024; group 4, 181–360, before 12/08/2024).
+    assert fund.get(f"/loans/{own_loan}", me).get_json()["balances"]["debt_group"] == 5
     assert [x["id"] for x in fund.get("/loans", me).get_json()["items"]] == [own_loan]
     # The cooperative_id filter cannot widen a cooperative user's view.
     mine = fund.get(f"/loans?cooperative_id={neighbour.id}", me).get_json()["items"]

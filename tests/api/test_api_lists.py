@@ -24,12 +24,12 @@ API = "/api/v1"
 class Book:
     """Three cooperatives and four loans, as of the business date 20/11/2026:
 
-    - l1 (HTX Nấm Tân Yên, district 219): disbursed 01/11/2026, first instalment due
+    - l1 (HTX Nấm Tân Yên, former district 219): disbursed 01/11/2026, first instalment due
       01/12: nothing overdue, group 1; two repayments, the first reversed;
     - l2 (HTX Vải thiều Thanh Hà, 219): disbursed 05/01/2026, nothing repaid: overdue
-      since 05/02, 288 days on 20/11 → group 4 (181–360);
+      since 05/02, 288 days on 20/11 → group 5 (≥ 180, Circular 14/2024/TT-NHNN);
     - l3 (HTX Gà đồi Yên Thế, 215): disbursed 10/09/2026, nothing repaid: overdue since
-      10/10, 21 + 20 = 41 days → group 2 (10–90);
+      10/10, 21 + 20 = 41 days → group 3 (30–< 90, Circular 14/2024/TT-NHNN);
     - l4 (HTX Gà đồi Yên Thế, 215): contracted, not disbursed.
     """
 
@@ -116,14 +116,18 @@ def test_loans_by_each_filter(client, book):
         "?status=contracted": [b.l4.id],
         "?status=closed": [],
         f"?cooperative_id={b.b.id}": [b.l4.id, b.l3.id],
-        "?district_code=219": [b.l2.id, b.l1.id],
-        "?district_code=215": [b.l4.id, b.l3.id],
-        "?debt_group=4": [b.l2.id],
-        "?debt_group=2": [b.l3.id],
-        "?debt_group=5": [],
+        "?former_district_code=219": [b.l2.id, b.l1.id],
+        "?former_district_code=215": [b.l4.id, b.l3.id],
+        # a and c: Thị trấn Chũ (07525, Lục Ngạn) in 2021, Phường Chũ today
+        "?commune_code=07525": [b.l2.id, b.l1.id],
+        "?commune_code=07210": [],
+        "?debt_group=5": [b.l2.id],
+        "?debt_group=3": [b.l3.id],
+        "?debt_group=4": [],
+        "?debt_group=2": [],
         "?overdue=true": [b.l3.id, b.l2.id],
         "?overdue=false": [b.l4.id, b.l1.id],
-        "?district_code=219&overdue=true": [b.l2.id],
+        "?former_district_code=219&overdue=true": [b.l2.id],
         # contract numbers follow the approvals: l3 is HD-2026-0003; case does not matter
         "?q=hd-2026-0003": [b.l3.id],
         "?q=gà": [b.l4.id, b.l3.id],
@@ -152,7 +156,7 @@ def test_a_cooperative_sees_its_own_loans_whatever_it_asks(client, book):
     assert _ids(client, book, f"/loans?cooperative_id={book.a.id}", "b") == own
     assert _get(client, book, f"/loans?cooperative_id={book.a.id}", "b")["total"] == 2
     # the filters narrow its own loans, never widen them
-    assert _ids(client, book, "/loans?district_code=219", "b") == []
+    assert _ids(client, book, "/loans?former_district_code=219", "b") == []
     assert _ids(client, book, "/loans?overdue=true", "b") == [book.l3.id]
     assert _ids(client, book, "/loans?q=vải", "b") == []
     assert _ids(client, book, "/loans?q=vải", "a") == [book.l2.id]
@@ -183,14 +187,21 @@ def test_applications_by_status_and_cooperative(client, book):
 def test_cooperatives_by_text_district_and_kind(client, book):
     # by name: Gà đồi < Nấm < Vải
     assert _ids(client, book, "/cooperatives") == [book.b.id, book.c.id, book.a.id]
-    assert _ids(client, book, "/cooperatives?district_code=219") == [book.c.id, book.a.id]
+    assert _ids(client, book, "/cooperatives?former_district_code=219") == [book.c.id, book.a.id]
+    assert _ids(client, book, "/cooperatives?commune_code=07525") == [book.c.id, book.a.id]
+    assert _ids(client, book, "/cooperatives?needs_confirming=true") == []
+    assert _ids(client, book, "/cooperatives?needs_confirming=false") == [
+        book.b.id,
+        book.c.id,
+        book.a.id,
+    ]
     assert _ids(client, book, "/cooperatives?kind=union") == [book.b.id]
     assert _ids(client, book, "/cooperatives?q=thanh hà") == [book.a.id]
     assert _ids(client, book, f"/cooperatives?q={book.c.tax_code}") == [book.c.id]
     page = _get(client, book, "/cooperatives?per_page=2&page=2")
     assert ([i["id"] for i in page["items"]], page["total"]) == ([book.a.id], 3)
     assert _ids(client, book, "/cooperatives", "a") == [book.a.id]
-    assert _ids(client, book, "/cooperatives?district_code=215", "a") == []
+    assert _ids(client, book, "/cooperatives?former_district_code=215", "a") == []
 
 
 def test_capital_entries_by_source_and_dates(client, book):
@@ -253,7 +264,8 @@ def test_close_day_runs_by_trigger_and_dates(client, book):
         ("/loans?status=open", "status"),
         ("/loans?debt_group=6", "debt_group"),
         ("/loans?overdue=maybe", "overdue"),
-        ("/loans?district_code=001", "district_code"),
+        ("/loans?former_district_code=1", "former_district_code"),
+        ("/loans?commune_code=7525", "commune_code"),
         ("/loans?cooperative_id=99999999999", "cooperative_id"),
         ("/loans?per_page=201", "per_page"),
         ("/loans?sort=id", "sort"),

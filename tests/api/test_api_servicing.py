@@ -148,7 +148,9 @@ def test_collateral_lowers_the_provision_from_the_next_close_of_day(staff, api):
     db.session.commit()
     # 100 % × (120.000.000 − 100.000.000 × 0,5) = 70.000.000 đ: 50.000.000 released.
     assert balances()[acc.PROVISION] == 70_000_000
-    assert balances()[acc.PROVISION_EXPENSE] == 70_000_000
+    # The release is income (7901), not a credit to the expense, which keeps 120.000.000.
+    assert balances()[acc.PROVISION_EXPENSE] == 120_000_000
+    assert balances()[acc.PROVISION_RELEASE_INCOME] == 50_000_000
     assert check_invariants().ok
 
 
@@ -336,11 +338,12 @@ def test_write_off_roles_and_separation_of_duties(staff, api):
 
 
 def test_write_off_input_and_the_group_five_rule(staff, api):
-    recent = contracted_loan(staff)
-    disburse(staff, recent, 120_000_000, date(2026, 1, 15))
+    recent = contracted_loan(staff, on=date(2026, 5, 20))
+    disburse(staff, recent, 120_000_000, date(2026, 5, 20))
     early = error(api.post(f"/loans/{recent.id}/write-offs", staff.director, {"reason": "Mất mùa"}))
-    # Due 15/02/2026, unpaid: 278 days past due on 20/11/2026, below group 5's 361.
-    assert "quá hạn 278 ngày" in early["message"]
+    # Due 20/06/2026, unpaid: 153 days past due on 20/11/2026, below group 5's 180
+    # (Circular 14/2024/TT-NHNN, from 12/08/2024).
+    assert "quá hạn 153 ngày" in early["message"]
     missing = error(api.post(f"/loans/{recent.id}/write-offs", staff.director, {}))
     assert missing["fields"]["reason"] == "Bắt buộc."
     blank = error(api.post(f"/loans/{recent.id}/write-offs", staff.director, {"reason": " "}))

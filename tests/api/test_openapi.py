@@ -178,14 +178,24 @@ def test_list_operations_take_paging_and_filters(doc):
         "per_page",
         "status",
         "cooperative_id",
-        "district_code",
+        "commune_code",
+        "former_district_code",
         "debt_group",
         "overdue",
         "q",
+        "origin_fund",
     }
     assert query("/applications") == {"page", "per_page", "status", "cooperative_id"}
-    assert query("/cooperatives") >= {"page", "per_page", "q", "district_code", "kind"}
-    assert query("/capital-entries") == {"page", "per_page", "source", "from", "to"}
+    assert query("/cooperatives") >= {
+        "page",
+        "per_page",
+        "q",
+        "commune_code",
+        "former_district_code",
+        "needs_confirming",
+        "kind",
+    }
+    assert query("/capital-entries") == {"page", "per_page", "source", "from", "to", "origin_fund"}
     assert query("/loans/{loan_id}/repayments") == {"page", "per_page", "reversed"}
     assert query("/close-day/runs") >= {"page", "per_page"}
     page = _resolve(
@@ -298,6 +308,8 @@ def test_a_wrong_answer_breaks_its_schema(doc):
         "principal_paid": 0,
         "interest_paid": 0,
         "penalty_paid": 0,
+        "interest_waived": 0,
+        "penalty_waived": 0,
         "paid_on": None,
         "status": "scheduled",
     }

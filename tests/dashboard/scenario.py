@@ -11,7 +11,8 @@
   paid. Instalment 1 (10/06): 5.000.000 + 60.000.000 × 6 % × 31/365 (305.753) = 5.305.753;
   instalment 2 (10/07): 5.000.000 + 55.000.000 × 6 % × 30/365 (271.233) = 5.271.233.
 - Close of day on 20/11/2026 (the business date): B's six instalments due 10/06 … 10/11
-  move to overdue (30.000.000); 163 days past due (10/06 → 20/11) → group 3, bad debt.
+  move to overdue (30.000.000); 163 days past due (10/06 → 20/11) → group 4 (90–< 180,
+  Circular 14/2024/TT-NHNN; group 3 before 12/08/2024), bad debt.
 - Waiting for a decision: one application submitted (to appraise) and one disbursement
   recorded and not yet approved.
 """

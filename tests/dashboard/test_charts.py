@@ -147,7 +147,7 @@ def test_empty_data_says_so(ctx, draw):
 
 def test_fund_report_charts_returns_the_four_charts(app):
     drawn = charts.fund_report_charts(date(2026, 11, 20))  # no request: a CLI or a job
-    assert set(drawn) == {"outstanding", "by_district", "debt_groups", "collections"}
+    assert set(drawn) == {"outstanding", "by_area", "debt_groups", "collections"}
     for svg in drawn.values():
         root = parse(svg)
         assert_csp_safe(root)

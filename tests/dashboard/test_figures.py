@@ -28,7 +28,7 @@ def test_key_figures_on_the_business_date(app):
     assert (d.position.loans_in_term, d.position.loans_overdue) == (60_000_000, 30_000_000)
     assert d.available_to_lend == 15_000_000_000 - 180_000_000 + COLLECTED_2026
     assert d.available_to_lend == 14_914_029_040
-    assert d.bad_debt == 60_000_000  # all of B, group 3
+    assert d.bad_debt == 60_000_000  # all of B, group 4 (Circular 14/2024)
     assert d.overdue_ratio == Decimal("33.33")  # 30 / 90
     assert d.bad_debt_ratio == Decimal("66.67")  # 60 / 90
     assert (d.projects, d.cooperatives) == (2, 2)  # loan C is contracted, not disbursed
@@ -100,13 +100,14 @@ def test_collections_against_amounts_due_per_month(app):
 
 def test_district_and_debt_group_series(app):
     build()
-    series = figures.chart_series(TODAY)
-    assert [(r.code, r.outstanding) for r in series.by_district] == [
+    series = figures.chart_series(TODAY, by="former_district")
+    assert [(r.code, r.outstanding) for r in series.by_area] == [
         ("213", 60_000_000),
         ("219", 30_000_000),
     ]
-    assert series.by_district[0].name == "Thành phố Bắc Giang"
-    assert series.debt_groups == {1: 30_000_000, 2: 0, 3: 60_000_000, 4: 0, 5: 0}
+    assert series.by_area[0].name == "Thành phố Bắc Giang"
+    # B, 163 days past due: group 4 (90–< 180, Circular 14/2024/TT-NHNN).
+    assert series.debt_groups == {1: 30_000_000, 2: 0, 3: 0, 4: 60_000_000, 5: 0}
 
 
 def test_before_the_close_of_day_nothing_is_overdue_or_bad(app):
@@ -140,3 +141,27 @@ def test_an_empty_fund_has_zero_ratios(app):
     assert (d.total_capital, d.outstanding, d.projects) == (0, 0, 0)
     assert d.overdue_ratio == d.bad_debt_ratio == Decimal("0.00")
     assert all(value == 0 for _day, value in d.series.outstanding_by_month)
+
+
+def test_the_area_series_adds_up_to_the_book_whichever_grouping(app):
+    build()
+    # 213's first 2021 commune (07201 Phường Thọ Xương) is Phường Bắc Giang (07210) today,
+    # 219's (07525 Thị trấn Chũ) Phường Chũ; both lay in the former Bắc Giang province.
+    expected = {
+        "commune": [("07210", 60_000_000), ("07525", 30_000_000)],
+        "former_district": [("213", 60_000_000), ("219", 30_000_000)],
+        "former_province": [("24", 90_000_000)],
+    }
+    for by, rows in expected.items():
+        series = figures.chart_series(TODAY, by=by)
+        assert [(r.code, r.outstanding) for r in series.by_area] == rows, by
+        assert (
+            sum(r.outstanding for r in series.by_area)
+            == 90_000_000
+            == sum(series.debt_groups.values())
+        )
+    data = figures.to_json(figures.dashboard(TODAY, "former_province"))
+    assert data["series"]["area_by"] == "former_province"
+    assert data["series"]["by_area"] == [
+        {"code": "24", "name": "Tỉnh Bắc Giang", "outstanding": 90_000_000}
+    ]

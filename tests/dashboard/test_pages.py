@@ -38,7 +38,12 @@ def test_director_sees_figures_and_the_four_charts(client, fund):
         root = ET.fromstring(svg)  # noqa: S314 (our own markup)
         assert all("style" not in e.attrib for e in root.iter())
     assert ' style="' not in page and "<script>" not in page
-    assert "Thành phố Bắc Giang" in svgs[1]
+    # By today's commune by default; by former district or province when asked.
+    assert "Phường Bắc Giang" in svgs[1]
+    by_district = client.get("/dashboard?by=former_district").get_data(as_text=True)
+    assert "Thành phố Bắc Giang" in SVG_BLOCK.findall(by_district)[1]
+    by_province = client.get("/dashboard?by=former_province").get_data(as_text=True)
+    assert "Tỉnh Bắc Giang" in SVG_BLOCK.findall(by_province)[1]
     assert "Nhóm 3 – dưới tiêu chuẩn" in svgs[2]
 
 
@@ -121,7 +126,7 @@ def test_api_carries_the_page_figures(client, fund):
     assert data["ratios"] == {"overdue": "33.33", "bad_debt": "66.67"}
     assert data["this_year"]["interest_collected"] == 4_029_040
     assert data["pending_approvals"]["total"] == 2
-    assert data["series"]["debt_groups"][2] == {"group": 3, "outstanding": 60_000_000}
+    assert data["series"]["debt_groups"][3] == {"group": 4, "outstanding": 60_000_000}
     assert len(data["series"]["outstanding_by_month"]) == 24
     assert len(data["series"]["collections"]) == 12
 

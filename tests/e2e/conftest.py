@@ -112,7 +112,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     with app.app_context():
         db.create_all()
         from fundapp.policy.services import install_defaults
-        from tests.conftest import make_cooperative, make_user
+        from tests.conftest import load_units, make_cooperative, make_user
+
+        load_units()
 
         install_defaults()
         coop = make_cooperative(name="HTX Vải thiều Thanh Hà")

@@ -201,7 +201,8 @@ def test_officer_registers_a_cooperative_appraises_its_application_and_inspects_
     page.get_by_label("Tên hợp tác xã / thành viên").fill("HTX Nấm sạch Ngọc Châu")
     page.get_by_label("Số giấy chứng nhận đăng ký").fill("2407000321")
     page.get_by_label("Mã số thuế").fill("2400777001")
-    page.get_by_label("Huyện / thành phố").select_option(label="Huyện Tân Yên")
+    # Xã Phúc Hòa (07330) of today, grouped under its former district Huyện Tân Yên.
+    page.get_by_label("Xã / phường (hiện nay)").select_option(value="07330")
     page.get_by_label("Ngành nghề, lĩnh vực").fill("Sản xuất nấm")
     page.get_by_label("Người đại diện theo pháp luật").fill("Ngô Văn Châu")
     page.get_by_label("Số thành viên").fill("15")

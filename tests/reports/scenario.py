@@ -14,11 +14,12 @@
 
 As of 25/02/2026:
 - A: in term 110.000.000, overdue 10.000.000, 10 days past due → group 2; interest held
-  off-balance; specific provision 5 % × (120.000.000 − 20.000.000) = 5.000.000.
+  off-balance; specific provision 2 % × (120.000.000 − 20.000.000) = 2.000.000 (the rate
+  of group 2 under Decree 86/2024/NĐ-CP; 5 % before issue 15).
 - B: in term 287.500.000, group 1, no provision.
 - General provision 0,75 % × (120.000.000 + 287.500.000) = 3.056.250.
 - Cash 17.000.000.000 − 120.000.000 − 300.000.000 + 14.028.767 = 16.594.028.767.
-- Accumulated result: interest 1.528.767 − provision expense 8.056.250 = −6.527.483.
+- Accumulated result: interest 1.528.767 − provision expense 5.056.250 = −3.527.483.
 """
 
 from __future__ import annotations
@@ -110,11 +111,12 @@ class AgedFund:
     """The small fund carried on to 30/06/2026, with a third loan.
 
     - A pays nothing: instalments due 15/02 … 15/06 are overdue (50.000.000), 135 days past
-      due on 30/06 → group 3; specific provision 20 % × (120.000.000 − 20.000.000).
+      due on 30/06 → group 4 (90–< 180, Circular 14/2024); specific provision 50 % ×
+      (120.000.000 − 20.000.000) = 50.000.000.
     - B pays each instalment on its due date (20/02 … 20/06): 237.500.000 left, group 1.
     - C: 60.000.000 đ over 12 months to a member of a cooperative in Tân Yên (216) growing
       mushrooms, disbursed 10/05/2026; instalment 1 due 10/06 unpaid: 5.000.000 overdue,
-      20 days past due on 30/06 → group 2; provision 5 % × 60.000.000 = 3.000.000.
+      20 days past due on 30/06 → group 2; provision 2 % × 60.000.000 = 1.200.000.
     - General provision 0,75 % × (120.000.000 + 237.500.000 + 60.000.000) = 3.131.250.
     """
 

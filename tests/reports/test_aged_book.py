@@ -38,8 +38,9 @@ def test_positions_on_the_quarter_end(aged):
     report = classification.build(Q2)
     by_loan = {x.loan_id: x for x in report.loans}
     a, c = by_loan[fund.loan_a.id], by_loan[aged_book.loan_c.id]
+    # 135 days: group 4 (90–< 180) under Circular 14/2024 (group 3 before issue 15).
     assert (a.debt_group, a.days_past_due, a.outstanding, a.principal_overdue) == (
-        3,
+        4,
         135,
         120_000_000,
         50_000_000,
@@ -65,16 +66,17 @@ def test_classification_by_group_with_provisions_required_and_held(aged):
     assert (rows[2].loans, rows[2].outstanding, rows[2].provision_rate) == (
         1,
         60_000_000,
-        Decimal("5"),
+        Decimal("2"),
     )
-    assert rows[2].specific_required == rows[2].specific_held == 3_000_000
-    assert (rows[3].collateral_value, rows[3].discounted_collateral) == (40_000_000, 20_000_000)
-    assert rows[3].specific_required == rows[3].specific_held == 20_000_000
-    assert rows[4].loans == rows[5].loans == 0
+    # Decree 86/2024 rates: 2 % × 60.000.000; 50 % × (120.000.000 − 20.000.000).
+    assert rows[2].specific_required == rows[2].specific_held == 1_200_000
+    assert (rows[4].collateral_value, rows[4].discounted_collateral) == (40_000_000, 20_000_000)
+    assert rows[4].specific_required == rows[4].specific_held == 50_000_000
+    assert rows[3].loans == rows[5].loans == 0
     assert (report.total_loans, report.total_outstanding) == (3, 417_500_000)
     assert report.general_base == 417_500_000
     assert report.general_required == report.general_held == 3_131_250
-    assert report.total_required == report.total_held == 26_131_250
+    assert report.total_required == report.total_held == 54_331_250
     assert report.total_held == balances(QUARTER_END)[acc.PROVISION]
 
 
@@ -113,8 +115,27 @@ def test_par_on_an_earlier_date_reads_the_history(aged):
     ]
 
 
+@pytest.mark.parametrize(
+    ("by", "keys"),
+    [
+        # The three borrowers' first 2021 communes: 07201 (TP Bắc Giang) → 07210 Phường
+        # Bắc Giang; Tân Yên's first → its commune of today; 07525 Thị trấn Chũ → Phường Chũ.
+        ("former_district", ["213", "216", "219"]),
+        ("former_province", ["24"]),
+    ],
+)
+def test_lending_activity_totals_are_the_same_whichever_area(aged, by, keys):
+    by_commune = activity.build(date(2026, 4, 1), QUARTER_END, "area", "commune")
+    report = activity.build(date(2026, 4, 1), QUARTER_END, "area", by)
+    assert [r.key for r in report.rows] == keys
+    assert report.total == by_commune.total
+    assert len(by_commune.rows) == 3  # three communes of today, one per borrower
+    for name in ("opening", "disbursed", "principal_collected", "closing", "provision"):
+        assert sum(getattr(r, name) for r in report.rows) == getattr(report.total, name)
+
+
 def test_lending_activity_for_the_quarter_by_district(aged):
-    report = activity.build(date(2026, 4, 1), QUARTER_END, "district")
+    report = activity.build(date(2026, 4, 1), QUARTER_END, "area", "former_district")
     rows = {r.key: r for r in report.rows}
     assert list(rows) == ["213", "216", "219"]
     b, c, a = rows["213"], rows["216"], rows["219"]
@@ -133,7 +154,7 @@ def test_lending_activity_for_the_quarter_by_district(aged):
         60_000_000,
         60_000_000,
         5_000_000,
-        3_000_000,
+        1_200_000,
         0,
     )
     assert (a.opening, a.principal_collected, a.closing, a.overdue, a.bad_debt, a.provision) == (
@@ -142,7 +163,7 @@ def test_lending_activity_for_the_quarter_by_district(aged):
         120_000_000,
         50_000_000,
         120_000_000,
-        20_000_000,
+        50_000_000,
     )
     assert a.label == "Huyện Lục Ngạn" and b.label == "Thành phố Bắc Giang"
     total = report.total
@@ -150,7 +171,7 @@ def test_lending_activity_for_the_quarter_by_district(aged):
     assert total.opening == bal_start[acc.LOANS_IN_TERM] + bal_start[acc.LOANS_OVERDUE]
     assert total.closing == bal_end[acc.LOANS_IN_TERM] + bal_end[acc.LOANS_OVERDUE]
     assert total.overdue == bal_end[acc.LOANS_OVERDUE] == 55_000_000
-    assert report.total_provision == bal_end[acc.PROVISION] == 26_131_250
+    assert report.total_provision == bal_end[acc.PROVISION] == 54_331_250
     assert (total.projects, total.cooperatives, total.bad_debt) == (3, 3, 120_000_000)
     assert total.closing == total.opening + total.disbursed - total.principal_collected
 
@@ -183,14 +204,14 @@ def test_api_json_excel_and_pdf_agree(aged, headers):
     app, _fund = aged
     client = app.test_client()
     data = client.get("/api/v1/reports/classification?quarter=2026-Q2", headers=headers).get_json()
-    assert data["total_required"] == 26_131_250
-    assert data["groups"][2]["provision_rate"] == "20"
+    assert data["total_required"] == 54_331_250
+    assert data["groups"][2]["provision_rate"] == "25"  # group 3, Decree 86/2024
     xlsx = client.get("/api/v1/reports/classification.xlsx?quarter=2026-Q2", headers=headers)
     book = workbook(xlsx.data)
     groups = sheet_rows(book["Phân loại nợ"])
-    g3 = groups["Nhóm 3 – Nợ dưới tiêu chuẩn"]
-    assert g3[:5] == [1, 120_000_000, 50_000_000, 40_000_000, 20_000_000]
-    assert round(g3[5], 4) == 0.2 and g3[6:] == [20_000_000, 20_000_000]
+    g4 = groups["Nhóm 4 – Nợ nghi ngờ"]  # A, 135 days (Circular 14/2024)
+    assert g4[:5] == [1, 120_000_000, 50_000_000, 40_000_000, 20_000_000]
+    assert round(g4[5], 4) == 0.5 and g4[6:] == [50_000_000, 50_000_000]
     assert groups["Tổng cộng"][0] == data["total_loans"]
     assert book["Phân loại nợ"].freeze_panes == "B7"
     detail = sheet_rows(book["Chi tiết nhóm 2–5"])
@@ -204,9 +225,13 @@ def test_api_json_excel_and_pdf_agree(aged, headers):
         "Nhóm 3 – Nợ dưới tiêu chuẩn",
         aged[1].fund.loan_a.contract_no,
         aged[1].loan_c.contract_no,
-        money(26_131_250),
+        money(54_331_250),
         money(3_131_250),
-        "20,00 %",
+        "25,00 %",  # group 3's rate under Decree 86/2024
+        # The versions applied, with their legal references (issue 15).
+        "IV. Căn cứ phân loại nợ và trích lập dự phòng",
+        "Thông tư 14/2024/TT-NHNN",
+        "Nghị định 86/2024/NĐ-CP",
     ):
         assert words in pdf, words
 
@@ -228,7 +253,7 @@ def test_api_json_excel_and_pdf_agree(aged, headers):
     ):
         assert words in par_pdf, words
 
-    query = "from=2026-04-01&to=2026-06-30&group_by=district"
+    query = "from=2026-04-01&to=2026-06-30&group_by=area&by=former_district"
     activity_json = client.get(
         f"/api/v1/reports/lending-activity?{query}", headers=headers
     ).get_json()
@@ -263,6 +288,6 @@ def test_api_json_excel_and_pdf_agree(aged, headers):
         "Đơn vị tính: đồng",
         " 3.969.864 ",
         " 417.500.000",
-        money(26_131_250),
+        money(54_331_250),
     ):
         assert words in activity_pdf, words

@@ -34,7 +34,8 @@ def cached_app() -> Iterator[Flask]:
 
 
 def _district_series() -> list[tuple[str, int]]:
-    return [(r.code, r.outstanding) for r in figures.dashboard(TODAY).series.by_district]
+    series = figures.dashboard(TODAY, "former_district").series
+    return [(r.code, r.outstanding) for r in series.by_area]
 
 
 def test_the_dashboard_is_computed_once_per_state_of_the_book(cached_app):
@@ -60,9 +61,11 @@ def test_an_audited_change_without_money_moving_is_seen(cached_app):
     fund = build()
     assert _district_series() == [("213", 60_000_000), ("219", 30_000_000)]
     coop = fund.loan_b.cooperative
-    cs.update(fund.staff.officer, coop, {**coop.to_dict(), "district_code": "219"})
+    # Moved to Phường Chũ (07525), a commune of today whose former district is Thị xã Chũ
+    # (224, divided from Huyện Lục Ngạn 219 on 01/01/2025).
+    cs.update(fund.staff.officer, coop, {**coop.to_dict(), "commune_code": "07525"})
     db.session.commit()
-    assert _district_series() == [("219", 90_000_000)]
+    assert _district_series() == [("224", 60_000_000), ("219", 30_000_000)]
 
 
 def test_the_approval_queues_are_always_live(cached_app, monkeypatch):

@@ -47,7 +47,7 @@ def test_fund_balance_report_of_the_demo_fund(demo):
 def test_every_report_renders_on_the_demo_fund(demo):
     client, headers = demo
     for path in (
-        "lending-activity?group_by=district",
+        "lending-activity?group_by=area&by=former_district",
         "lending-activity?group_by=sector",
         "classification?quarter=2026-Q3",
         "par",
@@ -60,7 +60,17 @@ def test_every_report_renders_on_the_demo_fund(demo):
     activity = client.get("/api/v1/reports/lending-activity", headers=headers).get_json()
     assert activity["total"]["closing"] == 14_450_000_000
     assert activity["total"]["projects"] == 49
-    assert len(activity["rows"]) == 10  # the ten district units
+    assert activity["group_by"] == "area" and activity["by"] == "commune"
+    by_district = client.get(
+        "/api/v1/reports/lending-activity?by=former_district", headers=headers
+    ).get_json()
+    assert len(by_district["rows"]) == 10  # the ten 2021 district units
+    by_province = client.get(
+        "/api/v1/reports/lending-activity?by=former_province", headers=headers
+    ).get_json()
+    assert [r["key"] for r in by_province["rows"]] == ["24"]  # no loan in former Bắc Ninh
+    for report in (activity, by_district, by_province):
+        assert report["total"]["closing"] == 14_450_000_000
     par = client.get("/api/v1/reports/par", headers=headers).get_json()
     assert par["outstanding"] == 14_450_000_000
     assert sum(b["outstanding"] for b in par["buckets"]) == 14_450_000_000

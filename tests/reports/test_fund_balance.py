@@ -30,17 +30,18 @@ def test_sources_uses_and_period_worked_out_by_hand(fund):
         0,
     )
     assert s.entrusted_by_source == {CENTRAL_FUND: 2_000_000_000}
-    assert s.accumulated_result == 1_528_767 - 8_056_250
-    assert s.total == 16_993_472_517
+    # Provisions 2 % × 100.000.000 (group 2, Decree 86/2024) + 3.056.250 general.
+    assert s.accumulated_result == 1_528_767 - 5_056_250
+    assert s.total == 16_996_472_517
     assert (u.loans_in_term, u.loans_overdue, u.outstanding) == (
         397_500_000,
         10_000_000,
         407_500_000,
     )
     assert (u.specific_provision, u.general_provision, u.provision) == (
-        5_000_000,
+        2_000_000,
         3_056_250,
-        8_056_250,
+        5_056_250,
     )
     assert u.cash == 16_594_028_767
     assert u.total == s.total
@@ -107,7 +108,7 @@ def test_json_excel_and_pdf_carry_the_same_figures(fund, client):
     response = client.get("/api/v1/reports/fund-balance?as_of=2026-02-25", headers=headers)
     assert response.status_code == 200
     data = response.get_json()
-    assert data["sources"]["total"] == 16_993_472_517
+    assert data["sources"]["total"] == 16_996_472_517
     assert data["uses"]["cash"] == 16_594_028_767
     assert data["overdue_ratio"] == "2.45"
     assert data["period"] == {
@@ -162,7 +163,7 @@ def test_json_excel_and_pdf_carry_the_same_figures(fund, client):
         "Trang 1/",
     ):
         assert words in text, words
-    for amount in (16_993_472_517, 16_594_028_767, -6_527_483, 407_500_000, 1_528_767):
+    for amount in (16_996_472_517, 16_594_028_767, -3_527_483, 407_500_000, 1_528_767):
         assert money(amount) in text, money(amount)
     assert "2,45 %" in text
 
@@ -172,12 +173,12 @@ def test_the_web_page_shows_the_figures_with_links_to_pdf_and_excel(fund, client
     page = client.get("/reports/fund-balance?as_of=2026-02-25")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "16.993.472.517 đ" in html and "2,45 %" in html
+    assert "16.996.472.517 đ" in html and "2,45 %" in html
     assert "/reports/fund-balance.pdf?as_of=2026-02-25&amp;from=2026-01-01" in html
     assert "/reports/fund-balance.xlsx?as_of=2026-02-25&amp;from=2026-01-01" in html
     assert "<svg" in html  # the dashboard's charts
     pdf = client.get("/reports/fund-balance.pdf?as_of=2026-02-25")
-    assert pdf.status_code == 200 and money(16_993_472_517) in pdf_text(pdf.data)
+    assert pdf.status_code == 200 and money(16_996_472_517) in pdf_text(pdf.data)
     xlsx = client.get("/reports/fund-balance.xlsx?as_of=2026-02-25&from=2026-02-01")
     assert xlsx.status_code == 200
     disposition = xlsx.headers["Content-Disposition"]

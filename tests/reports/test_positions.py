@@ -19,7 +19,7 @@ def test_positions_as_of_a_date_from_the_ledger_and_the_group_history(app):
     assert (a.collateral_value, a.discounted_collateral, a.specific_provision) == (
         40_000_000,
         20_000_000,
-        5_000_000,
+        2_000_000,  # 2 % × (120.000.000 − 20.000.000), group 2 under Decree 86/2024
     )
     assert (a.district_name, a.term_class, a.borrower_kind) == (
         "Huyện Lục Ngạn",
@@ -63,7 +63,8 @@ def test_positions_before_and_after_later_transactions_are_the_same(app):
         10,
         2,
     )
-    assert a.specific_provision == 4_482_550  # 5 % × (109.651.006 − 20.000.000)
+    # 2 % × (109.651.006 − 20.000.000) = 1.793.020,12 → 1.793.020
+    assert a.specific_provision == 1_793_020
 
 
 def test_flows_of_a_period(app):

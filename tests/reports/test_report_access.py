@@ -84,7 +84,12 @@ def test_defaults_are_the_business_date_and_the_last_ended_quarter(app, client):
     quarter = client.get("/api/v1/reports/classification", headers=headers).get_json()
     assert (quarter["quarter"], quarter["as_of"]) == ("2026-Q3", "2026-09-30")
     activity = client.get("/api/v1/reports/lending-activity", headers=headers).get_json()
-    assert activity["filters"] == {"from": "2026-01-01", "to": "2026-11-20", "group_by": "district"}
+    assert activity["filters"] == {
+        "from": "2026-01-01",
+        "to": "2026-11-20",
+        "group_by": "area",
+        "by": "commune",
+    }
     assert client.get("/api/v1/reports/par?as_of=2026-11-20", headers=headers).status_code == 200
     # The API reads YYYY-MM-DD only (the pages also take dd/mm/yyyy).
     assert client.get("/api/v1/reports/par?as_of=20/11/2026", headers=headers).status_code == 422

@@ -35,8 +35,10 @@ from fundapp.lending import services as lending
 from fundapp.lending import uploads
 from fundapp.policy import services as policy
 from fundapp.repayments import services as repayments
+from fundapp.servicing import relief as reliefs
 from fundapp.servicing.close_day import run_close_day
 from fundapp.servicing.models import Notice
+from fundapp.servicing.relief_models import OffBalanceRemoval
 from tests.conftest import (
     BUSINESS_DATE,
     PG_URL,
@@ -78,6 +80,8 @@ ARGUMENT_KINDS = {
     "reversal_id": "reversal",
     "restructuring_id": "restructuring",
     "write_off_id": "write_off",
+    "relief_id": "interest_relief",
+    "removal_id": "removal",
     "notice_id": "notice",
     "user_id": "user",
     "token_id": "user_token",
@@ -115,6 +119,8 @@ COOPERATIVE_OWNED = {
     "reversal",
     "restructuring",
     "write_off",
+    "interest_relief",
+    "removal",
 }
 USER_OWNED = {"notice", "own_token"}
 FIXED = {"policy_key": "min_equity_pct", "language": "vi", "static_file": "css/app.css"}
@@ -184,6 +190,24 @@ def _loan_book(staff: Staff, coop: Any) -> dict[str, int]:
     write_off = lending.propose_write_off(
         staff.director, loan.id, "Không còn khả năng thu hồi", BUSINESS_DATE
     )
+    relief = reliefs.request_relief(
+        staff.officer,
+        loan.id,
+        {
+            "kind": "reduction",
+            "reason_code": "unable_to_pay",
+            "interest": 1_000,
+            "reason": "Mất mùa vải thiều",
+            "evidence": "Xác nhận của UBND xã",
+        },
+        BUSINESS_DATE,
+    )
+    # A removal proposal needs five years since the risk handling: written directly, so
+    # the routes have one to walk (its approval is refused: the loan is not risk-handled).
+    removal = OffBalanceRemoval(
+        loan_id=loan.id, write_off_id=write_off.id, reason="x", proposed_by_id=staff.director.id
+    )
+    db.session.add(removal)
     lending.add_collateral(
         staff.officer,
         loan,
@@ -228,6 +252,8 @@ def _loan_book(staff: Staff, coop: Any) -> dict[str, int]:
         "reversal": reversal.id,
         "restructuring": restructuring.id,
         "write_off": write_off.id,
+        "interest_relief": relief.id,
+        "removal": removal.id,
     }
 
 

@@ -328,7 +328,7 @@ def test_a_token_acts_with_the_roles_its_user_has_now(scene, client):
         "kind": "cooperative",
         "registration_no": "2405990001",
         "tax_code": "2400990001",
-        "district_code": "219",
+        "commune_code": "07525",
         "sector": "Trồng rau",
     }
     before = _rows()

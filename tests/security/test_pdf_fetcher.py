@@ -271,10 +271,10 @@ def _fonts(data: bytes, tmp_path: Path) -> list[tuple[str, str]]:
 def _payloads(url: str) -> dict[str, str]:
     return {
         "name": 'HTX <img src="file:///etc/passwd">',
-        "address": f'<link rel="stylesheet" href="{url}/address.css">',
+        # (the commune is a unit of the reference list now, no longer free text)
+        "address": f'<link rel="stylesheet" href="{url}/address.css"> @import url(file:///etc/passwd);',
         "representative": f'<iframe src="{url}/frame"></iframe>',
         "bank_name": f"<style>@import url({url}/bank.css);</style>",
-        "commune": "@import url(file:///etc/passwd);",
         "project_name": f'<object data="{url}/project.png"></object>',
         "tranche": f'<img src="{url}/tranche.png">',
         "receipt": '<link rel="attachment" href="file:///etc/passwd">',
@@ -299,7 +299,6 @@ def hostile(app, listener) -> Hostile:
     coop = make_cooperative(
         name=payloads["name"],
         address=payloads["address"],
-        commune=payloads["commune"],
         representative=payloads["representative"],
         bank_account="0123 4567 89",
         bank_name=payloads["bank_name"],

@@ -643,7 +643,7 @@ def test_an_id_beyond_the_keys_in_a_page_form_is_a_message(app, client, value):
             "kind": "cooperative",
             "registration_no": "REG-NEW-1",
             "tax_code": "0101234567",
-            "district_code": "219",
+            "commune_code": "07525",
             "related_group_id": value,
         },
     )
@@ -985,7 +985,7 @@ def test_cooperative_numbers_take_ascii_digits_only(app, client, field, value, m
         "kind": "cooperative",
         "registration_no": "REG-DIGITS",
         "tax_code": "0101234567",
-        "district_code": "219",
+        "commune_code": "07525",
         field: value,
     }
     login(client, make_user("officer"))

@@ -3,6 +3,12 @@
 The loan of every scenario: 120.000.000 đ at 6 %/year over 12 months, equal principal
 monthly, disbursed 15/01/2026. Instalment 1 falls due 15/02/2026: principal 10.000.000,
 interest 120.000.000 × 6 % × 31/365 = 611.506,85 → 611.507.
+
+2026 is under Circular 14/2024/TT-NHNN (groups from 10, 30, 90, 180 days past due; any first
+restructuring group 2) and the provision rates of Decree 86/2024/NĐ-CP (0 / 2 / 25 / 50 /
+100 %); a 12-month loan is short-term and waits one month on time before an upgrade. These
+figures changed with issue 15 (they were those of Circular 11/2021: 5 / 20 % rates, group 3
+from 91 days, immediate return to group 1).
 """
 
 from __future__ import annotations
@@ -88,8 +94,8 @@ def test_ten_days_late_group_two_moves_interest_off_balance(setup):
     assert bal[acc.INTEREST_RECEIVABLE] == 0
     assert bal[acc.INTEREST_INCOME] == 0 and bal[acc.OVERDUE_INTEREST_INCOME] == 0
     assert bal[acc.SUSPENDED_INTEREST_MEMO] == 611_507 + 26_333
-    # Provisions: specific 5 % × 120.000.000 = 6.000.000; general 0,75 % × 120.000.000
-    assert bal[acc.PROVISION] == 6_000_000 + 900_000
+    # Provisions: specific 2 % × 120.000.000 = 2.400.000; general 0,75 % × 120.000.000
+    assert bal[acc.PROVISION] == 2_400_000 + 900_000
     history = db.session.query(DebtGroupHistory).filter_by(kind="loan", ref_id=loan.id).all()
     assert [(h.debt_group, h.previous_group) for h in history] == [(1, None), (2, 1)]
     assert db.session.query(Notice).filter_by(kind="group_change").count() == 2
@@ -112,18 +118,24 @@ def test_a_late_payment_settles_penalty_interest_principal_and_stops_the_accrual
     ]
     close(DUE + timedelta(days=20))
     record = day_of(loan)
-    assert (record.days_past_due, record.debt_group, record.penalty_accrued) == (0, 1, 0)
+    # Cleared, but the upgrade waits a month on time (first found clear on 26/02).
+    assert (record.days_past_due, record.debt_group, record.penalty_accrued) == (0, 2, 0)
+    assert record.cured_on == date(2026, 2, 26)
     bal = balances()
-    assert bal[acc.LOANS_OVERDUE] == 0 and bal[acc.SUSPENDED_INTEREST_MEMO] == 0
+    # Still group 2, so February's accrued interest of instalment 2 is held off-balance
+    # (servicing.accrual, at the close of 01/03): [15/02, 01/03) 14 days on 110.000.000 at
+    # 6 %: 110.000.000 × 6 % × 14 / 365 = 253.150,68 → 253.151.
+    assert bal[acc.LOANS_OVERDUE] == 0 and bal[acc.SUSPENDED_INTEREST_MEMO] == 253_151
     assert bal[acc.INTEREST_INCOME] == 611_507 and bal[acc.OVERDUE_INTEREST_INCOME] == 26_333
-    assert bal[acc.PROVISION] == 825_000  # general only: 0,75 % × 110.000.000
+    # Specific 2 % × 110.000.000 = 2.200.000; general 0,75 % × 110.000.000 = 825.000.
+    assert bal[acc.PROVISION] == 2_200_000 + 825_000
     result = check_invariants()
     assert result.ok, result.problems
 
 
 @pytest.mark.parametrize(
     ("days", "group"),
-    [(9, 1), (10, 2), (90, 2), (91, 3), (180, 3), (181, 4), (360, 4), (361, 5)],
+    [(9, 1), (10, 2), (29, 2), (30, 3), (89, 3), (90, 4), (179, 4), (180, 5)],
 )
 def test_group_boundaries(setup, days, group):
     _staff, loan = setup
@@ -149,7 +161,8 @@ def test_a_restructured_loan_takes_its_floor(setup):
     db.session.commit()
     close(date(2026, 2, 2), start=date(2026, 2, 2))
     record = day_of(loan)
-    assert (record.days_past_due, record.group_by_days, record.debt_group) == (0, 3, 3)
+    # Circular 14/2024: any first restructuring is group 2 (an extension was 3 before).
+    assert (record.days_past_due, record.group_by_days, record.debt_group) == (0, 2, 2)
 
 
 def test_a_borrower_with_two_loans_takes_the_worst_group(setup):
@@ -161,6 +174,20 @@ def test_a_borrower_with_two_loans_takes_the_worst_group(setup):
     assert day_of(current).group_by_days == 1
     assert day_of(current).debt_group == day_of(late).debt_group == 2
     assert db.session.get(Loan, current.id).debt_group == 2
+
+
+def pay_on_time(staff, loan: Loan, no: int) -> None:
+    """Pay instalment ``no`` in full on its due date."""
+    from fundapp.lending.models import Instalment
+
+    inst = db.session.query(Instalment).filter_by(loan_id=loan.id, no=no).one()
+    rs.record_repayment(
+        staff.accountant,
+        loan.id,
+        {"amount": inst.principal + inst.interest, "date": inst.due_date.isoformat()},
+        inst.due_date,
+    )
+    db.session.commit()
 
 
 def test_the_other_loan_follows_its_borrower_back_to_group_one(setup):
@@ -175,10 +202,19 @@ def test_the_other_loan_follows_its_borrower_back_to_group_one(setup):
     )
     db.session.commit()
     close(DUE + timedelta(days=12))
+    # Cleared on 25/02, first found clear on 26/02: both wait in group 2 until 26/03.
+    assert day_of(late).debt_group == day_of(current).debt_group == 2
+    assert day_of(late).cured_on == date(2026, 2, 26)
+    pay_on_time(staff, current, 1)  # 10/03
+    pay_on_time(staff, late, 2)  # 15/03
+    close(date(2026, 3, 25))
+    assert day_of(late).debt_group == day_of(current).debt_group == 2
+    close(date(2026, 3, 26))
     assert day_of(late).debt_group == day_of(current).debt_group == 1
+    assert day_of(late).cured_on is None
     assert db.session.get(Loan, current.id).debt_group == 1
-    # General provision only, 0,75 % of 110.000.000 + 60.000.000.
-    assert balances()[acc.PROVISION] == 1_275_000
+    # General provision only: 0,75 % × (100.000.000 + 55.000.000) = 1.162.500.
+    assert balances()[acc.PROVISION] == 1_162_500
     result = check_invariants()
     assert result.ok, result.problems
 
@@ -186,8 +222,8 @@ def test_the_other_loan_follows_its_borrower_back_to_group_one(setup):
 def test_collateral_added_to_a_loan_in_arrears_lowers_its_provision_next_run(setup):
     staff, loan = setup
     close(DUE + timedelta(days=100), start=DUE + timedelta(days=100))
-    # Group 3: 20 % × 120.000.000 = 24.000.000
-    assert day_of(loan).specific_provision == 24_000_000
+    # 100 days: group 4 (90–< 180), 50 % × 120.000.000 = 60.000.000
+    assert day_of(loan).specific_provision == 60_000_000
     ls.add_collateral(
         staff.officer,
         loan,
@@ -195,8 +231,8 @@ def test_collateral_added_to_a_loan_in_arrears_lowers_its_provision_next_run(set
     )
     db.session.commit()
     close(DUE + timedelta(days=101))
-    # 20 % × (120.000.000 − 50.000.000) = 14.000.000
-    assert day_of(loan).specific_provision == 14_000_000
+    # 50 % × (120.000.000 − 50.000.000) = 35.000.000
+    assert day_of(loan).specific_provision == 35_000_000
 
 
 def test_provision_uses_the_rate_and_the_discounted_collateral(setup):
@@ -209,10 +245,10 @@ def test_provision_uses_the_rate_and_the_discounted_collateral(setup):
     db.session.commit()
     close(DUE + timedelta(days=100), start=DUE + timedelta(days=100))
     record = day_of(loan)
-    assert record.debt_group == 3
-    # Group 3: 20 % × (120.000.000 − 100.000.000 × 0,5) = 14.000.000
-    assert record.specific_provision == 14_000_000
-    assert balances()[acc.PROVISION] == 14_000_000 + 900_000
+    assert record.debt_group == 4
+    # Group 4: 50 % × (120.000.000 − 100.000.000 × 0,5) = 35.000.000
+    assert record.specific_provision == 35_000_000
+    assert balances()[acc.PROVISION] == 35_000_000 + 900_000
 
 
 def test_provisions_post_rounded_half_up_to_the_dong(app):
@@ -230,11 +266,11 @@ def test_provisions_post_rounded_half_up_to_the_dong(app):
     )
     db.session.commit()
     close(DUE + timedelta(days=100))
-    assert day_of(loan).debt_group == 3
-    # Group 3: 20 % × (1.141.072.492 − 99.999.998 × 0,5) = 20 % × 1.091.072.493
-    #        = 218.214.498,6 → 218.214.499; the general one is unchanged (groups 1–4).
-    assert day_of(loan).specific_provision == 218_214_499
-    assert balances()[acc.PROVISION] == 218_214_499 + 8_558_044
+    assert day_of(loan).debt_group == 4
+    # Group 4: 50 % × (1.141.072.492 − 99.999.998 × 0,5) = 50 % × 1.091.072.493
+    #        = 545.536.246,5 → 545.536.247; the general one is unchanged (groups 1–4).
+    assert day_of(loan).specific_provision == 545_536_247
+    assert balances()[acc.PROVISION] == 545_536_247 + 8_558_044
     result = check_invariants()
     assert result.ok, result.problems
 

@@ -440,7 +440,7 @@ def test_import_rebuilds_two_loans_checked_by_hand(app: Any, runner: Any, client
 
     # Cooperatives created, the loans contracted and active, everything audited as imported.
     coop = db.session.scalar(select(Cooperative).where(Cooperative.registration_no == "2405910002"))
-    assert (coop.kind, coop.district_code, coop.tax_code) == ("union", "215", "2409100002")
+    assert (coop.kind, coop.former_district_code, coop.tax_code) == ("union", "215", "2409100002")
     transitions = db.session.scalars(
         select(LoanTransition.to_status)
         .where(LoanTransition.entity == "loan", LoanTransition.entity_id == a.id)
@@ -700,3 +700,46 @@ def test_the_49_demo_loans_import_to_the_dong() -> None:
         assert got[contract]["extensions"] == 1
         expected[contract]["method"] = "custom"
     assert got == expected
+
+
+# --- old districts and communes of historical loans ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "commune", "former_district", "doubtful"),
+    [
+        # Disbursed 10/03/2025: Phường Thọ Xương (07201) of Thành phố Bắc Giang then, merged
+        # into Phường Bắc Giang (07210) on 01/07/2025.
+        ({"district": "213", "commune_code": "7201"}, "07210", "213", False),
+        # A commune of today is read on the import's date when it was not one on the loan's.
+        ({"district": "219", "commune_code": "07525"}, "07525", "219", False),
+        # Only the 2021 district Yên Dũng (221, merged into Thành phố Bắc Giang on
+        # 01/01/2025): the district is kept, the commune is left for an officer.
+        ({"district": "Yên Dũng"}, None, "221", True),
+    ],
+)
+def test_old_districts_and_communes_are_converted(
+    app: Any, changes: dict, commune: str | None, former_district: str, doubtful: bool
+) -> None:
+    staff = fund_and_staff()
+    report = services.import_loans(
+        staff.accountant, csv_file([row(**changes)]), "f.csv", BUSINESS_DATE
+    )
+    db.session.commit()
+    assert report.imported, [r.message for r in report.bad_rows]
+    coop = db.session.scalar(select(Cooperative).where(Cooperative.registration_no == "2405900001"))
+    area = coop.area
+    assert (area.commune_code, area.former_district_code, area.needs_confirming) == (
+        commune,
+        former_district,
+        doubtful,
+    )
+
+
+def test_a_commune_code_in_force_neither_then_nor_now_is_refused(app: Any) -> None:
+    assert reasons_of(csv_file([row(commune_code="99999")])) == {
+        2: ["mã xã 99999 không có hiệu lực ngày 10/03/2025 cũng như hiện nay"]
+    }
+    assert reasons_of(csv_file([row(commune_code="Chũ")])) == {
+        2: ["mã xã “Chũ” phải là mã gồm 5 chữ số, ví dụ 07525"]
+    }

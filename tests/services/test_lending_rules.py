@@ -263,11 +263,12 @@ def test_write_off_needs_group_five_and_the_board_and_posts_the_memo(app):
     staff = fund_and_staff()
     loan = contracted_loan(staff)
     disburse(staff, loan, 120_000_000, date(2026, 1, 15))
-    # Nothing paid: the oldest instalment (15/02/2026) is 278 days past due on 20/11/2026.
+    # Nothing paid: the oldest instalment (15/02/2026) is 179 days past due on 13/08/2026,
+    # one short of group 5 (180 days, Circular 14/2024/TT-NHNN, from 12/08/2024).
     with pytest.raises(DomainError, match="nhóm 5"):
-        ls.propose_write_off(staff.director, loan.id, "Mất khả năng trả nợ", date(2026, 11, 20))
-    # 15/02/2026 + 361 days = 11/02/2027: group 5.
-    later = date(2027, 2, 11)
+        ls.propose_write_off(staff.director, loan.id, "Mất khả năng trả nợ", date(2026, 8, 13))
+    # 15/02/2026 + 180 days = 14/08/2026: group 5.
+    later = date(2026, 8, 14)
     proposal = ls.propose_write_off(staff.director, loan.id, "Mất khả năng trả nợ", later)
     with pytest.raises(PermissionDenied):
         ls.decide_write_off(staff.director, proposal.id, True, "", later)

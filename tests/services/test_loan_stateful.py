@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -15,6 +15,7 @@ from fundapp.lending import book
 from fundapp.lending import services as ls
 from fundapp.lending.models import Loan, LoanStatus, Repayment
 from fundapp.repayments import services as rs
+from fundapp.servicing import relief as reliefs
 from tests.conftest import fresh_database, make_app
 from tests.services.lending_helpers import contracted_loan, fund_and_staff
 
@@ -138,6 +139,34 @@ class LoanHistory(RuleBasedStateMachine):
 
         self._attempt(go)
 
+    @precondition(lambda self: self.loan.status == LoanStatus.ACTIVE)
+    @rule(part=st.sampled_from([1, 2, 3]), could_not_pay=st.booleans())
+    def relieve(self, part: int, could_not_pay: bool) -> None:
+        """An exemption (part 1) or a reduction of the interest and overdue interest owed."""
+        can = reliefs.waivable(self.loan, self.today)
+        interest, penalty = can.interest // part, can.penalty // part
+        if interest + penalty <= 0:
+            return
+
+        def go() -> None:
+            request = reliefs.request_relief(
+                self.staff.officer,
+                self.loan.id,
+                {
+                    "kind": "exemption" if part == 1 else "reduction",
+                    "reason_code": "unable_to_pay" if could_not_pay else "other",
+                    "interest": interest,
+                    "penalty": penalty,
+                    "reason": "Thiên tai",
+                    "evidence": "Xác nhận của UBND xã",
+                },
+                self.today,
+            )
+            reliefs.decide_relief(self.staff.director, request.id, True, "", self.today)
+            event("interest relief approved")
+
+        self._attempt(go)
+
     @invariant()
     def books_hold(self) -> None:
         if not hasattr(self, "loan"):
@@ -159,6 +188,11 @@ class LoanHistory(RuleBasedStateMachine):
         )
         assert paid == loan.principal_paid + loan.interest_paid + loan.penalty_paid
         assert (loan.status == LoanStatus.CLOSED) == state.is_settled()
+        # What the rows had waived is what the approved reliefs waived.
+        waived = sum(
+            r.interest + r.penalty for r in reliefs.reliefs_of(loan.id) if r.status == "approved"
+        )
+        assert sum(i.interest_waived + i.penalty_waived for i in loan.instalments) == waived
 
 
 LoanHistory.TestCase.settings = settings(

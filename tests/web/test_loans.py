@@ -531,7 +531,9 @@ def test_director_cancels_a_contract_before_any_disbursement(app, people):
 
 
 def test_write_off_is_refused_for_a_loan_not_in_group_five(app, people):
-    loan = active_loan(people)
+    # First instalment due 01/07/2026: 142 days past due on 20/11/2026, below group 5's 180
+    # (Circular 14/2024/TT-NHNN, from 12/08/2024).
+    loan = active_loan(people, date(2026, 6, 1))
     director = client_for(app, people.director)
     response = director.post(
         f"/loans/{loan.id}/write-off", data={"writeoff-reason": "Không có khả năng trả"}
@@ -589,7 +591,8 @@ def test_the_totals_row_adds_up_the_loans_each_filter_shows(app, people):
     current = active_loan(people, BUSINESS_DATE)
     signed = make_loan(people)  # approved, signed, nothing disbursed
     moved = current.cooperative
-    cooperatives.update(people.officer, moved, {**moved.to_dict(), "district_code": "213"})
+    # From Phường Chũ (former Thị xã Chũ, 224) to Phường Bắc Giang (former TP Bắc Giang, 213).
+    cooperatives.update(people.officer, moved, {**moved.to_dict(), "commune_code": "07210"})
     db.session.commit()
     officer = client_for(app, people.officer)
 
@@ -604,11 +607,11 @@ def test_the_totals_row_adds_up_the_loans_each_filter_shows(app, people):
         ({}, 3, 720_000_000),
         ({"status": "active"}, 2, 480_000_000),
         ({"status": signed.status}, 1, 240_000_000) if signed.status != "active" else None,
-        ({"district": "219"}, 2, 480_000_000),
+        ({"district": "224"}, 2, 480_000_000),
         ({"district": "213"}, 1, 240_000_000),
         ({"overdue": "1"}, 1, 240_000_000),
         ({"overdue": "1", "district": "213"}, 0, 0),
-        ({"status": "active", "district": "219"}, 1, 240_000_000),
+        ({"status": "active", "district": "224"}, 1, 240_000_000),
         ({"officer": str(people.officer.id)}, 3, 720_000_000),
         ({"q": current.contract_no}, 1, 240_000_000),
     ]

@@ -73,6 +73,7 @@ BOUNDS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("overdue_rate_pct", ("100", "120,5", "150"), ("0", "99.99", "150.01", "200")),
     ("late_interest_rate", ("0", "10"), ("10.01", "20")),
     ("director_approval_limit", ("1", "1000000000000000"), ("0", "1000000000000001")),
+    ("director_relief_limit", ("1", "1000000000000000"), ("0", "1000000000000001")),
     ("short_term_max_months", ("1", "12"), ("0", "13")),
     ("medium_term_max_months", ("13", "60"), ("12", "61")),
     (
@@ -90,19 +91,22 @@ BOUNDS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ),
     (
         "restructure_floor_groups",
-        ("2,3,4,5", "3,3,4,5", "5,5,5,5"),
-        ("1,3,4,5", "2,2,4,5", "2,3,3,5", "2,3,4,4", "2,3,4,6", "5,3,4,5"),
+        # From 12/08/2024 (Circular 14/2024 Art. 5) any first restructuring is group 2.
+        ("2,2,4,5", "2,3,4,5", "3,3,4,5", "5,5,5,5"),
+        ("1,3,4,5", "2,1,4,5", "2,3,3,5", "2,3,4,4", "2,3,4,6", "5,3,4,5"),
     ),
     (
         "provision_rates_pct",
-        ("0,5,20,50,100", "0,2,25,50,100", "0,2.5,20,50,100", "100,100,100,100,100"),
+        # From 11/07/2024 the microfinance rates of Decree 86/2024 are the minimum.
+        ("0,2,25,50,100", "0,5,25,50,100", "0,2.5,30,50,100", "100,100,100,100,100"),
         (
-            "0,1.99,20,50,100",
-            "0,5,19.99,50,100",
-            "0,5,20,49.99,100",
-            "0,5,20,50,99.99",
-            "0,5,20,50,100.01",
-            "0,30,20,50,100",
+            "0,1.99,25,50,100",
+            "0,5,24.99,50,100",
+            "0,5,20,50,100",  # the rates of before Decree 86/2024
+            "0,5,25,49.99,100",
+            "0,5,25,50,99.99",
+            "0,5,25,50,100.01",
+            "0,30,25,50,100",
             "0,0,0,0,0",
         ),
     ),
@@ -160,8 +164,8 @@ def test_values_are_stored_the_one_way_they_are_read():
     assert BY_KEY["overdue_rate_pct"].validate("150.0", LATER) == "150"
     assert BY_KEY["director_approval_limit"].validate("0700000000", LATER) == "700000000"
     assert BY_KEY["director_approval_limit"].validate("700.000.000 đ", LATER) == "700000000"
-    assert BY_KEY["provision_rates_pct"].validate("0, 2.50, 20, 50, 100", LATER) == (
-        "0,2.5,20,50,100"
+    assert BY_KEY["provision_rates_pct"].validate("0, 2.50, 25, 50, 100", LATER) == (
+        "0,2.5,25,50,100"
     )
 
 
@@ -197,11 +201,21 @@ def test_defaults_are_the_legal_ones(app):
     assert services.value("related_group_limit_pct", date(2026, 1, 1)) == Decimal("25")
     assert services.value("overdue_rate_pct", date(2026, 1, 1)) == Decimal("150")
     assert services.value("director_approval_limit", date(2026, 1, 1)) == 500_000_000
-    assert services.value("group_thresholds_days", date(2026, 1, 1)) == [10, 91, 181, 361]
-    assert services.value("provision_rates_pct", date(2026, 1, 1)) == [
+    # The law's dated versions (issue 15): Circular 14/2024 from 12/08/2024, Decree 86/2024.
+    assert services.value("group_thresholds_days", date(2024, 8, 11)) == [10, 91, 181, 361]
+    assert services.value("group_thresholds_days", date(2026, 1, 1)) == [10, 30, 90, 180]
+    assert services.value("restructure_floor_groups", date(2026, 1, 1)) == [2, 2, 4, 5]
+    assert services.value("provision_rates_pct", date(2024, 7, 10)) == [
         Decimal(0),
         Decimal(5),
         Decimal(20),
+        Decimal(50),
+        Decimal(100),
+    ]
+    assert services.value("provision_rates_pct", date(2026, 1, 1)) == [
+        Decimal(0),
+        Decimal(2),
+        Decimal(25),
         Decimal(50),
         Decimal(100),
     ]
@@ -490,3 +504,18 @@ def test_fund_check_names_a_stored_value_outside_its_legal_range(app, runner):
     assert broken.exit_code == 1
     assert "single_borrower_limit_pct = '1000' from 2026-06-01" in broken.output
     assert "15 %" in broken.output
+
+
+def test_the_board_sees_each_dated_version_with_its_legal_reference(client, app):
+    # Issue 15: the law's versions of 2021 and of 12/08/2024 (Circular 14/2024), each with
+    # its act, on the parameter's page; the index shows the one in force today.
+    services.install_defaults()
+    db.session.commit()
+    login(client, make_user("board"))
+    page = client.get("/policy/group_thresholds_days").get_data(as_text=True)
+    assert "Nhóm 3: từ 91 ngày" in page and "Nhóm 3: từ 30 ngày" in page
+    assert "12/08/2024" in page and "Thông tư 14/2024/TT-NHNN" in page
+    assert "Thông tư 11/2021/TT-NHNN" in page
+    page = client.get("/policy/provision_rates_pct").get_data(as_text=True)
+    assert "Nhóm 3: 25 %" in page and "Nhóm 3: 20 %" in page
+    assert "11/07/2024" in page and "Nghị định 86/2024/NĐ-CP" in page

@@ -13,7 +13,8 @@ Overdue interest as of 20/11, per instalment, rounded once:
   = 113.424,66 + 6.836,56 = 120.261;
 - no. 3, 15 days: 10.000.000 × 9 % × 15/365 + 509.589 × 10 % × 15/365
   = 36.986,30 + 2.094,20 = 39.081.
-Days past due 20/11 − 05/10 = 46: debt group 2 (10–90 days).
+Days past due 20/11 − 05/10 = 46: debt group 3 (30–< 90 days, Circular 14/2024/TT-NHNN;
+group 2, 10–90 days, under the rules of before 12/08/2024).
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def test_home_shows_the_next_due_amount_and_what_is_overdue(portal):
     ):
         assert re.search(rf"<dt>{label}</dt>\s*<dd>{re.escape(vnd(amount))}</dd>", overdue), label
     assert re.search(rf"<dt>Dư nợ gốc</dt>\s*<dd>{re.escape(vnd(110_000_000))}</dd>", html)
-    assert re.search(r"<dt>Nhóm nợ</dt>\s*<dd><span [^>]*>Nhóm 2</span>", html)
+    assert re.search(r"<dt>Nhóm nợ</dt>\s*<dd><span [^>]*>Nhóm 3</span>", html)
     assert f"Hợp đồng {loan.contract_no}" in html and "Mở rộng vườn vải thiều" in html
     assert f'href="/portal/loans/{loan.id}"' in html
     assert f'href="/loans/{loan.id}/statement.pdf"' in html
@@ -163,7 +164,7 @@ def test_home_agrees_with_the_api(portal):
         api["total_due"],
         api["days_past_due"],
         api["debt_group"],
-    ) == (110_000_000, 20_000_000, INTEREST_OVERDUE, PENALTY, TOTAL_DUE, 46, 2)
+    ) == (110_000_000, 20_000_000, INTEREST_OVERDUE, PENALTY, TOTAL_DUE, 46, 3)
 
 
 def test_two_loans_are_added_up_and_an_instalment_due_today_is_the_next_due(portal):
@@ -611,7 +612,7 @@ def test_profile_updates_contact_details_only(portal):
             "address": "Thôn Đồng Tâm",
             "name": "HTX Đổi tên",
             "tax_code": "0101234567",
-            "district_code": "213",
+            "commune_code": "07210",
         },
     )
     assert response.status_code == 302
@@ -622,10 +623,11 @@ def test_profile_updates_contact_details_only(portal):
         "vaithieu@example.vn",
         "Thôn Đồng Tâm",
     )
-    assert (coop.name, coop.tax_code, coop.district_code) == (
+    assert (coop.name, coop.tax_code, coop.commune_code, coop.former_district_code) == (
         "HTX Vải thiều Thanh Hà",
         portal.coop.tax_code,
-        "219",
+        "07525",  # Phường Chũ, as registered: the portal cannot move the cooperative
+        "224",
     )
     log = db.session.scalars(select(AuditLog).where(AuditLog.action == "cooperative.update")).one()
     assert log.user_id == portal.user.id
