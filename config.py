@@ -47,9 +47,16 @@ class Config:
     # The fund's province (a code of the 34-province map of 01/07/2025): the communes the
     # cooperative form offers and the units `flask units load` brings in by default.
     FUNDAPP_PROVINCE = _env("FUNDAPP_PROVINCE", "24")
-    FUNDAPP_NAME = _env("FUNDAPP_NAME", "Quỹ hỗ trợ phát triển hợp tác xã tỉnh Bắc Giang")
+    FUNDAPP_NAME = _env("FUNDAPP_NAME", "Quỹ hỗ trợ phát triển hợp tác xã tỉnh Bắc Ninh")
     FUNDAPP_ADDRESS = _env(
-        "FUNDAPP_ADDRESS", "Số 1 đường Nguyễn Văn Cừ, TP Bắc Giang, tỉnh Bắc Giang"
+        "FUNDAPP_ADDRESS", "Số 1 đường Nguyễn Văn Cừ, phường Bắc Giang, tỉnh Bắc Ninh"
+    )
+    # Where cooperatives pay (shown on the portal with the payment reference to write).
+    # Demo values; a fund sets its own account in .env.
+    FUNDAPP_BANK_NAME = _env("FUNDAPP_BANK_NAME", "Agribank chi nhánh Bắc Giang")
+    FUNDAPP_BANK_ACCOUNT = _env("FUNDAPP_BANK_ACCOUNT", "2500 201 012 345")
+    FUNDAPP_BANK_ACCOUNT_NAME = _env(
+        "FUNDAPP_BANK_ACCOUNT_NAME", "Quỹ hỗ trợ phát triển hợp tác xã tỉnh Bắc Ninh"
     )
     # The business date the app works on; empty means "today in FUNDAPP_TIMEZONE".
     FUNDAPP_BUSINESS_DATE = _env("FUNDAPP_BUSINESS_DATE", "")

@@ -124,7 +124,7 @@ def test_json_excel_and_pdf_carry_the_same_figures(fund, client):
     assert xlsx.mimetype.endswith("spreadsheetml.sheet")
     book = workbook(xlsx.data)
     sources = book["Nguồn vốn"]
-    assert sources["A1"].value == "Quỹ hỗ trợ phát triển hợp tác xã tỉnh Bắc Giang"
+    assert sources["A1"].value == "Quỹ hỗ trợ phát triển hợp tác xã tỉnh Bắc Ninh"
     assert sources["B3"].value == datetime(2026, 2, 25)
     assert sources["B3"].number_format == "dd/mm/yyyy"
     assert sources.freeze_panes == "A7"

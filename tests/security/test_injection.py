@@ -49,8 +49,11 @@ from fundapp.lending.uploads import clean_name, save_document
 from fundapp.policy import services as policy
 from fundapp.policy.services import install_defaults
 from fundapp.repayments import services as rs
+from fundapp.servicing import relief as reliefs
+from fundapp.servicing import risk
 from fundapp.servicing.close_day import run_close_day
 from fundapp.servicing.models import Notice
+from fundapp.servicing.relief_models import InterestRelief, OffBalanceRemoval
 from tests.conftest import (
     BUSINESS_DATE,
     PASSWORD,
@@ -256,6 +259,70 @@ def pending_policy_change(world: World) -> Any:
     )
     db.session.commit()
     return change
+
+
+def relief_loan(world: World) -> Loan:
+    """An active loan nothing was repaid on since January: interest due to waive."""
+    loan = contracted_loan(world.staff, on=date(2026, 1, 10))
+    disburse(world.staff, loan, loan.amount, date(2026, 1, 10))
+    return loan
+
+
+RELIEF = {"kind": "reduction", "reason_code": "unable_to_pay", "interest": 100_000,
+          "reason": "Mất mùa vải thiều do rét đậm", "evidence": "Biên bản của UBND xã"}  # fmt: skip
+
+
+def pending_relief(world: World) -> InterestRelief:
+    """A reduction of 100.000 đ requested by the officer: within the director's authority."""
+    loan = relief_loan(world)
+    item = reliefs.request_relief(world.users["officer"], loan.id, dict(RELIEF), BUSINESS_DATE)
+    db.session.commit()
+    return item
+
+
+def _refuse_relief(world: World, loan: Loan, data: dict[str, Any]) -> None:
+    """A loan takes one pending relief at a time: the director turns each down."""
+    db.session.expire_all()
+    item = db.session.scalar(
+        select(InterestRelief).where(
+            InterestRelief.loan_id == loan.id, InterestRelief.status == "pending"
+        )
+    )
+    reliefs.decide_relief(world.users["director"], item.id, False, "Chưa đủ hồ sơ", BUSINESS_DATE)
+    db.session.commit()
+
+
+def written_off_loan(world: World) -> Loan:
+    """A loan risk-handled on 01/03/2021: more than five years before the business date, so
+    it may be removed from off-balance tracking."""
+    handled = date(2021, 3, 1)
+    loan = contracted_loan(world.staff, on=date(2020, 1, 6))
+    disburse(world.staff, loan, loan.amount, date(2020, 1, 6))
+    proposal = ls.propose_write_off(world.users["director"], loan.id, "Mất vốn", handled)
+    ls.decide_write_off(world.users["board"], proposal.id, True, "Đồng ý xử lý", handled)
+    db.session.commit()
+    return loan
+
+
+def pending_removal(world: World) -> OffBalanceRemoval:
+    loan = written_off_loan(world)
+    item = risk.propose_removal(
+        world.users["director"], loan.id, "Hết thời hạn theo dõi", BUSINESS_DATE
+    )
+    db.session.commit()
+    return item
+
+
+def _refuse_removal(world: World, loan: Loan, data: dict[str, Any]) -> None:
+    """A loan takes one pending removal at a time: the board turns each down."""
+    db.session.expire_all()
+    item = db.session.scalar(
+        select(OffBalanceRemoval).where(
+            OffBalanceRemoval.loan_id == loan.id, OffBalanceRemoval.status == "pending"
+        )
+    )
+    risk.decide_removal(world.users["board"], item.id, False, "Chưa đủ hồ sơ", BUSINESS_DATE)
+    db.session.commit()
 
 
 def _world(app: Flask) -> World:
@@ -530,6 +597,7 @@ def _form_cases() -> list[FormCase]:
     from fundapp.lending import forms as lf
     from fundapp.policy.forms import PolicyChangeForm, PolicyDecisionForm
     from fundapp.portal import forms as pf
+    from fundapp.servicing import relief_routes as rr
 
     pdf = {"file": PDF_BYTES}
     return [
@@ -593,8 +661,10 @@ def _form_cases() -> list[FormCase]:
             CapitalEntryForm, "accountant", lambda w, t: "/capital/new",
             lambda w, t: {"source": "entrusted", "source_name": "Liên minh HTX Việt Nam",
                           "amount": "1.000.000", "entry_date": _today(),
-                          "reference": f"UT-{unique()}", "note": "Vốn ủy thác đợt 2"},
-            ("source", "source_name", "amount", "entry_date", "reference", "note"),
+                          "reference": f"UT-{unique()}", "note": "Vốn ủy thác đợt 2",
+                          "origin_fund": ""},
+            ("source", "source_name", "amount", "entry_date", "reference", "note",
+             "origin_fund"),
         ),
         FormCase(
             LoanFileForm, "accountant", lambda w, t: "/imports/loans/check",
@@ -602,6 +672,12 @@ def _form_cases() -> list[FormCase]:
             accepted=lambda r: r.status_code == 200,
             view=lambda w, t, d, r: "/imports/loans",
             not_shown={"file": "the name is shown on the check page, tested there"},
+        ),
+        FormCase(
+            LoanFileForm, "accountant", lambda w, t: "/imports/loans/check",
+            lambda w, t: {"origin": ""}, ("origin",), files={"file": csv_bytes()},
+            accepted=lambda r: r.status_code == 200, tag="[origin]",
+            must_refuse=True, refuses_all=True,  # no payload is a registered fund's code
         ),
         FormCase(
             ImportForm, "accountant", lambda w, t: "/imports/loans/run",
@@ -661,7 +737,8 @@ def _form_cases() -> list[FormCase]:
         ),
         FormCase(
             lf.ContractForm, "officer", lambda w, t: f"/loans/{t.id}/contract",
-            lambda w, t: {"contract_date": _today()}, ("contract_date",), refuses_all=True,
+            lambda w, t: {"contract_date": _today(), "repayment_order": "standard"},
+            ("contract_date", "repayment_order"), refuses_all=True,
             prefix=lambda t: "contract", target=approved_loan, used_up=True,
         ),
         FormCase(
@@ -696,6 +773,31 @@ def _form_cases() -> list[FormCase]:
             lambda w, t: {"inspected_on": _today(), "finding": "proper",
                           "notes": "Đã mua máy sấy"},
             ("inspected_on", "finding", "notes"), prefix=lambda t: "inspection",
+        ),
+        FormCase(
+            rr.ReliefForm, "officer", lambda w, t: f"/loans/{t.id}/relief",
+            lambda w, t: {**RELIEF, "interest": "100.000", "penalty": ""},
+            ("kind", "reason_code", "interest", "penalty", "reason", "evidence"),
+            prefix=lambda t: "relief", target=relief_loan, after=_refuse_relief,
+        ),
+        FormCase(
+            rr.NoteForm, "director", lambda w, t: f"/interest-reliefs/{t.id}/approve",
+            lambda w, t: {"note": "Đồng ý miễn, giảm"}, ("note",), tag="[relief]",
+            prefix=lambda t: "decide", target=pending_relief, used_up=True,
+            view=lambda w, t, d, r: "/audit/?entity=interest_relief",
+            viewer="controller",  # the audit log shows the note
+        ),
+        FormCase(
+            rr.NoteForm, "board", lambda w, t: f"/removals/{t.id}/reject",
+            lambda w, t: {"note": "Chưa đủ hồ sơ"}, ("note",), tag="[removal]",
+            prefix=lambda t: "decide", target=pending_removal, used_up=True,
+            view=lambda w, t, d, r: "/audit/?entity=off_balance_removal",
+            viewer="controller",  # the audit log shows the note
+        ),
+        FormCase(
+            rr.ReasonForm, "director", lambda w, t: f"/loans/{t.id}/removals",
+            lambda w, t: {"reason": "Hết thời hạn theo dõi"}, ("reason",),
+            prefix=lambda t: "removal", target=written_off_loan, after=_refuse_removal,
         ),
         FormCase(
             pf.OwnApplicationForm, "cooperative", lambda w, t: "/portal/applications/new",
@@ -1075,8 +1177,15 @@ API_CASES = [
         lambda w, t: {"source": "entrusted", "amount": 1_000_000,
                       "date": BUSINESS_DATE.isoformat(), "source_name": "Liên minh HTX",
                       "reference": f"API-{unique()}", "note": "Ủy thác"},
-        ("source", "date", "source_name", "reference", "note"),
+        ("source", "date", "source_name", "reference", "note", "origin_fund"),
         view=lambda w, t, b, a: "/capital",
+    ),
+    ApiCase(
+        "POST /funds", "accountant", lambda w, t: "/funds",
+        lambda w, t: {"code": f"Q{unique()}", "name": "Quỹ hỗ trợ HTX tỉnh cũ",
+                      "note": "Tiếp nhận theo quyết định sáp nhập"},
+        ("code", "name", "note"), view=lambda w, t, b, a: "/reports/par",
+        not_shown={"note": "a fund's note is shown on no page"},
     ),
     ApiCase(
         "POST /close-day", "accountant", lambda w, t: "/close-day",
@@ -1138,8 +1247,14 @@ API_CASES = [
     ),
     ApiCase(
         "POST /loans/{loan_id}/contract", "officer", lambda w, t: f"/loans/{t.id}/contract",
-        lambda w, t: {"contract_date": BUSINESS_DATE.isoformat()}, ("contract_date",),
-        target=approved_loan, used_up=True, refuses_all=True,
+        lambda w, t: {"contract_date": BUSINESS_DATE.isoformat(), "repayment_order": "standard"},
+        ("contract_date", "repayment_order"), target=approved_loan, used_up=True,
+        refuses_all=True,
+    ),
+    ApiCase(
+        "PATCH /loans/{loan_id}", "officer", lambda w, t: f"/loans/{t.id}",
+        lambda w, t: {"repayment_order": "principal_first"}, ("repayment_order",),
+        target=approved_loan, refuses_all=True,
     ),
     ApiCase(
         "POST /loans/{loan_id}/collateral", "officer",
@@ -1222,6 +1337,47 @@ API_CASES = [
         lambda w, t: f"/write-offs/{t.id}/approve", lambda w, t: {"note": "Đồng ý xử lý"},
         ("note",), target=write_off_proposal, used_up=True, view=_on_loan,
         viewer="controller",  # the loan's audit log shows the note
+    ),
+    ApiCase(
+        "POST /loans/{loan_id}/interest-reliefs", "officer",
+        lambda w, t: f"/loans/{t.id}/interest-reliefs", lambda w, t: dict(RELIEF),
+        ("kind", "reason_code", "reason", "evidence"), target=relief_loan,
+        after=lambda w, t, b, a: _refuse_relief(w, t, b),
+        view=lambda w, t, b, a: f"/loans/{t.id}/relief",
+    ),
+    ApiCase(
+        "POST /interest-reliefs/{relief_id}/approve", "director",
+        lambda w, t: f"/interest-reliefs/{t.id}/approve", lambda w, t: {"note": "Đồng ý"},
+        ("note",), target=pending_relief, used_up=True,
+        view=lambda w, t, b, a: "/audit/?entity=interest_relief",
+        viewer="controller",  # the audit log shows the note
+    ),
+    ApiCase(
+        "POST /interest-reliefs/{relief_id}/reject", "director",
+        lambda w, t: f"/interest-reliefs/{t.id}/reject", lambda w, t: {"reason": "Chưa đủ"},
+        ("reason",), target=pending_relief, used_up=True,
+        view=lambda w, t, b, a: "/audit/?entity=interest_relief",
+        viewer="controller",  # the audit log shows the reason
+    ),
+    ApiCase(
+        "POST /loans/{loan_id}/removals", "director", lambda w, t: f"/loans/{t.id}/removals",
+        lambda w, t: {"reason": "Hết thời hạn theo dõi"}, ("reason",),
+        target=written_off_loan, after=lambda w, t, b, a: _refuse_removal(w, t, b),
+        view=lambda w, t, b, a: f"/loans/{t.id}/relief",
+    ),
+    ApiCase(
+        "POST /removals/{removal_id}/approve", "board",
+        lambda w, t: f"/removals/{t.id}/approve", lambda w, t: {"note": "Đồng ý xuất toán"},
+        ("note",), target=pending_removal, used_up=True,
+        view=lambda w, t, b, a: "/audit/?entity=off_balance_removal",
+        viewer="controller",  # the audit log shows the note
+    ),
+    ApiCase(
+        "POST /removals/{removal_id}/reject", "board",
+        lambda w, t: f"/removals/{t.id}/reject", lambda w, t: {"reason": "Chưa đủ hồ sơ"},
+        ("reason",), target=pending_removal, used_up=True,
+        view=lambda w, t, b, a: "/audit/?entity=off_balance_removal",
+        viewer="controller",  # the audit log shows the reason
     ),
     ApiCase(
         "POST /write-offs/{write_off_id}/reject", "board",
@@ -1318,7 +1474,8 @@ class _RecordingArgs(ImmutableMultiDict):
 COPIED = "*"
 # Views that copy their whole query string and read it from the copy: what they read.
 _REPORTS = {"fund_balance": ("as_of", "from"), "lending_activity": ("from", "to", "group_by"),
-            "par": ("as_of",), "classification": ("quarter",)}  # fmt: skip
+            "par": ("as_of",), "classification": ("quarter",),
+            "trial_balance": ("from", "to"), "account_ledger": ("account", "from", "to")}  # fmt: skip
 COPIED_READS = {
     "documents.statement": ("from", "to"),
     **{f"reports.{name}{suffix}": reads for name, reads in _REPORTS.items()

@@ -41,6 +41,8 @@ from fundapp.lending import services as ls
 from fundapp.lending.uploads import save_document
 from fundapp.policy import services as policy
 from fundapp.repayments import services as rs
+from fundapp.servicing import relief as reliefs
+from fundapp.servicing import risk
 from fundapp.servicing.models import Notice
 from tests.conftest import (
     BUSINESS_DATE,
@@ -182,6 +184,19 @@ def _build_world(app: Flask, folders: tuple[Path, ...]) -> World:
     bad_loan = contracted_loan(staff, cooperative=coop_b, on=date(2025, 1, 6))
     disburse(staff, bad_loan, 120_000_000, date(2025, 1, 6))
     write_off = ls.propose_write_off(staff.director, bad_loan.id, "HTX giải thể", BUSINESS_DATE)
+    relief = reliefs.request_relief(
+        staff.officer,
+        loan.id,
+        {"kind": "reduction", "reason_code": "unable_to_pay", "interest": 1_000,
+         "reason": "Mất mùa do sương muối", "evidence": "Xác nhận của UBND xã"},
+        BUSINESS_DATE,
+    )  # fmt: skip
+    # Risk-handled more than five years ago: its removal from off-balance tracking pending.
+    old_loan = contracted_loan(staff, cooperative=coop_b, on=date(2020, 1, 6))
+    disburse(staff, old_loan, 120_000_000, date(2020, 1, 6))
+    handled = ls.propose_write_off(staff.director, old_loan.id, "Mất vốn", date(2021, 3, 1))
+    ls.decide_write_off(staff.board, handled.id, True, "Đồng ý xử lý", date(2021, 3, 1))
+    removal = risk.propose_removal(staff.director, old_loan.id, "Hết hạn theo dõi", BUSINESS_DATE)
 
     draft = ls.create_application(staff.officer, _application_data(coop_a), BUSINESS_DATE)
     submitted = ls.create_application(staff.officer, _application_data(coop_b), BUSINESS_DATE)
@@ -212,7 +227,9 @@ def _build_world(app: Flask, folders: tuple[Path, ...]) -> World:
     db.session.commit()
 
     ids: dict[str, list[Any]] = {
-        "loan_id": [loan.id, bad_loan.id, new_loan.id],
+        "loan_id": [loan.id, bad_loan.id, new_loan.id, old_loan.id],
+        "relief_id": [relief.id],
+        "removal_id": [removal.id],
         "application_id": [draft.id, submitted.id, appraised.id, own.id],
         "doc_id": [d.id for d in docs],
         "item_id": [tranche.id, reversal.id, restructuring.id, write_off.id, paid.id],
