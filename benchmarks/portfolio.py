@@ -32,6 +32,7 @@ from sqlalchemy import func, select, text
 
 from benchmarks import bulk
 from benchmarks.templates import Template, TemplateSpec, build_all, draw_spec
+from fundapp.core.lists import search_text, vn_key
 
 # Share of loans per behaviour, and of loans restructured (an approved extension).
 BEHAVIOUR_SHARES = {"on_time": 85, "stopped": 10, "partial": 5}
@@ -236,7 +237,7 @@ def _load(portfolio: Portfolio, rng: random.Random) -> None:
         [
             "id", "name", "kind", "registration_no", "tax_code", "commune_unit_id",
             "former_district_code", "address", "sector", "representative", "phone", "email",
-            "members_count", "created_at",
+            "members_count", "created_at", "search_key", "name_key",
         ],
         dialect,
     )  # fmt: skip
@@ -246,21 +247,26 @@ def _load(portfolio: Portfolio, rng: random.Random) -> None:
         for n in range(1, n_coops + 1):
             sector = SECTORS[n % len(SECTORS)][0]
             commune = COMMUNES[(n * 7) % len(COMMUNES)]
+            name = f"HTX {sector} {commune} số {n}"
+            representative = f"Nguyễn Văn {commune.split()[0]}"
             yield coop_table.line(
                 (
                     n,
-                    f"HTX {sector} {commune} số {n}",
+                    name,
                     "cooperative",
                     f"2405{n:06d}",
                     f"24{n:08d}",
                     *places[n % len(places)],
                     f"Thôn {n % 12 + 1}, xã {commune}",
                     sector,
-                    f"Nguyễn Văn {commune.split()[0]}",
+                    representative,
                     f"09{n:08d}",
                     f"htx{n}@example.vn" if n % 3 == 0 else None,
                     10 + n % 60,
                     created,
+                    # the keys the ORM would store (fundapp.core.lists.SearchKeyMixin)
+                    search_text(name, f"2405{n:06d}", f"24{n:08d}", representative),
+                    vn_key(name),
                 )
             )
 
@@ -355,7 +361,7 @@ class _Loader:
                 "disbursed", "principal_outstanding", "principal_paid", "interest_paid",
                 "penalty_paid", "written_off", "debt_group", "term_months", "annual_rate",
                 "principal_method", "principal_every_months", "interest_every_months",
-                "grace_months", "created_at",
+                "grace_months", "created_at", "search_key",
             ],
             dialect,
         )  # fmt: skip
@@ -492,6 +498,7 @@ class _Loader:
                         tpl.penalty_paid, 0, 1, spec.term_months, spec.annual_rate,
                         spec.principal_method, spec.principal_every_months,
                         spec.interest_every_months, spec.grace_months, _stamp(approved_on),
+                        search_text(contract_no, project),
                     )
                 )
             )  # fmt: skip

@@ -127,11 +127,12 @@ def register_blueprints(app: Flask) -> None:
     from fundapp.reports.routes import bp as reports_bp
     from fundapp.servicing.relief_routes import bp as relief_bp
     from fundapp.servicing.routes import bp as servicing_bp
+    from fundapp.work.routes import bp as work_bp
 
     for bp in (
         main_bp, auth_bp, admin_bp, coop_bp, ledger_bp, policy_bp, audit_bp, portal_bp,
         applications_bp, loans_bp, notices_bp, servicing_bp, documents_bp, reports_bp,
-        dashboard_bp, imports_bp, relief_bp,
+        dashboard_bp, imports_bp, relief_bp, work_bp,
     ):  # fmt: skip
         app.register_blueprint(bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
@@ -146,6 +147,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["vndate"] = formatting.date_filter
     app.jinja_env.filters["rate"] = formatting.rate_filter
     app.jinja_env.filters["datetime"] = formatting.datetime_filter
+    app.jinja_env.filters["person"] = formatting.person_filter
+    app.jinja_env.filters["dateinput"] = formatting.date_input_filter
     app.jinja_env.globals["has_role"] = has_role
     app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
     app.jinja_env.globals["role_conflicts"] = role_conflicts
@@ -327,6 +330,9 @@ def register_domain_hooks() -> None:
     register_check(book.check_loans)
     register_check(check_stored_values)
     register_overview_extra(book.overview_figures)
+    from fundapp.work import notify
+
+    notify.install()  # notifications of work from what each unit of work flushes
 
 
 def register_commands(app: Flask) -> None:

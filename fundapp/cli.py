@@ -73,6 +73,28 @@ def fund_check() -> None:
     click.echo("OK: all invariants hold")
 
 
+@fund_cli.command("repair-notices")
+@click.option("--dry-run", is_flag=True, help="Only list the notices to correct.")
+def fund_repair_notices(dry_run: bool) -> None:
+    """Correct overdue-transfer notices that state the run's date as the transfer date
+    (issue 16): they state the statement's transfer date, the day after the due date."""
+    from fundapp.servicing.notices import contradictory_overdue_notices, repair_overdue_notices
+
+    found = contradictory_overdue_notices()
+    for notice in found:
+        data = notice.data or {}
+        click.echo(
+            f"notice {notice.id} ({notice.recipient_key}, loan {notice.loan_id}): due "
+            f"{data.get('due_date')}, stated transfer {data.get('transfer_date')}"
+        )
+    if dry_run:
+        click.echo(f"notices to correct: {len(found)}")
+        return
+    repaired = repair_overdue_notices()
+    db.session.commit()
+    click.echo(f"notices corrected: {repaired}")
+
+
 policy_cli = AppGroup("policy", help="Lending policy parameters.")
 
 

@@ -11,9 +11,10 @@ from fundapp.admin.forms import ResetPasswordForm, UserForm
 from fundapp.auth import services
 from fundapp.auth.models import ApiToken, User
 from fundapp.cooperatives.models import Cooperative
+from fundapp.core import lists
 from fundapp.core.errors import DomainError
 from fundapp.core.forms import apply_errors, page_arg
-from fundapp.core.security import Role, roles_required
+from fundapp.core.security import ROLE_LABELS, Role, roles_required
 from fundapp.core.validation import row_id
 from fundapp.extensions import db
 
@@ -21,7 +22,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _cooperatives() -> list[Cooperative]:
-    return list(db.session.scalars(select(Cooperative).order_by(Cooperative.name)))
+    return list(db.session.scalars(select(Cooperative).order_by(Cooperative.name_key)))
 
 
 def _coop_id(raw: str | None) -> int | None:
@@ -31,14 +32,51 @@ def _coop_id(raw: str | None) -> int | None:
 @bp.route("/users")
 @roles_required(Role.ADMIN)
 def users() -> Any:
-    q = request.args.get("q", "")[:64].strip().lower()
-    query = select(User).order_by(User.username)
-    if q:
-        query = query.where(User.username.like(f"%{q}%"))
+    q = request.args.get("q", "")[:64].strip()
+    query = select(User)
+    if q:  # username, name or e-mail, without diacritics or case
+        query = query.where(lists.contains(User.search_key, q))
+    sort = lists.sort_arg(USER_SORTS, "username")
+    query = query.order_by(*lists.order_by(sort, USER_SORTS, User.id))
+    if lists.wants_xlsx():
+        rows = (
+            (
+                u.username,
+                u.full_name,
+                u.email,
+                ", ".join(str(ROLE_LABELS[r]) for r in u.role_names if r in ROLE_LABELS),
+                u.cooperative.name if u.cooperative else "",
+                _("Đang hoạt động") if u.active else _("Đã khóa"),
+                u.last_login_at,
+            )
+            for u in db.session.scalars(query.limit(lists.EXPORT_LIMIT))
+        )
+        return lists.xlsx_response("nguoi-dung", _("Người dùng"), user_columns(), rows)
     page = db.paginate(
         query, page=page_arg(), per_page=current_app.config["PAGE_SIZE"], error_out=False
     )
-    return render_template("admin/users.html", page=page, q=q)
+    listing = lists.Listing("admin.users", sort, {"q": q})
+    return render_template("admin/users.html", page=page, q=q, listing=listing)
+
+
+USER_SORTS: dict[str, tuple[Any, ...]] = {
+    "username": (User.username,),
+    "name": (User.name_key,),
+    "active": (User.active,),
+    "last_login": (User.last_login_at,),
+}
+
+
+def user_columns() -> list[lists.Column]:
+    return [
+        lists.Column(_("Tên đăng nhập"), width=18),
+        lists.Column(_("Họ và tên"), width=26),
+        lists.Column(_("Thư điện tử"), width=28),
+        lists.Column(_("Vai trò"), width=30),
+        lists.Column(_("Hợp tác xã"), width=30),
+        lists.Column(_("Trạng thái"), width=16),
+        lists.Column(_("Đăng nhập gần nhất"), "datetime", width=18),
+    ]
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

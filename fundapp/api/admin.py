@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from flask import abort, jsonify
 from pydantic import Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from fundapp.api import bp
 from fundapp.api.common import (
@@ -36,6 +36,7 @@ from fundapp.api.spec import (
 )
 from fundapp.auth import services
 from fundapp.auth.models import ApiToken, User, UserRole
+from fundapp.core import lists
 from fundapp.core.dates import utcnow
 from fundapp.core.security import ALL_ROLES, Role
 from fundapp.extensions import db
@@ -151,11 +152,13 @@ def _tokens_of(user_id: int) -> Any:
 @api_roles(Role.ADMIN)
 @operation(query=UserQuery, returns=Page[UserAccount])
 def list_users() -> Any:
-    """List the user accounts by username; filter by part of it, a role, active or not."""
+    """List the user accounts by username; filter by part of the username, name or e-mail
+    (without diacritics or case), a role, active or not."""
     args = read_query(UserQuery)
     query = select(User).order_by(User.username)
     if args.get("q"):
-        query = query.where(func.lower(User.username).contains(args["q"].strip().lower()))
+        # The username, name or e-mail, without diacritics or case (fundapp.core.lists).
+        query = query.where(lists.contains(User.search_key, args["q"].strip()))
     if args.get("role"):
         holders = select(UserRole.user_id).where(UserRole.role == args["role"])
         query = query.where(User.id.in_(holders))

@@ -24,6 +24,7 @@ from fundapp.api.spec import (
 )
 from fundapp.cooperatives import services
 from fundapp.cooperatives.models import Cooperative, RelatedGroup
+from fundapp.core import lists
 from fundapp.core.security import STAFF_READ, Role
 from fundapp.extensions import db
 
@@ -75,7 +76,8 @@ def list_related_groups() -> Any:
     args = read_query(GroupQuery)
     query = select(RelatedGroup).order_by(RelatedGroup.name, RelatedGroup.id)
     if args.get("q"):
-        query = query.where(RelatedGroup.name.ilike(f"%{args['q']}%"))
+        # Part of the name, without diacritics or case (fundapp.core.lists).
+        query = query.where(lists.contains(RelatedGroup.search_key, args["q"]))
     return jsonify(paginate(query, group_json))
 
 

@@ -25,7 +25,7 @@ from fundapp.api.common import (
 )
 from fundapp.api.spec import MAX_ID, Page, fields_of, operation, read_body, read_query
 from fundapp.cooperatives.models import Cooperative
-from fundapp.core import validation
+from fundapp.core import lists, validation
 from fundapp.core.dates import business_date
 from fundapp.core.errors import ValidationFailed
 from fundapp.core.security import STAFF_READ, Role, can_see_cooperative, has_role
@@ -422,6 +422,15 @@ def list_applications() -> Any:
     query = _own_filter(select(Application), Application.cooperative_id, args)
     if "status" in args:
         query = query.where(Application.status == args["status"])
+    text = args.get("q", "").strip()
+    if text:  # the project or the borrower, without diacritics or case (fundapp.core.lists)
+        borrowers = select(Cooperative.id).where(lists.contains(Cooperative.search_key, text))
+        query = query.where(
+            or_(
+                lists.contains(Application.search_key, text),
+                Application.cooperative_id.in_(borrowers),
+            )
+        )
     return jsonify(paginate(query.order_by(Application.id.desc()), application_json))
 
 

@@ -22,7 +22,10 @@ from fundapp.extensions import db
 from fundapp.notices import services
 from fundapp.servicing.models import Notice
 
-NoticeKind = Literal["due_soon", "overdue_transfer", "group_change"]
+# The close of day's notices, then the notifications of work (fundapp/work/notify.py).
+NoticeKind = Literal[
+    "due_soon", "overdue_transfer", "group_change", "decision", "coop_application", "coop_document"
+]
 
 
 class NoticeItem(TypedDict):

@@ -130,7 +130,8 @@ def version_json(row: PolicyParameter) -> PolicyVersion:
     return {
         "id": row.id,
         "key": row.key,
-        "value": row.value,
+        # Read tolerantly: a value an older version stored as typed ("6,8") is "6.8".
+        "value": BY_KEY[row.key].tolerant(row.value) if row.key in BY_KEY else row.value,
         "effective_from": row.effective_from.isoformat(),
         "legal_reference": row.legal_reference,
         "note": row.note,

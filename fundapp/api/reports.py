@@ -61,6 +61,21 @@ DESCRIBED = {
         shapes.ParQuery,
         shapes.ParReport,
     ),
+    "trial-balance": Described(
+        "The trial balance",
+        "Per account: the opening balance, the debit and credit turnover from `from` "
+        "(default: 1 January) to `to` (default: the business date), and the closing "
+        "balance, each balance on its side; the totals of debits and credits are equal.",
+        shapes.TrialBalanceQuery,
+        shapes.TrialBalanceReport,
+    ),
+    "account-ledger": Described(
+        "The ledger of one account",
+        "The entries on `account` from `from` to `to`, in date order, with the running "
+        "balance after each; the opening balance is debit positive.",
+        shapes.AccountLedgerQuery,
+        shapes.AccountLedgerReport,
+    ),
 }
 
 FORMATS: tuple[tuple[str, str, str], ...] = (

@@ -413,6 +413,10 @@ ApplicationView = Annotated[
 class ApplicationQuery(PageQuery, total=False):
     status: ApplicationStatus
     cooperative_id: Id
+    q: Annotated[
+        SearchText,
+        Field(description="Part of the project's or the borrower's name, without diacritics"),
+    ]
 
 
 # --- loans ---------------------------------------------------------------------------------
@@ -506,7 +510,10 @@ class LoanQuery(PageQuery, total=False):
     debt_group: Annotated[int, Field(ge=1, le=5, description="As of the last close of day")]
     overdue: Annotated[bool, Field(description="Has an instalment past due and unpaid")]
     origin_fund: OriginFundCode
-    q: Annotated[SearchText, Field(description="Part of the contract number or project name")]
+    q: Annotated[
+        SearchText,
+        Field(description="Part of the contract number or project name, without diacritics"),
+    ]
 
 
 class Instalment(TypedDict):
@@ -1028,3 +1035,76 @@ class ParReport(TypedDict):
     par: list[ParLine]
     buckets: list[AgeBucket]
     filters: ParFilters
+
+
+# --- trial balance and per-account ledger (fundapp/ledger/trial_balance.py) -----------------
+
+TrialBalanceQuery = TypedDict(
+    "TrialBalanceQuery",
+    {"from": QueryDay, "to": QueryDay, "origin": ReportOrigin},
+    total=False,
+)
+AccountLedgerQuery = TypedDict(
+    "AccountLedgerQuery",
+    {
+        "account": Annotated[
+            str, Field(max_length=8, description="Account code of the chart; default 1121")
+        ],
+        "from": QueryDay,
+        "to": QueryDay,
+        "origin": ReportOrigin,
+    },
+    total=False,
+)
+PeriodFilters = TypedDict("PeriodFilters", {"from": IsoDate, "to": IsoDate})
+AccountPeriodFilters = TypedDict(
+    "AccountPeriodFilters", {"account": str, "from": IsoDate, "to": IsoDate}
+)
+
+
+class TrialRow(TypedDict):
+    code: str
+    name: str
+    opening_debit: Dong
+    opening_credit: Dong
+    debit: Dong
+    credit: Dong
+    closing_debit: Dong
+    closing_credit: Dong
+
+
+class TrialBalanceReport(TypedDict):
+    report: Literal["trial-balance"]
+    title: str
+    start: IsoDate
+    end: IsoDate
+    rows: list[TrialRow]
+    total: TrialRow
+    filters: PeriodFilters
+
+
+class LedgerLine(TypedDict):
+    entry_date: IsoDate
+    entry_id: int
+    kind: str
+    reference: str
+    description: str
+    contract_no: str
+    debit: Dong
+    credit: Dong
+    balance_debit: Dong
+    balance_credit: Dong
+
+
+class AccountLedgerReport(TypedDict):
+    report: Literal["account-ledger"]
+    title: str
+    code: str
+    name: str
+    start: IsoDate
+    end: IsoDate
+    opening: Annotated[int, Field(description="Opening balance, debit positive (đồng)")]
+    lines: list[LedgerLine]
+    debit: Dong
+    credit: Dong
+    filters: AccountPeriodFilters

@@ -12,6 +12,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundapp.core.db import TimestampMixin, UTCDateTime
+from fundapp.core.lists import SearchKeyMixin, SortKey
 from fundapp.core.security import ALL_ROLES
 from fundapp.extensions import db
 
@@ -53,12 +54,16 @@ def verify_dummy_password(password: str) -> bool:
 _ROLE_CHECK = "role IN (" + ", ".join(f"'{r}'" for r in ALL_ROLES) + ")"
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(SearchKeyMixin, UserMixin, TimestampMixin, db.Model):
     __tablename__ = "users"
+    search_fields = ("username", "full_name", "email")
+    name_field = "sort_name"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     full_name: Mapped[str] = mapped_column(String(120), default="")
+    # The person's name (else the username) in the Vietnamese order (fundapp.core.lists).
+    name_key: Mapped[str] = mapped_column(SortKey, default="", index=True)
     email: Mapped[str | None] = mapped_column(String(254))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
@@ -71,6 +76,10 @@ class User(UserMixin, TimestampMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
     cooperative = relationship("Cooperative", lazy="joined")
+
+    @property
+    def sort_name(self) -> str:
+        return self.full_name or self.username
 
     def set_password(self, password: str) -> None:
         self.password_hash = _hasher().hash(password)

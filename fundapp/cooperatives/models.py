@@ -11,6 +11,7 @@ from fundapp.areas import services as areas
 from fundapp.areas.models import AdminUnit
 from fundapp.core.dates import business_date
 from fundapp.core.db import TimestampMixin, trigram_index
+from fundapp.core.lists import SearchKeyMixin, SortKey
 from fundapp.extensions import db
 
 
@@ -33,27 +34,34 @@ KIND_LABELS = {
 _KIND_CHECK = "kind IN (" + ", ".join(f"'{k.value}'" for k in CooperativeKind) + ")"
 
 
-class RelatedGroup(TimestampMixin, db.Model):
+class RelatedGroup(SearchKeyMixin, TimestampMixin, db.Model):
     """Borrowers that count together for the 25 % related-group limit."""
 
     __tablename__ = "related_groups"
+    search_fields = ("name",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     note: Mapped[str] = mapped_column(Text, default="")
 
 
-class Cooperative(TimestampMixin, db.Model):
+class Cooperative(SearchKeyMixin, TimestampMixin, db.Model):
     __tablename__ = "cooperatives"
     __table_args__ = (
         CheckConstraint(_KIND_CHECK, name="kind_known"),
         CheckConstraint("members_count >= 0", name="members_not_negative"),
         # The loan list's search box: words of the borrower's name.
         trigram_index("ix_cooperatives_name_trgm", "lower", "name"),
+        # The search without diacritics (fundapp.core.lists.fold).
+        trigram_index("ix_cooperatives_search_key_trgm", "lower", "search_key"),
     )
+    search_fields = ("name", "registration_no", "tax_code", "representative")
+    name_field = "name"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
+    # The name's place in the Vietnamese alphabetical order (fundapp.core.lists.vn_key).
+    name_key: Mapped[str] = mapped_column(SortKey, default="", index=True)
     kind: Mapped[str] = mapped_column(String(20), default=CooperativeKind.COOPERATIVE.value)
     registration_no: Mapped[str] = mapped_column(String(30), unique=True)
     tax_code: Mapped[str] = mapped_column(String(14), unique=True)

@@ -12,6 +12,7 @@ from fundapp.auth.models import User
 from fundapp.cooperatives import services
 from fundapp.cooperatives.forms import CooperativeForm, RelatedGroupForm
 from fundapp.cooperatives.models import KIND_LABELS, Cooperative, RelatedGroup
+from fundapp.core import lists
 from fundapp.core.dates import business_date
 from fundapp.core.errors import DomainError
 from fundapp.core.forms import apply_errors, form_data, page_arg
@@ -25,6 +26,41 @@ EDITORS = (Role.OFFICER,)
 
 def _groups() -> list[RelatedGroup]:
     return list(db.session.scalars(select(RelatedGroup).order_by(RelatedGroup.name)))
+
+
+COOP_SORTS = {
+    "name": (Cooperative.name_key,),
+    "kind": (Cooperative.kind, Cooperative.name_key),
+    "district": (Cooperative.former_district_code, Cooperative.name_key),
+    "sector": (Cooperative.sector, Cooperative.name_key),
+    "tax_code": (Cooperative.tax_code,),
+}
+
+
+def coop_columns() -> list[lists.Column]:
+    return [
+        lists.Column(_("Tên hợp tác xã / thành viên"), width=40),
+        lists.Column(_("Loại hình"), width=22),
+        lists.Column(_("Xã / phường (hiện nay)"), width=24),
+        lists.Column(_("Huyện cũ"), width=18),
+        lists.Column(_("Ngành nghề"), width=20),
+        lists.Column(_("Người đại diện"), width=22),
+        lists.Column(_("Mã số thuế"), width=16),
+        lists.Column(_("Điện thoại"), width=14),
+    ]
+
+
+def coop_row(coop: Cooperative) -> tuple[Any, ...]:
+    return (
+        coop.name,
+        str(coop.kind_label),
+        coop.commune,
+        coop.district_name,
+        coop.sector,
+        coop.representative,
+        coop.tax_code,
+        coop.phone,
+    )
 
 
 @bp.route("/")
@@ -46,11 +82,20 @@ def index() -> Any:
         commune if commune in known else "",
         business_date(),
     )
+    sort = lists.sort_arg(COOP_SORTS, "name")
+    query = query.order_by(None).order_by(*lists.order_by(sort, COOP_SORTS, Cooperative.id))
+    if lists.wants_xlsx():
+        rows = db.session.scalars(query.limit(lists.EXPORT_LIMIT))
+        return lists.xlsx_response(
+            "hop-tac-xa", _("Hợp tác xã"), coop_columns(), map(coop_row, rows)
+        )
     page = db.paginate(
         query, page=page_arg(), per_page=current_app.config["PAGE_SIZE"], error_out=False
     )
+    filters = {"q": q, "district": district, "commune": commune, "sector": sector, "kind": kind}
     return render_template(
         "cooperatives/index.html",
+        listing=lists.Listing("cooperatives.index", sort, filters),
         page=page,
         q=q,
         district=district,
@@ -87,7 +132,16 @@ def create() -> Any:
 def detail(coop_id: int) -> Any:
     coop = db.get_or_404(Cooperative, coop_id)
     users = list(db.session.scalars(select(User).where(User.cooperative_id == coop.id)))
-    return render_template("cooperatives/detail.html", coop=coop, users=users)
+    from fundapp.lending.services import STATUS_LABELS
+    from fundapp.work.services import cooperative_summary
+
+    return render_template(
+        "cooperatives/detail.html",
+        coop=coop,
+        users=users,
+        summary=cooperative_summary(coop, business_date()),
+        status_labels=STATUS_LABELS,
+    )
 
 
 @bp.route("/communes-to-confirm")

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from fundapp.areas import services as areas
 from fundapp.cooperatives.models import (
@@ -20,6 +20,7 @@ from fundapp.cooperatives.models import (
 from fundapp.core import audit, validation
 from fundapp.core.dates import business_date, format_date
 from fundapp.core.errors import ValidationFailed
+from fundapp.core.lists import contains
 from fundapp.extensions import db
 
 FIELDS = (
@@ -296,18 +297,11 @@ def search(
     commune: str = "",
     as_of: date | None = None,
 ) -> Any:
-    """A select of cooperatives matching the filters, by name."""
-    query = select(Cooperative).order_by(Cooperative.name, Cooperative.id)
-    if q:
-        like = f"%{q.strip().lower()[:100]}%"
-        query = query.where(
-            or_(
-                func.lower(Cooperative.name).like(like),
-                Cooperative.registration_no.like(like),
-                Cooperative.tax_code.like(like),
-                func.lower(Cooperative.representative).like(like),
-            )
-        )
+    """A select of cooperatives matching the filters, in the Vietnamese order of names."""
+    query = select(Cooperative).order_by(Cooperative.name_key, Cooperative.id)
+    if q.strip():
+        # Name, registration number, tax code, representative, without diacritics or case.
+        query = query.where(contains(func.lower(Cooperative.search_key), q.strip()[:100]))
     if district:
         query = query.where(Cooperative.former_district_code == district)
     if commune:

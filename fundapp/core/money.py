@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
 DAYS_IN_YEAR = Decimal(365)
 HUNDRED = Decimal(100)
+MINUS = "\u2212"  # the one sign of a negative amount on screen and in documents
 
 # Largest amount we accept anywhere: 10^15 đồng (a million billion), far above any fund,
 # and safely inside a signed 64-bit column.
@@ -117,10 +118,13 @@ def parse_rate(raw: object) -> Decimal:
 
 
 def format_dong(amount: int | None, locale: str = "vi") -> str:
-    """``1.234.567.890 đ`` in Vietnamese, ``1,234,567,890 VND`` in English."""
+    """``1.234.567.890 đ`` in Vietnamese, ``1,234,567,890 VND`` in English.
+
+    A negative amount has one shape everywhere: the minus sign U+2212 before the digits
+    (``−1.234 đ``), never brackets or a hyphen."""
     if amount is None:
         return ""
-    sign = "-" if amount < 0 else ""
+    sign = MINUS if amount < 0 else ""
     grouped = f"{abs(int(amount)):,}"
     if locale.startswith("vi"):
         return f"{sign}{grouped.replace(',', '.')} đ"
@@ -131,7 +135,12 @@ def format_rate(rate: Decimal | str | None, locale: str = "vi") -> str:
     """``7,2 %/năm`` in Vietnamese, ``7.2 %/year`` in English."""
     if rate is None:
         return ""
-    text = format(Decimal(rate).normalize(), "f")
+    try:
+        # A rate stored as typed with the Vietnamese comma ("6,8") is read as 6.8.
+        number = Decimal(rate.strip().replace(",", ".")) if isinstance(rate, str) else rate
+        text = format(Decimal(number).normalize(), "f")
+    except (InvalidOperation, ValueError):
+        return str(rate)  # unreadable: shown as stored, never an error on a page
     if locale.startswith("vi"):
         return f"{text.replace('.', ',')} %/năm"
     return f"{text} %/year"

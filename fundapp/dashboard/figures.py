@@ -113,6 +113,25 @@ class PendingApprovals:
     reversals: int
     restructurings: int
     write_offs: int
+    # Also decided on the approvals page (issue 16): the count there is ``decisions``.
+    policy_changes: int = 0
+    interest_reliefs: int = 0
+    removals: int = 0
+
+    @property
+    def decisions(self) -> int:
+        """Everything awaiting a decision of the director or the board: the rows of the
+        approvals page (fundapp/lending/routes.py::approvals), one per item."""
+        return (
+            self.applications_to_decide
+            + self.disbursements
+            + self.reversals
+            + self.restructurings
+            + self.write_offs
+            + self.policy_changes
+            + self.interest_reliefs
+            + self.removals
+        )
 
     @property
     def total(self) -> int:
@@ -142,7 +161,14 @@ def pending_approvals() -> PendingApprovals:
     def count(model: type, status: str) -> int:
         return int(db.session.scalar(select(func.count(model.id)).where(model.status == status)))
 
+    from fundapp.policy.services import pending_changes
+    from fundapp.servicing.relief import pending_reliefs
+    from fundapp.servicing.risk import pending_removals
+
     return PendingApprovals(
+        policy_changes=len(pending_changes()),
+        interest_reliefs=len(pending_reliefs()),
+        removals=len(pending_removals()),
         applications_to_appraise=int(applications.get(ApplicationStatus.SUBMITTED, 0)),
         applications_to_decide=int(applications.get(ApplicationStatus.APPRAISED, 0)),
         disbursements=count(Disbursement, DisbursementStatus.PENDING),

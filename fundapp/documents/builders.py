@@ -41,6 +41,7 @@ from fundapp.lending.models import (
     Reversal,
 )
 from fundapp.servicing.models import Notice
+from fundapp.servicing.notices import transfer_date as transfer_date_of
 
 if TYPE_CHECKING:
     from fundapp.lending.routes import ScheduleRow
@@ -330,6 +331,7 @@ def notice_document(notice: Notice) -> NoticeDocument:
     position = None
     if loan is not None and loan.disbursed and notice.kind == "overdue_transfer":
         position = position_at(loan, notice.business_date)
+    due = _iso(data.get("due_date"))
     return NoticeDocument(
         id=notice.id,
         kind=notice.kind,
@@ -337,8 +339,14 @@ def notice_document(notice: Notice) -> NoticeDocument:
         loan=loan_facts(loan) if loan is not None else None,
         borrower=party_of(loan) if loan is not None else None,
         no=_int(data.get("no")) or None,
-        due_date=_iso(data.get("due_date")),
-        transfer_date=_iso(data.get("transfer_date")),
+        due_date=due,
+        # The statement's transfer date (the day after the due date), even on a notice an
+        # older version wrote with its run's date (issue 16).
+        transfer_date=(
+            transfer_date_of(due)
+            if notice.kind == "overdue_transfer" and due is not None
+            else _iso(data.get("transfer_date"))
+        ),
         principal=_int(data.get("principal")),
         interest=_int(data.get("interest")),
         overdue_principal=_int(data.get("overdue_principal")),

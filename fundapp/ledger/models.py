@@ -6,6 +6,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundapp.core.db import Money, TimestampMixin
+from fundapp.core.lists import SearchKeyMixin
 from fundapp.extensions import db
 from fundapp.ledger.accounts import ACCOUNTS
 
@@ -65,7 +66,7 @@ class JournalLine(db.Model):
     entry: Mapped[JournalEntry] = relationship(back_populates="lines")
 
 
-class CapitalEntry(TimestampMixin, db.Model):
+class CapitalEntry(SearchKeyMixin, TimestampMixin, db.Model):
     """Capital received by the fund: charter, entrusted, grant or other."""
 
     __tablename__ = "capital_entries"
@@ -73,6 +74,7 @@ class CapitalEntry(TimestampMixin, db.Model):
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint(_SOURCE_CHECK, name="source_known"),
     )
+    search_fields = ("source_name", "reference", "note")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(20))

@@ -23,6 +23,7 @@ from werkzeug.routing import BuildError
 
 from fundapp.auth.models import User
 from fundapp.cooperatives.models import Cooperative
+from fundapp.core import lists
 from fundapp.core.dates import business_date
 from fundapp.core.errors import DomainError
 from fundapp.core.formatting import money_filter
@@ -68,7 +69,7 @@ OPEN = (ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED, ApplicationStatus.
 
 
 def _cooperatives() -> list[Cooperative]:
-    return list(db.session.scalars(select(Cooperative).order_by(Cooperative.name)))
+    return list(db.session.scalars(select(Cooperative).order_by(Cooperative.name_key)))
 
 
 def local_day(value: datetime) -> date:
@@ -86,6 +87,39 @@ def _queue_status() -> str:
 # --- list ------------------------------------------------------------------------------------
 
 
+APPLICATION_SORTS: dict[str, tuple[Any, ...]] = {
+    "": (),  # the status's own order (a queue oldest first, else newest first)
+    "borrower": (Cooperative.name_key,),
+    "project": (Application.project_name,),
+    "amount": (Application.requested_amount,),
+    "term": (Application.term_months,),
+    "status": (Application.status,),
+    "submitted": (Application.submitted_at,),
+}
+
+
+def application_columns() -> list[lists.Column]:
+    return [
+        lists.Column(_("Hợp tác xã"), width=36),
+        lists.Column(_("Dự án / phương án"), width=40),
+        lists.Column(_("Số tiền đề nghị vay"), "money"),
+        lists.Column(_("Thời hạn (tháng)"), "int", width=10),
+        lists.Column(_("Trạng thái"), width=16),
+        lists.Column(_("Ngày nộp"), "date", width=14),
+    ]
+
+
+def application_row(app: Application) -> tuple[Any, ...]:
+    return (
+        app.cooperative.name,
+        app.project_name,
+        app.requested_amount,
+        app.term_months,
+        _(services.STATUS_LABELS.get(app.status, app.status)),
+        local_day(app.submitted_at) if app.submitted_at else None,
+    )
+
+
 @bp.route("/")
 @roles_required(*STAFF_READ)
 def index() -> Any:
@@ -95,9 +129,13 @@ def index() -> Any:
         status = "all"
     q = request.args.get("q", "").strip()[:100]
     search = []
-    if q:
-        like = f"%{q}%"
-        search = [or_(Cooperative.name.ilike(like), Application.project_name.ilike(like))]
+    if q:  # the borrower's name or number, or the project, without diacritics or case
+        search = [
+            or_(
+                lists.contains(Cooperative.search_key, q),
+                lists.contains(Application.search_key, q),
+            )
+        ]
     query = select(Application).join(Application.cooperative).where(*search)
     counts = dict(
         db.session.execute(
@@ -109,16 +147,25 @@ def index() -> Any:
     )
     if status != "all":
         query = query.where(Application.status == status)
-    if status in (ApplicationStatus.SUBMITTED, ApplicationStatus.APPRAISED):
+    sort = lists.sort_arg(APPLICATION_SORTS, "", descending=True)
+    if sort.key:
+        query = query.order_by(*lists.order_by(sort, APPLICATION_SORTS, Application.id))
+    elif status in (ApplicationStatus.SUBMITTED, ApplicationStatus.APPRAISED):
         # A queue is worked oldest first.
         query = query.order_by(Application.submitted_at, Application.id)
     else:
         query = query.order_by(Application.id.desc())
+    if lists.wants_xlsx():
+        rows = db.session.scalars(query.limit(lists.EXPORT_LIMIT))
+        return lists.xlsx_response(
+            "ho-so-vay", _("Hồ sơ vay vốn"), application_columns(), map(application_row, rows)
+        )
     page = db.paginate(
         query, page=page_arg(), per_page=current_app.config["PAGE_SIZE"], error_out=False
     )
     return render_template(
         "applications/index.html",
+        listing=lists.Listing("applications.index", sort, {"status": status, "q": q}),
         page=page,
         status=status,
         queue=queue,
@@ -262,7 +309,7 @@ def _detail_page(app: Application, code: int = 200, **forms: Any) -> Any:
         allowed_label=uploads.ALLOWED_LABEL,
         max_upload=uploads.size_label(int(current_app.config["UPLOAD_MAX_BYTES"])),
         loan_url=_loan_url(app.loan),
-        may=_permissions(app),
+        may=_permissions(app, live_checks),
         submit_form=forms.get("submit_form") or SubmitForm(formdata=None),
         withdraw_form=forms.get("withdraw_form") or WithdrawForm(formdata=None),
         appraise_form=appraise_form,
@@ -273,17 +320,30 @@ def _detail_page(app: Application, code: int = 200, **forms: Any) -> Any:
     return page, code
 
 
-def _permissions(app: Application) -> dict[str, Any]:
+def _permissions(app: Application, live_checks: list[Any] | None = None) -> dict[str, Any]:
     """Which action forms to show; the services decide again on every POST."""
     officer = has_role(current_user, Role.OFFICER)
     decider = has_role(current_user, *DECIDERS)
     involved = current_user.id in (app.appraised_by_id, app.created_by_id)
+    # A director is not offered "Phê duyệt" on a file above his approval limit: the page
+    # says it goes to the board instead (the service refuses it as well).
+    beyond = any(c.code == "authority" and not c.passed for c in live_checks or [])
+    submitted = app.status == ApplicationStatus.SUBMITTED
+    own = submitted and officer and not services.may_appraise(current_user, app, business_date())
     return {
+        "beyond_authority": decider
+        and app.status == ApplicationStatus.APPRAISED
+        and not involved
+        and beyond,
+        "own_file": own,
         "edit": officer and app.status == ApplicationStatus.DRAFT,
         "submit": officer and app.status == ApplicationStatus.DRAFT,
         "withdraw": officer and app.status in OPEN,
-        "appraise": officer and app.status == ApplicationStatus.SUBMITTED,
-        "decide": decider and app.status == ApplicationStatus.APPRAISED and not involved,
+        "appraise": officer and submitted and not own,
+        "decide": decider
+        and app.status == ApplicationStatus.APPRAISED
+        and not involved
+        and not beyond,
         "reject": decider
         and app.status in (ApplicationStatus.SUBMITTED, ApplicationStatus.APPRAISED)
         and app.appraised_by_id != current_user.id,

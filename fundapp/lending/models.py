@@ -26,6 +26,7 @@ from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundapp.core.db import Money, Rate, TimestampMixin, UTCDateTime, trigram_index
+from fundapp.core.lists import SearchKeyMixin
 from fundapp.extensions import db
 
 # An instalment with something still owed on it: principal, interest or overdue interest.
@@ -85,7 +86,7 @@ class TermsMixin:
     custom_schedule: Mapped[list | None] = mapped_column(JSON)
 
 
-class Application(TermsMixin, TimestampMixin, db.Model):
+class Application(SearchKeyMixin, TermsMixin, TimestampMixin, db.Model):
     __tablename__ = "applications"
     __table_args__ = (
         CheckConstraint(_in("status", [s.value for s in ApplicationStatus]), name="status"),
@@ -95,6 +96,7 @@ class Application(TermsMixin, TimestampMixin, db.Model):
         CheckConstraint("term_months > 0", name="term_positive"),
         CheckConstraint(_in("principal_method", METHODS), name="method"),
     )
+    search_fields = ("project_name",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cooperative_id: Mapped[int] = mapped_column(
@@ -148,7 +150,7 @@ class ApplicationDocument(TimestampMixin, db.Model):
     application: Mapped[Application] = relationship(back_populates="documents")
 
 
-class Loan(TermsMixin, TimestampMixin, db.Model):
+class Loan(SearchKeyMixin, TermsMixin, TimestampMixin, db.Model):
     __tablename__ = "loans"
     __table_args__ = (
         CheckConstraint(_in("status", [s.value for s in LoanStatus]), name="status"),
@@ -162,6 +164,7 @@ class Loan(TermsMixin, TimestampMixin, db.Model):
         # The loan list's search box: a contract number or words of the project's name.
         trigram_index("ix_loans_contract_no_trgm", "upper", "contract_no"),
         trigram_index("ix_loans_project_name_trgm", "lower", "project_name"),
+        trigram_index("ix_loans_search_key_trgm", "lower", "search_key"),
         # A page of the list finds a district's loans (by borrower, and status) or walks a
         # status's loans newest first from an index alone, never reading the wide loan rows.
         Index("ix_loans_cooperative_id_status", "cooperative_id", "status", "id"),
@@ -177,6 +180,7 @@ class Loan(TermsMixin, TimestampMixin, db.Model):
             sqlite_where=text("origin_fund_id IS NULL"),
         ),
     )
+    search_fields = ("contract_no", "project_name")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contract_no: Mapped[str] = mapped_column(String(40))

@@ -34,7 +34,7 @@ from fundapp.areas.services import former_districts
 from fundapp.audit.models import AuditLog
 from fundapp.auth.models import User, UserRole
 from fundapp.cooperatives.models import Cooperative
-from fundapp.core import validation
+from fundapp.core import lists, validation
 from fundapp.core.dates import business_date
 from fundapp.core.errors import DomainError, ValidationFailed
 from fundapp.core.formatting import date_filter, money_filter
@@ -58,6 +58,8 @@ from fundapp.lending.forms import (
 )
 from fundapp.lending.models import (
     UNSETTLED,
+    Application,
+    ApplicationStatus,
     ApprovalStatus,
     Collateral,
     Disbursement,
@@ -144,6 +146,52 @@ def _book_slices(as_of: date) -> tuple[BookSlice, ...]:
     )
 
 
+LOAN_SORTS: dict[str, tuple[Any, ...]] = {
+    "newest": (),  # the loan's id alone: newest first
+    "contract": (Loan.contract_no,),
+    "borrower": (Cooperative.name_key,),
+    "project": (Loan.project_name,),
+    "amount": (Loan.amount,),
+    "outstanding": (Loan.principal_outstanding,),
+    "maturity": (Loan.maturity_date,),
+    "status": (Loan.status,),
+}
+
+
+def loan_columns() -> list[lists.Column]:
+    return [
+        lists.Column(_("Số hợp đồng"), width=16),
+        lists.Column(_("Hợp tác xã"), width=36),
+        lists.Column(_("Dự án"), width=36),
+        lists.Column(_("Số tiền vay"), "money"),
+        lists.Column(_("Dư nợ gốc"), "money"),
+        lists.Column(_("Ngày đáo hạn"), "date", width=14),
+        lists.Column(_("Trạng thái"), width=16),
+        lists.Column(_("Nhóm nợ"), "int", width=10),
+    ]
+
+
+def loan_rows(ids: list[int]) -> Any:
+    """The export's rows of the loans ``ids``, in that order, read a thousand at a time."""
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        loans = {
+            loan.id: loan for loan in db.session.scalars(select(Loan).where(Loan.id.in_(chunk)))
+        }
+        for loan_id in chunk:
+            loan = loans[loan_id]
+            yield (
+                loan.contract_no,
+                loan.cooperative.name,
+                loan.project_name,
+                loan.amount,
+                loan.principal_outstanding,
+                loan.maturity_date,
+                _(services.STATUS_LABELS.get(loan.status, loan.status)),
+                loan.debt_group if loan.status == LoanStatus.ACTIVE else None,
+            )
+
+
 @bp.route("/")
 @roles_required(*STAFF_READ)
 def index() -> Any:
@@ -169,9 +217,12 @@ def index() -> Any:
     if overdue:
         where.append(Loan.status == LoanStatus.ACTIVE)
 
+    sort = lists.sort_arg(LOAN_SORTS, "newest", descending=True)
+    order = lists.order_by(sort, LOAN_SORTS, Loan.id)
+
     def filtered(*columns: Any, whole_set: bool = False) -> Any:
         query = select(*columns)
-        if district:  # only this filter reads the borrower's columns
+        if district or sort.key == "borrower":  # only these read the borrower's columns
             query = query.join(Cooperative, Cooperative.id == Loan.cooperative_id)
         if overdue:
             query = query.where(_overdue_clause(business_date(), whole_set))
@@ -179,8 +230,11 @@ def index() -> Any:
 
     # The page's ids first (a walk down the loans' primary key, no joins, however deep the
     # page), then those rows with their borrowers and officers.
+    if lists.wants_xlsx():
+        ids = list(db.session.scalars(filtered(Loan.id).order_by(*order).limit(lists.EXPORT_LIMIT)))
+        return lists.xlsx_response("khoan-vay", _("Khoản vay"), loan_columns(), loan_rows(ids))
     page = db.paginate(
-        filtered(Loan.id).order_by(Loan.id.desc()),
+        filtered(Loan.id).order_by(*order),
         page=page_arg(),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
@@ -226,41 +280,42 @@ def index() -> Any:
         db.session.scalars(
             select(User)
             .where(User.roles.any(UserRole.role == Role.OFFICER))
-            .order_by(User.full_name, User.username)
+            .order_by(User.name_key, User.username)
         )
     )
+    filters = {
+        "q": q,
+        "status": status,
+        "district": district,
+        "officer": officer,
+        "overdue": "1" if overdue else "",
+    }
     return render_template(
         "loans/index.html",
         page=page,
+        listing=lists.Listing("loans.index", sort, filters),
         totals={"count": count, "amount": amount, "outstanding": outstanding},
-        filters={
-            "q": q,
-            "status": status,
-            "district": district,
-            "officer": officer,
-            "overdue": "1" if overdue else "",
-        },
+        filters=filters,
         statuses={s.value: services.STATUS_LABELS[s.value] for s in LoanStatus},
         districts=districts,
         officers=officers,
         pending=_pending_count(),
+        # Overdue amount and days past due of the page's loans (issue 16, fundapp/work).
+        arrears=_page_arrears([loan.id for loan in page.items]),
     )
 
 
-def _pending_count() -> int:
-    total = 0
-    for model, status in (
-        (Disbursement, DisbursementStatus.PENDING),
-        (Reversal, ApprovalStatus.PENDING),
-        (Restructuring, ApprovalStatus.PENDING),
-        (WriteOff, ApprovalStatus.PENDING),
-    ):
-        total += db.session.scalar(select(func.count(model.id)).where(model.status == status)) or 0
-    from fundapp.servicing.relief import pending_reliefs
-    from fundapp.servicing.risk import pending_removals
+def _page_arrears(loan_ids: list[int]) -> dict[int, Any]:
+    from fundapp.work.services import arrears
 
-    total += len(pending_reliefs()) + len(pending_removals())
-    return int(total) + len(policy_services.pending_changes())
+    return arrears(business_date(), loan_ids)
+
+
+def _pending_count() -> int:
+    """The rows of the approvals page: the same count as the dashboard's."""
+    from fundapp.dashboard.figures import pending_approvals
+
+    return pending_approvals().decisions
 
 
 @bp.route("/approvals")
@@ -275,8 +330,18 @@ def approvals() -> Any:
             )
         )
 
+    applications = list(
+        db.session.scalars(
+            select(Application)
+            .where(Application.status == ApplicationStatus.APPRAISED)
+            .order_by(Application.appraised_at, Application.id)
+        )
+    )
+    limit = policy_services.value("director_approval_limit", business_date())
     return render_template(
         "loans/approvals.html",
+        applications=applications,
+        director_limit=limit,
         disbursements=pending(Disbursement),
         reversals=pending(Reversal),
         restructurings=pending(Restructuring),
@@ -682,10 +747,10 @@ def _act(
     form: FlaskForm,
     prefix: str,
     call: Callable[[], str],
-    anchor: str = "",
 ) -> Any:
-    """Validate, run the one service call, commit, flash its message, back to the loan.
-    A refused action rolls back and shows the loan page with this form's errors."""
+    """Validate, run the one service call, commit, flash its message, back to the loan at
+    the message (``#flashes``: issue 16, the page no longer jumps to a table below the
+    message). A refused action rolls back and shows the loan page with this form's errors."""
     if form.validate_on_submit():
         try:
             message = call()
@@ -695,9 +760,19 @@ def _act(
             return _detail_page(loan_id, {prefix: form}, exc.status_code)
         db.session.commit()
         flash(message, "success")
-        return redirect(url_for(".detail", loan_id=loan_id, _anchor=anchor or None))
+        return redirect(url_for(".detail", loan_id=loan_id, _anchor="flashes"))
     flash(_("Biểu mẫu không hợp lệ, xin tải lại trang và thử lại."), "error")
     return _detail_page(loan_id, {prefix: form}, 400)
+
+
+def _warn_closed_day(day: date | None) -> None:
+    """A money entry dated on a day already closed: accepted, with a visible warning of
+    what it does (issue 16)."""
+    from fundapp.servicing.close_day import closed_day_warning
+
+    warning = closed_day_warning(day, business_date(), "loan")
+    if warning:
+        flash(warning, "warning")
 
 
 def _loan(loan_id: int) -> Loan:
@@ -756,13 +831,14 @@ def record_disbursement(loan_id: int) -> Any:
         d = services.record_disbursement(
             current_user, loan_id, values(form, DisbursementForm.FIELDS), business_date()
         )
+        _warn_closed_day(d.value_date)
         return _(
             "Đã lập đợt giải ngân %(r)s: %(a)s. Chờ Giám đốc phê duyệt.",
             r=d.receipt_no,
             a=money_filter(d.amount),
         )
 
-    return _act(loan_id, form, "disburse", call, "disbursements")
+    return _act(loan_id, form, "disburse", call)
 
 
 @bp.route("/<int:loan_id>/disbursements/<int:item_id>/approve", methods=["POST"])
@@ -774,13 +850,14 @@ def approve_disbursement(loan_id: int, item_id: int) -> Any:
 
     def call() -> str:
         services.approve_disbursement(current_user, item.id, business_date())
+        _warn_closed_day(item.value_date)
         return _(
             "Đã phê duyệt và hạch toán đợt giải ngân %(r)s: %(a)s.",
             r=item.receipt_no,
             a=money_filter(item.amount),
         )
 
-    return _act(loan_id, form, prefix, call, "disbursements")
+    return _act(loan_id, form, prefix, call)
 
 
 @bp.route("/<int:loan_id>/disbursements/<int:item_id>/reject", methods=["POST"])
@@ -794,7 +871,7 @@ def reject_disbursement(loan_id: int, item_id: int) -> Any:
         services.reject_disbursement(current_user, item.id, form.note.data or "")
         return _("Đã từ chối đợt giải ngân %(r)s.", r=item.receipt_no)
 
-    return _act(loan_id, form, prefix, call, "disbursements")
+    return _act(loan_id, form, prefix, call)
 
 
 @bp.route("/<int:loan_id>/repayments", methods=["POST"])
@@ -808,12 +885,18 @@ def record_repayment(loan_id: int) -> Any:
         r = repayments.record_repayment(
             current_user, loan_id, values(form, RepaymentForm.FIELDS), business_date()
         )
-        message = _("Đã thu %(a)s, phiếu thu %(r)s.", a=money_filter(r.amount), r=r.receipt_no)
+        _warn_closed_day(r.value_date)
+        message = _(
+            "Đã thu %(a)s của hợp đồng %(c)s, phiếu thu %(r)s.",
+            a=money_filter(r.amount),
+            c=r.loan.contract_no,
+            r=r.receipt_no,
+        )
         if r.loan.status == LoanStatus.CLOSED:
             message += " " + _("Khoản vay đã trả hết nợ và được tất toán.")
         return message
 
-    return _act(loan_id, form, "repay", call, "repayments")
+    return _act(loan_id, form, "repay", call)
 
 
 @bp.route("/<int:loan_id>/repayments/<int:item_id>/reverse", methods=["POST"])
@@ -827,7 +910,7 @@ def request_reversal(loan_id: int, item_id: int) -> Any:
         repayments.request_reversal(current_user, item.id, form.reason.data or "")
         return _("Đã gửi đề nghị hủy phiếu thu %(r)s. Chờ Giám đốc phê duyệt.", r=item.receipt_no)
 
-    return _act(loan_id, form, prefix, call, "repayments")
+    return _act(loan_id, form, prefix, call)
 
 
 def _decide_reversal(loan_id: int, item_id: int, approve_it: bool) -> Any:
@@ -845,7 +928,7 @@ def _decide_reversal(loan_id: int, item_id: int, approve_it: bool) -> Any:
             )
         return _("Đã từ chối đề nghị hủy phiếu thu %(r)s.", r=item.repayment.receipt_no)
 
-    return _act(loan_id, form, prefix, call, "reversals")
+    return _act(loan_id, form, prefix, call)
 
 
 @bp.route("/<int:loan_id>/reversals/<int:item_id>/approve", methods=["POST"])
@@ -876,7 +959,7 @@ def request_restructuring(loan_id: int) -> Any:
             k=str(KIND_LABELS[r.kind]).lower(),
         )
 
-    return _act(loan_id, form, "restructure", call, "restructurings")
+    return _act(loan_id, form, "restructure", call)
 
 
 def _decide_restructuring(loan_id: int, item_id: int, approve_it: bool) -> Any:
@@ -892,7 +975,7 @@ def _decide_restructuring(loan_id: int, item_id: int, approve_it: bool) -> Any:
             return _("Đã phê duyệt cơ cấu lại; lịch trả nợ đã được lập lại.")
         return _("Đã từ chối đề nghị cơ cấu lại.")
 
-    return _act(loan_id, form, prefix, call, "restructurings")
+    return _act(loan_id, form, prefix, call)
 
 
 @bp.route("/<int:loan_id>/restructurings/<int:item_id>/approve", methods=["POST"])
@@ -922,7 +1005,7 @@ def propose_write_off(loan_id: int) -> Any:
             a=money_filter(w.amount),
         )
 
-    return _act(loan_id, form, "writeoff", call, "write-offs")
+    return _act(loan_id, form, "writeoff", call)
 
 
 def _decide_write_off(loan_id: int, item_id: int, approve_it: bool) -> Any:
@@ -938,7 +1021,7 @@ def _decide_write_off(loan_id: int, item_id: int, approve_it: bool) -> Any:
             return _("Đã xử lý rủi ro khoản vay: %(a)s.", a=money_filter(item.amount))
         return _("Đã từ chối đề nghị xử lý rủi ro.")
 
-    return _act(loan_id, form, prefix, call, "write-offs")
+    return _act(loan_id, form, prefix, call)
 
 
 @bp.route("/<int:loan_id>/write-offs/<int:item_id>/approve", methods=["POST"])
@@ -963,7 +1046,7 @@ def add_collateral(loan_id: int) -> Any:
         services.add_collateral(current_user, loan, values(form, CollateralForm.FIELDS))
         return _("Đã thêm tài sản bảo đảm.")
 
-    return _act(loan_id, form, "collateral", call, "collateral")
+    return _act(loan_id, form, "collateral", call)
 
 
 @bp.route("/<int:loan_id>/inspections", methods=["POST"])
@@ -979,4 +1062,4 @@ def add_inspection(loan_id: int) -> Any:
         )
         return _("Đã ghi nhận kết quả kiểm tra sử dụng vốn vay.")
 
-    return _act(loan_id, form, "inspection", call, "inspections")
+    return _act(loan_id, form, "inspection", call)

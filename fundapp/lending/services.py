@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, union
 
 from fundapp.cooperatives.models import Cooperative
-from fundapp.core import audit, validation
+from fundapp.core import audit, lists, validation
 from fundapp.core.dates import add_months, utcnow
 from fundapp.core.errors import (
     N_,
@@ -25,7 +25,7 @@ from fundapp.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from fundapp.core.formatting import money_filter
+from fundapp.core.formatting import decimal_text, money_filter
 from fundapp.core.money import MoneyError, parse_rate
 from fundapp.core.security import Role, has_role
 from fundapp.extensions import db
@@ -467,11 +467,11 @@ def rule_checks(app: Application, amount: int, as_of: date, approver: Any = None
     checks.append(
         Check(
             "equity",
-            _("Vốn đối ứng ≥ %(p)s%% tổng mức đầu tư", p=min_equity),
+            _("Vốn đối ứng ≥ %(p)s%% tổng mức đầu tư", p=decimal_text(min_equity)),
             equity_ok and amount <= loan_cap,
             _(
                 "Vốn đối ứng %(s)s%%; số vay %(a)s, tối đa %(c)s",
-                s=share,
+                s=decimal_text(share),
                 a=money_filter(amount),
                 c=money_filter(loan_cap),
             ),
@@ -485,7 +485,7 @@ def rule_checks(app: Application, amount: int, as_of: date, approver: Any = None
     checks.append(
         Check(
             "single_borrower",
-            _("Dư nợ một khách hàng ≤ %(p)s%% vốn điều lệ thực có", p=single_pct),
+            _("Dư nợ một khách hàng ≤ %(p)s%% vốn điều lệ thực có", p=decimal_text(single_pct)),
             current + amount <= single_cap,
             _(
                 "Dư nợ và cam kết %(c)s + khoản này %(a)s; giới hạn %(l)s; còn trống %(h)s",
@@ -511,7 +511,10 @@ def rule_checks(app: Application, amount: int, as_of: date, approver: Any = None
     checks.append(
         Check(
             "related_group",
-            _("Dư nợ khách hàng và người có liên quan ≤ %(p)s%% vốn điều lệ thực có", p=group_pct),
+            _(
+                "Dư nợ khách hàng và người có liên quan ≤ %(p)s%% vốn điều lệ thực có",
+                p=decimal_text(group_pct),
+            ),
             group_current + amount <= group_cap,
             _(
                 "Dư nợ nhóm %(c)s + khoản này %(a)s; giới hạn %(l)s; còn trống %(h)s",
@@ -545,6 +548,28 @@ def rule_checks(app: Application, amount: int, as_of: date, approver: Any = None
     return checks
 
 
+def prepared_by(actor: Any, app: Application) -> bool:
+    """Whether ``actor`` prepared ``app``: created it, or is its officer."""
+    return actor.id in {app.created_by_id, app.officer_id}
+
+
+def may_appraise(actor: Any, app: Application, as_of: date) -> bool:
+    """The policy's ``self_appraisal_allowed`` (default no): may the officer who prepared
+    the file appraise it too?"""
+    return not prepared_by(actor, app) or bool(policy.value("self_appraisal_allowed", as_of))
+
+
+def check_appraiser(actor: Any, app: Application, as_of: date) -> None:
+    if not may_appraise(actor, app, as_of):
+        raise PermissionDenied(
+            _(
+                "Cán bộ lập hồ sơ không được tự thẩm định hồ sơ của mình: cần một cán bộ tín "
+                "dụng khác thẩm định (chính sách cho vay của Quỹ, tham số “Cán bộ lập hồ sơ "
+                "được tự thẩm định”)."
+            )
+        )
+
+
 def appraise(
     actor: Any, app: Application, recommended_amount: Any, note: str, as_of: date
 ) -> list[Check]:
@@ -552,6 +577,7 @@ def appraise(
     _lock(app)
     if app.status != ApplicationStatus.SUBMITTED:
         raise DomainError(_("Chỉ thẩm định hồ sơ đã nộp."))
+    check_appraiser(actor, app, as_of)
     errors: dict[str, str] = {}
     amount = validation.amount(
         {"recommended_amount": recommended_amount}, "recommended_amount", errors
@@ -1223,16 +1249,18 @@ def maturity_of(loan: Loan) -> date | None:
 
 def loans_matching(q: str, borrower: bool = True) -> Any:
     """Ids of the loans whose contract number or project (and, with ``borrower``, the
-    borrower's name) holds ``q``, in any case, ``%`` and ``_`` being plain characters: a
+    borrower's name, number or representative) holds ``q``, in any case and without
+    diacritics (fundapp.core.lists.fold), ``%`` and ``_`` being plain characters: a
     union of searches that PostgreSQL each answers from a trigram index."""
     searches = [
+        # Loans written by a bulk insert have no search key: their contract number still counts.
         select(Loan.id).where(func.upper(Loan.contract_no).contains(q.upper(), autoescape=True)),
-        select(Loan.id).where(func.lower(Loan.project_name).contains(q.lower(), autoescape=True)),
+        select(Loan.id).where(lists.contains(func.lower(Loan.search_key), q)),
     ]
     if borrower:
         searches.append(
             select(Loan.id)
             .join(Cooperative, Cooperative.id == Loan.cooperative_id)
-            .where(func.lower(Cooperative.name).contains(q.lower(), autoescape=True))
+            .where(lists.contains(func.lower(Cooperative.search_key), q))
         )
     return union(*searches)

@@ -17,9 +17,11 @@ bp = Blueprint("main", __name__)
 def home() -> Any:
     if has_role(current_user, Role.COOPERATIVE):
         return redirect(url_for("portal.home"))
-    if has_role(current_user, Role.DIRECTOR, Role.BOARD):
-        return redirect(url_for("dashboard.index"))
-    if has_role(current_user, Role.OFFICER, Role.ACCOUNTANT, Role.CONTROLLER):
+    # Staff land on their work (fundapp/work): the officer's collections and files, the
+    # accountant's day, the decisions awaiting the director and the board.
+    if has_role(current_user, Role.DIRECTOR, Role.BOARD, Role.OFFICER, Role.ACCOUNTANT):
+        return redirect(url_for("work.index"))
+    if has_role(current_user, Role.CONTROLLER):
         return redirect(url_for("ledger.overview"))
     if has_role(current_user, Role.ADMIN):
         return redirect(url_for("admin.users"))

@@ -28,11 +28,18 @@ KIND_LABELS = {
     "due_soon": _l("Sắp đến hạn"),
     "overdue_transfer": _l("Chuyển nợ quá hạn"),
     "group_change": _l("Thay đổi nhóm nợ"),
+    # Notifications of work (fundapp/work/notify.py).
+    "decision": _l("Chờ quyết định"),
+    "coop_application": _l("Hồ sơ vay trực tuyến"),
+    "coop_document": _l("Tài liệu hợp tác xã tải lên"),
 }
 KIND_BADGES = {
     "due_soon": "badge-info",
     "overdue_transfer": "badge-danger",
     "group_change": "badge-warning",
+    "decision": "badge-warning",
+    "coop_application": "badge-info",
+    "coop_document": "badge-info",
 }
 SUPERVISORS = (Role.DIRECTOR, Role.CONTROLLER)
 

@@ -45,10 +45,27 @@ CIRCULAR_14_FROM = date(2024, 8, 12)
 # signature; its text was not found in the sources at hand (see docs/rules.md).
 DECREE_86_FROM = date(2024, 7, 11)
 FUND_RULES = "Quy chế nội bộ của Quỹ"
+# The steps of lending kept apart: appraisal (thẩm định) separate from the decision, and the
+# appraiser independent of the file's preparer (see docs/rules.md, "Self-appraisal").
+APPRAISAL_SEPARATION = (
+    "Thông tư 39/2016/TT-NHNN (quy định nội bộ về cho vay: thẩm định tách khỏi quyết định); "
+    "Nghị định 39/2019/NĐ-CP; quy chế nội bộ của Quỹ"
+)
 
 _INTEGER = re.compile(r"[0-9]{1,16}", re.ASCII)
 # A percentage: ASCII digits, at most four decimals, a point or the Vietnamese comma.
 _PERCENT = re.compile(r"[0-9]{1,4}(?:[.,][0-9]{1,4})?", re.ASCII)
+# A yes/no parameter as typed (Vietnamese or English) → as stored.
+YES_NO = {
+    "yes": "yes",
+    "có": "yes",
+    "co": "yes",
+    "1": "yes",
+    "no": "no",
+    "không": "no",
+    "khong": "no",
+    "0": "no",
+}
 _LIST_PERCENT = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,4})?", re.ASCII)
 
 
@@ -98,6 +115,7 @@ class Bound:
 class Param:
     key: str
     # percent | money | months | days | group | int_list | group_list | percent_list | kinds
+    # | yesno ("yes" or "no")
     kind: str
     default: str
     label: Any
@@ -151,6 +169,11 @@ class Param:
                 if len(rates) != 5 or any(not r.is_finite() or r < 0 or r > 100 for r in rates):
                     raise ValueError
                 return rates
+            if self.kind == "yesno":
+                answer = YES_NO.get(text.lower())
+                if answer is None:
+                    raise ValueError
+                return answer == "yes"
             if self.kind == "kinds":
                 from fundapp.cooperatives.models import CooperativeKind
 
@@ -162,6 +185,32 @@ class Param:
         except (ValueError, InvalidOperation, ArithmeticError):
             pass
         raise ValueError(self.kind)
+
+    def canonical(self, raw: str | None) -> str:
+        """``raw`` as it would be stored today ("6,8" → "6.8", " 0700000000" → "700000000"),
+        for a value an older version stored another way; a value that cannot be read at all
+        is returned as it is (shown as text, named by ``flask fund check``), never an error."""
+        text = (raw or "").strip()
+        try:
+            value = self.parse(text)
+        except ValueError:
+            return text
+        if self.kind == "percent" or self.kind in {"money", "months", "days", "group"}:
+            return plain(value)
+        if self.kind in {"int_list", "group_list", "percent_list"}:
+            return ",".join(plain(v) for v in value)
+        if self.kind == "yesno":
+            return "yes" if value else "no"
+        return ",".join(value)
+
+    def tolerant(self, raw: str) -> str:
+        """``raw`` as stored when it reads plainly; otherwise (a value an older version
+        stored as typed, "6,8" or " 6.8 ") its canonical form. The criterion of
+        ``flask fund check``'s "not stored canonically"."""
+        return raw if self.stored_plainly(raw) else self.canonical(raw)
+
+    def stored_plainly(self, raw: str) -> bool:
+        return raw == raw.strip() and not (self.kind == "percent" and "," in raw)
 
     def bound_on(self, day: date) -> Bound | None:
         """The legal bound in force on ``day`` (the earliest one before any is in force)."""
@@ -178,6 +227,11 @@ class Param:
         bound = self.bound_on(effective_from)
         if self.kind == "kinds":
             return self._validate_kinds(text, bound)
+        if self.kind == "yesno":
+            if YES_NO.get(text.lower()) is None:
+                reference = bound.reference if bound else self.legal_reference
+                raise OutOfRange(f"{self._shape_message()} ({reference})")
+            return YES_NO[text.lower()]
         if self.kind in {"int_list", "group_list", "percent_list"}:
             return self._validate_list(text, bound)
         value: Decimal | int
@@ -240,6 +294,7 @@ class Param:
             "months": _("Nhập số tháng là số nguyên, chỉ gồm chữ số 0–9."),
             "days": _("Nhập số ngày là số nguyên, chỉ gồm chữ số 0–9."),
             "group": _("Nhập số nhóm nợ là số nguyên, chỉ gồm chữ số 0–9."),
+            "yesno": _("Nhập “có” (yes) hoặc “không” (no)."),
             "int_list": _("Nhập bốn số ngày nguyên, cách nhau bởi dấu phẩy, ví dụ 10,30,90,180."),
             "group_list": _("Nhập bốn số nhóm nợ, cách nhau bởi dấu phẩy, ví dụ 2,3,4,5."),
             "percent_list": _(
@@ -277,6 +332,8 @@ class Param:
             return ""
         if self.kind == "kinds":
             return _("Các loại đối tượng theo %(ref)s.", ref=bound.reference)
+        if self.kind == "yesno":
+            return _("Có hoặc không (%(ref)s).", ref=bound.reference)
         if self.kind in {"int_list", "group_list", "percent_list"}:
             return self._list_message(bound)
         return _(
@@ -544,6 +601,16 @@ PARAMS: tuple[Param, ...] = (
         f"{DECREE_45}, Điều 2",
         # Bad debt is groups 3–5; the fund may count group 2 as well, never fewer groups.
         _one(DEFAULTS_EFFECTIVE, _r(2, 3), f"{DECREE_45}, Điều 2"),
+    ),
+    Param(
+        # Whether the officer who prepared an application (its creator, or its officer) may
+        # also appraise it. Default no: the appraisal is a second officer's check.
+        "self_appraisal_allowed",
+        "yesno",
+        "no",
+        _l("Cán bộ lập hồ sơ được tự thẩm định hồ sơ của mình"),
+        APPRAISAL_SEPARATION,
+        (Bound(DEFAULTS_EFFECTIVE, (), APPRAISAL_SEPARATION),),
     ),
     Param(
         "due_soon_days",

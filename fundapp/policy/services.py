@@ -45,7 +45,8 @@ def raw_value(key: str, as_of: date) -> str:
         .order_by(PolicyParameter.effective_from.desc())
         .limit(1)
     )
-    return row if row is not None else BY_KEY[key].default_on(as_of)
+    # Read tolerantly: a value an older version stored as typed ("6,8") is read as "6.8".
+    return BY_KEY[key].tolerant(row) if row is not None else BY_KEY[key].default_on(as_of)
 
 
 def version_in_force(key: str, as_of: date) -> PolicyParameter | None:
@@ -440,11 +441,20 @@ def check_stored_values(result: Any) -> None:
             result.fail(f"policy version {row.id}: unknown parameter {row.key!r}")
             continue
         try:
-            param.validate(row.value, row.effective_from)
+            stored = param.validate(row.value, row.effective_from)
         except OutOfRange as exc:
             result.fail(
                 f"policy version {row.id} ({row.key} = {row.value!r} from "
                 f"{row.effective_from.isoformat()}): {exc.message}"
+            )
+            continue
+        if not param.stored_plainly(row.value):
+            # Stored by an older version as typed ("6,8"): read as ``stored`` everywhere,
+            # named here so that it can be corrected in the database.
+            result.fail(
+                f"policy version {row.id} ({row.key} = {row.value!r} from "
+                f"{row.effective_from.isoformat()}) is not stored canonically; "
+                f"it is read as {stored!r}"
             )
     # A version still in force when the law tightened its range must lie in the new one
     # (the 2021 debt groups kept past 12/08/2024 would classify by a repealed rule).

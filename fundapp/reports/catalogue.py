@@ -175,6 +175,49 @@ def _par(args: Mapping[str, str], today: date) -> Built:
     )
 
 
+def _trial_balance(args: Mapping[str, str], today: date) -> Built:
+    from fundapp.ledger.trial_balance import trial_balance
+    from fundapp.reports import ledger_books
+
+    period = params.period(args, today)
+    origin = params.origin(args)
+    report = trial_balance(period.start, period.end, origin)
+    return Built(
+        report=report,
+        tables=ledger_books.trial_balance_tables(report),
+        filters=_with_origin(
+            {"from": period.start.isoformat(), "to": period.end.isoformat()}, origin
+        ),
+        subtitle=ledger_books.period_subtitle(period.start, period.end),
+        dates=(period.start, period.end),
+        date_label=_("Từ ngày – đến ngày"),
+        filename=f"can-doi-tai-khoan-{period.start.isoformat()}-{period.end.isoformat()}",
+    )
+
+
+def _account_ledger(args: Mapping[str, str], today: date) -> Built:
+    from fundapp.ledger.trial_balance import account_ledger
+    from fundapp.reports import ledger_books
+
+    code = ledger_books.account_arg(args)
+    period = params.period(args, today)
+    origin = params.origin(args)
+    report = account_ledger(code, period.start, period.end, origin)
+    return Built(
+        report=report,
+        tables=ledger_books.account_ledger_tables(report),
+        filters=_with_origin(
+            {"account": code, "from": period.start.isoformat(), "to": period.end.isoformat()},
+            origin,
+        ),
+        subtitle=f"{code} – {report.name} · "
+        + ledger_books.period_subtitle(period.start, period.end),
+        dates=(period.start, period.end),
+        date_label=_("Từ ngày – đến ngày"),
+        filename=f"so-tai-khoan-{code}-{period.start.isoformat()}-{period.end.isoformat()}",
+    )
+
+
 REPORTS: dict[str, ReportSpec] = {
     spec.slug: spec
     for spec in (
@@ -211,6 +254,23 @@ REPORTS: dict[str, ReportSpec] = {
             _l("PAR 1, PAR 30, PAR 90 và dư nợ theo số ngày quá hạn, tại một ngày bất kỳ."),
             False,
             _par,
+        ),
+        ReportSpec(
+            "trial-balance",
+            _l("Bảng cân đối tài khoản"),
+            _l(
+                "Số dư đầu kỳ, phát sinh Nợ, phát sinh Có và số dư cuối kỳ của từng tài khoản "
+                "trong một kỳ bất kỳ."
+            ),
+            True,
+            _trial_balance,
+        ),
+        ReportSpec(
+            "account-ledger",
+            _l("Sổ chi tiết tài khoản"),
+            _l("Các bút toán của một tài khoản trong kỳ, với số dư lũy kế sau từng bút toán."),
+            True,
+            _account_ledger,
         ),
     )
 }

@@ -9,6 +9,7 @@ from flask import Blueprint, render_template, request
 from fundapp.core.dates import business_date
 from fundapp.core.errors import ValidationFailed
 from fundapp.core.security import STAFF_READ, roles_required
+from fundapp.ledger.accounts import ACCOUNTS
 from fundapp.reports.catalogue import REPORTS, ReportSpec, pdf_download, xlsx_download
 from fundapp.reports.params import GROUPINGS
 from fundapp.reports.tables import amount_filter, pct_filter
@@ -33,6 +34,7 @@ def _page(spec: ReportSpec) -> Any:
         "groupings": {g: GROUP_LABELS[g] for g in GROUPINGS},
         "area_groupings": AREA_LABELS,
         "origins": origins(),
+        "accounts": ACCOUNTS,
     }
     try:
         built = spec.built_for(request.args, business_date())

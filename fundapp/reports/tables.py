@@ -99,7 +99,7 @@ def amount_filter(amount: int | None) -> str:
     grouped = f"{abs(int(amount)):,}"
     if _current_locale().startswith("vi"):
         grouped = grouped.replace(",", ".")
-    return f"-{grouped}" if amount < 0 else grouped
+    return f"\u2212{grouped}" if amount < 0 else grouped
 
 
 def pct_filter(value: Decimal | None) -> str:

@@ -78,6 +78,38 @@ def last_run_date() -> date | None:
     return db.session.scalar(select(func.max(CloseDayRun.business_date)))
 
 
+def on_closed_day(day: date | None) -> bool:
+    """Whether an entry dated ``day`` falls on a day a close of day has already taken in.
+
+    The run of D (at the start of D) takes in the entries of the days before D, so a day
+    before the last run's date is closed; an entry dated then is still accepted (the loan
+    is replayed from its value date), but the user is warned (issue 16)."""
+    last = last_run_date()
+    return day is not None and last is not None and day < last
+
+
+def closed_day_warning(day: date | None, as_of: date, kind: str) -> str | None:
+    """The warning shown when an entry is recorded with a date on a closed day: ``kind``
+    "loan" (repayment, disbursement: the loan is recomputed from the value date) or
+    "capital" (the journal entry keeps its date). None when the day is open."""
+    if not on_closed_day(day):
+        return None
+    assert day is not None
+    if kind == "capital":
+        return _(
+            "Lưu ý: ngày %(d)s đã khóa sổ. Bút toán vẫn được ghi với ngày %(d)s nên số dư và "
+            "báo cáo từ ngày đó thay đổi; các lần khóa sổ đã chạy không chạy lại.",
+            d=day.strftime("%d/%m/%Y"),
+        )
+    return _(
+        "Lưu ý: ngày %(d)s đã khóa sổ. Khoản vay được tính lại từ ngày giá trị %(d)s (phân "
+        "bổ, lãi, lãi quá hạn, số ngày quá hạn); phần chênh lệch được hạch toán vào ngày làm "
+        "việc %(b)s, số liệu của các ngày đã khóa không bị sửa.",
+        d=day.strftime("%d/%m/%Y"),
+        b=as_of.strftime("%d/%m/%Y"),
+    )
+
+
 def _lock() -> bool:
     """The close-of-day lock for this transaction (PostgreSQL advisory lock). SQLite allows
     one writer at a time, which is lock enough."""

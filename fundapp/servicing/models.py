@@ -66,7 +66,12 @@ class Notice(TimestampMixin, db.Model):
 
     __tablename__ = "notices"
     __table_args__ = (
-        CheckConstraint("kind IN ('due_soon', 'overdue_transfer', 'group_change')", name="kind"),
+        # decision, coop_application, coop_document: notifications of work (fundapp/work).
+        CheckConstraint(
+            "kind IN ('due_soon', 'overdue_transfer', 'group_change', 'decision', "
+            "'coop_application', 'coop_document')",
+            name="kind",
+        ),
         UniqueConstraint("kind", "event_key", "recipient_key", name="once_per_event"),
         Index("ix_notices_user_unread", "user_id", "read_at"),
         Index("ix_notices_cooperative_unread", "cooperative_id", "read_at"),

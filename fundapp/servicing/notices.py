@@ -86,6 +86,85 @@ def _write(batch: list[dict[str, Any]]) -> int:
     return len(written)
 
 
+def transfer_date(due: date) -> date:
+    """The day an unpaid instalment's principal becomes overdue: the day after its due date
+    (the close of day of that day), as the loan's statement shows it
+    (fundapp/documents/statement.py::_schedule_lines), whatever day the run that notices it
+    is (a first run, or one catching up, notices many past transfers at once)."""
+    return due + timedelta(days=1)
+
+
+def _rate(text: Any) -> str:
+    return format(Decimal(str(text)).normalize(), "f").replace(".", ",")
+
+
+def overdue_transfer_body(data: dict[str, Any], day: date) -> str:
+    """The overdue-transfer notice of ``day`` from its data: the transfer date of the loan's
+    statement, and the amounts still unpaid on ``day`` (the notice's own date)."""
+    due = date.fromisoformat(data["due_date"])
+    return _(
+        "Kỳ %(n)s đến hạn ngày %(d)s chưa trả: nợ gốc của kỳ chuyển sang nợ quá hạn từ ngày "
+        "%(t)s, lãi suất quá hạn %(r)s %%/năm. Đến ngày %(a)s còn %(p)s nợ gốc quá hạn; lãi "
+        "chưa trả %(i)s chịu lãi chậm trả %(l)s %%/năm.",
+        n=data["no"],
+        d=due.strftime("%d/%m/%Y"),
+        t=transfer_date(due).strftime("%d/%m/%Y"),
+        r=_rate(data["overdue_rate"]),
+        a=day.strftime("%d/%m/%Y"),
+        p=money_filter(int(data["overdue_principal"])),
+        i=money_filter(int(data["unpaid_interest"])),
+        l=_rate(data["late_rate"]),
+    )
+
+
+def contradictory_overdue_notices() -> list[Notice]:
+    """Overdue-transfer notices whose transfer date is not the statement's (the day after
+    the due date): written before issue 16 with the date of the run that noticed them."""
+    found = []
+    for notice in db.session.scalars(
+        select(Notice).where(Notice.kind == "overdue_transfer").order_by(Notice.id)
+    ):
+        data = notice.data or {}
+        try:
+            due = date.fromisoformat(str(data.get("due_date")))
+        except ValueError:
+            continue
+        if data.get("transfer_date") != transfer_date(due).isoformat():
+            found.append(notice)
+    return found
+
+
+def repair_overdue_notices() -> int:
+    """Make each contradictory overdue-transfer notice state the facts of its own date: the
+    transfer date of the loan's statement; its amounts (those unpaid on the notice's date)
+    are kept. Returns how many notices (one per recipient) were corrected."""
+    notices = contradictory_overdue_notices()
+    late_rates = dict(
+        db.session.execute(
+            select(Loan.id, Loan.late_rate).where(
+                Loan.id.in_({n.loan_id for n in notices if n.loan_id})
+            )
+        )
+        .tuples()
+        .all()
+    )
+    repaired = 0
+    for notice in notices:
+        data = dict(notice.data or {})
+        if "late_rate" not in data and notice.loan_id in late_rates:
+            data["late_rate"] = format(late_rates[notice.loan_id].normalize(), "f")
+        if not {"no", "overdue_principal", "unpaid_interest", "overdue_rate", "late_rate"} <= set(
+            data
+        ):
+            continue  # not a notice this code wrote: left as it is
+        data["transfer_date"] = transfer_date(date.fromisoformat(str(data["due_date"]))).isoformat()
+        notice.data = data
+        notice.body = overdue_transfer_body(data, notice.business_date)
+        repaired += 1
+    db.session.flush()
+    return repaired
+
+
 def _loan_columns() -> tuple[Any, ...]:
     """What a notice needs of its loan, read as plain columns rather than loaded objects
     (a close of day writes thousands)."""
@@ -179,6 +258,15 @@ def for_day(
             )
         elif principal:
             rate = loan.annual_rate * loan.overdue_multiplier / Decimal(100)
+            data = {
+                "no": inst.no,
+                "due_date": inst.due_date.isoformat(),
+                "transfer_date": transfer_date(inst.due_date).isoformat(),
+                "overdue_principal": principal,
+                "unpaid_interest": interest,
+                "overdue_rate": format(rate.normalize(), "f"),
+                "late_rate": format(loan.late_rate.normalize(), "f"),
+            }
             _add(
                 batch,
                 "overdue_transfer",
@@ -186,26 +274,8 @@ def for_day(
                 loan,
                 day,
                 _("Thông báo chuyển nợ quá hạn: %(c)s", c=loan.contract_no),
-                _(
-                    "Kỳ %(n)s đến hạn ngày %(d)s chưa trả: %(p)s nợ gốc chuyển sang nợ quá hạn "
-                    "từ ngày %(t)s, lãi suất quá hạn %(r)s %%/năm; lãi chưa trả %(i)s chịu lãi "
-                    "chậm trả %(l)s %%/năm.",
-                    n=inst.no,
-                    d=inst.due_date.strftime("%d/%m/%Y"),
-                    p=money_filter(principal),
-                    t=day.strftime("%d/%m/%Y"),
-                    r=format(rate.normalize(), "f").replace(".", ","),
-                    i=money_filter(interest),
-                    l=format(loan.late_rate.normalize(), "f").replace(".", ","),
-                ),
-                {
-                    "no": inst.no,
-                    "due_date": inst.due_date.isoformat(),
-                    "transfer_date": day.isoformat(),
-                    "overdue_principal": principal,
-                    "unpaid_interest": interest,
-                    "overdue_rate": str(rate.normalize()),
-                },
+                overdue_transfer_body(data, day),
+                data,
             )
     loans: dict[int, Any] = {}
     ids = [loan_id for loan_id, _before, _after in group_changes]

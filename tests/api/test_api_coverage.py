@@ -131,6 +131,16 @@ API_FOR: dict[str, tuple[str, ...] | str] = {
     "reports.par": ("api.report_par",),
     "reports.par_pdf": ("api.report_par_pdf",),
     "reports.par_xlsx": ("api.report_par_xlsx",),
+    "reports.trial_balance": ("api.report_trial_balance",),
+    "reports.trial_balance_pdf": ("api.report_trial_balance_pdf",),
+    "reports.trial_balance_xlsx": ("api.report_trial_balance_xlsx",),
+    "reports.account_ledger": ("api.report_account_ledger",),
+    "reports.account_ledger_pdf": ("api.report_account_ledger_pdf",),
+    "reports.account_ledger_xlsx": ("api.report_account_ledger_xlsx",),
+    # the landing page of work (issue 16) gathers reads the API has one by one
+    "work.index": ("api.list_loans", "api.list_applications", "api.list_approvals"),
+    "work.collection_calendar": "a month's grid for the screen; the API gives each loan's "
+    "schedule (GET /loans/{id}/schedule) and its repayments",
     # the cooperative portal
     "portal.home": ("api.list_loans", "api.get_loan", "api.get_schedule", "api.list_notices"),
     "portal.loans": ("api.list_loans",),

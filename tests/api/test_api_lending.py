@@ -538,7 +538,7 @@ def test_board_overrides_a_concentration_limit_only_with_a_reason(fund):
     single = next(c for c in appraised["checks"] if c["code"] == "single_borrower")
     assert single["passed"] is False and single["blocking"] is False
     # "còn trống" (headroom) 2.250.000.000 − 2.400.000.000 = −150.000.000
-    assert "-150.000.000" in single["detail"]
+    assert "\u2212150.000.000 đ" in single["detail"]
     # 2.400.000.000 is also above the director's authority (500.000.000): blocking for him.
     refused = _error(fund.post(f"/applications/{app_id}/approve", fund.director))
     assert "500.000.000" in refused["message"]

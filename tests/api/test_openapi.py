@@ -185,7 +185,7 @@ def test_list_operations_take_paging_and_filters(doc):
         "q",
         "origin_fund",
     }
-    assert query("/applications") == {"page", "per_page", "status", "cooperative_id"}
+    assert query("/applications") == {"page", "per_page", "status", "cooperative_id", "q"}
     assert query("/cooperatives") >= {
         "page",
         "per_page",

@@ -101,11 +101,16 @@ def test_cooperative_and_admin_users_are_refused(client, app):
     assert client.get("/dashboard").status_code == 403
 
 
-def test_directors_and_board_land_on_the_dashboard(client, app):
+def test_staff_land_on_their_work_and_the_controller_on_the_fund(client, app):
+    # Issue 16: every deciding or working role lands on its page of work (/work/), which
+    # links the dashboard; the controller, who reads, on the fund's overview.
     login(client, make_user("director"))
-    assert client.get("/").headers["Location"] == "/dashboard"
+    assert client.get("/").headers["Location"] == "/work/"
     client.post("/logout")
     login(client, make_user("accountant"))
+    assert client.get("/").headers["Location"] == "/work/"
+    client.post("/logout")
+    login(client, make_user("controller"))
     assert client.get("/").headers["Location"] == "/fund"
 
 

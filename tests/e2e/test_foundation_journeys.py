@@ -56,9 +56,11 @@ def test_accountant_records_a_capital_entry_through_the_form(page: Page, live_se
     expect(page.get_by_text("1.250.000.000 đ").first).to_be_visible()
 
 
-def test_director_lands_on_the_dashboard_and_downloads_the_fund_report(page: Page, live_server):
+def test_director_lands_on_his_work_and_downloads_the_fund_report(page: Page, live_server):
     base = live_server["url"]
     sign_in(page, base, live_server["users"]["director"])
+    expect(page).to_have_url(re.compile(r"/work/"))
+    page.get_by_role("link", name="Bảng điều khiển", exact=True).first.click()
     expect(page).to_have_url(re.compile(r"/dashboard"))
     expect(page.locator("svg[role=img]").first).to_be_visible()
     page.get_by_role("link", name="Báo cáo", exact=True).first.click()

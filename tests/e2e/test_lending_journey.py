@@ -124,7 +124,8 @@ def test_officer_to_repayment_through_the_screens(page: Page, journey):
     page.get_by_label("Số tiền thu (đồng)").fill(total)
     expect(page.get_by_label("Ngày trả nợ (ngày giá trị)")).to_have_value("20/11/2026")
     page.get_by_role("button", name="Ghi nhận khoản thu").click()
-    expect(page.get_by_text(re.compile(r"Đã thu [\d.]+ đ, phiếu thu PT-2026-"))).to_be_visible()
+    paid = re.compile(r"Đã thu [\d.]+ đ của hợp đồng HD-2026-\d+, phiếu thu PT-2026-")
+    expect(page.get_by_text(paid)).to_be_visible()
 
     page.goto(f"{loan_url}/schedule")
     row = page.locator("#instalment-1")

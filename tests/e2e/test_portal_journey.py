@@ -96,7 +96,8 @@ def test_a_cooperative_follows_its_loan_and_applies_online(
     with page.expect_response(re.compile(r"/statement\.pdf\?")) as statement:
         page.get_by_role("button", name="Tải sao kê khoản vay (PDF)").click()
     response = statement.value
-    assert "from=2026-08-05" in response.url and "to=2026-11-20" in response.url
+    # One kind of date field (issue 16): the period goes as typed, dd/mm/yyyy.
+    assert "from=05%2F08%2F2026" in response.url and "to=20%2F11%2F2026" in response.url
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
     # The viewer replaces what the page holds; fetch the same URL with the browser's session.
     pdf = page.request.get(response.url).body()

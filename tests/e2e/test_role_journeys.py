@@ -152,6 +152,7 @@ def world(live_server: dict[str, Any]) -> dict[str, Any]:
             "mistake_receipt": mistake.receipt_no,
             "tranche_receipt": tranche.receipt_no,
             "large": large.id,
+            "appraiser": staff.appraiser.username,
             "inspected": inspected.id,
             "watched": watched.id,
             "edited": edited.id,
@@ -235,6 +236,12 @@ def test_officer_registers_a_cooperative_appraises_its_application_and_inspects_
 
     page.get_by_role("button", name="Nộp hồ sơ", exact=True).click()
     expect(page.get_by_text("Đã nộp hồ sơ để thẩm định.")).to_be_visible()
+    # Issue 16: the officer who prepared the file may not appraise it (policy default).
+    expect(page.get_by_text("Bạn lập hồ sơ này nên không được tự thẩm định")).to_be_visible()
+    expect(page.get_by_role("button", name="Ghi kết quả thẩm định")).to_have_count(0)
+    application_url = page.url
+    sign_in(page, base, world["appraiser"])
+    page.goto(application_url)
     page.get_by_label("Số tiền đề nghị cho vay").fill("280.000.000")
     page.get_by_label("Ý kiến thẩm định").fill("Phương án khả thi; nhà xưởng trên đất của HTX.")
     page.get_by_role("button", name="Ghi kết quả thẩm định").click()
@@ -245,6 +252,7 @@ def test_officer_registers_a_cooperative_appraises_its_application_and_inspects_
     expect(page.locator(".page-sub")).to_contain_text("Đã thẩm định")
     expect(page.get_by_role("button", name="Phê duyệt", exact=True)).to_have_count(0)
 
+    sign_in(page, base, live_server["users"]["officer"])
     page.goto(f"{base}/loans/{world['inspected']}")
     page.get_by_text("Ghi nhận kiểm tra sử dụng vốn vay").click()
     expect(page.get_by_label("Ngày kiểm tra")).to_have_value("20/11/2026")
@@ -293,7 +301,9 @@ def test_accountant_receives_capital_collects_a_repayment_and_reads_the_books(
     page.get_by_label("Số tiền thu (đồng)").fill("10.611.507")
     expect(page.get_by_label("Ngày trả nợ (ngày giá trị)")).to_have_value("20/11/2026")
     page.get_by_role("button", name="Ghi nhận khoản thu").click()
-    flash = page.get_by_text(re.compile(r"Đã thu 10\.611\.507 đ, phiếu thu PT-2026-\d+\."))
+    flash = page.get_by_text(
+        re.compile(r"Đã thu 10\.611\.507 đ của hợp đồng HD-2026-\d+, phiếu thu PT-2026-\d+\.")
+    )
     expect(flash).to_be_visible()
     receipt_no = re.search(r"PT-2026-\d+", flash.inner_text()).group(0)  # type: ignore[union-attr]
     row = page.locator("#repayments tr", has_text=receipt_no)
@@ -497,7 +507,8 @@ def test_controller_reads_the_audit_log_and_a_loan_and_changes_nothing(
     rows = page.locator("table.table-audit tbody tr")
     expect(rows).to_have_count(1)
     expect(rows).to_contain_text("Sửa hợp tác xã")
-    expect(rows).to_contain_text(f"#{world['edited']}")
+    # The object by its name (issue 16), not "cooperative #id".
+    expect(rows).to_contain_text("HTX Gốm Thổ Hà")
     expect(rows.locator("del")).to_have_text("0912345678")
     expect(rows.locator("ins")).to_have_text("0987654321")
     page.get_by_label("Tên đăng nhập").fill("khong.co.ai")

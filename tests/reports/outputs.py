@@ -37,5 +37,5 @@ def sheet_rows(sheet: Any) -> dict[str, list[Any]]:
 
 def money(amount: int) -> str:
     """The app's Vietnamese money format, written out here so the test does not reuse it."""
-    sign = "-" if amount < 0 else ""
+    sign = "\u2212" if amount < 0 else ""  # the minus sign U+2212, one way (issue 16)
     return sign + f"{abs(amount):,}".replace(",", ".") + " đ"

@@ -315,6 +315,15 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("reports.par", "GET"): allow(*STAFF),
     ("reports.par_pdf", "GET"): allow(*STAFF, content=PDF),
     ("reports.par_xlsx", "GET"): allow(*STAFF, content=XLSX),
+    ("reports.trial_balance", "GET"): allow(*STAFF),
+    ("reports.trial_balance_pdf", "GET"): allow(*STAFF, content=PDF),
+    ("reports.trial_balance_xlsx", "GET"): allow(*STAFF, content=XLSX),
+    ("reports.account_ledger", "GET"): allow(*STAFF),
+    ("reports.account_ledger_pdf", "GET"): allow(*STAFF, content=PDF),
+    ("reports.account_ledger_xlsx", "GET"): allow(*STAFF, content=XLSX),
+    # --- the landing page of work and the collection calendar (issue 16) ------------------
+    ("work.index", "GET"): allow(*STAFF),
+    ("work.collection_calendar", "GET"): allow(*STAFF),
     ("api.report_fund_balance", "GET"): allow(*STAFF),
     ("api.report_fund_balance_pdf", "GET"): allow(*STAFF, content=PDF),
     ("api.report_fund_balance_xlsx", "GET"): allow(*STAFF, content=XLSX),
@@ -327,6 +336,12 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("api.report_par", "GET"): allow(*STAFF),
     ("api.report_par_pdf", "GET"): allow(*STAFF, content=PDF),
     ("api.report_par_xlsx", "GET"): allow(*STAFF, content=XLSX),
+    ("api.report_trial_balance", "GET"): allow(*STAFF),
+    ("api.report_trial_balance_pdf", "GET"): allow(*STAFF, content=PDF),
+    ("api.report_trial_balance_xlsx", "GET"): allow(*STAFF, content=XLSX),
+    ("api.report_account_ledger", "GET"): allow(*STAFF),
+    ("api.report_account_ledger_pdf", "GET"): allow(*STAFF, content=PDF),
+    ("api.report_account_ledger_xlsx", "GET"): allow(*STAFF, content=XLSX),
     # --- importing existing loans: the accountant's; the controller reads the page ------
     # (an empty upload is sent back to the form).
     ("imports.index", "GET"): allow(ACCOUNTANT, CONTROLLER),

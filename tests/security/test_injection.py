@@ -1474,8 +1474,8 @@ class _RecordingArgs(ImmutableMultiDict):
 COPIED = "*"
 # Views that copy their whole query string and read it from the copy: what they read.
 _REPORTS = {"fund_balance": ("as_of", "from"), "lending_activity": ("from", "to", "group_by"),
-            "par": ("as_of",), "classification": ("quarter",),
-            "trial_balance": ("from", "to"), "account_ledger": ("account", "from", "to")}  # fmt: skip
+            "par": ("as_of",), "classification": ("quarter",), "trial_balance": ("from", "to"),
+            "account_ledger": ("account", "from", "to")}  # fmt: skip
 COPIED_READS = {
     "documents.statement": ("from", "to"),
     **{f"reports.{name}{suffix}": reads for name, reads in _REPORTS.items()

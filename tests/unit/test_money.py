@@ -129,8 +129,9 @@ def test_parse_dong_refuses(raw: object, code: str) -> None:
         (0, "vi", "0 đ"),
         (999, "vi", "999 đ"),
         (1000, "vi_VN", "1.000 đ"),
-        (-2_500_000, "vi", "-2.500.000 đ"),
-        (-2_500_000, "en", "-2,500,000 VND"),
+        # negative amounts: the minus sign U+2212, one way everywhere (issue 16)
+        (-2_500_000, "vi", "\u22122.500.000 đ"),
+        (-2_500_000, "en", "\u22122,500,000 VND"),
         (None, "vi", ""),
     ],
 )

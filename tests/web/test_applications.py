@@ -307,7 +307,7 @@ def test_a_limit_breach_is_refused_for_the_director_and_needs_a_reason_from_the_
     application, *_ = appraised(app)
     director, _ = client_for(app, "director")
     detail = text(director.get(f"/applications/{application.id}"))
-    assert "Vượt giới hạn" in detail and "còn trống -100.000.000 đ" in detail
+    assert "Vượt giới hạn" in detail and "còn trống \u2212100.000.000 đ" in detail
     response = director.post(f"/applications/{application.id}/approve", data={"note": ""})
     assert response.status_code == 422
     page = text(response)
@@ -418,7 +418,10 @@ def test_wrong_transitions_are_refused_with_a_message(funded):
     assert "Không thể chuyển trạng thái từ «Đã nộp» sang «Đã nộp»." in text(response)
     assert fresh(application.id).status == "submitted"
 
-    response = officer.post(
+    # Issue 16: the officer who prepared the file may not appraise it (policy default); a
+    # second officer's appraisal is refused on its amount.
+    appraiser, _ = client_for(funded, "officer")
+    response = appraiser.post(
         f"/applications/{application.id}/appraise",
         data={"recommended_amount": "500.000.000", "note": "Nhiều hơn xin vay"},
     )

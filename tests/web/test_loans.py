@@ -660,7 +660,9 @@ def test_controller_reads_loans_and_the_audit_trail_but_has_no_actions(app, peop
     for url in ("/loans/", f"/loans/{loan.id}", f"/loans/{loan.id}/schedule", "/loans/approvals"):
         assert controller.get(url).status_code == 200, url
     page = text(controller.get(f"/loans/{loan.id}"))
-    assert "Nhật ký kiểm toán của khoản vay" in page and "disbursement.approve" in page
+    # Actions by their Vietnamese labels, not their codes (issue 16).
+    assert "Nhật ký kiểm toán của khoản vay" in page and "Phê duyệt giải ngân" in page
+    assert "disbursement.approve<" not in page
     assert 'id="actions"' not in page
     officer_page = text(client_for(app, people.officer).get(f"/loans/{loan.id}"))
     assert "Nhật ký kiểm toán của khoản vay" not in officer_page

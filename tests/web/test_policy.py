@@ -72,6 +72,7 @@ BOUNDS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("default_annual_rate", ("0.01", "6,8", "20"), ("0", "20.01")),
     ("overdue_rate_pct", ("100", "120,5", "150"), ("0", "99.99", "150.01", "200")),
     ("late_interest_rate", ("0", "10"), ("10.01", "20")),
+    ("self_appraisal_allowed", ("yes", "no", "có", "Không", "1", "0"), ("maybe", "2", "")),
     ("director_approval_limit", ("1", "1000000000000000"), ("0", "1000000000000001")),
     ("director_relief_limit", ("1", "1000000000000000"), ("0", "1000000000000001")),
     ("short_term_max_months", ("1", "12"), ("0", "13")),

@@ -244,7 +244,8 @@ def test_loan_page_schedule_payments_and_documents(portal):
     assert html.index(f"payment-{mistake.id}") < html.index(f"payment-{portal.paid.id}")
     # Statement form defaults to the disbursement → the business date; the schedule PDF.
     form = html[html.index(f'action="/loans/{loan.id}/statement.pdf"') :]
-    assert 'name="from" value="2026-08-05"' in form and 'name="to" value="2026-11-20"' in form
+    # One kind of date field (issue 16): text in dd/mm/yyyy, whatever the browser's locale.
+    assert 'name="from" value="05/08/2026"' in form and 'name="to" value="20/11/2026"' in form
     assert f'href="/loans/{loan.id}/schedule.pdf"' in html
     tranche = db.session.scalars(select(Disbursement).where(Disbursement.loan_id == loan.id)).one()
     assert f'href="/disbursements/{tranche.id}/debt-receipt.pdf"' in html

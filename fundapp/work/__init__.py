@@ -1,0 +1,1 @@
+"""The work of each role: landing pages, the collection calendar, notifications of work."""
