@@ -50,7 +50,6 @@ from fundapp.extensions import db
 from fundapp.lending import book
 from fundapp.lending import services as lending
 from fundapp.lending.models import (
-    ApprovalStatus,
     Collateral,
     Disbursement,
     DisbursementStatus,
@@ -67,7 +66,14 @@ READERS = (*STAFF_READ, Role.COOPERATIVE)
 # Stored as typed: PostgreSQL refuses a NUL character in text.
 FreeText = Annotated[str, Field(max_length=2000, pattern=r"^[^\x00]*$")]
 ApprovalKind = Literal[
-    "disbursement", "reversal", "restructuring", "write_off", "interest_relief", "removal"
+    "application",
+    "disbursement",
+    "reversal",
+    "restructuring",
+    "write_off",
+    "policy_change",
+    "interest_relief",
+    "removal",
 ]
 Finding = Literal["proper", "partial", "improper"]
 
@@ -121,19 +127,26 @@ class TransitionItem(TypedDict):
 
 class ApprovalItem(TypedDict):
     kind: ApprovalKind
+    # The item's own id (for an application: the application's id).
     id: int
-    loan_id: int
+    # Null for an application (no loan yet) and a policy change.
+    loan_id: int | None
     contract_no: str
-    cooperative_id: int
+    # Null for a policy change.
+    cooperative_id: int | None
     cooperative_name: str
-    # Disbursed, repaid (the receipt to reverse) or written off; null for a restructuring.
+    # Disbursed, repaid (the receipt to reverse), written off or, for an application, the
+    # amount to approve (recommended, else requested); null for a restructuring or a policy
+    # change.
     amount: int | None
+    # The receipt, the kind, the project's name (application) or the parameter (policy).
     reference: str
     requested_by_id: int | None
     requested_at: Timestamp | None
     # Where a checker approves it (POST; ``/reject`` beside it refuses it).
     approve_path: str
-    # The caller's roles allow the decision and the caller did not make the request.
+    # The caller's roles allow the decision and the caller did not make the request; the
+    # approvals page and the landing page show exactly the items where this is true.
     may_decide: bool
 
 
@@ -462,88 +475,43 @@ def list_loan_transitions(loan_id: int) -> Any:
 # --- the approvals queue -----------------------------------------------------------------------
 
 
-def _item(kind: str, obj: Any, loan: Loan, maker: int | None, **values: Any) -> ApprovalItem:
-    path = {
-        "write_off": "write-offs",
-        "interest_relief": "interest-reliefs",
-        "removal": "removals",
-    }.get(kind, f"{kind}s")
+def _item(d: Any, user: Any) -> ApprovalItem:
+    """One row of the shared queue (fundapp/work/decisions.py) in the API's shape."""
+    loan = d.loan
+    cooperative = loan.cooperative if loan is not None else getattr(d.obj, "cooperative", None)
     return {
-        "kind": kind,  # type: ignore[typeddict-item]
-        "id": obj.id,
-        "loan_id": loan.id,
-        "contract_no": loan.contract_no,
-        "cooperative_id": loan.cooperative_id,
-        "cooperative_name": loan.cooperative.name if loan.cooperative else "",
-        "requested_by_id": maker,
-        "requested_at": timestamp(obj.created_at),
-        "approve_path": f"/{path}/{obj.id}/approve",
-        "may_decide": False,
-        **values,
+        "kind": d.kind,
+        "id": d.id,
+        "loan_id": loan.id if loan is not None else None,
+        "contract_no": loan.contract_no if loan is not None else "",
+        "cooperative_id": cooperative.id if cooperative is not None else None,
+        "cooperative_name": cooperative.name if cooperative is not None else "",
+        "requested_by_id": d.maker,
+        "requested_at": timestamp(d.requested_at),
+        "approve_path": d.approve_path,
+        "may_decide": d.may_decide(user),
+        "amount": d.amount,
+        "reference": d.reference,
     }
-
-
-def _pending(model: Any) -> list[Any]:
-    status = DisbursementStatus.PENDING if model is Disbursement else ApprovalStatus.PENDING
-    return list(db.session.scalars(select(model).where(model.status == status).order_by(model.id)))
-
-
-def _queue() -> list[tuple[ApprovalItem, tuple[str, ...], set[int | None]]]:
-    """Every pending item with the roles that decide it and the users who may not."""
-    out: list[tuple[ApprovalItem, tuple[str, ...], set[int | None]]] = []
-    for d in _pending(Disbursement):
-        item = _item(
-            "disbursement", d, d.loan, d.recorded_by_id, amount=d.amount, reference=d.receipt_no
-        )
-        out.append((item, (Role.DIRECTOR,), {d.recorded_by_id}))
-    for v in _pending(Reversal):
-        repayment = v.repayment
-        item = _item(
-            "reversal",
-            v,
-            repayment.loan,
-            v.requested_by_id,
-            amount=repayment.amount,
-            reference=repayment.receipt_no,
-        )
-        out.append((item, (Role.DIRECTOR,), {v.requested_by_id, repayment.recorded_by_id}))
-    for r in _pending(Restructuring):
-        item = _item("restructuring", r, r.loan, r.requested_by_id, amount=None, reference=r.kind)
-        out.append((item, (Role.DIRECTOR, Role.BOARD), {r.requested_by_id}))
-    for w in _pending(WriteOff):
-        item = _item("write_off", w, w.loan, w.proposed_by_id, amount=w.amount, reference="")
-        out.append((item, (Role.BOARD,), {w.proposed_by_id}))
-    # Interest reliefs: the director within the policy's limit, the board above it.
-    from fundapp.servicing.relief import director_limit
-    from fundapp.servicing.relief_models import InterestRelief, OffBalanceRemoval
-
-    limit = director_limit(business_date())
-    for r in _pending(InterestRelief):
-        item = _item(
-            "interest_relief", r, r.loan, r.requested_by_id, amount=r.total, reference=r.kind
-        )
-        deciders = (Role.DIRECTOR, Role.BOARD) if r.total <= limit else (Role.BOARD,)
-        out.append((item, deciders, {r.requested_by_id}))
-    for m in _pending(OffBalanceRemoval):
-        item = _item("removal", m, m.loan, m.proposed_by_id, amount=m.amount, reference="")
-        out.append((item, (Role.BOARD,), {m.proposed_by_id}))
-    return out
 
 
 @bp.route("/approvals", methods=["GET"])
 @api_roles(*STAFF_READ)
 @operation(query=ApprovalQuery, returns=ApprovalQueue)
 def list_approvals() -> Any:
-    """What awaits a checker: pending disbursements, reversals, restructurings, write-offs.
+    """What awaits a checker: appraised applications, pending disbursements, reversals,
+    restructurings, write-offs, policy changes, interest reliefs and removals.
 
     ``may_decide`` is true where the caller's roles decide the item and the caller did not
     make it (separation of duties); ``mine=true`` keeps only those.
     """
     args = read_query(ApprovalQuery)
     user = current_api_user()
+    from fundapp.work.decisions import pending_decisions
+
     items = []
-    for item, deciders, makers in _queue():
-        item["may_decide"] = has_role(user, *deciders) and user.id not in makers
+    for decision in pending_decisions(business_date()):
+        item = _item(decision, user)
         if args.get("kind") not in (None, item["kind"]):
             continue
         if args.get("mine") and not item["may_decide"]:

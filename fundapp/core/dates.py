@@ -29,12 +29,11 @@ def utcnow() -> datetime:
 
 
 def format_date(value: date | datetime | None, locale: str = "vi") -> str:
-    """``dd/mm/yyyy`` in Vietnamese, ISO ``yyyy-mm-dd`` in English."""
+    """``dd/mm/yyyy`` in every language (issue 16: one date format on screen and paper);
+    ``locale`` is kept for callers. Machine formats (API JSON, Excel cells) stay ISO/dates."""
     if value is None:
         return ""
-    if locale.startswith("vi"):
-        return value.strftime("%d/%m/%Y")
-    return value.strftime("%Y-%m-%d")
+    return value.strftime("%d/%m/%Y")
 
 
 def business_date() -> date:

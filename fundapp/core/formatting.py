@@ -37,9 +37,7 @@ def datetime_filter(value: datetime | None) -> str:
     if value is None:
         return ""
     local = value.astimezone(ZoneInfo(current_app.config["FUNDAPP_TIMEZONE"]))
-    if _locale().startswith("vi"):
-        return local.strftime("%d/%m/%Y %H:%M")
-    return local.strftime("%Y-%m-%d %H:%M")
+    return local.strftime("%d/%m/%Y %H:%M")  # one date format in every language
 
 
 def person_filter(user: Any) -> str:

@@ -13,7 +13,7 @@ header and "Trang x/y" with the print date in the footer. ``static/css/pdf.css``
 page box, the shared classes ``num``, ``total``, ``data``, ``meta``…) is parsed once per
 process and thread and applied to every document; ``templates/documents/_macros.html`` has
 ``national_heading()``, ``signature_blocks([(role title, name or ''), …])`` and
-``place_date(day)``. In tables, ``{{ value|amount }}`` prints đồng without the unit
+``place_date(day)``. In tables, ``{{ value|figure }}`` prints đồng without the unit
 (``1.234.567``); ``|money``, ``|vndate`` and ``|rate`` work as on the pages. Images and
 other resources can be referenced relative to static/ (``<img src="img/logo.png">``);
 inline SVG is fine. The URL fetcher serves files under static/ only: anything else

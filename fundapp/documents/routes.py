@@ -44,9 +44,11 @@ INSTALMENT_STATUS = {
 }
 
 
-@bp.app_template_filter("amount")
+@bp.app_template_filter("figure")
 def amount_filter(value: int | None) -> str:
-    """A whole number of đồng without the unit (tables say "đồng" in their heading)."""
+    """A whole number of đồng without the unit, for the dense tables of the legal papers
+    (schedule, statement, debt receipt, confirmation), which say "Đơn vị: đồng" under the
+    table. Named ``figure``: the ``amount`` filter is the reports' (with the currency)."""
     if value is None:
         return ""
     grouped = f"{int(value):,}"

@@ -58,8 +58,6 @@ from fundapp.lending.forms import (
 )
 from fundapp.lending.models import (
     UNSETTLED,
-    Application,
-    ApplicationStatus,
     ApprovalStatus,
     Collateral,
     Disbursement,
@@ -168,6 +166,8 @@ def loan_columns() -> list[lists.Column]:
         lists.Column(_("Ngày đáo hạn"), "date", width=14),
         lists.Column(_("Trạng thái"), width=16),
         lists.Column(_("Nhóm nợ"), "int", width=10),
+        lists.Column(_("Số tiền quá hạn"), "money"),
+        lists.Column(_("Số ngày quá hạn"), "int", width=12),
     ]
 
 
@@ -178,8 +178,10 @@ def loan_rows(ids: list[int]) -> Any:
         loans = {
             loan.id: loan for loan in db.session.scalars(select(Loan).where(Loan.id.in_(chunk)))
         }
+        late = _page_arrears(chunk)  # the screen's two columns, from the same function
         for loan_id in chunk:
             loan = loans[loan_id]
+            arrear = late.get(loan_id)
             yield (
                 loan.contract_no,
                 loan.cooperative.name,
@@ -189,6 +191,8 @@ def loan_rows(ids: list[int]) -> Any:
                 loan.maturity_date,
                 _(services.STATUS_LABELS.get(loan.status, loan.status)),
                 loan.debt_group if loan.status == LoanStatus.ACTIVE else None,
+                arrear.amount if arrear else None,
+                arrear.days_past_due if arrear else None,
             )
 
 
@@ -312,47 +316,42 @@ def _page_arrears(loan_ids: list[int]) -> dict[int, Any]:
 
 
 def _pending_count() -> int:
-    """The rows of the approvals page: the same count as the dashboard's."""
-    from fundapp.dashboard.figures import pending_approvals
+    """The rows of the approvals page: what this user may decide (fundapp/work/decisions.py)."""
+    from fundapp.work.decisions import decisions_for
 
-    return pending_approvals().decisions
+    return len(decisions_for(current_user, business_date()))
 
 
 @bp.route("/approvals")
 @roles_required(*STAFF_READ)
 def approvals() -> Any:
+    """One queue: only the items this user may decide (issue 16); the same items as the
+    landing page's count and ``GET /api/v1/approvals?mine=true``."""
     from fundapp.servicing.relief_routes import approval_items as relief_approval_items
+    from fundapp.work.decisions import decisions_for
 
-    def pending(model: Any) -> list[Any]:
-        return list(
-            db.session.scalars(
-                select(model).where(model.status == ApprovalStatus.PENDING).order_by(model.id)
-            )
-        )
-
-    applications = list(
-        db.session.scalars(
-            select(Application)
-            .where(Application.status == ApplicationStatus.APPRAISED)
-            .order_by(Application.appraised_at, Application.id)
-        )
-    )
-    limit = policy_services.value("director_approval_limit", business_date())
+    today = business_date()
+    mine: dict[str, list[Any]] = {}
+    for d in decisions_for(current_user, today):
+        mine.setdefault(d.kind, []).append(d.obj)
+    relief_items = relief_approval_items(today)
+    relief_items["interest_reliefs"] = mine.get("interest_relief", [])
+    relief_items["removals"] = mine.get("removal", [])
     return render_template(
         "loans/approvals.html",
-        applications=applications,
-        director_limit=limit,
-        disbursements=pending(Disbursement),
-        reversals=pending(Reversal),
-        restructurings=pending(Restructuring),
-        write_offs=pending(WriteOff),
+        applications=mine.get("application", []),
+        director_limit=policy_services.value("director_approval_limit", today),
+        disbursements=mine.get("disbursement", []),
+        reversals=mine.get("reversal", []),
+        restructurings=mine.get("restructuring", []),
+        write_offs=mine.get("write_off", []),
         kinds=KIND_LABELS,
         # Policy changes wait for a second board member too (fundapp/policy).
-        policy_changes=policy_services.pending_changes(),
+        policy_changes=mine.get("policy_change", []),
         policy_params={p.key: p for p in PARAMS},
         policy_may_decide=policy_services.may_decide,
         # Interest reliefs and removals from off-balance tracking (fundapp/servicing).
-        **relief_approval_items(business_date()),
+        **relief_items,
     )
 
 

@@ -13,6 +13,8 @@ from typing import Any
 
 from flask_babel import get_locale
 
+from fundapp.core.money import format_dong
+
 KINDS = ("text", "money", "count", "ratio", "date")
 
 
@@ -52,8 +54,7 @@ class Table:
     total: Row | None = None
     note: str = ""
     sheet: str = ""  # Excel sheet name (≤ 31 characters); the title when empty
-    # Many money columns: printed small, amounts without the currency sign under a
-    # "unit: đồng" note, as the fund's paper reports do.
+    # Many money columns: printed small (every amount still carries its currency).
     wide: bool = field(default=False)
 
     @property
@@ -93,13 +94,9 @@ def _current_locale() -> str:
 
 
 def amount_filter(amount: int | None) -> str:
-    """The ``amount`` template filter: đồng grouped as money is, without the currency."""
-    if amount is None:
-        return ""
-    grouped = f"{abs(int(amount)):,}"
-    if _current_locale().startswith("vi"):
-        grouped = grouped.replace(",", ".")
-    return f"\u2212{grouped}" if amount < 0 else grouped
+    """The ``amount`` template filter: every amount carries its currency (issue 16), so it is
+    the one money format, ``1.234.567 đ`` / ``1,234,567 VND``."""
+    return format_dong(amount, _current_locale())
 
 
 def pct_filter(value: Decimal | None) -> str:

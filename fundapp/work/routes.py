@@ -43,6 +43,16 @@ DECISION_LABELS = {
     "policy_changes": _l("Thay đổi chính sách chờ duyệt"),
     "reliefs": _l("Miễn, giảm lãi và xuất toán ngoại bảng chờ duyệt"),
 }
+DECISION_KIND_LABELS = {
+    "application": _l("Hồ sơ vay vốn"),
+    "disbursement": _l("Giải ngân"),
+    "reversal": _l("Hủy phiếu thu"),
+    "restructuring": _l("Cơ cấu lại thời hạn trả nợ"),
+    "write_off": _l("Xử lý rủi ro"),
+    "policy_change": _l("Thay đổi chính sách"),
+    "interest_relief": _l("Miễn, giảm lãi"),
+    "removal": _l("Xuất toán khỏi ngoại bảng"),
+}
 MISSING_LABELS = {
     "representative": _l("người đại diện"),
     "phone": _l("điện thoại"),
@@ -75,11 +85,19 @@ def index() -> Any:
             "close_day": services.close_day_state(today),
         }
     if has_role(current_user, Role.DIRECTOR, Role.BOARD, Role.CONTROLLER):
-        counts = services.decision_counts()
-        context["decisions"] = {"counts": counts, "total": sum(c.count for c in counts)}
+        from fundapp.work.decisions import decisions_for
+
+        counts = services.decision_counts(current_user, today)
+        context["decisions"] = {
+            "counts": counts,
+            "total": sum(c.count for c in counts),
+            # The same items as the approvals page's rows, one list (issue 16).
+            "items": decisions_for(current_user, today),
+        }
     return render_template(
         "work/index.html",
         decision_labels=DECISION_LABELS,
+        decision_kinds=DECISION_KIND_LABELS,
         missing_labels=MISSING_LABELS,
         application_labels=APPLICATION_LABELS,
         entry_labels=ENTRY_LABELS,

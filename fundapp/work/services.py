@@ -405,28 +405,30 @@ class DecisionCount:
     endpoint: str
 
 
-def decision_counts() -> list[DecisionCount]:
-    """What waits for the director or the board, by kind, with the page that decides it.
+# The landing page's kinds: the shared queue's kinds (fundapp/work/decisions.py), reliefs and
+# removals from off-balance tracking together.
+DECISION_KEYS = {
+    "application": "applications",
+    "disbursement": "disbursements",
+    "reversal": "reversals",
+    "restructuring": "restructurings",
+    "write_off": "write_offs",
+    "policy_change": "policy_changes",
+    "interest_relief": "reliefs",
+    "removal": "reliefs",
+}
 
-    The counts come from the dashboard's and the policy's own queries; the queue itself is
-    the approvals page (fundapp/lending/routes.py::approvals)."""
-    from fundapp.dashboard.figures import pending_approvals
-    from fundapp.policy.services import pending_changes
-    from fundapp.servicing.relief import pending_reliefs
-    from fundapp.servicing.risk import pending_removals
 
-    p = pending_approvals()
-    return [
-        DecisionCount("applications", p.applications_to_decide, "applications.index"),
-        DecisionCount("disbursements", p.disbursements, "loans.approvals"),
-        DecisionCount("reversals", p.reversals, "loans.approvals"),
-        DecisionCount("restructurings", p.restructurings, "loans.approvals"),
-        DecisionCount("write_offs", p.write_offs, "loans.approvals"),
-        DecisionCount("policy_changes", len(pending_changes()), "loans.approvals"),
-        DecisionCount(
-            "reliefs", len(pending_reliefs()) + len(pending_removals()), "loans.approvals"
-        ),
-    ]
+def decision_counts(user: Any, as_of: date) -> list[DecisionCount]:
+    """What waits for ``user``'s decision, by kind: the rows of his approvals page
+    (fundapp/lending/routes.py::approvals), counted from the same queue
+    (fundapp/work/decisions.py::decisions_for), so the total equals those rows."""
+    from fundapp.work.decisions import decisions_for
+
+    counts = dict.fromkeys(DECISION_KEYS.values(), 0)
+    for d in decisions_for(user, as_of):
+        counts[DECISION_KEYS[d.kind]] += 1
+    return [DecisionCount(key, count, "loans.approvals") for key, count in counts.items()]
 
 
 # --- the collection calendar ------------------------------------------------------------------

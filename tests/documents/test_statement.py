@@ -209,7 +209,7 @@ def test_statement_pdf(app, client, pdf) -> None:
     for wording in (
         "SAO KÊ KHOẢN VAY",
         "Từ ngày 01/01/2026 đến ngày 31/03/2026",
-        "QUỸ HỖ TRỢ PHÁT TRIỂN HỢP TÁC XÃ TỈNH BẮC GIANG",
+        "QUỸ HỖ TRỢ PHÁT TRIỂN HỢP TÁC XÃ TỈNH BẮC NINH",
         "Số 1 đường Nguyễn Văn Cừ, phường Bắc Giang, tỉnh Bắc Ninh",
         "Giải ngân, khế ước nhận nợ KU-2026-0001",
         "Chuyển nợ quá hạn kỳ 2 (đến hạn 05/03/2026): gốc 10.000.000 đ",

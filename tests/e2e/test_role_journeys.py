@@ -373,7 +373,8 @@ def test_director_approves_what_waits_for_the_director_and_sees_the_fund_move(
     base = live_server["url"]
     page.on("dialog", lambda dialog: dialog.accept())
     sign_in(page, base, live_server["users"]["director"])
-    expect(page).to_have_url(re.compile(r"/dashboard$"))
+    expect(page).to_have_url(re.compile(r"/work/$"))  # the director lands on his work
+    page.goto(f"{base}/dashboard")
     before = _figures(page)
 
     page.goto(f"{base}/loans/approvals")

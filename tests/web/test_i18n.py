@@ -22,3 +22,5 @@ def test_money_and_dates_follow_the_language(client, app):
     assert format_dong(1_234_567_890, "vi") == "1.234.567.890 đ"
     assert format_dong(1_234_567_890, "en") == "1,234,567,890 VND"
     assert format_date(date(2026, 3, 5), "vi") == "05/03/2026"
+    # dd/mm/yyyy in both languages (issue 16: "dd/mm/yyyy everywhere").
+    assert format_date(date(2026, 3, 5), "en") == "05/03/2026"

@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from fundapp.core.lists import fold, vn_key
+from fundapp.core.money import format_dong
 from fundapp.extensions import db
 from tests.conftest import PASSWORD, login, make_cooperative, make_user
-from tests.web.test_loans import make_loan, people  # noqa: F401 (people: a fixture)
+from tests.web.test_loans import active_loan, make_loan, people  # noqa: F401 (people: a fixture)
 
 # Hand-ordered: letters first (Ch after C + vowel, Đ after D), case and tone marks ignored
 # unless the letters are the same.
@@ -153,6 +154,27 @@ def test_loan_list_search_sort_and_export(app, people):  # noqa: F811
     assert rows[0][3] == "Số tiền vay"
 
 
+def test_loan_list_export_has_the_screens_overdue_columns(app, people):  # noqa: F811
+    """The two columns the screen shows (issue 16) are in the export too: the overdue amount
+    as an integer, the days past due as a number, empty where the screen shows "—"."""
+    late = active_loan(people)  # disbursed 10/01/2026: instalments past due on 20/11/2026
+    make_loan(people)  # signed, not disbursed: nothing overdue
+    client = client_for(app, people.officer)
+    html = client.get("/loans/?sort=newest&dir=asc").get_data(as_text=True)
+    rows = sheet_rows(client.get("/loans/?sort=newest&dir=asc&format=xlsx"))
+    assert rows[0][8:10] == ("Số tiền quá hạn", "Số ngày quá hạn")
+    assert [r[0] for r in rows[1:]] == screen_column(html, 0)
+    by_contract = {r[0]: r for r in rows[1:]}
+    overdue = by_contract[late.contract_no]
+    assert isinstance(overdue[8], int) and overdue[8] > 0
+    # First instalment due 10/02/2026; 10/02 → 20/11/2026 = 18 + 245 (Mar–Oct) + 20 = 283 days.
+    assert overdue[9] == 283
+    assert [format_dong(r[8]) if r[8] is not None else "—" for r in rows[1:]] == screen_column(
+        html, 8
+    )
+    assert [str(r[9]) if r[9] is not None else "—" for r in rows[1:]] == screen_column(html, 9)
+
+
 def test_application_list_search_sort_and_export(app, people):  # noqa: F811
     for name in ["Chè", "Cà phê"]:
         loan = make_loan(people)
@@ -266,6 +288,11 @@ def test_notices_and_audit_export_the_rows_listed(app, people):  # noqa: F811
     html = controller.get("/audit/?sort=at&dir=desc").get_data(as_text=True)
     rows = sheet_rows(controller.get("/audit/?sort=at&dir=desc&format=xlsx"))
     assert len(rows) - 1 == len(screen_column(html, 0)) > 0
+    # The screen's presentation, not raw codes: names of people, action labels, subjects.
+    assert rows[0][:5] == ("Thời điểm", "Người thực hiện", "Thao tác", "Đối tượng", "Thay đổi")
+    for index in (1, 2, 3):
+        assert [r[index] for r in rows[1:]] == screen_column(html, index), index
+    assert not any(re.fullmatch(r"[a-z_]+\.[a-z_]+", r[2] or "") for r in rows[1:])
 
 
 # --- the API's q= ------------------------------------------------------------------------------

@@ -669,6 +669,11 @@ def test_controller_reads_loans_and_the_audit_trail_but_has_no_actions(app, peop
     controller.post("/language/en", data={"next": "/loans/"})
     for url in ("/loans/", f"/loans/{loan.id}", f"/loans/{loan.id}/schedule"):
         assert controller.get(url).status_code == 200, url  # English renders too
+    english = text(controller.get("/loans/"))
+    # dd/mm/yyyy in English too (issue 16), and amounts carry the currency.
+    assert loan.maturity_date.strftime("%d/%m/%Y") in english
+    assert loan.maturity_date.isoformat() not in english
+    assert "240,000,000 VND" in english
 
 
 def test_cooperative_user_gets_403_on_loan_pages(app, people):

@@ -464,7 +464,12 @@ def test_only_board_changes_policy_but_all_staff_read_it(client, app):
     assert director.get("/policy/").status_code == 200
     page = director.get("/policy/").get_data(as_text=True)
     assert "Vốn đối ứng tối thiểu" in page and "Đề xuất thay đổi chờ phê duyệt" in page
+    # The approvals page lists only what its viewer decides (issue 16): another board
+    # member sees the change, the director does not.
     approvals = director.get("/loans/approvals").get_data(as_text=True)
+    assert "Đề xuất thay đổi chính sách" not in approvals
+    checker = as_user(app, make_user("board"))
+    approvals = checker.get("/loans/approvals").get_data(as_text=True)
     assert "Đề xuất thay đổi chính sách" in approvals and "30 %" in approvals
     assert f"/policy/min_equity_pct#change-{change_id}" in approvals
     assert director.post("/policy/min_equity_pct/change", data={"value": "30"}).status_code == 403
