@@ -77,6 +77,10 @@ def _sign_in(page: Page, base: str, username: str) -> None:
     page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
     page.get_by_role("button", name=re.compile("Đăng nhập")).click()
     expect(page).not_to_have_url(re.compile(r"/login"))
+    # The redirect after signing in changes the URL before the landing page has loaded:
+    # read the menu only once it is there.
+    page.wait_for_load_state("load")
+    page.locator("#sidenav a[href]").first.wait_for(state="attached")
 
 
 def _pages(page: Page, base: str, role: str) -> list[str]:
