@@ -1,3 +1,3 @@
-from fundapp import create_app
+from fundapp.app import create_app
 
 app = create_app()

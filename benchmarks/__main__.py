@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.portfolio import build_portfolio, log
     from benchmarks.runner import check_portfolio, time_runs, vacuum_analyze
     from config import TestingConfig
-    from fundapp import create_app
+    from fundapp.app import create_app
     from fundapp.extensions import db
 
     last_day = args.date + timedelta(days=args.steady_days)

@@ -242,10 +242,10 @@ def statement(loan: StatementLoan, runs: int, log: Callable[[str], None]) -> Doc
 
     from fundapp.auth.models import User
     from fundapp.core.dates import business_date
-    from fundapp.documents.routes import statement_pdf
     from fundapp.documents.statement import build_statement, default_start
     from fundapp.extensions import db
-    from fundapp.lending.models import Loan
+    from fundapp.loans.models import Loan
+    from fundapp.web.documents import statement_pdf
 
     result = DocumentResult(
         "statement.pdf (sao kê)",

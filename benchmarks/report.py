@@ -575,7 +575,7 @@ NOTES = [
     "  interest, some with 3–6 months' grace), some annuity and bullet; first disbursed 1–5",
     "  years before the business date (2026-11-20 by default) and maturing after it.",
     "- **Templates.** Every loan follows one of 500 to 3 000 templates (terms, disbursement",
-    "  date, payment history) replayed by the app's engine (`fundapp.lending.engine.replay`):",
+    "  date, payment history) replayed by the app's engine (`fundapp.domain.replay.replay`):",
     "  the schedule, the allocation of each repayment and the cached balances are exactly the",
     "  engine's for that history. About 85 % of loans pay every instalment on its due date,",
     "  10 % stopped paying 1–12 months ago, 5 % pay only 40–90 % of each instalment since",
@@ -665,7 +665,7 @@ NOTES = [
     "  runs in its own process, timed. While the repayments run, the benchmark looks at",
     "  `pg_stat_activity` every 50 ms and counts, per table, the looks in which a request",
     "  waited for a lock (the table read from the waiting statement).",
-    "- **Schedule.** `fundapp.lending.schedule.build_schedule` for 480 million đ over 60",
+    "- **Schedule.** `fundapp.domain.schedule.build_schedule` for 480 million đ over 60",
     "  monthly instalments at 6.6 %, equal principal and annuity: one warm-up call, then",
     "  the median of 50. The statement PDF is the one timed under Documents.",
 ]

@@ -167,8 +167,8 @@ def compare_with_replay(loan_ids: list[int], book_date: date | None) -> list[str
     from sqlalchemy import select
 
     from fundapp.extensions import db
-    from fundapp.lending import book
-    from fundapp.lending.models import Instalment, Loan, Repayment
+    from fundapp.loans import store as book
+    from fundapp.loans.models import Instalment, Loan, Repayment
 
     problems = []
     for loan_id in loan_ids:
@@ -283,9 +283,9 @@ def _bulk_on_time_payments(
     portfolio: Portfolio, day: date, rows: list[tuple[int, int, int, int]]
 ) -> None:
     from benchmarks import bulk
-    from fundapp.core.dates import utcnow
+    from fundapp.domain.dates import utcnow
     from fundapp.extensions import db
-    from fundapp.lending.models import Counter
+    from fundapp.loans.models import Counter
 
     tables = db.metadata.tables
     dialect = db.engine.dialect

@@ -2,7 +2,7 @@
 
 A generated portfolio of N loans reuses a few hundred to a few thousand templates: every
 loan of a template has the same terms, disbursement date and payment history, so its
-schedule, repayments and allocations are exactly what ``fundapp.lending.engine.replay``
+schedule, repayments and allocations are exactly what ``fundapp.domain.replay.replay``
 computes for that history (the app's own truth), without replaying N loans.
 
 Behaviours (shares of the portfolio are chosen by the generator):
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from fundapp.core.dates import add_months
+from fundapp.domain.dates import add_months
 
 BEHAVIOURS = ("on_time", "stopped", "partial")
 
@@ -167,8 +167,8 @@ def draw_spec(
 
 def build(spec: TemplateSpec) -> Template:
     """Replay the template's history with the app's engine (pure, no database)."""
-    from fundapp.lending import engine
-    from fundapp.lending.schedule import LoanTerms
+    from fundapp.domain import replay as engine
+    from fundapp.domain.schedule import LoanTerms
 
     terms = LoanTerms(
         amount=spec.amount,
@@ -254,7 +254,7 @@ def build(spec: TemplateSpec) -> Template:
 
 
 def _paid_on(row) -> date | None:  # type: ignore[no-untyped-def]
-    """As ``fundapp.lending.book._paid_on``: the last payment date of a fully paid row."""
+    """As ``fundapp.loans.store._paid_on``: the last payment date of a fully paid row."""
     if row.principal_unpaid or row.interest_unpaid:
         return None
     dates = [d for d, _ in row.principal_paid + row.interest_paid]

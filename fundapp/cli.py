@@ -9,7 +9,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from fundapp.core.errors import DomainError
+from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
 
 

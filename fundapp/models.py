@@ -7,7 +7,14 @@ from fundapp.auth.models import ApiToken, LoginThrottle, User, UserRole, UserSes
 from fundapp.cooperatives.models import Cooperative, CooperativeAddress, RelatedGroup
 from fundapp.funds.models import Fund
 from fundapp.ledger.models import CapitalEntry, JournalEntry, JournalLine, LoanBalance
-from fundapp.lending.models import (
+from fundapp.loans.days import (
+    CloseDayFailure,
+    CloseDayRun,
+    DebtGroupHistory,
+    LoanDay,
+    Notice,
+)
+from fundapp.loans.models import (
     Application,
     ApplicationDocument,
     Collateral,
@@ -22,15 +29,8 @@ from fundapp.lending.models import (
     Reversal,
     WriteOff,
 )
+from fundapp.loans.relief import InterestRelief, OffBalanceRemoval
 from fundapp.policy.models import PolicyChange, PolicyParameter
-from fundapp.servicing.models import (
-    CloseDayFailure,
-    CloseDayRun,
-    DebtGroupHistory,
-    LoanDay,
-    Notice,
-)
-from fundapp.servicing.relief_models import InterestRelief, OffBalanceRemoval
 
 __all__ = [
     "AdminUnit",

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from config import TestingConfig
-from fundapp import create_app
+from fundapp.app import create_app
 from fundapp.extensions import db
 
 PASSWORD = "Matkhau2026"

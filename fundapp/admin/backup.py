@@ -25,7 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from fundapp.core.errors import DomainError
+from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
 
 FORMAT = 1

@@ -37,8 +37,8 @@ from fundapp.api.spec import (
 from fundapp.auth import services
 from fundapp.auth.models import ApiToken, User, UserRole
 from fundapp.core import lists
-from fundapp.core.dates import utcnow
 from fundapp.core.security import ALL_ROLES, Role
+from fundapp.domain.dates import utcnow
 from fundapp.extensions import db
 
 Password = Annotated[str, Field(max_length=128)]

@@ -35,7 +35,7 @@ from fundapp.core.security import STAFF_READ, Role, can_see_cooperative, has_rol
 from fundapp.extensions import db
 from fundapp.lending import services as lending
 from fundapp.lending import uploads
-from fundapp.lending.models import METHODS, Application, ApplicationDocument
+from fundapp.loans.models import METHODS, Application, ApplicationDocument
 
 READERS = (*STAFF_READ, Role.COOPERATIVE)
 EDITORS = (Role.OFFICER, Role.COOPERATIVE)

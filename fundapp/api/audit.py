@@ -17,8 +17,8 @@ from fundapp.api.common import api_roles, paginate, timestamp
 from fundapp.api.shapes import SearchText
 from fundapp.api.spec import Day, Page, PageQuery, Timestamp, TypedDict, operation, read_query
 from fundapp.audit.models import AuditLog
-from fundapp.core.errors import ValidationFailed
 from fundapp.core.security import AUDIT_READ
+from fundapp.domain.errors import ValidationFailed
 
 
 class AuditEntry(TypedDict):

@@ -12,10 +12,10 @@ from fundapp.api import bp, shapes
 from fundapp.api.common import api_roles, idempotent, paginate, timestamp, within_period
 from fundapp.api.spec import Page, operation, read_body, read_query
 from fundapp.core.dates import business_date
-from fundapp.core.errors import ValidationFailed
 from fundapp.core.security import STAFF_READ, Role
+from fundapp.domain.errors import ValidationFailed
+from fundapp.loans.days import CloseDayRun
 from fundapp.servicing.close_day import CloseDayResult, run_pending
-from fundapp.servicing.models import CloseDayRun
 
 RUNNERS = (Role.ACCOUNTANT, Role.DIRECTOR)
 

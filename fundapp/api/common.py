@@ -16,9 +16,9 @@ from sqlalchemy.exc import IntegrityError
 
 from fundapp.api.models import IdempotencyKey
 from fundapp.api.spec import MAX_ID
-from fundapp.core.errors import DomainError, ValidationFailed
 from fundapp.core.security import has_role
 from fundapp.core.validation import digits, iso_day
+from fundapp.domain.errors import DomainError, ValidationFailed
 from fundapp.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -162,7 +162,7 @@ def idempotent(view: F) -> F:
         )
         if stored is not None:
             if stored.body_hash != digest or stored.endpoint != endpoint:
-                from fundapp.core.errors import Conflict
+                from fundapp.domain.errors import Conflict
 
                 raise Conflict(_("Idempotency-Key này đã được dùng cho một yêu cầu khác."))
             response = jsonify(stored.response)
@@ -188,7 +188,7 @@ def idempotent(view: F) -> F:
         except IntegrityError:
             # A concurrent request with the same key won: nothing of ours is kept.
             db.session.rollback()
-            from fundapp.core.errors import Conflict
+            from fundapp.domain.errors import Conflict
 
             raise Conflict(_("Yêu cầu với Idempotency-Key này đang được xử lý.")) from None
         return response

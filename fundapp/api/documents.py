@@ -1,6 +1,6 @@
 """Document endpoints of the API: /loans/{id}/statement.pdf and the other PDFs.
 
-The same documents, roles and object rules as the pages (fundapp/documents/routes.py); a
+The same documents, roles and object rules as the pages (fundapp/web/documents.py); a
 bad period or year answers 422 with the JSON error body, another cooperative's id 404.
 """
 
@@ -11,8 +11,8 @@ from flask import Response
 from fundapp.api import bp, shapes
 from fundapp.api.common import api_roles, check_id, current_api_user
 from fundapp.api.spec import PDF, operation, read_query
-from fundapp.documents import routes as documents
-from fundapp.documents.routes import READERS
+from fundapp.web import documents
+from fundapp.web.documents import READERS
 
 
 @bp.route("/loans/<int:loan_id>/statement.pdf", methods=["GET"])

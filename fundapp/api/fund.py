@@ -22,8 +22,8 @@ from fundapp.api.common import (
 from fundapp.api.spec import Page, fields_of, operation, read_query
 from fundapp.core import validation
 from fundapp.core.dates import business_date
-from fundapp.core.errors import ValidationFailed
 from fundapp.core.security import STAFF_READ, Role
+from fundapp.domain.errors import ValidationFailed
 from fundapp.funds import services as funds
 from fundapp.ledger import services
 from fundapp.ledger.models import CapitalEntry

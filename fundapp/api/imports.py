@@ -18,12 +18,12 @@ from fundapp.api import bp
 from fundapp.api.common import api_roles, current_api_user, idempotent
 from fundapp.api.spec import CSV, XLSX, TypedDict, operation, read_query
 from fundapp.core.dates import business_date
-from fundapp.core.errors import ValidationFailed
 from fundapp.core.security import Role
+from fundapp.domain.errors import ValidationFailed
 from fundapp.extensions import db
 from fundapp.imports import services
-from fundapp.imports.routes import READERS, template_download
 from fundapp.lending.uploads import clean_name
+from fundapp.web.imports import READERS, template_download
 
 _ZIP_MAGIC = b"PK\x03\x04"
 

@@ -23,7 +23,7 @@ from fundapp.core.security import STAFF_READ
 from fundapp.extensions import db
 from fundapp.ledger.accounts import ACCOUNTS
 from fundapp.ledger.models import JournalEntry, JournalLine
-from fundapp.lending import book
+from fundapp.loans import store as book
 
 AccountCode = Literal[tuple(ACCOUNTS)]  # type: ignore[valid-type]
 

@@ -27,13 +27,13 @@ from fundapp.api.spec import MAX_ID, Page, fields_of, operation, read_body, read
 from fundapp.cooperatives.models import Cooperative
 from fundapp.core import lists, validation
 from fundapp.core.dates import business_date
-from fundapp.core.errors import ValidationFailed
 from fundapp.core.security import STAFF_READ, Role, can_see_cooperative, has_role
+from fundapp.domain.errors import ValidationFailed
 from fundapp.extensions import db
 from fundapp.funds import services as funds
-from fundapp.lending import book
 from fundapp.lending import services as lending
-from fundapp.lending.models import (
+from fundapp.loans import store as book
+from fundapp.loans.models import (
     Application,
     Disbursement,
     Instalment,

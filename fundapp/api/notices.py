@@ -16,11 +16,11 @@ from fundapp.api import bp
 from fundapp.api.common import api_roles, check_id, current_api_user, paginate, timestamp
 from fundapp.api.shapes import IsoDate
 from fundapp.api.spec import PageQuery, Timestamp, TypedDict, operation, read_query
-from fundapp.core.dates import utcnow
-from fundapp.core.errors import PermissionDenied
+from fundapp.domain.dates import utcnow
+from fundapp.domain.errors import PermissionDenied
 from fundapp.extensions import db
+from fundapp.loans.days import Notice
 from fundapp.notices import services
-from fundapp.servicing.models import Notice
 
 # The close of day's notices, then the notifications of work (fundapp/work/notify.py).
 NoticeKind = Literal[

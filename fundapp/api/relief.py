@@ -38,9 +38,9 @@ from fundapp.api.spec import (
 from fundapp.core.dates import business_date
 from fundapp.core.security import STAFF_READ, Role
 from fundapp.extensions import db
+from fundapp.loans.relief import InterestRelief, OffBalanceRemoval
 from fundapp.servicing import relief as reliefs
 from fundapp.servicing import risk
-from fundapp.servicing.relief_models import InterestRelief, OffBalanceRemoval
 
 Status = Literal["pending", "approved", "rejected"]
 FreeText = Annotated[str, Field(max_length=2000, pattern=r"^[^\x00]*$")]

@@ -1,7 +1,7 @@
 """API v1: servicing a loan — cancellation, collateral, loan-use inspections, write-offs,
 the loan's history lists, and the queue of what awaits a checker's decision.
 
-Same roles as the loan pages (fundapp/lending/routes.py); the rules live in
+Same roles as the loan pages (fundapp/web/loans.py); the rules live in
 fundapp/lending/services.py. A cooperative reads its own loans' posted disbursements (its
 debt receipts), as its portal shows them; the rest of a loan's file is for staff.
 """
@@ -47,9 +47,9 @@ from fundapp.api.spec import (
 from fundapp.core.dates import business_date
 from fundapp.core.security import STAFF_READ, Role, can_see_cooperative, has_role
 from fundapp.extensions import db
-from fundapp.lending import book
 from fundapp.lending import services as lending
-from fundapp.lending.models import (
+from fundapp.loans import store as book
+from fundapp.loans.models import (
     Collateral,
     Disbursement,
     DisbursementStatus,

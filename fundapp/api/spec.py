@@ -27,8 +27,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
-from fundapp.core.errors import ValidationFailed
 from fundapp.core.validation import MAX_ROW_ID, iso_day
+from fundapp.domain.errors import ValidationFailed
 
 __all__ = [
     "CSV",

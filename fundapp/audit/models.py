@@ -6,8 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fundapp.core.dates import utcnow
 from fundapp.core.db import UTCDateTime
+from fundapp.domain.dates import utcnow
 from fundapp.extensions import db
 
 

@@ -299,7 +299,7 @@ def _names(logs: Sequence[AuditLog]) -> dict[tuple[str, str], str]:
     from fundapp.auth.models import User
     from fundapp.cooperatives.models import Cooperative
     from fundapp.ledger.models import CapitalEntry
-    from fundapp.lending import models as m
+    from fundapp.loans import models as m
 
     ids: dict[str, set[int]] = defaultdict(set)
     for log in logs:

@@ -24,9 +24,9 @@ from fundapp.auth.models import (
 )
 from fundapp.cooperatives.models import Cooperative
 from fundapp.core import audit, validation
-from fundapp.core.dates import utcnow
-from fundapp.core.errors import ValidationFailed
 from fundapp.core.security import ALL_ROLES, ROLE_LABELS, Role, role_conflicts
+from fundapp.domain.dates import utcnow
+from fundapp.domain.errors import ValidationFailed
 from fundapp.extensions import db
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")

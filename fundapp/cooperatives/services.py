@@ -18,9 +18,10 @@ from fundapp.cooperatives.models import (
     RelatedGroup,
 )
 from fundapp.core import audit, validation
-from fundapp.core.dates import business_date, format_date
-from fundapp.core.errors import ValidationFailed
+from fundapp.core.dates import business_date
 from fundapp.core.lists import contains
+from fundapp.domain.dates import format_date
+from fundapp.domain.errors import ValidationFailed
 from fundapp.extensions import db
 
 FIELDS = (

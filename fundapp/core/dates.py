@@ -1,46 +1,18 @@
-"""Calendar helpers for schedules and the fund's business date."""
+"""The fund's business date: read from the application's configuration, so only the edges
+(views, CLI, jobs) call it; the domain takes dates as arguments."""
 
 from __future__ import annotations
 
-import calendar
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
-DEFAULT_TZ = "Asia/Ho_Chi_Minh"
+from flask import current_app
 
-
-def add_months(start: date, months: int, anchor_day: int | None = None) -> date:
-    """``start`` moved by ``months`` calendar months on ``anchor_day`` (default: start's day),
-    clamped to the last day of the target month (31 Jan + 1 month = 28/29 Feb)."""
-    day = anchor_day or start.day
-    index = start.year * 12 + (start.month - 1) + months
-    year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(day, last))
-
-
-def today_in(tz_name: str = DEFAULT_TZ) -> date:
-    """Today's date in the fund's time zone (only call this at the edges: views, CLI)."""
-    return datetime.now(UTC).astimezone(ZoneInfo(tz_name)).date()
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def format_date(value: date | datetime | None, locale: str = "vi") -> str:
-    """``dd/mm/yyyy`` in every language (issue 16: one date format on screen and paper);
-    ``locale`` is kept for callers. Machine formats (API JSON, Excel cells) stay ISO/dates."""
-    if value is None:
-        return ""
-    return value.strftime("%d/%m/%Y")
+from fundapp.domain.dates import DEFAULT_TZ, today_in
 
 
 def business_date() -> date:
     """The fund's working date: FUNDAPP_BUSINESS_DATE when set (demo, tests), else today in
     the fund's time zone. Only the edges (views, CLI, jobs) call this."""
-    from flask import current_app
-
     fixed = current_app.config.get("FUNDAPP_BUSINESS_DATE")
     if fixed:
         return date.fromisoformat(str(fixed))

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.schema import CreateTable
 
-from fundapp.core.dates import utcnow
+from fundapp.domain.dates import utcnow
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -46,7 +46,7 @@ class UTCDateTime(TypeDecorator):
 
     def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
         if value is not None and value.tzinfo is None:
-            raise ValueError("naive datetime; use fundapp.core.dates.utcnow()")
+            raise ValueError("naive datetime; use fundapp.domain.dates.utcnow()")
         return value
 
     def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import get_locale
 
-from fundapp.core.dates import format_date
-from fundapp.core.money import format_dong, format_rate
+from fundapp.domain.dates import format_date
+from fundapp.domain.money import format_dong, format_rate
 
 
 def _locale() -> str:

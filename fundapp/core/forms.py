@@ -8,8 +8,8 @@ from flask import flash, request
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from fundapp.core.errors import DomainError
 from fundapp.core.validation import digits, row_id
+from fundapp.domain.errors import DomainError
 
 
 def apply_errors(form: FlaskForm, exc: DomainError) -> None:

@@ -10,7 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from pydantic_core import from_json
 
-from fundapp.core.money import MoneyError, parse_dong
+from fundapp.domain.money import MoneyError, parse_dong
 
 # ASCII digits only: in Python patterns \d is any script's digit (full-width, Arabic-Indic…).
 _PHONE = re.compile(r"(0|\+84)[0-9]{9,10}")

@@ -17,14 +17,14 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, case, extract, func, select
 
 from fundapp.core import validation
-from fundapp.core.dates import add_months
-from fundapp.core.errors import ValidationFailed
+from fundapp.domain.dates import add_months
+from fundapp.domain.errors import ValidationFailed
 from fundapp.extensions import db
 from fundapp.funds.services import ALL, OriginFilter
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalEntry, JournalLine
 from fundapp.ledger.services import FundPosition, fund_position
-from fundapp.lending.models import (
+from fundapp.loans.models import (
     Application,
     ApplicationStatus,
     ApprovalStatus,
@@ -121,7 +121,7 @@ class PendingApprovals:
     @property
     def decisions(self) -> int:
         """Everything awaiting a decision of the director or the board: the rows of the
-        approvals page (fundapp/lending/routes.py::approvals), one per item."""
+        approvals page (fundapp/web/loans.py::approvals), one per item."""
         return (
             self.applications_to_decide
             + self.disbursements

@@ -25,11 +25,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from fundapp.core.dates import add_months
-from fundapp.core.errors import DomainError
+from fundapp.domain.dates import add_months
+from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
 from fundapp.lending import services as lending
-from fundapp.lending.models import Instalment, Loan, LoanStatus
+from fundapp.loans.models import Instalment, Loan, LoanStatus
 from fundapp.policy import services as policy
 from fundapp.repayments import services as repayments
 

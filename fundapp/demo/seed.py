@@ -22,7 +22,6 @@ from fundapp.auth.models import User
 from fundapp.auth.services import create_user
 from fundapp.cooperatives import services as coops
 from fundapp.core.dates import business_date
-from fundapp.core.errors import DomainError
 from fundapp.demo.loans import (
     TARGET_OUTSTANDING,
     TARGET_PROJECTS,
@@ -30,9 +29,10 @@ from fundapp.demo.loans import (
     LoanBookError,
     build_book,
 )
+from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
 from fundapp.ledger.services import check_invariants, fund_position, record_capital
-from fundapp.lending.models import Loan, LoanStatus
+from fundapp.loans.models import Loan, LoanStatus
 from fundapp.policy.services import install_defaults
 from fundapp.servicing.close_day import run_close_day
 

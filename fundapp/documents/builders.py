@@ -17,8 +17,6 @@ from sqlalchemy import select
 
 from fundapp.cooperatives.models import Cooperative
 from fundapp.core import validation
-from fundapp.core.errors import DomainError, ValidationFailed
-from fundapp.core.money import interest_exact, round_dong
 from fundapp.documents.statement import (
     LoanFacts,
     Party,
@@ -29,9 +27,13 @@ from fundapp.documents.statement import (
     position_at,
 )
 from fundapp.documents.words import amount_in_words
+from fundapp.domain import replay as engine
+from fundapp.domain.errors import DomainError, ValidationFailed
+from fundapp.domain.money import interest_exact, round_dong
 from fundapp.extensions import db
-from fundapp.lending import book, engine
-from fundapp.lending.models import (
+from fundapp.loans import store as book
+from fundapp.loans.days import Notice
+from fundapp.loans.models import (
     ApprovalStatus,
     Disbursement,
     DisbursementStatus,
@@ -40,11 +42,10 @@ from fundapp.lending.models import (
     Repayment,
     Reversal,
 )
-from fundapp.servicing.models import Notice
 from fundapp.servicing.notices import transfer_date as transfer_date_of
 
 if TYPE_CHECKING:
-    from fundapp.lending.routes import ScheduleRow
+    from fundapp.web.loans import ScheduleRow
 
 # --- repayment schedule ----------------------------------------------------------------------
 
@@ -62,7 +63,7 @@ class ScheduleDocument:
 
 def schedule_document(loan: Loan, as_of: date) -> ScheduleDocument:
     """The loan's current schedule with what has been paid, as the loan page shows it."""
-    from fundapp.lending.routes import build_schedule
+    from fundapp.web.loans import build_schedule
 
     schedule = build_schedule(loan, as_of)
     tranches = [

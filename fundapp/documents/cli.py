@@ -14,10 +14,10 @@ from sqlalchemy import exists, select
 from fundapp.core.dates import business_date
 from fundapp.documents import builders
 from fundapp.documents.pdf import render_pdf
-from fundapp.documents.routes import bp, labels, render_notice
 from fundapp.documents.statement import build_statement, default_start
 from fundapp.extensions import db
-from fundapp.lending.models import (
+from fundapp.loans.days import Notice
+from fundapp.loans.models import (
     Disbursement,
     DisbursementStatus,
     Instalment,
@@ -25,7 +25,7 @@ from fundapp.lending.models import (
     LoanStatus,
     Repayment,
 )
-from fundapp.servicing.models import Notice
+from fundapp.web.documents import bp, labels, render_notice
 
 
 def _sample_loan() -> Loan | None:

@@ -29,12 +29,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from fundapp.cooperatives.models import Cooperative
-from fundapp.core.errors import ValidationFailed
 from fundapp.core.validation import iso_date
+from fundapp.domain import replay as engine
+from fundapp.domain.errors import ValidationFailed
 from fundapp.extensions import db
 from fundapp.ledger.models import JournalEntry
-from fundapp.lending import book, engine
-from fundapp.lending.models import (
+from fundapp.loans import store as book
+from fundapp.loans.models import (
     ApprovalStatus,
     Disbursement,
     Loan,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from fundapp.core.errors import DomainError
+from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
 
 origins_cli = AppGroup("origins", help="Origin funds: this fund and the funds it took over.")

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from fundapp.core import audit
-from fundapp.core.errors import ValidationFailed
+from fundapp.domain.errors import ValidationFailed
 from fundapp.extensions import db
 from fundapp.funds.models import Fund
 

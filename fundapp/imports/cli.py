@@ -10,8 +10,8 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from fundapp.core.dates import business_date
-from fundapp.core.errors import DomainError
 from fundapp.core.security import has_role
+from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
 
 loans_cli = AppGroup("loans", help="Loans moved in from the fund's old spreadsheets.")
@@ -44,7 +44,7 @@ def _accountant(username: str | None) -> object:
 )
 def import_command(file: Path, dry_run: bool, username: str | None, origin: str | None) -> None:
     """Import the loans of FILE (.xlsx or .csv, the import template); exit 1 on any error."""
-    from fundapp.core.money import format_dong
+    from fundapp.domain.money import format_dong
     from fundapp.imports import services
 
     actor = _accountant(username)

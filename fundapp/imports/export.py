@@ -14,10 +14,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from fundapp.areas import services as areas
-from fundapp.core.dates import add_months
+from fundapp.domain.dates import add_months
 from fundapp.extensions import db
 from fundapp.imports.template import pairs_text
-from fundapp.lending.models import (
+from fundapp.loans.models import (
     ApprovalStatus,
     Disbursement,
     DisbursementStatus,

@@ -26,7 +26,7 @@ from flask_babel import gettext as _
 from fundapp.areas import services as areas
 from fundapp.cooperatives.services import normalise_tax_code
 from fundapp.core.formatting import date_filter, money_filter
-from fundapp.core.money import MoneyError, parse_dong, parse_rate
+from fundapp.domain.money import MoneyError, parse_dong, parse_rate
 from fundapp.imports.columns import (
     BY_KEY,
     COLUMNS,

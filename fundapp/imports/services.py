@@ -31,10 +31,10 @@ from sqlalchemy.exc import IntegrityError
 from fundapp.cooperatives import services as cooperatives
 from fundapp.cooperatives.models import KIND_LABELS, Cooperative, CooperativeKind
 from fundapp.core import audit
-from fundapp.core.dates import add_months, utcnow
-from fundapp.core.errors import N_, DomainError
 from fundapp.core.formatting import date_filter, money_filter
 from fundapp.core.security import Role
+from fundapp.domain.dates import add_months, utcnow
+from fundapp.domain.errors import N_, DomainError
 from fundapp.extensions import db
 from fundapp.funds import services as funds
 from fundapp.imports.columns import normal
@@ -46,9 +46,9 @@ from fundapp.imports.parser import (
     ParsedLine,
     parse,
 )
-from fundapp.lending import book
 from fundapp.lending import services as lending
-from fundapp.lending.models import (
+from fundapp.loans import store as book
+from fundapp.loans.models import (
     DisbursementStatus,
     Loan,
     LoanStatus,

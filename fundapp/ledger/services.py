@@ -12,8 +12,8 @@ from sqlalchemy import case, func, select
 
 from fundapp.core import audit
 from fundapp.core.db import bulk_insert, upsert
-from fundapp.core.errors import DomainError, ValidationFailed
-from fundapp.core.money import MAX_AMOUNT
+from fundapp.domain.errors import DomainError, ValidationFailed
+from fundapp.domain.money import MAX_AMOUNT
 from fundapp.extensions import db
 from fundapp.funds import services as funds
 from fundapp.funds.services import ALL, OriginFilter
@@ -118,7 +118,7 @@ def line_origin(query: Any, origin: OriginFilter) -> Any:
     if origin.origin is None:
         return query
     from fundapp.cooperatives.models import Cooperative
-    from fundapp.lending.models import Loan
+    from fundapp.loans.models import Loan
 
     owner = case(
         (JournalLine.loan_id.is_not(None), Loan.origin_fund_id),

@@ -142,7 +142,7 @@ class AccountLedger:
 def account_ledger(code: str, start: date, end: date, origin: OriginFilter = ALL) -> AccountLedger:
     """The lines of one account in [start, end], in date and entry order, each with the
     running balance; an entry's lines on the account are added up into one line."""
-    from fundapp.lending.models import Loan
+    from fundapp.loans.models import Loan
 
     opening_query = line_origin(
         select(func.coalesce(func.sum(JournalLine.debit - JournalLine.credit), 0))

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField, StringField, TextAreaField
 
-from fundapp.core.dates import format_date
+from fundapp.domain.dates import format_date
 
 METHOD_LABELS = {
     "equal_principal": _l("Gốc chia đều"),

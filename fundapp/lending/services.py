@@ -16,8 +16,10 @@ from sqlalchemy import func, select, union
 
 from fundapp.cooperatives.models import Cooperative
 from fundapp.core import audit, lists, validation
-from fundapp.core.dates import add_months, utcnow
-from fundapp.core.errors import (
+from fundapp.core.formatting import decimal_text, money_filter
+from fundapp.core.security import Role, has_role
+from fundapp.domain.dates import add_months, utcnow
+from fundapp.domain.errors import (
     N_,
     Conflict,
     DomainError,
@@ -25,14 +27,14 @@ from fundapp.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from fundapp.core.formatting import decimal_text, money_filter
-from fundapp.core.money import MoneyError, parse_rate
-from fundapp.core.security import Role, has_role
+from fundapp.domain.money import MoneyError, parse_rate
+from fundapp.domain.schedule import FREQUENCIES, CustomPrincipal, LoanTerms, ScheduleError
+from fundapp.domain.schedule import validate_terms as schedule_validate
 from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.services import Line, balances, post
-from fundapp.lending import book
-from fundapp.lending.models import (
+from fundapp.loans import store as book
+from fundapp.loans.models import (
     METHODS,
     ORDERS,
     Application,
@@ -48,8 +50,6 @@ from fundapp.lending.models import (
     Restructuring,
     WriteOff,
 )
-from fundapp.lending.schedule import FREQUENCIES, CustomPrincipal, LoanTerms, ScheduleError
-from fundapp.lending.schedule import validate_terms as schedule_validate
 from fundapp.policy import services as policy
 
 # --- one table of allowed transitions -----------------------------------------------------
@@ -843,7 +843,7 @@ def _pending_disbursed(loan_id: int) -> int:
 
 def _try_with(loan: Loan, disbursement: tuple[Any, int] | None = None) -> None:
     """Refuse now what the replay would refuse at approval."""
-    from fundapp.lending import engine
+    from fundapp.domain import replay as engine
 
     history = book.history_of(loan)
     if disbursement:
@@ -860,7 +860,7 @@ def approve_disbursement(actor: Any, disbursement_id: int, as_of: date) -> Disbu
     require(actor, Role.DIRECTOR)
     disbursement = db.session.get(Disbursement, disbursement_id)
     if disbursement is None:
-        from fundapp.core.errors import NotFound
+        from fundapp.domain.errors import NotFound
 
         raise NotFound(_("Không tìm thấy đợt giải ngân."))
     loan = book.lock_loan(disbursement.loan_id)
@@ -901,7 +901,7 @@ def reject_disbursement(actor: Any, disbursement_id: int, reason: str) -> Disbur
     require(actor, Role.DIRECTOR)
     disbursement = db.session.get(Disbursement, disbursement_id)
     if disbursement is None:
-        from fundapp.core.errors import NotFound
+        from fundapp.domain.errors import NotFound
 
         raise NotFound(_("Không tìm thấy đợt giải ngân."))
     book.lock_loan(disbursement.loan_id)
@@ -991,7 +991,7 @@ def decide_restructuring(
     require(actor, Role.DIRECTOR, Role.BOARD)
     restructuring = db.session.get(Restructuring, restructuring_id)
     if restructuring is None:
-        from fundapp.core.errors import NotFound
+        from fundapp.domain.errors import NotFound
 
         raise NotFound(_("Không tìm thấy đề nghị cơ cấu."))
     loan = book.lock_loan(restructuring.loan_id)
@@ -1086,7 +1086,7 @@ def decide_write_off(
     require(actor, Role.BOARD)
     proposal = db.session.get(WriteOff, write_off_id)
     if proposal is None:
-        from fundapp.core.errors import NotFound
+        from fundapp.domain.errors import NotFound
 
         raise NotFound(_("Không tìm thấy đề nghị xử lý rủi ro."))
     loan = book.lock_loan(proposal.loan_id)

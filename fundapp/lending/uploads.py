@@ -22,10 +22,10 @@ from werkzeug.datastructures import FileStorage
 
 from fundapp.cooperatives.models import Cooperative
 from fundapp.core import audit
-from fundapp.core.errors import PermissionDenied, ValidationFailed
 from fundapp.core.security import Role, has_role
+from fundapp.domain.errors import PermissionDenied, ValidationFailed
 from fundapp.extensions import db
-from fundapp.lending.models import Application, ApplicationDocument, ApplicationStatus
+from fundapp.loans.models import Application, ApplicationDocument, ApplicationStatus
 
 _PDF = (b"%PDF-",)
 _PNG = (b"\x89PNG\r\n\x1a\n",)

@@ -19,10 +19,10 @@ from sqlalchemy import ColumnElement, Select, func, or_, select, update
 
 from fundapp.auth.models import User
 from fundapp.cooperatives.models import Cooperative
-from fundapp.core.errors import NotFound
 from fundapp.core.security import Role, has_role
+from fundapp.domain.errors import NotFound
 from fundapp.extensions import db
-from fundapp.servicing.models import Notice
+from fundapp.loans.days import Notice
 
 KIND_LABELS = {
     "due_soon": _l("Sắp đến hạn"),

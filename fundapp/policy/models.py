@@ -6,8 +6,8 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fundapp.core.dates import utcnow
 from fundapp.core.db import TimestampMixin, UTCDateTime
+from fundapp.domain.dates import utcnow
 from fundapp.extensions import db
 
 

@@ -29,7 +29,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from fundapp.core.money import MAX_AMOUNT, MoneyError, format_dong, parse_dong
+from fundapp.domain.money import MAX_AMOUNT, MoneyError, format_dong, parse_dong
 
 DEFAULTS_EFFECTIVE = date(2021, 4, 1)  # Decree 45/2021/NĐ-CP in force
 

@@ -16,15 +16,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from fundapp.core import audit, validation
-from fundapp.core.dates import utcnow
-from fundapp.core.errors import (
+from fundapp.core.security import Role, has_role
+from fundapp.domain.dates import utcnow
+from fundapp.domain.errors import (
     Conflict,
     DomainError,
     NotFound,
     PermissionDenied,
     ValidationFailed,
 )
-from fundapp.core.security import Role, has_role
 from fundapp.extensions import db
 from fundapp.policy.models import PolicyChange, PolicyChangeStatus, PolicyParameter
 from fundapp.policy.parameters import BY_KEY, PARAMS, OutOfRange, Param

@@ -16,11 +16,11 @@ from sqlalchemy import select
 
 from fundapp.cooperatives import services as cooperatives
 from fundapp.cooperatives.models import Cooperative
-from fundapp.core.errors import DomainError, NotFound
+from fundapp.domain.errors import DomainError, NotFound
+from fundapp.domain.replay import Balances, LoanState
 from fundapp.extensions import db
-from fundapp.lending import book
-from fundapp.lending.engine import Balances, LoanState
-from fundapp.lending.models import (
+from fundapp.loans import store as book
+from fundapp.loans.models import (
     Application,
     ApplicationDocument,
     ApplicationStatus,

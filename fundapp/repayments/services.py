@@ -10,14 +10,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from fundapp.core import audit, validation
-from fundapp.core.dates import utcnow
-from fundapp.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from fundapp.core.security import Role
+from fundapp.domain.dates import utcnow
+from fundapp.domain.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from fundapp.extensions import db
 from fundapp.ledger.models import JournalEntry
-from fundapp.lending import book
-from fundapp.lending.models import ApprovalStatus, LoanStatus, Repayment, Reversal
 from fundapp.lending.services import STATUS_LABELS, require, transition
+from fundapp.loans import store as book
+from fundapp.loans.models import ApprovalStatus, LoanStatus, Repayment, Reversal
 
 METHODS = ("bank", "cash", "offset")
 

@@ -43,7 +43,7 @@ from fundapp.audit.models import AuditLog
 from fundapp.core.dates import business_date
 from fundapp.extensions import db
 from fundapp.ledger.models import JournalEntry
-from fundapp.servicing.models import CloseDayRun, DebtGroupHistory
+from fundapp.loans.days import CloseDayRun, DebtGroupHistory
 
 T = TypeVar("T")
 

@@ -15,7 +15,8 @@ from flask import Response, current_app, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from fundapp.core.dates import business_date, format_date
+from fundapp.core.dates import business_date
+from fundapp.domain.dates import format_date
 from fundapp.funds.services import OriginFilter, find
 from fundapp.reports import activity, cache, classification, fund_balance, par, params
 from fundapp.reports.excel import TitleBlock, workbook_bytes

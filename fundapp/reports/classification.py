@@ -19,7 +19,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 
 from fundapp.core.formatting import date_filter, money_filter
-from fundapp.core.money import provision
+from fundapp.domain.money import provision
 from fundapp.funds.services import ALL, OriginFilter
 from fundapp.policy import services as policy
 from fundapp.reports.params import Quarter
@@ -97,7 +97,7 @@ def basis_on(as_of: date) -> tuple[Basis, ...]:
     """The classification version and the provision rates in force on ``as_of``, each with
     the date it took effect and its legal reference (the legal default when none is
     stored)."""
-    from fundapp.lending.book import classification_version
+    from fundapp.loans.store import classification_version
     from fundapp.policy.parameters import BY_KEY, DEFAULTS_EFFECTIVE
 
     version = classification_version(as_of)
@@ -141,7 +141,7 @@ def basis_on(as_of: date) -> tuple[Basis, ...]:
 
 def required_specific(position: LoanPosition, rate: Decimal) -> int:
     """The close of day's rule: rate × (principal − discounted collateral), never below 0,
-    rounded half-up to the đồng once (:func:`fundapp.core.money.provision`)."""
+    rounded half-up to the đồng once (:func:`fundapp.domain.money.provision`)."""
     return provision(position.outstanding - position.discounted_collateral, rate)
 
 

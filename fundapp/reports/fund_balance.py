@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 
-from fundapp.core.dates import format_date
+from fundapp.domain.dates import format_date
 from fundapp.funds.services import ALL, OriginFilter
 from fundapp.ledger.services import fund_position
 from fundapp.reports.positions import (

@@ -8,8 +8,8 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-from fundapp.core.dates import format_date
-from fundapp.core.errors import ValidationFailed
+from fundapp.domain.dates import format_date
+from fundapp.domain.errors import ValidationFailed
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.trial_balance import AccountLedger, TrialBalance, sides
 from fundapp.reports.tables import Column, Row, Table

@@ -15,8 +15,8 @@ from datetime import date, timedelta
 from flask_babel import gettext as _
 
 from fundapp.core import validation
-from fundapp.core.dates import format_date
-from fundapp.core.errors import ValidationFailed
+from fundapp.domain.dates import format_date
+from fundapp.domain.errors import ValidationFailed
 from fundapp.funds.services import OriginFilter, origin_filter
 
 GROUPINGS = ("area", "sector", "borrower_kind", "term_class")

@@ -26,7 +26,7 @@ from fundapp.extensions import db
 from fundapp.funds.services import ALL, OriginFilter
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalEntry, JournalLine, LoanBalance
-from fundapp.lending.models import Collateral, Instalment, Loan
+from fundapp.loans.models import Collateral, Instalment, Loan
 from fundapp.policy import services as policy
 
 POSITION_ACCOUNTS = (

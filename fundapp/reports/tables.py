@@ -13,7 +13,7 @@ from typing import Any
 
 from flask_babel import get_locale
 
-from fundapp.core.money import format_dong
+from fundapp.domain.money import format_dong
 
 KINDS = ("text", "money", "count", "ratio", "date")
 

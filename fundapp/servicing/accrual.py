@@ -32,12 +32,13 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from fundapp.core.money import interest_exact, round_dong
+from fundapp.domain.money import interest_exact, round_dong
+from fundapp.domain.schedule import _balance_days
 from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalEntry, JournalLine, LoanBalance
 from fundapp.ledger.services import Line, post
-from fundapp.lending.models import (
+from fundapp.loans.models import (
     Disbursement,
     DisbursementStatus,
     Instalment,
@@ -45,7 +46,6 @@ from fundapp.lending.models import (
     LoanStatus,
     Repayment,
 )
-from fundapp.lending.schedule import _balance_days
 
 CHUNK = 5000
 

@@ -36,16 +36,23 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import NUMERIC, and_, exists, func, insert, or_, select, text, union, update
 
-from fundapp.core.dates import utcnow
 from fundapp.core.db import upsert
-from fundapp.core.errors import DomainError
-from fundapp.core.money import provision, round_dong
+from fundapp.domain.dates import utcnow
+from fundapp.domain.errors import DomainError
+from fundapp.domain.money import provision, round_dong
+from fundapp.domain.overdue import (
+    YEAR_PERCENT,
+    Standing,
+    days_past_due,
+    interest_from_balance_days,
+)
 from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalLine, LoanBalance
 from fundapp.ledger.services import Line, post
-from fundapp.lending import book
-from fundapp.lending.models import (
+from fundapp.loans import store as book
+from fundapp.loans.days import CloseDayRun, DebtGroupHistory, LoanDay
+from fundapp.loans.models import (
     ApprovalStatus,
     Collateral,
     Instalment,
@@ -55,13 +62,6 @@ from fundapp.lending.models import (
 )
 from fundapp.policy import services as policy
 from fundapp.servicing import accrual
-from fundapp.servicing.models import CloseDayRun, DebtGroupHistory, LoanDay
-from fundapp.servicing.overdue import (
-    YEAR_PERCENT,
-    Standing,
-    days_past_due,
-    interest_from_balance_days,
-)
 
 LOCK_KEY = 8_241_001  # pg advisory lock id of the close of day
 
@@ -714,8 +714,8 @@ def run_pending(until: date, trigger: str) -> list[CloseDayResult]:
     """Close every date not yet closed up to ``until``, in order, one transaction each.
     A failure rolls its date back whole, is recorded, and stops the catch-up; the next
     tick retries it."""
+    from fundapp.loans.days import CloseDayFailure
     from fundapp.servicing import notices
-    from fundapp.servicing.models import CloseDayFailure
 
     results = []
     for day in pending_dates(until):

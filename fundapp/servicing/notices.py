@@ -19,13 +19,13 @@ from sqlalchemy import or_, select
 
 from fundapp.auth.models import User
 from fundapp.cooperatives.models import Cooperative
-from fundapp.core.dates import utcnow
 from fundapp.core.db import upsert
 from fundapp.core.formatting import money_filter
+from fundapp.domain.dates import utcnow
 from fundapp.extensions import db
-from fundapp.lending.models import Instalment, Loan, LoanStatus
+from fundapp.loans.days import Notice
+from fundapp.loans.models import Instalment, Loan, LoanStatus
 from fundapp.policy import services as policy
-from fundapp.servicing.models import Notice
 
 log = logging.getLogger("fundapp.mail")
 
@@ -329,7 +329,7 @@ def _attach_document(message: EmailMessage, notice: Notice) -> None:
     """The notice's PDF; a document that cannot be rendered never holds the e-mail back."""
     if notice.kind not in ("due_soon", "overdue_transfer"):
         return
-    from fundapp.documents.routes import notice_filename, render_notice
+    from fundapp.web.documents import notice_filename, render_notice
 
     try:
         data = render_notice(notice)

@@ -22,15 +22,16 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from fundapp.core import audit, validation
-from fundapp.core.dates import utcnow
-from fundapp.core.errors import N_, DomainError, NotFound, PermissionDenied, ValidationFailed
 from fundapp.core.formatting import money_filter
 from fundapp.core.security import Role, has_role
+from fundapp.domain import replay as engine
+from fundapp.domain.dates import utcnow
+from fundapp.domain.errors import N_, DomainError, NotFound, PermissionDenied, ValidationFailed
 from fundapp.extensions import db
-from fundapp.lending import book, engine
-from fundapp.lending.models import Loan, LoanStatus
+from fundapp.loans import store as book
+from fundapp.loans.models import Loan, LoanStatus
+from fundapp.loans.relief import InterestRelief, ReliefKind, ReliefReason
 from fundapp.policy import services as policy
-from fundapp.servicing.relief_models import InterestRelief, ReliefKind, ReliefReason
 
 KIND_LABELS = {
     ReliefKind.EXEMPTION: N_("Miễn lãi"),

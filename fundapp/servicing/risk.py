@@ -22,16 +22,16 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from fundapp.core import audit, validation
-from fundapp.core.dates import add_months, utcnow
-from fundapp.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from fundapp.core.security import Role, has_role
+from fundapp.domain.dates import add_months, utcnow
+from fundapp.domain.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalEntry
 from fundapp.ledger.services import Line, post
-from fundapp.lending import book
-from fundapp.lending.models import ApprovalStatus, LoanStatus, WriteOff
-from fundapp.servicing.relief_models import OffBalanceRemoval
+from fundapp.loans import store as book
+from fundapp.loans.models import ApprovalStatus, LoanStatus, WriteOff
+from fundapp.loans.relief import OffBalanceRemoval
 
 # Years a risk-handled loan stays tracked off-balance before it may be removed.
 TRACKING_YEARS = 5

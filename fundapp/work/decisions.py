@@ -1,6 +1,6 @@
 """One queue of what awaits the director's or the board's decision (issue 16).
 
-The approvals page (fundapp/lending/routes.py::approvals), the landing page's counts
+The approvals page (fundapp/web/loans.py::approvals), the landing page's counts
 (fundapp/work/services.py::decision_counts) and ``GET /api/v1/approvals``
 (fundapp/api/servicing.py::list_approvals) all read :func:`pending_decisions`, so a user's
 rows, count and API items are the same items.
@@ -71,7 +71,7 @@ def application_deciders(amount: int, as_of: date) -> tuple[str, ...]:
 
 def pending_decisions(as_of: date) -> list[Decision]:
     """Every item awaiting a decision, in the order of the approvals page."""
-    from fundapp.lending.models import (
+    from fundapp.loans.models import (
         Application,
         ApplicationStatus,
         ApprovalStatus,

@@ -5,7 +5,7 @@ applies online or uploads a document.
 The events are read from what a unit of work flushes (new pending disbursements,
 reversals, restructurings, write-offs and policy changes; applications reaching
 "appraised"; a cooperative user's submission or upload), so no operation has to remember
-to call us, and written as notices (fundapp/servicing/models.py::Notice) just before the
+to call us, and written as notices (fundapp/loans/days.py::Notice) just before the
 commit, in the same transaction: rolled back with the work, never sent for work that did
 not happen. The notices' unique key (kind, event, recipient) keeps each once per event and
 recipient. E-mails go out after the commit (:func:`deliver`).
@@ -25,9 +25,9 @@ from flask_babel import gettext as _
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
-from fundapp.core.dates import utcnow
 from fundapp.core.formatting import money_filter
 from fundapp.core.security import Role
+from fundapp.domain.dates import utcnow
 
 log = logging.getLogger("fundapp.mail")
 
@@ -67,7 +67,7 @@ def _is_cooperative_user(user_id: int | None) -> bool:
 
 
 def _events_of(session: Session, new: set[Any], dirty: set[Any]) -> list[Event]:
-    from fundapp.lending.models import (
+    from fundapp.loans.models import (
         Application,
         ApplicationDocument,
         Disbursement,
@@ -249,7 +249,7 @@ def officers_of(cooperative_id: int | None) -> list[int]:
     yet (a first application online), every active officer."""
     from fundapp.auth.models import User, UserRole
     from fundapp.extensions import db
-    from fundapp.lending.models import Application, Loan
+    from fundapp.loans.models import Application, Loan
 
     ids: set[int] = set()
     if cooperative_id is not None:
@@ -283,7 +283,7 @@ def write(events: list[Event], day: date) -> int:
     """The notices of ``events``; one already written for the same event and recipient is
     skipped by the unique key. Returns how many were written."""
     from fundapp.core.db import upsert
-    from fundapp.servicing.models import Notice
+    from fundapp.loans.days import Notice
 
     rows = []
     for ev in events:
@@ -320,7 +320,7 @@ def write(events: list[Event], day: date) -> int:
 def _resolved_of(dirty: set[Any]) -> set[str]:
     """The event keys whose subject left the state that awaited someone in this flush (a
     disbursement approved or rejected, an application decided, …): their notices are done."""
-    from fundapp.lending.models import (
+    from fundapp.loans.models import (
         Application,
         Disbursement,
         Restructuring,
@@ -370,7 +370,7 @@ def resolve(keys: set[str]) -> int:
     from sqlalchemy import update
 
     from fundapp.extensions import db
-    from fundapp.servicing.models import Notice
+    from fundapp.loans.days import Notice
 
     result = db.session.execute(
         update(Notice)
@@ -440,7 +440,7 @@ def deliver(limit: int = 100) -> int:
     (fundapp/servicing/notices.py: "log" by default, or SMTP). A mail server that is down
     leaves the notice in the app and its e-mail for the next call."""
     from fundapp.extensions import db
-    from fundapp.servicing.models import Notice
+    from fundapp.loans.days import Notice
     from fundapp.servicing.notices import _send
 
     backend = current_app.config.get("MAIL_BACKEND", "log")

@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 
 from fundapp.cooperatives.models import Cooperative
 from fundapp.extensions import db
-from fundapp.lending.models import (
+from fundapp.loans.models import (
     Application,
     ApplicationStatus,
     ApprovalStatus,
@@ -381,8 +381,8 @@ class CloseDayState:
 
 
 def close_day_state(as_of: date) -> CloseDayState:
+    from fundapp.loans.days import CloseDayFailure, CloseDayRun
     from fundapp.servicing.close_day import last_run_date, pending_dates
-    from fundapp.servicing.models import CloseDayFailure, CloseDayRun
 
     last = last_run_date()
     pending = pending_dates(as_of)
@@ -421,7 +421,7 @@ DECISION_KEYS = {
 
 def decision_counts(user: Any, as_of: date) -> list[DecisionCount]:
     """What waits for ``user``'s decision, by kind: the rows of his approvals page
-    (fundapp/lending/routes.py::approvals), counted from the same queue
+    (fundapp/web/loans.py::approvals), counted from the same queue
     (fundapp/work/decisions.py::decisions_for), so the total equals those rows."""
     from fundapp.work.decisions import decisions_for
 

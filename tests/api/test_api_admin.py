@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from fundapp.audit.models import AuditLog
 from fundapp.auth.models import ApiToken, User
 from fundapp.auth.services import issue_token
-from fundapp.core.dates import utcnow
+from fundapp.domain.dates import utcnow
 from fundapp.extensions import db
 from tests.conftest import PASSWORD, make_cooperative, make_user
 

@@ -15,7 +15,7 @@ from werkzeug.test import encode_multipart
 
 from fundapp.extensions import db
 from fundapp.imports.columns import COLUMNS
-from fundapp.lending.models import Loan, Repayment
+from fundapp.loans.models import Loan, Repayment
 from tests.conftest import api_token, make_user
 from tests.data.make_import_files import HAND_CHECKED_CSV
 from tests.services.lending_helpers import fund_and_staff

@@ -12,7 +12,7 @@ import pytest
 
 from fundapp.extensions import db
 from fundapp.ledger.models import JournalEntry
-from fundapp.lending.models import (
+from fundapp.loans.models import (
     Application,
     Disbursement,
     Loan,

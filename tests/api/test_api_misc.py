@@ -20,7 +20,7 @@ from fundapp.auth.services import issue_token
 from fundapp.cooperatives.models import RelatedGroup
 from fundapp.extensions import db
 from fundapp.lending import services as ls
-from fundapp.lending.models import Application, ApplicationDocument
+from fundapp.loans.models import Application, ApplicationDocument
 from fundapp.policy import services as policy
 from fundapp.policy.models import PolicyChange, PolicyParameter
 from fundapp.policy.parameters import PARAMS

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from fundapp.auth.services import issue_token
 from fundapp.extensions import db
+from fundapp.loans.days import Notice
 from fundapp.servicing.close_day import run_close_day, run_pending
-from fundapp.servicing.models import Notice
 from tests.conftest import make_cooperative, make_user
 from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
 

@@ -16,9 +16,9 @@ from fundapp.extensions import db
 from fundapp.ledger.models import JournalEntry
 from fundapp.ledger.services import check_invariants
 from fundapp.lending import services as ls
+from fundapp.loans.relief import InterestRelief, OffBalanceRemoval
 from fundapp.policy.models import PolicyParameter
 from fundapp.servicing.close_day import run_close_day
-from fundapp.servicing.relief_models import InterestRelief, OffBalanceRemoval
 from tests.conftest import BUSINESS_DATE, make_user
 from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
 

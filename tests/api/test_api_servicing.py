@@ -17,7 +17,7 @@ from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalEntry
 from fundapp.ledger.services import balances, check_invariants
 from fundapp.lending import services as ls
-from fundapp.lending.models import Collateral, Inspection, Loan, WriteOff
+from fundapp.loans.models import Collateral, Inspection, Loan, WriteOff
 from fundapp.repayments import services as rs
 from fundapp.servicing.close_day import run_close_day
 from tests.conftest import BUSINESS_DATE, make_cooperative, make_user

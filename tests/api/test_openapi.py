@@ -16,7 +16,7 @@ from fundapp.api import shapes
 from fundapp.cooperatives.models import CooperativeKind
 from fundapp.core.security import MONEY_AND_APPROVAL, Role
 from fundapp.ledger.models import CAPITAL_SOURCES
-from fundapp.lending.models import (
+from fundapp.loans.models import (
     METHODS,
     ApplicationStatus,
     ApprovalStatus,

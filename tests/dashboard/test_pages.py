@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from fundapp.core.money import format_dong
+from fundapp.domain.money import format_dong
 from tests.conftest import api_token, login, make_user
 from tests.dashboard.scenario import build
 

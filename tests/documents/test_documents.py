@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from fundapp.documents.builders import confirmation_year, debt_receipt_document
 from fundapp.extensions import db
-from fundapp.lending.models import Instalment
+from fundapp.loans.days import Notice
+from fundapp.loans.models import Instalment
 from fundapp.servicing import notices as notice_mail
 from fundapp.servicing.close_day import run_close_day
-from fundapp.servicing.models import Notice
 from tests.conftest import BUSINESS_DATE, api_token, login, make_cooperative, make_user
 from tests.documents.conftest import pdf_text, squeeze
 from tests.documents.helpers import repay, story

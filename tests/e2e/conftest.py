@@ -96,7 +96,7 @@ def browser_type_launch_args() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     from config import TestingConfig
-    from fundapp import create_app
+    from fundapp.app import create_app
     from fundapp.extensions import db
 
     db_file = tmp_path_factory.mktemp("e2e") / "fundapp.db"

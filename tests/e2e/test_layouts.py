@@ -41,7 +41,7 @@ ROLES = {
 def demo_fund(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo fund (`flask demo seed`) served on 127.0.0.1, CSRF on."""
     from config import TestingConfig
-    from fundapp import create_app
+    from fundapp.app import create_app
     from fundapp.demo.seed import seed
     from fundapp.extensions import db
 

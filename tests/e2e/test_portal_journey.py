@@ -35,7 +35,7 @@ def sign_in(page: Page, base_url: str, username: str) -> None:
 
 
 def _notice(loan: Any, no: int, due: str) -> Any:
-    from fundapp.servicing.models import Notice
+    from fundapp.loans.days import Notice
 
     return Notice(
         kind="overdue_transfer",

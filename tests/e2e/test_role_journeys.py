@@ -33,7 +33,7 @@ from fundapp.cooperatives import services as cooperatives
 from fundapp.extensions import db
 from fundapp.ledger.services import record_capital
 from fundapp.lending import services as lending
-from fundapp.lending.models import Reversal
+from fundapp.loans.models import Reversal
 from fundapp.repayments import services as repayments
 from tests.conftest import BUSINESS_DATE, PASSWORD, make_cooperative, make_user
 from tests.documents.conftest import pdf_text, squeeze

@@ -39,7 +39,7 @@ PAGES = (
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from config import TestingConfig
-    from fundapp import create_app
+    from fundapp.app import create_app
     from fundapp.demo.seed import seed
     from fundapp.extensions import db
 

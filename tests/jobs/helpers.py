@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from fundapp.extensions import db
-from fundapp.servicing.models import CloseDayRun
+from fundapp.loans.days import CloseDayRun
 from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from fundapp.extensions import db
+from fundapp.loans.days import CloseDayFailure
 from fundapp.servicing import close_day
-from fundapp.servicing.models import CloseDayFailure
 from tests.conftest import (
     BUSINESS_DATE,
     api_token,

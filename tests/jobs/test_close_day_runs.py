@@ -13,8 +13,8 @@ from fundapp.extensions import db
 from fundapp.jobs.runner import close_day_job
 from fundapp.ledger.models import JournalEntry, JournalLine
 from fundapp.ledger.services import check_invariants
+from fundapp.loans.days import CloseDayFailure, CloseDayRun, Notice
 from fundapp.servicing import close_day
-from fundapp.servicing.models import CloseDayFailure, CloseDayRun, Notice
 from tests.conftest import BUSINESS_DATE
 from tests.jobs.helpers import FIRST, book_in_arrears, days, runs
 

@@ -19,8 +19,8 @@ from fundapp.admin.backup import backup, restore
 from fundapp.extensions import db
 from fundapp.ledger.models import JournalEntry, JournalLine
 from fundapp.ledger.services import check_invariants
+from fundapp.loans.days import CloseDayRun
 from fundapp.servicing import close_day
-from fundapp.servicing.models import CloseDayRun
 from tests.conftest import BUSINESS_DATE, PG_URL
 from tests.jobs.helpers import FLASK, ROOT, book_in_arrears, days, scheduler_env
 

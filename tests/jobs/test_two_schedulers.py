@@ -14,8 +14,8 @@ from sqlalchemy import select
 from fundapp.extensions import db
 from fundapp.ledger.models import JournalEntry
 from fundapp.ledger.services import check_invariants
+from fundapp.loans.days import CloseDayFailure, CloseDayRun
 from fundapp.servicing import close_day
-from fundapp.servicing.models import CloseDayFailure, CloseDayRun
 from tests.conftest import BUSINESS_DATE, PG_URL
 from tests.jobs.helpers import FIRST, FLASK, ROOT, book_in_arrears, days, scheduler_env
 

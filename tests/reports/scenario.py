@@ -126,7 +126,7 @@ class AgedFund:
 
 def pay_due_instalment(staff: Staff, loan: Any, due: date) -> None:
     """Pays the instalment due on ``due`` in full on that day (amounts from its schedule)."""
-    from fundapp.lending.models import Instalment
+    from fundapp.loans.models import Instalment
 
     inst = db.session.query(Instalment).filter_by(loan_id=loan.id, due_date=due).one()
     repay(staff, loan, inst.principal + inst.interest, due)

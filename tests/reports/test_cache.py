@@ -15,7 +15,7 @@ from sqlalchemy import text
 from fundapp.cooperatives import services as cs
 from fundapp.dashboard import figures
 from fundapp.extensions import db
-from fundapp.lending.models import Disbursement, DisbursementStatus
+from fundapp.loans.models import Disbursement, DisbursementStatus
 from fundapp.repayments import services as rs
 from fundapp.reports import cache
 from tests.conftest import PG_URL, fresh_database, login, make_app, make_user

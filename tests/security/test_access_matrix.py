@@ -33,12 +33,12 @@ from fundapp.documents import pdf
 from fundapp.extensions import db
 from fundapp.lending import services as lending
 from fundapp.lending import uploads
+from fundapp.loans.days import Notice
+from fundapp.loans.relief import OffBalanceRemoval
 from fundapp.policy import services as policy
 from fundapp.repayments import services as repayments
 from fundapp.servicing import relief as reliefs
 from fundapp.servicing.close_day import run_close_day
-from fundapp.servicing.models import Notice
-from fundapp.servicing.relief_models import OffBalanceRemoval
 from tests.conftest import (
     BUSINESS_DATE,
     PG_URL,

@@ -26,12 +26,12 @@ from sqlalchemy import func, select
 from fundapp.auth import services as auth
 from fundapp.auth.models import ApiToken
 from fundapp.cooperatives.models import Cooperative
-from fundapp.core.dates import utcnow
+from fundapp.domain.dates import utcnow
 from fundapp.extensions import db
 from fundapp.ledger.models import CapitalEntry
 from fundapp.lending import services as ls
-from fundapp.lending.models import Application, Repayment
-from fundapp.servicing.models import CloseDayRun
+from fundapp.loans.days import CloseDayRun
+from fundapp.loans.models import Application, Repayment
 from tests.conftest import (
     BUSINESS_DATE,
     PASSWORD,

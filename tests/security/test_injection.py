@@ -44,16 +44,16 @@ from fundapp.cooperatives.services import create_group
 from fundapp.extensions import db
 from fundapp.ledger.services import record_capital
 from fundapp.lending import services as ls
-from fundapp.lending.models import Application, ApplicationDocument, Loan
 from fundapp.lending.uploads import clean_name, save_document
+from fundapp.loans.days import Notice
+from fundapp.loans.models import Application, ApplicationDocument, Loan
+from fundapp.loans.relief import InterestRelief, OffBalanceRemoval
 from fundapp.policy import services as policy
 from fundapp.policy.services import install_defaults
 from fundapp.repayments import services as rs
 from fundapp.servicing import relief as reliefs
 from fundapp.servicing import risk
 from fundapp.servicing.close_day import run_close_day
-from fundapp.servicing.models import Notice
-from fundapp.servicing.relief_models import InterestRelief, OffBalanceRemoval
 from tests.conftest import (
     BUSINESS_DATE,
     PASSWORD,
@@ -589,15 +589,15 @@ def _form_cases() -> list[FormCase]:
     from fundapp.admin.forms import ResetPasswordForm, UserForm
     from fundapp.auth.forms import ChangePasswordForm, LoginForm
     from fundapp.cooperatives.forms import CooperativeForm, RelatedGroupForm
-    from fundapp.imports.routes import ImportForm
-    from fundapp.imports.routes import UploadForm as LoanFileForm
     from fundapp.imports.template import csv_bytes
     from fundapp.ledger.forms import CapitalEntryForm
     from fundapp.lending import application_forms as af
     from fundapp.lending import forms as lf
     from fundapp.policy.forms import PolicyChangeForm, PolicyDecisionForm
     from fundapp.portal import forms as pf
-    from fundapp.servicing import relief_routes as rr
+    from fundapp.web import relief as rr
+    from fundapp.web.imports import ImportForm
+    from fundapp.web.imports import UploadForm as LoanFileForm
 
     pdf = {"file": PDF_BYTES}
     return [
@@ -830,8 +830,8 @@ BUTTONS = {
     "fundapp.lending.application_forms.SubmitForm",
     "fundapp.lending.forms.ConfirmForm",
     "fundapp.portal.forms.ConfirmForm",
-    "fundapp.notices.routes.MarkReadForm",
-    "fundapp.servicing.routes.RunForm",
+    "fundapp.web.notices.MarkReadForm",
+    "fundapp.web.servicing.RunForm",
 }
 # Base classes never instantiated on their own, covered through their subclasses.
 BASES = {"fundapp.lending.application_forms.ProjectFields"}
@@ -1485,7 +1485,7 @@ COPIED_READS = {
 
 def _path_values(world: World) -> dict[str, Any]:
     """A real id for every kind of path parameter, each visible to its reader."""
-    from fundapp.lending.models import Disbursement, Repayment
+    from fundapp.loans.models import Disbursement, Repayment
 
     notice = db.session.scalar(
         select(Notice).where(Notice.cooperative_id == world.coop.id).order_by(Notice.id)

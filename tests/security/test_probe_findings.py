@@ -36,17 +36,17 @@ from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from fundapp import RowIdConverter
+from fundapp.app import RowIdConverter
 from fundapp.audit.models import AuditLog
 from fundapp.auth.services import issue_token
 from fundapp.cooperatives.models import Cooperative, RelatedGroup
-from fundapp.core.money import MoneyError, parse_dong, parse_rate
 from fundapp.core.validation import MAX_ROW_ID, digits, iso_day, json_too_deep, row_id
+from fundapp.domain.money import MoneyError, parse_dong, parse_rate
 from fundapp.extensions import db
 from fundapp.ledger.models import CapitalEntry
 from fundapp.lending import services as ls
 from fundapp.lending import uploads
-from fundapp.lending.models import (
+from fundapp.loans.models import (
     Application,
     ApplicationDocument,
     Disbursement,

@@ -32,7 +32,7 @@ from fundapp.extensions import db
 from fundapp.ledger.models import JournalEntry
 from fundapp.ledger.services import check_invariants
 from fundapp.lending import services as ls
-from fundapp.lending.models import (
+from fundapp.loans.models import (
     Application,
     Disbursement,
     DisbursementStatus,

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from fundapp.auth.models import User, UserRole
 from fundapp.auth.services import create_user
-from fundapp.core.errors import ValidationFailed
 from fundapp.core.security import ALL_ROLES, effective_roles, has_role
+from fundapp.domain.errors import ValidationFailed
 from fundapp.extensions import db
 from fundapp.ledger.models import CapitalEntry
 from tests.conftest import PASSWORD, api_token, login, make_cooperative, make_user

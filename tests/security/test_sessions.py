@@ -15,9 +15,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from config import ConfigError
-from fundapp import create_app
+from fundapp.app import create_app
 from fundapp.auth.models import UserSession
-from fundapp.core.dates import utcnow
+from fundapp.domain.dates import utcnow
 from fundapp.extensions import db
 from tests.conftest import PASSWORD, _Config, fresh_database, make_app, make_user
 

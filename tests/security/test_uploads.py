@@ -31,7 +31,7 @@ from fundapp.audit.models import AuditLog
 from fundapp.extensions import db
 from fundapp.imports.template import xlsx_bytes
 from fundapp.lending import services as ls
-from fundapp.lending.models import Application, ApplicationDocument, Loan
+from fundapp.loans.models import Application, ApplicationDocument, Loan
 from tests.conftest import (
     BUSINESS_DATE,
     api_token,

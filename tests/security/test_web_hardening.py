@@ -31,19 +31,19 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect, Rule
 
 from config import ProductionConfig
-from fundapp import create_app
+from fundapp.app import create_app
 from fundapp.auth import services as auth_services
-from fundapp.core.dates import utcnow
 from fundapp.core.security import MONEY_AND_APPROVAL
+from fundapp.domain.dates import utcnow
 from fundapp.extensions import db
 from fundapp.ledger.models import CapitalEntry
 from fundapp.lending import services as ls
 from fundapp.lending.uploads import save_document
+from fundapp.loans.days import Notice
 from fundapp.policy import services as policy
 from fundapp.repayments import services as rs
 from fundapp.servicing import relief as reliefs
 from fundapp.servicing import risk
-from fundapp.servicing.models import Notice
 from tests.conftest import (
     BUSINESS_DATE,
     PASSWORD,

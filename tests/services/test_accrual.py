@@ -127,7 +127,7 @@ def test_a_row_paid_before_its_due_date_has_nothing_left_to_accrue():
 def test_month_pieces_add_up_to_the_span_within_a_dong_per_month(amount, rate, start, days):
     from datetime import timedelta
 
-    from fundapp.core.money import interest_exact
+    from fundapp.domain.money import interest_exact
 
     end = start + timedelta(days=days)
     pieces = month_pieces(rate, [(start, amount)], start, end)

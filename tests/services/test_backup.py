@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from fundapp.extensions import db
 from fundapp.ledger.models import JournalLine
-from fundapp.lending.models import Loan, Repayment
+from fundapp.loans.models import Loan, Repayment
 from fundapp.repayments import services as rs
 from tests.conftest import PG_URL, fresh_database, make_app
 from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff

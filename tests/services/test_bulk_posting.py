@@ -7,14 +7,14 @@ from decimal import Decimal
 
 from sqlalchemy import func, insert, select
 
-from fundapp.core.dates import utcnow
 from fundapp.core.db import upsert
+from fundapp.domain.dates import utcnow
 from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalLine, LoanBalance
 from fundapp.ledger.services import Line, post
-from fundapp.lending.models import Loan
-from fundapp.servicing.models import Notice
+from fundapp.loans.days import Notice
+from fundapp.loans.models import Loan
 from tests.conftest import make_cooperative
 
 KEYS = ["kind", "event_key", "recipient_key"]

@@ -16,13 +16,13 @@ import pytest
 
 from fundapp.extensions import db
 from fundapp.ledger.services import check_invariants
-from fundapp.lending import book
 from fundapp.lending import services as ls
-from fundapp.lending.models import Loan
+from fundapp.loans import store as book
+from fundapp.loans.days import LoanDay
+from fundapp.loans.models import Loan
 from fundapp.policy import services as policy
 from fundapp.policy.models import PolicyParameter
 from fundapp.servicing.close_day import run_close_day, run_pending
-from fundapp.servicing.models import LoanDay
 from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
 
 

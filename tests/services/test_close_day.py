@@ -21,10 +21,10 @@ from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.services import balances, check_invariants
 from fundapp.lending import services as ls
-from fundapp.lending.models import Loan
+from fundapp.loans.days import CloseDayRun, DebtGroupHistory, LoanDay, Notice
+from fundapp.loans.models import Loan
 from fundapp.repayments import services as rs
 from fundapp.servicing.close_day import run_close_day, run_pending
-from fundapp.servicing.models import CloseDayRun, DebtGroupHistory, LoanDay, Notice
 from tests.conftest import make_cooperative
 from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
 
@@ -178,7 +178,7 @@ def test_a_borrower_with_two_loans_takes_the_worst_group(setup):
 
 def pay_on_time(staff, loan: Loan, no: int) -> None:
     """Pay instalment ``no`` in full on its due date."""
-    from fundapp.lending.models import Instalment
+    from fundapp.loans.models import Instalment
 
     inst = db.session.query(Instalment).filter_by(loan_id=loan.id, no=no).one()
     rs.record_repayment(
@@ -298,7 +298,7 @@ def test_catch_up_runs_every_missed_date_in_order(setup):
 
 
 def test_gaps_and_earlier_dates_are_refused(setup):
-    from fundapp.core.errors import DomainError
+    from fundapp.domain.errors import DomainError
 
     close(DUE, start=DUE)
     with pytest.raises(DomainError, match="chạy bù"):

@@ -9,7 +9,7 @@ import pytest
 
 from fundapp.extensions import db
 from fundapp.ledger.services import check_invariants
-from fundapp.lending.models import Loan, Repayment
+from fundapp.loans.models import Loan, Repayment
 from fundapp.repayments import services as rs
 from tests.conftest import PG_URL
 from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff

@@ -37,7 +37,7 @@ def test_production_starts_with_proper_settings(monkeypatch):
 
 
 def test_create_app_refuses_production_with_default_secret(monkeypatch):
-    from fundapp import create_app
+    from fundapp.app import create_app
 
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.setenv("DATABASE_URL", "sqlite://")

@@ -10,7 +10,7 @@ from fundapp.cooperatives.models import Cooperative
 from fundapp.extensions import db
 from fundapp.ledger.models import CapitalEntry
 from fundapp.ledger.services import fund_position
-from fundapp.lending.models import (
+from fundapp.loans.models import (
     Application,
     Collateral,
     Disbursement,
@@ -35,7 +35,7 @@ def test_demo_seed_builds_the_bac_giang_fund(app, runner, client):
     assert position.cash == 17_547_000_000 - 14_450_000_000 + collected
     # The close of day of the business date has run: arrears in groups 2–5, provisions,
     # overdue principal on its own account, notices.
-    from fundapp.servicing.models import CloseDayRun, LoanDay, Notice
+    from fundapp.loans.days import CloseDayRun, LoanDay, Notice
 
     assert db.session.query(CloseDayRun).count() == 1
     groups = {d.debt_group for d in db.session.query(LoanDay)}

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from fundapp.audit.models import AuditLog
 from fundapp.cooperatives.models import Cooperative
-from fundapp.core.errors import PermissionDenied
+from fundapp.domain.errors import PermissionDenied
 from fundapp.extensions import db
 from fundapp.imports import services
 from fundapp.imports.columns import COLUMNS
@@ -25,8 +25,8 @@ from fundapp.imports.template import csv_bytes, xlsx_bytes
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalEntry, JournalLine
 from fundapp.ledger.services import record_capital
-from fundapp.lending import book
-from fundapp.lending.models import Disbursement, Loan, LoanTransition, Repayment
+from fundapp.loans import store as book
+from fundapp.loans.models import Disbursement, Loan, LoanTransition, Repayment
 from fundapp.policy.services import install_defaults
 from tests.conftest import BUSINESS_DATE, api_token, fresh_database, make_app, make_user
 from tests.data.make_import_files import GOOD, HAND_CHECKED_CSV

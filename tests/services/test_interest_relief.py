@@ -7,14 +7,14 @@ from datetime import date
 
 import pytest
 
-from fundapp.core.errors import DomainError, PermissionDenied, ValidationFailed
+from fundapp.domain.errors import DomainError, PermissionDenied, ValidationFailed
 from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalEntry, JournalLine
 from fundapp.ledger.services import balances, check_invariants
-from fundapp.lending import book
 from fundapp.lending import services as ls
-from fundapp.lending.models import Instalment, Loan, LoanStatus, LoanTransition
+from fundapp.loans import store as book
+from fundapp.loans.models import Instalment, Loan, LoanStatus, LoanTransition
 from fundapp.policy.models import PolicyParameter
 from fundapp.repayments import services as rs
 from fundapp.servicing import relief as rl

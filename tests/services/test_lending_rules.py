@@ -7,11 +7,11 @@ from itertools import product
 
 import pytest
 
-from fundapp.core.errors import DomainError, PermissionDenied, ValidationFailed
+from fundapp.domain.errors import DomainError, PermissionDenied, ValidationFailed
 from fundapp.extensions import db
 from fundapp.ledger.models import JournalEntry
 from fundapp.lending import services as ls
-from fundapp.lending.models import (
+from fundapp.loans.models import (
     Application,
     ApplicationStatus,
     Disbursement,

@@ -8,12 +8,12 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from fundapp.core.errors import DomainError
+from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
 from fundapp.ledger.services import check_invariants
-from fundapp.lending import book
 from fundapp.lending import services as ls
-from fundapp.lending.models import Loan, LoanStatus, Repayment
+from fundapp.loans import store as book
+from fundapp.loans.models import Loan, LoanStatus, Repayment
 from fundapp.repayments import services as rs
 from fundapp.servicing import relief as reliefs
 from tests.conftest import fresh_database, make_app

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from fundapp.core.errors import Conflict, ValidationFailed
+from fundapp.domain.errors import Conflict, ValidationFailed
 from fundapp.extensions import db
 from fundapp.funds import services as funds
 from fundapp.funds.models import Fund
@@ -27,7 +27,7 @@ from fundapp.imports.template import csv_bytes
 from fundapp.ledger.models import CapitalEntry
 from fundapp.ledger.services import fund_position, record_capital
 from fundapp.lending import services as ls
-from fundapp.lending.models import Loan, LoanStatus
+from fundapp.loans.models import Loan, LoanStatus
 from tests.conftest import BUSINESS_DATE, api_token, make_cooperative
 from tests.data.make_import_files import GOOD
 from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff

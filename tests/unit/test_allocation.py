@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fundapp.repayments.allocation import (
+from fundapp.domain.allocation import (
     Allocation,
     AllocationError,
     Due,

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fundapp.servicing.overdue import (
+from fundapp.domain.overdue import (
     CIRCULAR_11,
     CIRCULAR_14,
     LoanFacts,

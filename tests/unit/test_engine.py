@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fundapp.lending.engine import (
+from fundapp.domain.replay import (
     DisbursementEvent,
     Product,
     RepaymentEvent,
@@ -18,7 +18,7 @@ from fundapp.lending.engine import (
     Row,
     replay,
 )
-from fundapp.lending.schedule import LoanTerms
+from fundapp.domain.schedule import LoanTerms
 
 # 120.000.000 đ, 6 %/year, 12 months, equal principal monthly, disbursed 15/01/2026.
 PRODUCT = Product(LoanTerms(120_000_000, Decimal("6"), 12))

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fundapp.core.dates import add_months
-from fundapp.core.money import (
+from fundapp.domain.dates import add_months
+from fundapp.domain.money import (
     MAX_AMOUNT,
     MoneyError,
     format_dong,

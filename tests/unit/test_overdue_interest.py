@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fundapp.core.money import round_dong
-from fundapp.servicing.overdue import (
+from fundapp.domain.money import round_dong
+from fundapp.domain.overdue import (
     OverdueComponent,
     OverdueError,
     Reduction,

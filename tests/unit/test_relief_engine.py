@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fundapp.lending.engine import (
+from fundapp.domain.replay import (
     DisbursementEvent,
     Product,
     ReliefEvent,
@@ -17,7 +17,7 @@ from fundapp.lending.engine import (
     ReplayError,
     replay,
 )
-from fundapp.lending.schedule import LoanTerms
+from fundapp.domain.schedule import LoanTerms
 
 PRODUCT = Product(LoanTerms(120_000_000, Decimal("6"), 12))
 TRANCHE = [DisbursementEvent(1, date(2026, 1, 15), 120_000_000)]

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from fundapp.core.dates import add_months
-from fundapp.lending.schedule import (
+from fundapp.domain.dates import add_months
+from fundapp.domain.schedule import (
     FREQUENCIES,
     CustomPrincipal,
     Disbursement,

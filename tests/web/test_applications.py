@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 
 from fundapp.audit.models import AuditLog
 from fundapp.extensions import db
-from fundapp.lending.models import (
+from fundapp.loans.models import (
     Application,
     ApplicationDocument,
     LoanTransition,
 )
-from fundapp.lending.models import Loan as LoanRow
+from fundapp.loans.models import Loan as LoanRow
 from tests.conftest import login, make_cooperative, make_user
 
 PDF = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"

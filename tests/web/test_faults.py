@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from fundapp.extensions import db
 from fundapp.ledger.models import JournalEntry
 from fundapp.lending import uploads
-from fundapp.lending.models import ApplicationDocument, Loan, Repayment
+from fundapp.loans.models import ApplicationDocument, Loan, Repayment
 from tests.conftest import make_app, make_cooperative
 from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
 from tests.web.test_applications import PDF, client_for, create, upload

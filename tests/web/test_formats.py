@@ -12,7 +12,7 @@ import pytest
 
 from fundapp.audit.models import AuditLog
 from fundapp.core.formatting import date_input_filter, person_filter
-from fundapp.core.money import format_dong
+from fundapp.domain.money import format_dong
 from fundapp.extensions import db
 from tests.conftest import make_user
 from tests.web.test_loans import client_for, disburse, make_loan, people  # noqa: F401

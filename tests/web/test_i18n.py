@@ -16,8 +16,8 @@ def test_vietnamese_by_default_and_english_on_request(client, app):
 def test_money_and_dates_follow_the_language(client, app):
     from datetime import date
 
-    from fundapp.core.dates import format_date
-    from fundapp.core.money import format_dong
+    from fundapp.domain.dates import format_date
+    from fundapp.domain.money import format_dong
 
     assert format_dong(1_234_567_890, "vi") == "1.234.567.890 đ"
     assert format_dong(1_234_567_890, "en") == "1,234,567,890 VND"

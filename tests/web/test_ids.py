@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from fundapp import RowIdConverter
+from fundapp.app import RowIdConverter
 
 
 @pytest.mark.parametrize(

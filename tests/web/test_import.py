@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from fundapp.extensions import db
 from fundapp.imports.columns import COLUMNS
-from fundapp.lending.models import Loan
+from fundapp.loans.models import Loan
 from tests.conftest import login, make_user
 from tests.data.make_import_files import HAND_CHECKED_CSV
 from tests.services.lending_helpers import fund_and_staff

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from fundapp.core.lists import fold, vn_key
-from fundapp.core.money import format_dong
+from fundapp.domain.money import format_dong
 from fundapp.extensions import db
 from tests.conftest import PASSWORD, login, make_cooperative, make_user
 from tests.web.test_loans import active_loan, make_loan, people  # noqa: F401 (people: a fixture)
@@ -262,7 +262,7 @@ def test_users_search_by_name_without_diacritics_sort_and_export(app):
 
 
 def test_notices_and_audit_export_the_rows_listed(app, people):  # noqa: F811
-    from fundapp.servicing.models import Notice
+    from fundapp.loans.days import Notice
 
     loan = make_loan(people)
     for n, day in enumerate([date(2026, 2, 1), date(2026, 3, 1)], start=1):

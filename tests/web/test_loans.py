@@ -15,9 +15,9 @@ from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalEntry
 from fundapp.ledger.services import Line, balances, post, record_capital
-from fundapp.lending import book
 from fundapp.lending import services as lending
-from fundapp.lending.models import (
+from fundapp.loans import store as book
+from fundapp.loans.models import (
     Collateral,
     Disbursement,
     Inspection,

@@ -23,8 +23,8 @@ from sqlalchemy import select
 
 from fundapp.documents.statement import build_statement
 from fundapp.extensions import db
+from fundapp.loans.days import Notice
 from fundapp.servicing.close_day import run_close_day
-from fundapp.servicing.models import Notice
 from fundapp.servicing.notices import (
     contradictory_overdue_notices,
     repair_overdue_notices,

@@ -33,10 +33,10 @@ from fundapp.audit.models import AuditLog
 from fundapp.cooperatives.models import Cooperative
 from fundapp.extensions import db
 from fundapp.lending import services as ls
-from fundapp.lending.models import Application, ApplicationDocument, Disbursement, Loan
+from fundapp.loans.days import Notice
+from fundapp.loans.models import Application, ApplicationDocument, Disbursement, Loan
 from fundapp.repayments import services as rs
 from fundapp.servicing.close_day import run_close_day
-from fundapp.servicing.models import Notice
 from tests.conftest import BUSINESS_DATE, login, make_cooperative, make_user
 from tests.documents.helpers import repay
 from tests.services.lending_helpers import Staff, contracted_loan, disburse, fund_and_staff

@@ -7,9 +7,9 @@ from datetime import date
 from typing import Any
 
 from fundapp.extensions import db
-from fundapp.lending import book
+from fundapp.loans import store as book
+from fundapp.loans.relief import InterestRelief
 from fundapp.servicing.close_day import run_close_day
-from fundapp.servicing.relief_models import InterestRelief
 from tests.conftest import BUSINESS_DATE, login
 from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
 

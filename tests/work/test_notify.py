@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from fundapp.extensions import db
 from fundapp.lending import services as ls
-from fundapp.lending.models import ApplicationDocument
-from fundapp.servicing.models import Notice
+from fundapp.loans.days import Notice
+from fundapp.loans.models import ApplicationDocument
 from fundapp.work import notify
 from tests.conftest import make_cooperative, make_user
 from tests.services.lending_helpers import contracted_loan, fund_and_staff

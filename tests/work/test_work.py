@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from fundapp.extensions import db
-from fundapp.lending.models import Instalment, Loan
+from fundapp.loans.models import Instalment, Loan
 from fundapp.work import services
 from tests.conftest import login
 from tests.reports.scenario import AS_OF, small_fund

@@ -7,8 +7,8 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from fundapp.core.dates import business_date
-from fundapp.core.errors import ValidationFailed
 from fundapp.core.security import STAFF_READ, roles_required
+from fundapp.domain.errors import ValidationFailed
 from fundapp.ledger.accounts import ACCOUNTS
 from fundapp.reports.catalogue import REPORTS, ReportSpec, pdf_download, xlsx_download
 from fundapp.reports.params import GROUPINGS

@@ -9,15 +9,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from fundapp.auth.routes import safe_next
 from fundapp.core import lists
-from fundapp.core.dates import utcnow
 from fundapp.core.forms import page_arg
 from fundapp.core.security import STAFF_READ, has_role
+from fundapp.domain.dates import utcnow
 from fundapp.extensions import db
 from fundapp.lending.services import loans_matching
+from fundapp.loans.days import Notice
 from fundapp.notices import services
-from fundapp.servicing.models import Notice
+from fundapp.web.auth import safe_next
 
 bp = Blueprint("notices", __name__, url_prefix="/notices")
 

@@ -5,7 +5,7 @@ No database and no Flask here: the lending service stores what these functions r
 Rules, as read from the specification (the README "rules" section repeats them):
 
 * Dates are whole months from the first disbursement, on its day of the month, clamped to
-  the month's last day (:func:`fundapp.core.dates.add_months` with the anchor day); maturity
+  the month's last day (:func:`fundapp.domain.dates.add_months` with the anchor day); maturity
   is the first disbursement + ``term_months``. Interest falls due at months i, 2i, … before
   maturity and at maturity; principal at months G+p, G+2p, … before maturity and at
   maturity. A row is a date of the union and carries what falls due on it.
@@ -75,9 +75,9 @@ from decimal import Decimal, localcontext
 from itertools import pairwise
 from typing import Literal
 
-from fundapp.core.dates import add_months
-from fundapp.core.errors import RuleError
-from fundapp.core.money import interest_exact, is_whole, round_dong
+from fundapp.domain.dates import add_months
+from fundapp.domain.errors import RuleError
+from fundapp.domain.money import interest_exact, is_whole, round_dong
 
 PrincipalMethod = Literal["equal_principal", "annuity", "bullet", "custom"]
 RebuildMode = Literal["keep_maturity", "shorten_term"]

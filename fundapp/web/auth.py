@@ -19,8 +19,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from fundapp.auth import services
 from fundapp.auth.forms import ChangePasswordForm, LoginForm
-from fundapp.core.errors import DomainError
 from fundapp.core.forms import apply_errors
+from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
 
 bp = Blueprint("auth", __name__)

@@ -29,8 +29,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from fundapp.core.errors import RuleError
-from fundapp.lending.schedule import (
+from fundapp.domain.allocation import Allocation, Due, allocate
+from fundapp.domain.errors import RuleError
+from fundapp.domain.overdue import (
+    OverdueComponent,
+    Reduction,
+    days_past_due,
+    overdue_interest,
+)
+from fundapp.domain.schedule import (
     CustomPrincipal,
     Disbursement,
     Instalment,
@@ -42,13 +49,6 @@ from fundapp.lending.schedule import (
     extend_term,
     outstanding_principal,
     rebuild_schedule,
-)
-from fundapp.repayments.allocation import Allocation, Due, allocate
-from fundapp.servicing.overdue import (
-    OverdueComponent,
-    Reduction,
-    days_past_due,
-    overdue_interest,
 )
 
 
@@ -318,7 +318,7 @@ class LoanState:
 
     def payoff_amount(self, as_of: dt.date) -> int:
         """What one repayment dated ``as_of`` must be to close the loan."""
-        from fundapp.lending.schedule import accrued_interest
+        from fundapp.domain.schedule import accrued_interest
 
         if not self.tranches or self.is_settled():
             return 0

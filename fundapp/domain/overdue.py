@@ -29,9 +29,9 @@ from decimal import Decimal, localcontext
 from itertools import pairwise
 from typing import Literal
 
-from fundapp.core.dates import add_months
-from fundapp.core.errors import RuleError
-from fundapp.core.money import is_whole, round_dong
+from fundapp.domain.dates import add_months
+from fundapp.domain.errors import RuleError
+from fundapp.domain.money import is_whole, round_dong
 
 RestructureKind = Literal["term_adjustment", "extension"]
 

@@ -23,15 +23,14 @@ from flask_login import current_user
 
 from fundapp.cooperatives.models import Cooperative
 from fundapp.core.dates import business_date
-from fundapp.core.errors import DomainError
 from fundapp.core.forms import apply_errors, form_data
 from fundapp.core.security import Role, roles_required
+from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
 from fundapp.lending import services as lending
 from fundapp.lending import uploads
 from fundapp.lending.application_forms import FREQUENCY_LABELS, METHOD_LABELS, plain_rate
-from fundapp.lending.models import Application, ApplicationDocument, ApplicationStatus
-from fundapp.lending.routes import overdue_rate
+from fundapp.loans.models import Application, ApplicationDocument, ApplicationStatus
 from fundapp.policy import services as policy
 from fundapp.portal import services
 from fundapp.portal.forms import (
@@ -41,6 +40,7 @@ from fundapp.portal.forms import (
     UploadForm,
     WithdrawForm,
 )
+from fundapp.web.loans import overdue_rate
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 

@@ -36,12 +36,12 @@ from fundapp.auth.models import User, UserRole
 from fundapp.cooperatives.models import Cooperative
 from fundapp.core import lists, validation
 from fundapp.core.dates import business_date
-from fundapp.core.errors import DomainError, ValidationFailed
 from fundapp.core.formatting import date_filter, money_filter
 from fundapp.core.forms import apply_errors, id_arg, page_arg
 from fundapp.core.security import AUDIT_READ, STAFF_READ, Role, has_role, roles_required
+from fundapp.domain.errors import DomainError, ValidationFailed
 from fundapp.extensions import db
-from fundapp.lending import book, services
+from fundapp.lending import services
 from fundapp.lending.forms import (
     KIND_LABELS,
     METHOD_LABELS,
@@ -56,7 +56,8 @@ from fundapp.lending.forms import (
     RestructuringForm,
     values,
 )
-from fundapp.lending.models import (
+from fundapp.loans import store as book
+from fundapp.loans.models import (
     UNSETTLED,
     ApprovalStatus,
     Collateral,
@@ -327,7 +328,7 @@ def _pending_count() -> int:
 def approvals() -> Any:
     """One queue: only the items this user may decide (issue 16); the same items as the
     landing page's count and ``GET /api/v1/approvals?mine=true``."""
-    from fundapp.servicing.relief_routes import approval_items as relief_approval_items
+    from fundapp.web.relief import approval_items as relief_approval_items
     from fundapp.work.decisions import decisions_for
 
     today = business_date()

@@ -25,11 +25,11 @@ from fundapp.auth.models import User
 from fundapp.cooperatives.models import Cooperative
 from fundapp.core import lists
 from fundapp.core.dates import business_date
-from fundapp.core.errors import DomainError
 from fundapp.core.formatting import money_filter
 from fundapp.core.forms import apply_errors, form_data, page_arg
 from fundapp.core.security import STAFF_READ, Role, has_role, roles_required
 from fundapp.core.validation import row_id
+from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
 from fundapp.lending import services, uploads
 from fundapp.lending.application_forms import (
@@ -45,7 +45,7 @@ from fundapp.lending.application_forms import (
     grouped,
     plain_rate,
 )
-from fundapp.lending.models import (
+from fundapp.loans.models import (
     Application,
     ApplicationDocument,
     ApplicationStatus,

@@ -33,8 +33,8 @@ from werkzeug.datastructures import FileStorage
 from wtforms import HiddenField, SelectField
 
 from fundapp.core.dates import business_date
-from fundapp.core.errors import DomainError
 from fundapp.core.security import Role, roles_required
+from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
 from fundapp.imports import services
 from fundapp.imports.columns import COLUMNS

@@ -19,14 +19,17 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from fundapp.core.errors import N_, DomainError, NotFound
-from fundapp.core.money import is_whole
+from fundapp.domain import replay as engine
+from fundapp.domain.allocation import AllocationError
+from fundapp.domain.errors import N_, DomainError, NotFound
+from fundapp.domain.money import is_whole
+from fundapp.domain.overdue import OverdueError, Reduction
+from fundapp.domain.schedule import CustomPrincipal, LoanTerms, ScheduleError
 from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalLine
 from fundapp.ledger.services import Line, post
-from fundapp.lending import engine
-from fundapp.lending.models import (
+from fundapp.loans.models import (
     ApprovalStatus,
     Disbursement,
     DisbursementStatus,
@@ -36,9 +39,6 @@ from fundapp.lending.models import (
     Repayment,
     Restructuring,
 )
-from fundapp.lending.schedule import CustomPrincipal, LoanTerms, ScheduleError
-from fundapp.repayments.allocation import AllocationError
-from fundapp.servicing.overdue import OverdueError, Reduction
 
 LOAN_ACCOUNTS = (
     acc.CASH,
@@ -141,7 +141,7 @@ def history_of(loan: Loan) -> History:
 
 def relief_events(loan_id: int) -> tuple[engine.ReliefEvent, ...]:
     """The loan's approved interest reliefs (miễn, giảm lãi), dated on their approval."""
-    from fundapp.servicing.relief_models import InterestRelief
+    from fundapp.loans.relief import InterestRelief
 
     return tuple(
         engine.ReliefEvent(id_, when, interest, penalty)
@@ -236,8 +236,8 @@ def store(loan: Loan, state: engine.LoanState, as_of: date) -> None:
         i.no: i for i in db.session.scalars(select(Instalment).where(Instalment.loan_id == loan.id))
     }
     wanted = set()
+    from fundapp.domain.overdue import balance_days
     from fundapp.servicing.close_day import last_run_date
-    from fundapp.servicing.overdue import balance_days
 
     closed = last_run_date()
     for row in state.rows:
@@ -294,7 +294,7 @@ def store(loan: Loan, state: engine.LoanState, as_of: date) -> None:
             ]
             repayment.prepaid_principal = result.prepaid_principal
     if state.reliefs:
-        from fundapp.servicing.relief_models import InterestRelief
+        from fundapp.loans.relief import InterestRelief
 
         for relief in db.session.scalars(
             select(InterestRelief).where(
@@ -478,7 +478,7 @@ def next_number(series: str, width: int) -> str:
     under a row lock so concurrent requests never share a number."""
     from sqlalchemy.exc import IntegrityError
 
-    from fundapp.lending.models import Counter
+    from fundapp.loans.models import Counter
 
     counter = db.session.get(Counter, series, with_for_update=True)
     if counter is None:
@@ -571,9 +571,9 @@ def classification_version(day: date) -> Any:
     force that day, and the clauses of the act in force (Circular 11/2021 until 11/08/2024,
     Circular 14/2024 from 12/08/2024). Contract terms (rates, multipliers) stay with the
     loan's snapshot."""
+    from fundapp.domain.overdue import CIRCULAR_14_FROM, version_of
     from fundapp.policy import services as policy
     from fundapp.policy.parameters import DEFAULTS_EFFECTIVE
-    from fundapp.servicing.overdue import CIRCULAR_14_FROM, version_of
 
     rows = [
         policy.version_in_force(key, day)
@@ -602,7 +602,7 @@ def is_short_term(loan: Any) -> bool:
 def facts_of(loan: Any, days_past_due: int, restructured_days_past_due: int = 0) -> Any:
     """What the classification reads of ``loan`` (a Loan or a row with its
     term_adjustments, extensions and interest_reliefs)."""
-    from fundapp.servicing.overdue import LoanFacts
+    from fundapp.domain.overdue import LoanFacts
 
     count = loan.term_adjustments + loan.extensions
     kind = None
@@ -627,7 +627,7 @@ def own_group(
     """The group the law in force on ``as_of`` gives the loan's facts, before the upgrade
     waiting period (:func:`own_standing` adds it) and the borrower's group."""
     from fundapp.core.dates import business_date
-    from fundapp.servicing.overdue import classify
+    from fundapp.domain.overdue import classify
 
     day = as_of or business_date()
     return classify(
@@ -647,7 +647,7 @@ def own_standing(
     """The loan's own group on ``as_of`` with the upgrade rule: ``previous`` is its standing
     as the close of day last left it (None when never classified). The close of day and the
     live views both go through here, so they agree."""
-    from fundapp.servicing.overdue import standing, upgrade_months
+    from fundapp.domain.overdue import standing, upgrade_months
 
     version = version or classification_version(as_of)
     group = own_group(loan, days_past_due, as_of, restructured_days_past_due, version)
@@ -657,8 +657,8 @@ def own_standing(
 
 def stored_standing(loan_id: int, as_of: date) -> Any:
     """The loan's standing as the last close of day on or before ``as_of`` stored it."""
-    from fundapp.servicing.models import LoanDay
-    from fundapp.servicing.overdue import Standing
+    from fundapp.domain.overdue import Standing
+    from fundapp.loans.days import LoanDay
 
     row = db.session.get(LoanDay, loan_id)
     if row is None or row.business_date > as_of:
@@ -679,7 +679,7 @@ def latest_restructuring(loan_id: int, until: date | None = None) -> date | None
 def restructured_days_past_due(state: engine.LoanState, as_of: date, since: date | None) -> int:
     """Days past due on the restructured schedule: from the oldest instalment due after the
     latest restructuring took effect (``since``), before ``as_of``, and not settled."""
-    from fundapp.servicing.overdue import days_past_due
+    from fundapp.domain.overdue import days_past_due
 
     if since is None:
         return 0

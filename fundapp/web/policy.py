@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from fundapp.core import validation
 from fundapp.core.dates import business_date
-from fundapp.core.errors import DomainError
 from fundapp.core.forms import apply_errors
 from fundapp.core.security import STAFF_READ, Role, roles_required
+from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
 from fundapp.policy import services
 from fundapp.policy.forms import PolicyChangeForm, PolicyDecisionForm

@@ -16,16 +16,16 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 
 from fundapp.core.dates import business_date
-from fundapp.core.errors import DomainError
 from fundapp.core.formatting import money_filter
 from fundapp.core.forms import apply_errors
 from fundapp.core.security import STAFF_READ, Role, has_role, roles_required
+from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
-from fundapp.lending.models import Loan, LoanStatus
 from fundapp.lending.services import STATUS_LABELS
+from fundapp.loans.models import Loan, LoanStatus
+from fundapp.loans.relief import InterestRelief, OffBalanceRemoval
 from fundapp.servicing import relief as reliefs
 from fundapp.servicing import risk
-from fundapp.servicing.relief_models import InterestRelief, OffBalanceRemoval
 
 bp = Blueprint("relief", __name__)
 

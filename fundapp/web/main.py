@@ -6,8 +6,8 @@ from flask import Blueprint, redirect, request, session, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from fundapp.auth.routes import safe_next
 from fundapp.core.security import Role, has_role
+from fundapp.web.auth import safe_next
 
 bp = Blueprint("main", __name__)
 

@@ -14,9 +14,9 @@ from fundapp.cooperatives.forms import CooperativeForm, RelatedGroupForm
 from fundapp.cooperatives.models import KIND_LABELS, Cooperative, RelatedGroup
 from fundapp.core import lists
 from fundapp.core.dates import business_date
-from fundapp.core.errors import DomainError
 from fundapp.core.forms import apply_errors, form_data, page_arg
 from fundapp.core.security import STAFF_READ, Role, roles_required
+from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
 
 bp = Blueprint("cooperatives", __name__, url_prefix="/cooperatives")

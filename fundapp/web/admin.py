@@ -12,10 +12,10 @@ from fundapp.auth import services
 from fundapp.auth.models import ApiToken, User
 from fundapp.cooperatives.models import Cooperative
 from fundapp.core import lists
-from fundapp.core.errors import DomainError
 from fundapp.core.forms import apply_errors, page_arg
 from fundapp.core.security import ROLE_LABELS, Role, roles_required
 from fundapp.core.validation import row_id
+from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -12,12 +12,12 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from fundapp.core.dates import business_date
-from fundapp.core.errors import DomainError
 from fundapp.core.forms import page_arg
 from fundapp.core.security import STAFF_READ, Role, roles_required
+from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
+from fundapp.loans.days import CloseDayFailure, CloseDayRun
 from fundapp.servicing.close_day import CloseDayResult, last_run_date, pending_dates, run_pending
-from fundapp.servicing.models import CloseDayFailure, CloseDayRun
 
 bp = Blueprint("servicing", __name__, url_prefix="/close-day")
 

@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 
 from fundapp.core import lists, validation
 from fundapp.core.dates import business_date
-from fundapp.core.errors import DomainError, ValidationFailed
 from fundapp.core.forms import apply_errors, page_arg
 from fundapp.core.security import STAFF_READ, Role, roles_required
+from fundapp.domain.errors import DomainError, ValidationFailed
 from fundapp.extensions import db
 from fundapp.ledger import services
 from fundapp.ledger.accounts import ACCOUNTS
@@ -218,7 +218,7 @@ def _journal_filters(errors: dict[str, str]) -> tuple[list[Any], list[Any], dict
     if account:
         lines.append(JournalLine.account == account)
     if loan_no:
-        from fundapp.lending.models import Loan
+        from fundapp.loans.models import Loan
 
         loan_ids = select(Loan.id).where(func.upper(Loan.contract_no) == loan_no.upper())
         lines.append(JournalLine.loan_id.in_(loan_ids))

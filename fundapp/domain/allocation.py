@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from fundapp.core.errors import RuleError
-from fundapp.core.money import is_whole
+from fundapp.domain.errors import RuleError
+from fundapp.domain.money import is_whole
 
 Component = Literal["penalty", "interest", "principal"]
 AllocationOrder = Literal["standard", "principal_first"]

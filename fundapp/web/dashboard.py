@@ -7,9 +7,9 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from fundapp.core.dates import business_date
-from fundapp.core.errors import ValidationFailed
 from fundapp.core.security import STAFF_READ, roles_required
 from fundapp.dashboard import charts, figures
+from fundapp.domain.errors import ValidationFailed
 from fundapp.funds import services as funds
 
 bp = Blueprint("dashboard", __name__)

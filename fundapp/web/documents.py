@@ -20,14 +20,14 @@ from sqlalchemy import select
 
 from fundapp.cooperatives.models import Cooperative
 from fundapp.core.dates import business_date
-from fundapp.core.errors import N_
 from fundapp.core.security import STAFF_READ, Role, can_see_cooperative, roles_required
 from fundapp.documents import builders
 from fundapp.documents.pdf import css_string, pdf_response, render_pdf
 from fundapp.documents.statement import build_statement, parse_period
+from fundapp.domain.errors import N_
 from fundapp.extensions import db
-from fundapp.lending.models import Disbursement, Loan, Repayment
-from fundapp.servicing.models import Notice
+from fundapp.loans.days import Notice
+from fundapp.loans.models import Disbursement, Loan, Repayment
 
 bp = Blueprint("documents", __name__, cli_group="documents")
 bp.add_app_template_filter(css_string, "css_string")
