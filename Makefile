@@ -65,7 +65,7 @@ help:
 	make test          lint, then pytest on SQLite (all tests) and on a throwaway PostgreSQL (not e2e)
 	make test-sqlite   pytest on SQLite only
 	make test-pg       pytest on a throwaway PostgreSQL only (-m "not e2e")
-	make lint          ruff check + ruff format --check
+	make lint          ruff check + ruff format --check + lint-imports (the layers)
 	make fmt           ruff check --fix + ruff format
 	make bench         run benchmarks against a throwaway PostgreSQL
 	make clean         remove instance/*.db and caches
@@ -125,6 +125,7 @@ test: venv translations
 	@$(STEP_FN)
 	step "ruff check" $(RUFF) check .
 	step "ruff format --check" $(RUFF) format --check .
+	step "lint-imports (layers)" $(VENV)/bin/lint-imports --no-cache
 	# The two databases' suites run side by side (one per core), each into its own log,
 	# then the browser tests alone, so that their timings are not squeezed.
 	logs=$$(mktemp -d)
@@ -155,6 +156,7 @@ lint: venv
 	@$(STEP_FN)
 	step "ruff check" $(RUFF) check .
 	step "ruff format --check" $(RUFF) format --check .
+	step "lint-imports (layers)" $(VENV)/bin/lint-imports --no-cache
 	finish
 
 fmt: venv

@@ -154,11 +154,11 @@ def make_statement_loan(
 
     from fundapp.cooperatives import services as coops
     from fundapp.cooperatives.models import Cooperative
-    from fundapp.documents.statement import position_at
+    from fundapp.documents.positions import position_at
     from fundapp.extensions import db
     from fundapp.ledger.services import record_capital
-    from fundapp.lending import services as ls
-    from fundapp.lending.services import cash_available
+    from fundapp.lending import applications, contracts, disbursements
+    from fundapp.lending.limits import cash_available
     from fundapp.repayments.services import record_repayment
 
     started = time.perf_counter()
@@ -194,7 +194,7 @@ def make_statement_loan(
         record_capital(
             None, "charter", amount * 10, start - timedelta(days=1), reference="QĐ-BENCH-SAOKE"
         )
-    app = ls.create_application(
+    app = applications.create_application(
         officer,
         {
             "cooperative_id": coop.id,
@@ -209,12 +209,14 @@ def make_statement_loan(
         },
         start,
     )
-    ls.submit(officer, app)
-    ls.appraise(appraiser, app, amount, "Phương án khả thi", start)
-    loan = ls.approve(director, app, "Đồng ý", start)
-    ls.sign_contract(officer, loan, start, start)
-    tranche = ls.record_disbursement(accountant, loan.id, {"amount": amount, "date": start}, start)
-    ls.approve_disbursement(director, tranche.id, start)
+    applications.submit(officer, app)
+    applications.appraise(appraiser, app, amount, "Phương án khả thi", start)
+    loan = applications.approve(director, app, "Đồng ý", start)
+    contracts.sign_contract(officer, loan, start, start)
+    tranche = disbursements.record_disbursement(
+        accountant, loan.id, {"amount": amount, "date": start}, start
+    )
+    disbursements.approve_disbursement(director, tranche.id, start)
     db.session.commit()
 
     paid = 0

@@ -1055,7 +1055,8 @@ def fund_check(env: dict[str, str], log: Callable[[str], None]) -> FundCheck:
 def time_schedules(runs: int) -> list[ScheduleTiming]:
     """``build_schedule`` for 60 monthly instalments (equal principal, then annuity): one
     warm-up call, then the median of ``runs``."""
-    from fundapp.domain.schedule import Disbursement, LoanTerms, build_schedule
+    from fundapp.domain.schedule import Disbursement, build_schedule
+    from fundapp.domain.terms import LoanTerms
 
     out = []
     tranche = (Disbursement(date(2026, 1, 15), 480_000_000),)

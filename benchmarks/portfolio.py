@@ -10,7 +10,7 @@ and their history are loaded with COPY, from templates replayed by the app's eng
   replay, an approved extension for the restructured ones;
 * the ledger: the capital entry; per loan one disbursement entry (Dr 2111 / Cr 1121) and,
   when it has repaid anything, one entry for all its repayments (Dr 1121 / Cr 2111 principal,
-  Cr 7021 interest, Cr 7022 overdue interest), i.e. exactly what ``book.targets`` asks of a
+  Cr 7021 interest, Cr 7022 overdue interest), i.e. exactly what ``posting.targets`` asks of a
   loan before any close of day; the per-loan running balances when the schema has them.
 
 No close of day has run on the generated book: the first run classifies every loan.

@@ -168,7 +168,7 @@ def draw_spec(
 def build(spec: TemplateSpec) -> Template:
     """Replay the template's history with the app's engine (pure, no database)."""
     from fundapp.domain import replay as engine
-    from fundapp.domain.schedule import LoanTerms
+    from fundapp.domain.terms import LoanTerms, Product
 
     terms = LoanTerms(
         amount=spec.amount,
@@ -179,7 +179,7 @@ def build(spec: TemplateSpec) -> Template:
         interest_every_months=spec.interest_every_months,
         grace_months=spec.grace_months,
     )
-    product = engine.Product(terms=terms)
+    product = Product(terms=terms)
     disbursements = (engine.DisbursementEvent(1, spec.disbursed_on, spec.amount),)
     restructures: tuple[engine.RestructureEvent, ...] = ()
     new_maturity = None

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, jsonify, render_template, request, session
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -15,7 +18,46 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from config import Config, config_from_env
+from fundapp import models  # noqa: F401  (every table registered on the metadata)
+from fundapp.api import bp as api_bp
+from fundapp.auth.models import User
+from fundapp.auth.services import user_for_session
+from fundapp.cli import register
+from fundapp.core import formatting
+from fundapp.core.dates import business_date
+from fundapp.core.db import serialise_sqlite
+from fundapp.core.security import ROLE_LABELS, has_role, role_conflicts
+from fundapp.core.validation import json_too_deep
+from fundapp.domain.errors import DomainError, MalformedRequest, ValidationFailed
 from fundapp.extensions import babel, csrf, db, login_manager, migrate
+from fundapp.funds.services import origin_of
+from fundapp.imports.cli import loans_cli
+from fundapp.ledger.services import register_check, register_overview_extra
+from fundapp.loans.integrity import check_loans
+from fundapp.loans.queries import overview_figures
+from fundapp.notices.delivery import deliver_pending  # (see the comment above)
+from fundapp.notices.services import unread_count
+from fundapp.policy.services import check_stored_values
+from fundapp.servicing.close_day import after_each_date  # (see the comment above)
+from fundapp.web.admin import bp as admin_bp
+from fundapp.web.applications import bp as applications_bp
+from fundapp.web.audit import bp as audit_bp
+from fundapp.web.auth import bp as auth_bp
+from fundapp.web.cooperatives import bp as coop_bp
+from fundapp.web.dashboard import bp as dashboard_bp
+from fundapp.web.documents import bp as documents_bp
+from fundapp.web.imports import bp as imports_bp
+from fundapp.web.ledger import bp as ledger_bp
+from fundapp.web.loan_actions import bp as loans_bp  # web.loans' bp, with its POST views
+from fundapp.web.main import bp as main_bp
+from fundapp.web.notices import bp as notices_bp
+from fundapp.web.policy import bp as policy_bp
+from fundapp.web.portal import bp as portal_bp
+from fundapp.web.relief import bp as relief_bp
+from fundapp.web.reports import bp as reports_bp
+from fundapp.web.servicing import bp as servicing_bp
+from fundapp.web.work import bp as work_bp
+from fundapp.work import notify
 
 
 def create_app(config: type[Config] | None = None) -> Flask:
@@ -66,7 +108,6 @@ class RowIdConverter(IntegerConverter):
 
 
 def _ensure_instance_dir(app: Flask) -> None:
-    from pathlib import Path
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///"):
@@ -90,18 +131,12 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.session_protection = "basic"
 
-    from fundapp import models  # noqa: F401  (every table registered on the metadata)
-    from fundapp.auth.models import User
-
     @login_manager.user_loader
     def load_user(session_key: str) -> User | None:
         # Flask-Login's user id (in the session and the remember-me cookie) is the key of a
         # server-side session: only a live one of an active user signs anyone in.
-        from fundapp.auth.services import user_for_session
 
         return user_for_session(session_key)
-
-    from fundapp.core.db import serialise_sqlite
 
     with app.app_context():
         for engine in db.engines.values():
@@ -109,25 +144,6 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from fundapp.api import bp as api_bp
-    from fundapp.web.admin import bp as admin_bp
-    from fundapp.web.applications import bp as applications_bp
-    from fundapp.web.audit import bp as audit_bp
-    from fundapp.web.auth import bp as auth_bp
-    from fundapp.web.cooperatives import bp as coop_bp
-    from fundapp.web.dashboard import bp as dashboard_bp
-    from fundapp.web.documents import bp as documents_bp
-    from fundapp.web.imports import bp as imports_bp
-    from fundapp.web.ledger import bp as ledger_bp
-    from fundapp.web.loans import bp as loans_bp
-    from fundapp.web.main import bp as main_bp
-    from fundapp.web.notices import bp as notices_bp
-    from fundapp.web.policy import bp as policy_bp
-    from fundapp.web.portal import bp as portal_bp
-    from fundapp.web.relief import bp as relief_bp
-    from fundapp.web.reports import bp as reports_bp
-    from fundapp.web.servicing import bp as servicing_bp
-    from fundapp.web.work import bp as work_bp
 
     for bp in (
         main_bp, auth_bp, admin_bp, coop_bp, ledger_bp, policy_bp, audit_bp, portal_bp,
@@ -140,8 +156,6 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from fundapp.core import formatting
-    from fundapp.core.security import ROLE_LABELS, has_role, role_conflicts
 
     app.jinja_env.filters["money"] = formatting.money_filter
     app.jinja_env.filters["vndate"] = formatting.date_filter
@@ -152,16 +166,11 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["has_role"] = has_role
     app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
     app.jinja_env.globals["role_conflicts"] = role_conflicts
-    from fundapp.funds.services import origin_of
 
     app.jinja_env.globals["origin_fund"] = origin_of
 
     @app.context_processor
     def inject() -> dict[str, Any]:
-        from flask_login import current_user
-
-        from fundapp.core.dates import business_date
-        from fundapp.notices.services import unread_count
 
         return {
             "fund_name": app.config["FUNDAPP_NAME"],
@@ -183,9 +192,6 @@ def api_error(status: int, code: str, message: str, fields: dict | None = None) 
 
 
 def register_error_handlers(app: Flask) -> None:
-    from flask_babel import gettext as _
-
-    from fundapp.domain.errors import DomainError
 
     messages = {
         400: ("bad_request", lambda: _("Yêu cầu không hợp lệ.")),
@@ -268,10 +274,6 @@ def register_input_guard(app: Flask) -> None:
     A JSON body nested deeper than ``JSON_MAX_DEPTH`` is refused (400) before any view reads
     it: Python's parser would recurse once a level, into a RecursionError. The API reads a
     body whatever its content type; a page only when it says JSON."""
-    from flask_babel import gettext as _
-
-    from fundapp.core.validation import json_too_deep
-    from fundapp.domain.errors import MalformedRequest, ValidationFailed
 
     @app.before_request
     def refuse_deep_json() -> None:
@@ -323,21 +325,19 @@ def register_security_headers(app: Flask) -> None:
 
 def register_domain_hooks() -> None:
     """Later modules add their invariants and figures to the ledger's check and overview."""
-    from fundapp.ledger.services import register_check, register_overview_extra
-    from fundapp.loans import store as book
-    from fundapp.policy.services import check_stored_values
 
-    register_check(book.check_loans)
+    register_check(check_loans)
     register_check(check_stored_values)
-    register_overview_extra(book.overview_figures)
-    from fundapp.work import notify
+    register_overview_extra(overview_figures)
 
     notify.install()  # notifications of work from what each unit of work flushes
+    # Registered when the app is made, like the hooks above: the close of day cannot import
+    # the sender (a layer above it).
+
+    after_each_date(deliver_pending)  # the close of day's e-mails, after each date's commit
 
 
 def register_commands(app: Flask) -> None:
-    from fundapp.cli import register
-    from fundapp.imports.cli import loans_cli
 
     register(app)
     app.cli.add_command(loans_cli)

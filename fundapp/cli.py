@@ -3,14 +3,27 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from fundapp.admin.backup import BackupError, backup, read_manifest, restore
+from fundapp.areas.cli import units_cli
+from fundapp.auth.services import create_user
+from fundapp.core.dates import business_date
+from fundapp.demo.seed import DEMO_PASSWORD, DEMO_USERS, DemoError, database_is_empty, seed
 from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
+from fundapp.funds.cli import origins_cli
+from fundapp.funds.services import ensure_own
+from fundapp.jobs.cli import jobs_cli
+from fundapp.ledger.services import check_invariants
+from fundapp.policy.services import install_defaults
+from fundapp.servicing.close_day import run_pending
+from fundapp.servicing.notices import contradictory_overdue_notices, repair_overdue_notices
 
 
 def _fail(message: str) -> None:
@@ -43,8 +56,6 @@ def users_create(
     email: str | None,
 ) -> None:
     """Create a user with one or more roles."""
-    from fundapp.auth.services import create_user
-
     try:
         user = create_user(None, username, password, list(roles), full_name, email, cooperative_id)
     except DomainError as exc:
@@ -61,8 +72,6 @@ fund_cli = AppGroup("fund", help="The fund's books.")
 @fund_cli.command("check")
 def fund_check() -> None:
     """Verify the ledger's invariants; exit 1 naming each broken one."""
-    from fundapp.ledger.services import check_invariants
-
     result = check_invariants()
     for rule in result.checked:
         click.echo(f"checked: {rule}")
@@ -78,8 +87,6 @@ def fund_check() -> None:
 def fund_repair_notices(dry_run: bool) -> None:
     """Correct overdue-transfer notices that state the run's date as the transfer date
     (issue 16): they state the statement's transfer date, the day after the due date."""
-    from fundapp.servicing.notices import contradictory_overdue_notices, repair_overdue_notices
-
     found = contradictory_overdue_notices()
     for notice in found:
         data = notice.data or {}
@@ -101,11 +108,7 @@ policy_cli = AppGroup("policy", help="Lending policy parameters.")
 @policy_cli.command("init")
 def policy_init() -> None:
     """Store the legal defaults of every parameter not stored yet."""
-    from fundapp.policy.services import install_defaults
-
     added = install_defaults()
-    from fundapp.funds.services import ensure_own
-
     ensure_own()  # this fund's row among the origin funds
     db.session.commit()
     click.echo(f"policy parameters added: {added}")
@@ -118,8 +121,6 @@ demo_cli = AppGroup("demo", help="The demo fund.")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has users.")
 def demo_seed(if_empty: bool) -> None:
     """Build the Bắc Giang demo fund (refuses a database that already has data)."""
-    from fundapp.demo.seed import DemoError, database_is_empty, seed
-
     if not database_is_empty():
         if if_empty:
             click.echo("database already has data: demo seed skipped")
@@ -138,8 +139,6 @@ def demo_seed(if_empty: bool) -> None:
 @demo_cli.command("logins")
 def demo_logins() -> None:
     """Print the demo logins (one per role)."""
-    from fundapp.demo.seed import DEMO_PASSWORD, DEMO_USERS
-
     click.echo("")
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD})")
     for username, role, label, _coop in DEMO_USERS:
@@ -152,13 +151,8 @@ def demo_logins() -> None:
 @click.option("--date", "day", default=None, help="YYYY-MM-DD (default: the business date)")
 def close_day_command(day: str | None) -> None:
     """Close every business date not yet closed, up to DATE, in order."""
-    from datetime import date as date_type
-
-    from fundapp.core.dates import business_date
-    from fundapp.servicing.close_day import run_pending
-
     try:
-        until = date_type.fromisoformat(day) if day else business_date()
+        until = date.fromisoformat(day) if day else business_date()
     except ValueError:
         raise click.ClickException("--date must be YYYY-MM-DD") from None
     try:
@@ -179,10 +173,6 @@ def backup_command(target: Path | None) -> None:
     """Back up the database and the uploaded documents into one .tar.gz archive.
 
     TARGET is the archive's path or a folder (default: instance/backups)."""
-    from flask import current_app
-
-    from fundapp.admin.backup import BackupError, backup
-
     where = target or Path(current_app.instance_path) / "backups"
     if target is None:
         where.mkdir(parents=True, exist_ok=True)
@@ -202,8 +192,6 @@ def backup_command(target: Path | None) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def restore_command(source: Path, yes: bool) -> None:
     """Replace the database and the uploaded documents by those of a backup archive."""
-    from fundapp.admin.backup import BackupError, read_manifest, restore
-
     try:
         manifest = read_manifest(source)
     except BackupError as exc:
@@ -227,10 +215,6 @@ def restore_command(source: Path, yes: bool) -> None:
 
 
 def register(app: Flask) -> None:
-    from fundapp.areas.cli import units_cli
-    from fundapp.funds.cli import origins_cli
-    from fundapp.jobs.cli import jobs_cli
-
     for group in (users_cli, fund_cli, policy_cli, demo_cli):
         app.cli.add_command(group)
     app.cli.add_command(close_day_command)

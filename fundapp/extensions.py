@@ -1,12 +1,30 @@
-"""Unbound extensions; ``create_app`` binds them."""
+"""Unbound extensions; ``create_app`` binds them.
+
+The declarative base is here, with a naming convention so migrations are stable, because
+``db`` is made from it; nothing here imports the rest of the package, so every layer
+(``fundapp.core`` first) may use ``db``.
+"""
 
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
 
-from fundapp.core.db import Base
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()

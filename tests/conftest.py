@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask, g
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from config import TestingConfig
 from fundapp.app import create_app
@@ -197,6 +197,18 @@ def make_user(*roles: str, cooperative: Any = None, username: str | None = None)
 
 def login(client: FlaskClient, user: Any, password: str = PASSWORD) -> Any:
     return client.post("/login", data={"username": user.username, "password": password})
+
+
+def client_for(app: Flask, user: Any) -> FlaskClient:
+    """A test client of its own, signed in as ``user``."""
+    client = app.test_client()
+    assert login(client, user).status_code == 302
+    return client
+
+
+def count(model: Any, **where: Any) -> int:
+    """Rows of ``model`` (matching ``where``): what a refused request must leave unchanged."""
+    return db.session.scalar(select(func.count()).select_from(model).filter_by(**where)) or 0
 
 
 def api_token(client: FlaskClient, user: Any) -> dict[str, str]:

@@ -4,6 +4,12 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
+# The loan views register first: a path's methods appear in the OpenAPI document in the
+# order their views were registered (GET /applications/<id> before PATCH, POST
+# /loans/<id>/disbursements before GET).
+from fundapp.api import lending, transactions  # noqa: E402, F401
+
+# isort: split
 from fundapp.api import (  # noqa: E402, F401
     admin,
     application_documents,
@@ -18,7 +24,8 @@ from fundapp.api import (  # noqa: E402, F401
     groups,
     imports,
     ledger,
-    lending,
+    loan_input,
+    loan_output,
     notices,
     openapi,
     policy,

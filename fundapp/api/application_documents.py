@@ -14,7 +14,8 @@ from pydantic import Field
 
 from fundapp.api import bp, shapes
 from fundapp.api.common import api_roles, current_api_user, get_or_404, paginate, timestamp
-from fundapp.api.lending import application_json
+from fundapp.api.loan_input import visible_application
+from fundapp.api.loan_output import application_json
 from fundapp.api.spec import (
     Day,
     Id,
@@ -31,11 +32,10 @@ from fundapp.api.spec import (
     strict,
 )
 from fundapp.core.dates import business_date
-from fundapp.core.security import STAFF_READ, Role, can_see_cooperative, has_role
+from fundapp.core.security import STAFF_READ, Role, has_role
 from fundapp.extensions import db
-from fundapp.lending import services as lending
-from fundapp.lending import uploads
-from fundapp.loans.models import METHODS, Application, ApplicationDocument
+from fundapp.lending import applications, uploads
+from fundapp.loans.models import METHODS, ApplicationDocument
 
 READERS = (*STAFF_READ, Role.COOPERATIVE)
 EDITORS = (Role.OFFICER, Role.COOPERATIVE)
@@ -91,14 +91,6 @@ def document_json(doc: ApplicationDocument) -> DocumentItem:
     }
 
 
-def _application(app_id: int) -> Application:
-    app = get_or_404(Application, app_id)
-    # Another cooperative's application is "not found", so ids cannot be probed.
-    if not can_see_cooperative(current_api_user(), app.cooperative_id):
-        abort(404)
-    return app
-
-
 @bp.route("/applications/<int:app_id>", methods=["PATCH"])
 @api_roles(*EDITORS)
 @operation(body=ApplicationUpdate, returns=shapes.ApplicationView)
@@ -108,13 +100,13 @@ def update_application(app_id: int) -> Any:
     The figures are checked again as a whole (equity, amounts, schedule terms). A
     cooperative edits its own drafts, without choosing the rate or the cooperative.
     """
-    app = _application(app_id)
+    app = visible_application(app_id)
     data = read_body(ApplicationUpdate)
     user = current_api_user()
-    current = {key: getattr(app, key) for key in lending.APPLICATION_FIELDS}
+    current = {key: getattr(app, key) for key in applications.APPLICATION_FIELDS}
     if has_role(user, Role.COOPERATIVE):
         del current["annual_rate"], current["cooperative_id"]
-    lending.update_application(user, app, {**current, **data}, business_date())
+    applications.update_application(user, app, {**current, **data}, business_date())
     db.session.commit()
     return jsonify(application_json(app))
 
@@ -124,7 +116,7 @@ def update_application(app_id: int) -> Any:
 @operation(query=PageQuery, returns=Page[DocumentItem])
 def list_application_documents(app_id: int) -> Any:
     """List the documents attached to an application, oldest first."""
-    app = _application(app_id)
+    app = visible_application(app_id)
     read_query(PageQuery)
     query = (
         db.select(ApplicationDocument)
@@ -144,7 +136,7 @@ def upload_application_document(app_id: int) -> Any:
     within the size limit. Officers add papers until the application is closed, a
     cooperative until it is appraised.
     """
-    app = _application(app_id)
+    app = visible_application(app_id)
     doc = uploads.save_document(app, request.files.get("file"), current_api_user())
     uploads.commit_with(doc)
     return jsonify(document_json(doc)), 201
@@ -155,7 +147,7 @@ def upload_application_document(app_id: int) -> Any:
 @operation(returns=bytes, content=FILE)
 def download_application_document(app_id: int, doc_id: int) -> Any:
     """Download a document as its uploader sent it (``Content-Disposition`` names it)."""
-    app = _application(app_id)
+    app = visible_application(app_id)
     doc = get_or_404(ApplicationDocument, doc_id)
     if doc.application_id != app.id:
         abort(404)

@@ -1,4 +1,4 @@
-"""API v1: the close of day (SPEC §8, §10) — run it up to a date, list the runs."""
+"""API v1: the close of day (docs/rules.md#close-of-day) — run it up to a date, list the runs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from flask import jsonify
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from fundapp.api import bp, shapes
+from fundapp.api import bp, transaction_shapes
 from fundapp.api.common import api_roles, idempotent, paginate, timestamp, within_period
 from fundapp.api.spec import Page, operation, read_body, read_query
 from fundapp.core.dates import business_date
@@ -20,7 +20,7 @@ from fundapp.servicing.close_day import CloseDayResult, run_pending
 RUNNERS = (Role.ACCOUNTANT, Role.DIRECTOR)
 
 
-def result_json(result: CloseDayResult) -> shapes.CloseDayResult:
+def result_json(result: CloseDayResult) -> transaction_shapes.CloseDayResult:
     return {
         "date": result.business_date.isoformat(),
         "ran": result.ran,
@@ -29,7 +29,7 @@ def result_json(result: CloseDayResult) -> shapes.CloseDayResult:
     }
 
 
-def run_json(run: CloseDayRun) -> shapes.CloseDayRun:
+def run_json(run: CloseDayRun) -> transaction_shapes.CloseDayRun:
     return {
         "id": run.id,
         "date": run.business_date.isoformat(),
@@ -44,14 +44,14 @@ def run_json(run: CloseDayRun) -> shapes.CloseDayRun:
 @bp.route("/close-day", methods=["POST"])
 @api_roles(*RUNNERS)
 @idempotent
-@operation(body=shapes.CloseDayRequest, returns=shapes.CloseDayResults)
+@operation(body=transaction_shapes.CloseDayRequest, returns=transaction_shapes.CloseDayResults)
 def close_day() -> Any:
     """Close the days not yet closed.
 
     Every date not yet closed up to `date` (default: the business date) is closed in order,
     one commit per date. A result's `reason` is `locked` when another process is closing
     and `already_done` when the date was closed before."""
-    data = read_body(shapes.CloseDayRequest)
+    data = read_body(transaction_shapes.CloseDayRequest)
     today = business_date()
     until = data.get("date") or today
     if until > today:
@@ -63,12 +63,12 @@ def close_day() -> Any:
 
 @bp.route("/close-day/runs", methods=["GET"])
 @api_roles(*STAFF_READ)
-@operation(query=shapes.CloseDayRunQuery, returns=Page[shapes.CloseDayRun])
+@operation(query=transaction_shapes.CloseDayRunQuery, returns=Page[transaction_shapes.CloseDayRun])
 def close_day_runs() -> Any:
     """List the close-of-day runs, latest date first.
 
     `from` and `to` bound the business dates; `trigger` keeps the runs started one way."""
-    args = read_query(shapes.CloseDayRunQuery)
+    args = read_query(transaction_shapes.CloseDayRunQuery)
     query = select(CloseDayRun).order_by(CloseDayRun.business_date.desc())
     query = within_period(query, CloseDayRun.business_date, args)
     if "trigger" in args:

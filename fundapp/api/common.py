@@ -9,16 +9,17 @@ from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, current_app, g, jsonify, request
+from flask import Response, abort, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from fundapp.api.models import IdempotencyKey
-from fundapp.api.spec import MAX_ID
+from fundapp.api.spec import MAX_ID, read_body
+from fundapp.auth.services import user_for_token
 from fundapp.core.security import has_role
 from fundapp.core.validation import digits, iso_day
-from fundapp.domain.errors import DomainError, ValidationFailed
+from fundapp.domain.errors import Conflict, DomainError, ValidationFailed
 from fundapp.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -40,8 +41,6 @@ def api_roles(*roles: str) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            from fundapp.auth.services import user_for_token
-
             header = request.headers.get("Authorization", "")
             scheme, _sep, raw = header.partition(" ")
             user = user_for_token(raw.strip()) if scheme.lower() == "bearer" else None
@@ -73,6 +72,29 @@ def get_or_404(model: type[M], object_id: int) -> M:
     if obj is None:
         abort(404)
     return obj
+
+
+def decide_pending(
+    model: type,
+    object_id: int,
+    shape: Any,
+    key: str,
+    decide: Callable[[Any, str], M],
+    serialise: Callable[[M], Any],
+    *,
+    commit: bool,
+) -> Response:
+    """A pending request (a relief, a write-off, a reversal…) approved or rejected: 404
+    before the body is read (an unknown request is not a validation problem), the decider's
+    ``key`` (note or reason) trimmed, then ``decide(user, text)`` — the service checks the
+    state and that its maker does not decide it. ``commit`` is False under ``@idempotent``,
+    which commits with the stored answer."""
+    get_or_404(model, object_id)
+    text = read_body(shape).get(key, "").strip()
+    item = decide(current_api_user(), text)
+    if commit:
+        db.session.commit()
+    return jsonify(serialise(item))
 
 
 def timestamp(value: datetime | None) -> str | None:
@@ -162,8 +184,6 @@ def idempotent(view: F) -> F:
         )
         if stored is not None:
             if stored.body_hash != digest or stored.endpoint != endpoint:
-                from fundapp.domain.errors import Conflict
-
                 raise Conflict(_("Idempotency-Key này đã được dùng cho một yêu cầu khác."))
             response = jsonify(stored.response)
             response.status_code = stored.status
@@ -188,8 +208,6 @@ def idempotent(view: F) -> F:
         except IntegrityError:
             # A concurrent request with the same key won: nothing of ours is kept.
             db.session.rollback()
-            from fundapp.domain.errors import Conflict
-
             raise Conflict(_("Yêu cầu với Idempotency-Key này đang được xử lý.")) from None
         return response
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import jsonify
 
-from fundapp.api import bp, shapes
+from fundapp.api import bp, report_shapes, shapes
 from fundapp.api.common import api_roles
 from fundapp.api.spec import operation, read_query
 from fundapp.core.dates import business_date
@@ -17,7 +17,7 @@ from fundapp.funds import services as funds
 
 @bp.route("/dashboard", methods=["GET"])
 @api_roles(*STAFF_READ)
-@operation(query=shapes.DashboardQuery, returns=shapes.Dashboard)
+@operation(query=shapes.DashboardQuery, returns=report_shapes.Dashboard)
 def dashboard() -> Any:
     """The dashboard's figures and chart series.
 

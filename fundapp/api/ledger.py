@@ -23,7 +23,7 @@ from fundapp.core.security import STAFF_READ
 from fundapp.extensions import db
 from fundapp.ledger.accounts import ACCOUNTS
 from fundapp.ledger.models import JournalEntry, JournalLine
-from fundapp.loans import store as book
+from fundapp.loans import queries
 
 AccountCode = Literal[tuple(ACCOUNTS)]  # type: ignore[valid-type]
 
@@ -132,7 +132,7 @@ def fund_overview() -> Any:
 
     The balances are in ``GET /fund/position``, the latest entries in ``GET /journal``.
     """
-    figures = book.overview_figures()
+    figures = queries.overview_figures()
     cooperatives = db.session.scalar(select(func.count(Cooperative.id))) or 0
     return jsonify(
         {

@@ -17,12 +17,12 @@ from fundapp.api import bp, shapes
 from fundapp.api.common import (
     api_roles,
     current_api_user,
-    get_or_404,
     idempotent,
     paginate,
     timestamp,
 )
-from fundapp.api.servicing import Note, OptionalReason, Reason, _loan
+from fundapp.api.loan_input import visible_loan
+from fundapp.api.servicing import Note, OptionalReason, Reason, decide_request
 from fundapp.api.spec import (
     Money,
     NotRequired,
@@ -182,7 +182,7 @@ def list_interest_reliefs() -> Any:
 @operation(query=PageQuery, returns=Page[InterestReliefItem])
 def list_loan_interest_reliefs(loan_id: int) -> Any:
     """List the loan's interest relief requests and their decisions."""
-    loan = _loan(loan_id)
+    loan = visible_loan(loan_id)
     read_query(PageQuery)
     query = select(InterestRelief).where(InterestRelief.loan_id == loan.id)
     return jsonify(paginate(query.order_by(InterestRelief.id), relief_json))
@@ -194,7 +194,7 @@ def list_loan_interest_reliefs(loan_id: int) -> Any:
 def get_waivable_interest(loan_id: int) -> Any:
     """What a relief decided today could waive: billed in-term interest due and unpaid, and
     overdue interest accrued to today; and the director's authority."""
-    loan = _loan(loan_id)
+    loan = visible_loan(loan_id)
     today = business_date()
     can = reliefs.waivable(loan, today)
     return jsonify(
@@ -218,7 +218,7 @@ def request_interest_relief(loan_id: int) -> Any:
     Nothing is waived until a director (up to the policy's ``director_relief_limit``) or
     the board approves it; one pending request per loan.
     """
-    loan = _loan(loan_id)
+    loan = visible_loan(loan_id)
     data = read_body(ReliefCreate)
     item = reliefs.request_relief(current_api_user(), loan.id, data, business_date())
     db.session.commit()
@@ -235,12 +235,8 @@ def approve_interest_relief(relief_id: int) -> Any:
     transaction (Dr interest income / Cr interest receivable for a group-1 loan; the
     suspended-interest memo for groups 2–5). The requester may not approve; above the
     director's limit only the board may."""
-    get_or_404(InterestRelief, relief_id)
-    data = read_body(Note)
-    item = reliefs.decide_relief(
-        current_api_user(), relief_id, True, data.get("note", "").strip(), business_date()
-    )
-    return jsonify(relief_json(item))  # committed by @idempotent
+    # committed by @idempotent
+    return decide_request(InterestRelief, relief_id, True, reliefs.decide_relief, relief_json)
 
 
 @bp.route("/interest-reliefs/<int:relief_id>/reject", methods=["POST"])
@@ -248,13 +244,7 @@ def approve_interest_relief(relief_id: int) -> Any:
 @operation(body=OptionalReason, returns=InterestReliefItem)
 def reject_interest_relief(relief_id: int) -> Any:
     """Refuse a relief request; nothing is waived."""
-    get_or_404(InterestRelief, relief_id)
-    data = read_body(OptionalReason)
-    item = reliefs.decide_relief(
-        current_api_user(), relief_id, False, data.get("reason", "").strip(), business_date()
-    )
-    db.session.commit()
-    return jsonify(relief_json(item))
+    return decide_request(InterestRelief, relief_id, False, reliefs.decide_relief, relief_json)
 
 
 # --- removal from off-balance tracking --------------------------------------------------------
@@ -265,7 +255,7 @@ def reject_interest_relief(relief_id: int) -> Any:
 @operation(query=PageQuery, returns=Page[RemovalItem])
 def list_removals(loan_id: int) -> Any:
     """List the loan's proposals to remove it from off-balance tracking (xuất toán)."""
-    loan = _loan(loan_id)
+    loan = visible_loan(loan_id)
     read_query(PageQuery)
     query = select(OffBalanceRemoval).where(OffBalanceRemoval.loan_id == loan.id)
     return jsonify(paginate(query.order_by(OffBalanceRemoval.id), removal_json))
@@ -279,7 +269,7 @@ def propose_removal(loan_id: int) -> Any:
 
     Refused before five years have passed since the risk handling; the board decides.
     """
-    loan = _loan(loan_id)
+    loan = visible_loan(loan_id)
     data = read_body(Reason)
     item = risk.propose_removal(current_api_user(), loan.id, data["reason"], business_date())
     db.session.commit()
@@ -294,12 +284,8 @@ def approve_removal(removal_id: int) -> Any:
     """Approve the removal: the memo is reversed (Dr memo contra / Cr written-off loans) and
     the loan becomes ``removed``. The five years are checked again; the proposer may not
     approve."""
-    get_or_404(OffBalanceRemoval, removal_id)
-    data = read_body(Note)
-    item = risk.decide_removal(
-        current_api_user(), removal_id, True, data.get("note", "").strip(), business_date()
-    )
-    return jsonify(removal_json(item))  # committed by @idempotent
+    # committed by @idempotent
+    return decide_request(OffBalanceRemoval, removal_id, True, risk.decide_removal, removal_json)
 
 
 @bp.route("/removals/<int:removal_id>/reject", methods=["POST"])
@@ -307,10 +293,4 @@ def approve_removal(removal_id: int) -> Any:
 @operation(body=OptionalReason, returns=RemovalItem)
 def reject_removal(removal_id: int) -> Any:
     """Refuse a removal proposal; the loan stays tracked off-balance."""
-    get_or_404(OffBalanceRemoval, removal_id)
-    data = read_body(OptionalReason)
-    item = risk.decide_removal(
-        current_api_user(), removal_id, False, data.get("reason", "").strip(), business_date()
-    )
-    db.session.commit()
-    return jsonify(removal_json(item))
+    return decide_request(OffBalanceRemoval, removal_id, False, risk.decide_removal, removal_json)

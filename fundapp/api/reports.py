@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from flask import jsonify, request
 
-from fundapp.api import bp, shapes
+from fundapp.api import bp, report_shapes
 from fundapp.api.common import api_roles
 from fundapp.api.spec import JSON, PDF, XLSX, operation, read_query
 from fundapp.core.dates import business_date
@@ -35,8 +35,8 @@ DESCRIBED = {
         "Sources and uses of the fund's capital from its ledger, outstanding by debt group, "
         "and the lending of the period from `from` (default: 1 January) to `as_of` "
         "(default: the business date).",
-        shapes.FundBalanceQuery,
-        shapes.FundBalanceReport,
+        report_shapes.FundBalanceQuery,
+        report_shapes.FundBalanceReport,
     ),
     "lending-activity": Described(
         "The lending activity report",
@@ -44,37 +44,37 @@ DESCRIBED = {
         "provisions from `from` to `to`, one line per area, sector, borrower type or "
         "term class (`group_by`); an area is the borrower's current commune, former "
         "district or former province (`by`), and the total is the same whichever.",
-        shapes.LendingActivityQuery,
-        shapes.LendingActivityReport,
+        report_shapes.LendingActivityQuery,
+        report_shapes.LendingActivityReport,
     ),
     "classification": Described(
         "The debt classification and provisioning report",
         "Loans by debt group with collateral and specific and general provisions required "
         "and held, as of the last day of `quarter` (default: the last quarter ended).",
-        shapes.ClassificationQuery,
-        shapes.ClassificationReport,
+        report_shapes.ClassificationQuery,
+        report_shapes.ClassificationReport,
     ),
     "par": Described(
         "The portfolio at risk and ageing report",
         "PAR 1, 30 and 90, and outstanding by days past due, as of `as_of` (default: the "
         "business date).",
-        shapes.ParQuery,
-        shapes.ParReport,
+        report_shapes.ParQuery,
+        report_shapes.ParReport,
     ),
     "trial-balance": Described(
         "The trial balance",
         "Per account: the opening balance, the debit and credit turnover from `from` "
         "(default: 1 January) to `to` (default: the business date), and the closing "
         "balance, each balance on its side; the totals of debits and credits are equal.",
-        shapes.TrialBalanceQuery,
-        shapes.TrialBalanceReport,
+        report_shapes.TrialBalanceQuery,
+        report_shapes.TrialBalanceReport,
     ),
     "account-ledger": Described(
         "The ledger of one account",
         "The entries on `account` from `from` to `to`, in date order, with the running "
         "balance after each; the opening balance is debit positive.",
-        shapes.AccountLedgerQuery,
-        shapes.AccountLedgerReport,
+        report_shapes.AccountLedgerQuery,
+        report_shapes.AccountLedgerReport,
     ),
 }
 

@@ -1,31 +1,34 @@
 """API v1: servicing a loan — cancellation, collateral, loan-use inspections, write-offs,
 the loan's history lists, and the queue of what awaits a checker's decision.
 
-Same roles as the loan pages (fundapp/web/loans.py); the rules live in
-fundapp/lending/services.py. A cooperative reads its own loans' posted disbursements (its
-debt receipts), as its portal shows them; the rest of a loan's file is for staff.
+Same roles as the loan pages (fundapp/web/loans.py); the rules live in fundapp/lending/
+(contracts, collateral, inspections, writeoffs). A cooperative reads its own loans' posted
+disbursements (its debt receipts), as its portal shows them; the rest of a loan's file is
+for staff.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from flask import abort, jsonify
+from flask import jsonify
 from pydantic import Field
 from sqlalchemy import select
 
-from fundapp.api import bp, shapes
+from fundapp.api import bp, shapes, transaction_shapes
 from fundapp.api.common import (
     api_roles,
-    check_id,
     current_api_user,
+    decide_pending,
     get_or_404,
     idempotent,
     paginate,
     timestamp,
 )
-from fundapp.api.lending import (
+from fundapp.api.loan_input import visible_loan
+from fundapp.api.loan_output import (
     disbursement_json,
     loan_detail_json,
     restructuring_json,
@@ -45,10 +48,11 @@ from fundapp.api.spec import (
     strict,
 )
 from fundapp.core.dates import business_date
-from fundapp.core.security import STAFF_READ, Role, can_see_cooperative, has_role
+from fundapp.core.security import STAFF_READ, Role, has_role
+from fundapp.domain.provisioning import discounted_value
 from fundapp.extensions import db
-from fundapp.lending import services as lending
-from fundapp.loans import store as book
+from fundapp.lending import collateral, contracts, inspections, writeoffs
+from fundapp.loans import store
 from fundapp.loans.models import (
     Collateral,
     Disbursement,
@@ -61,6 +65,7 @@ from fundapp.loans.models import (
     Reversal,
     WriteOff,
 )
+from fundapp.work.decisions import pending_decisions
 
 READERS = (*STAFF_READ, Role.COOPERATIVE)
 # Stored as typed: PostgreSQL refuses a NUL character in text.
@@ -209,7 +214,7 @@ def collateral_json(item: Collateral) -> CollateralItem:
         "description": item.description,
         "valuation": item.valuation,
         "discount_factor": format(Decimal(item.discount_factor).normalize(), "f"),
-        "counted": int(Decimal(item.valuation) * Decimal(item.discount_factor)),
+        "counted": discounted_value(item.valuation, item.discount_factor),
         "created_at": timestamp(item.created_at),
     }
 
@@ -221,7 +226,7 @@ def inspection_json(item: Inspection) -> InspectionItem:
         "inspected_on": item.inspected_on.isoformat(),
         "inspector_id": item.inspector_id,
         "finding": item.finding,  # type: ignore[typeddict-item]
-        "finding_label": str(lending.FINDINGS.get(item.finding, item.finding)),
+        "finding_label": str(inspections.FINDINGS.get(item.finding, item.finding)),
         "notes": item.notes,
         "created_at": timestamp(item.created_at),
     }
@@ -256,12 +261,22 @@ def transition_json(item: LoanTransition) -> TransitionItem:
 # --- objects -----------------------------------------------------------------------------------
 
 
-def _loan(loan_id: int) -> Loan:
-    loan = db.session.get(Loan, check_id(loan_id))
-    # Another cooperative's loan is "not found", so ids cannot be probed.
-    if loan is None or not can_see_cooperative(current_api_user(), loan.cooperative_id):
-        abort(404)
-    return loan
+def decide_request(
+    model: type, object_id: int, approve: bool, decide: Callable[..., Any], serialise: Any
+) -> Any:
+    """Approve (with an optional ``note``) or reject (with an optional ``reason``) a pending
+    request whose service decides as ``decide(user, id, approve, text, as_of)``: a relief, a
+    removal, a write-off. An approval is committed by its view's ``@idempotent``."""
+    shape, key = (Note, "note") if approve else (OptionalReason, "reason")
+    return decide_pending(
+        model,
+        object_id,
+        shape,
+        key,
+        lambda user, text: decide(user, object_id, approve, text, business_date()),
+        serialise,
+        commit=not approve,
+    )
 
 
 def _page(query: Any, serialise: Any) -> Any:
@@ -283,8 +298,8 @@ def cancel_loan(loan_id: int) -> Any:
     """
     get_or_404(Loan, loan_id)
     data = read_body(Reason)
-    loan = book.lock_loan(loan_id)
-    lending.cancel(current_api_user(), loan, data["reason"])
+    loan = store.lock_loan(loan_id)
+    contracts.cancel(current_api_user(), loan, data["reason"])
     db.session.commit()
     return jsonify(loan_detail_json(loan, business_date()))
 
@@ -297,7 +312,7 @@ def cancel_loan(loan_id: int) -> Any:
 @operation(query=PageQuery, returns=Page[CollateralItem])
 def list_collateral(loan_id: int) -> Any:
     """List the loan's collateral (tài sản bảo đảm)."""
-    loan = _loan(loan_id)
+    loan = visible_loan(loan_id)
     return _page(
         select(Collateral).where(Collateral.loan_id == loan.id).order_by(Collateral.id),
         collateral_json,
@@ -313,9 +328,9 @@ def add_collateral(loan_id: int) -> Any:
     Its valuation times the discount factor reduces the loan's specific provision from the
     next close of day.
     """
-    loan = _loan(loan_id)
+    loan = visible_loan(loan_id)
     data = read_body(CollateralCreate)
-    item = lending.add_collateral(current_api_user(), loan, data)
+    item = collateral.add_collateral(current_api_user(), loan, data)
     db.session.commit()
     return jsonify(collateral_json(item)), 201
 
@@ -325,7 +340,7 @@ def add_collateral(loan_id: int) -> Any:
 @operation(query=PageQuery, returns=Page[InspectionItem])
 def list_inspections(loan_id: int) -> Any:
     """List the loan-use inspections (kiểm tra sử dụng vốn vay), latest first."""
-    loan = _loan(loan_id)
+    loan = visible_loan(loan_id)
     return _page(
         select(Inspection)
         .where(Inspection.loan_id == loan.id)
@@ -343,9 +358,9 @@ def add_inspection(loan_id: int) -> Any:
     The date lies between the first disbursement and the business date; the finding is
     ``proper`` (đúng mục đích), ``partial`` or ``improper``.
     """
-    loan = _loan(loan_id)
+    loan = visible_loan(loan_id)
     data = read_body(InspectionCreate)
-    item = lending.add_inspection(current_api_user(), loan, data, business_date())
+    item = inspections.add_inspection(current_api_user(), loan, data, business_date())
     db.session.commit()
     return jsonify(inspection_json(item)), 201
 
@@ -358,7 +373,7 @@ def add_inspection(loan_id: int) -> Any:
 @operation(query=PageQuery, returns=Page[WriteOffItem])
 def list_write_offs(loan_id: int) -> Any:
     """List the loan's write-off proposals and their decisions."""
-    loan = _loan(loan_id)
+    loan = visible_loan(loan_id)
     return _page(
         select(WriteOff).where(WriteOff.loan_id == loan.id).order_by(WriteOff.id),
         write_off_json,
@@ -373,9 +388,9 @@ def propose_write_off(loan_id: int) -> Any:
 
     One proposal at a time per loan.
     """
-    loan = _loan(loan_id)
+    loan = visible_loan(loan_id)
     data = read_body(Reason)
-    item = lending.propose_write_off(current_api_user(), loan.id, data["reason"], business_date())
+    item = writeoffs.propose_write_off(current_api_user(), loan.id, data["reason"], business_date())
     db.session.commit()
     return jsonify(write_off_json(item)), 201
 
@@ -390,12 +405,8 @@ def approve_write_off(write_off_id: int) -> Any:
     Posts Dr provision / Cr loans (any provision shortfall expensed first) and the memo
     Dr written-off loans. The proposer may not approve.
     """
-    get_or_404(WriteOff, write_off_id)
-    data = read_body(Note)
-    item = lending.decide_write_off(
-        current_api_user(), write_off_id, True, data.get("note", "").strip(), business_date()
-    )
-    return jsonify(write_off_json(item))  # committed by @idempotent
+    # committed by @idempotent
+    return decide_request(WriteOff, write_off_id, True, writeoffs.decide_write_off, write_off_json)
 
 
 @bp.route("/write-offs/<int:write_off_id>/reject", methods=["POST"])
@@ -403,13 +414,7 @@ def approve_write_off(write_off_id: int) -> Any:
 @operation(body=OptionalReason, returns=WriteOffItem)
 def reject_write_off(write_off_id: int) -> Any:
     """Refuse a write-off proposal; the loan stays as it is."""
-    get_or_404(WriteOff, write_off_id)
-    data = read_body(OptionalReason)
-    item = lending.decide_write_off(
-        current_api_user(), write_off_id, False, data.get("reason", "").strip(), business_date()
-    )
-    db.session.commit()
-    return jsonify(write_off_json(item))
+    return decide_request(WriteOff, write_off_id, False, writeoffs.decide_write_off, write_off_json)
 
 
 # --- the loan's history ------------------------------------------------------------------------
@@ -417,14 +422,14 @@ def reject_write_off(write_off_id: int) -> Any:
 
 @bp.route("/loans/<int:loan_id>/disbursements", methods=["GET"])
 @api_roles(*READERS)
-@operation(query=PageQuery, returns=Page[shapes.Disbursement])
+@operation(query=PageQuery, returns=Page[transaction_shapes.Disbursement])
 def list_disbursements(loan_id: int) -> Any:
     """List the loan's disbursements (tranches) by value date.
 
     Staff see the pending and rejected ones too; a cooperative sees the posted ones, as its
     portal shows them.
     """
-    loan = _loan(loan_id)
+    loan = visible_loan(loan_id)
     query = select(Disbursement).where(Disbursement.loan_id == loan.id)
     if not has_role(current_api_user(), *STAFF_READ):
         query = query.where(Disbursement.status == DisbursementStatus.POSTED)
@@ -433,10 +438,10 @@ def list_disbursements(loan_id: int) -> Any:
 
 @bp.route("/loans/<int:loan_id>/reversals", methods=["GET"])
 @api_roles(*STAFF_READ)
-@operation(query=PageQuery, returns=Page[shapes.Reversal])
+@operation(query=PageQuery, returns=Page[transaction_shapes.Reversal])
 def list_reversals(loan_id: int) -> Any:
     """List the reversal requests of the loan's repayments and their decisions."""
-    loan = _loan(loan_id)
+    loan = visible_loan(loan_id)
     return _page(
         select(Reversal)
         .join(Repayment, Repayment.id == Reversal.repayment_id)
@@ -448,10 +453,10 @@ def list_reversals(loan_id: int) -> Any:
 
 @bp.route("/loans/<int:loan_id>/restructurings", methods=["GET"])
 @api_roles(*STAFF_READ)
-@operation(query=PageQuery, returns=Page[shapes.Restructuring])
+@operation(query=PageQuery, returns=Page[transaction_shapes.Restructuring])
 def list_restructurings(loan_id: int) -> Any:
     """List the loan's restructuring requests (term adjustments, extensions)."""
-    loan = _loan(loan_id)
+    loan = visible_loan(loan_id)
     return _page(
         select(Restructuring).where(Restructuring.loan_id == loan.id).order_by(Restructuring.id),
         restructuring_json,
@@ -463,7 +468,7 @@ def list_restructurings(loan_id: int) -> Any:
 @operation(query=PageQuery, returns=Page[TransitionItem])
 def list_loan_transitions(loan_id: int) -> Any:
     """List the loan's status changes: who, when, from, to and why."""
-    loan = _loan(loan_id)
+    loan = visible_loan(loan_id)
     return _page(
         select(LoanTransition)
         .where(LoanTransition.entity == "loan", LoanTransition.entity_id == loan.id)
@@ -507,8 +512,6 @@ def list_approvals() -> Any:
     """
     args = read_query(ApprovalQuery)
     user = current_api_user()
-    from fundapp.work.decisions import pending_decisions
-
     items = []
     for decision in pending_decisions(business_date()):
         item = _item(decision, user)

@@ -10,6 +10,7 @@ from datetime import date
 from flask import current_app, g, has_app_context
 from sqlalchemy import select
 
+from fundapp.areas.catalogue import name_key
 from fundapp.areas.models import AdminUnit, UnitSuccession
 from fundapp.extensions import db
 
@@ -221,8 +222,6 @@ def resolve(code: str, on: date, level: str = "commune") -> Unit | None:
 def find_commune(district_code: str, name: str, on: date | None = None) -> Unit | None:
     """A commune of a district (of any era) by its name, written with or without its
     kind ("Xã", "Phường", "Thị trấn"); the one in force on ``on`` first."""
-    from fundapp.areas.catalogue import name_key
-
     wanted = name_key(name)
     ix = index()
     found = []

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from fundapp import audit
 from fundapp.auth.models import (
     ApiToken,
     LoginThrottle,
@@ -23,7 +24,7 @@ from fundapp.auth.models import (
     verify_dummy_password,
 )
 from fundapp.cooperatives.models import Cooperative
-from fundapp.core import audit, validation
+from fundapp.core import validation
 from fundapp.core.security import ALL_ROLES, ROLE_LABELS, Role, role_conflicts
 from fundapp.domain.dates import utcnow
 from fundapp.domain.errors import ValidationFailed

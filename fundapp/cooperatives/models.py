@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import enum
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -12,17 +11,8 @@ from fundapp.areas.models import AdminUnit
 from fundapp.core.dates import business_date
 from fundapp.core.db import TimestampMixin, trigram_index
 from fundapp.core.lists import SearchKeyMixin, SortKey
+from fundapp.domain.cooperatives import CooperativeKind
 from fundapp.extensions import db
-
-
-class CooperativeKind(enum.StrEnum):
-    """Eligible borrower types of Decree 45/2021 Art. 20."""
-
-    COOPERATIVE = "cooperative"
-    UNION = "union"
-    COOP_MEMBER = "coop_member"
-    GROUP_MEMBER = "group_member"
-
 
 KIND_LABELS = {
     CooperativeKind.COOPERATIVE: _l("Hợp tác xã"),

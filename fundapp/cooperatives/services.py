@@ -10,16 +10,17 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from fundapp import audit
 from fundapp.areas import services as areas
 from fundapp.cooperatives.models import (
     Cooperative,
     CooperativeAddress,
-    CooperativeKind,
     RelatedGroup,
 )
-from fundapp.core import audit, validation
+from fundapp.core import validation
 from fundapp.core.dates import business_date
 from fundapp.core.lists import contains
+from fundapp.domain.cooperatives import CooperativeKind
 from fundapp.domain.dates import format_date
 from fundapp.domain.errors import ValidationFailed
 from fundapp.extensions import db

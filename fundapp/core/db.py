@@ -1,4 +1,8 @@
-"""Declarative base with a naming convention so migrations are stable."""
+"""Column types (UTC timestamps, exact rates, money), the trigram indexes, and the bulk
+helpers of the session (insert, upsert, IN lists in chunks).
+
+The declarative base and its naming convention are ``fundapp.extensions``, which ``db``
+is made from: this module sits above it and uses ``db`` directly."""
 
 from __future__ import annotations
 
@@ -23,19 +27,14 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.schema import CreateTable
 
 from fundapp.domain.dates import utcnow
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from fundapp.extensions import Base, db
 
 
 class UTCDateTime(TypeDecorator):
@@ -74,10 +73,6 @@ class Rate(TypeDecorator):
 
 
 Money = BigInteger  # whole đồng; never Numeric (SQLite would go through float)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 # Substring search (``LIKE '%…%'``) on PostgreSQL reads trigram indexes; the extension
@@ -151,13 +146,19 @@ class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
 
+IN_LIST_CHUNK = 5000  # ids per IN list (PostgreSQL allows 65 535 parameters a statement)
+
+
+def in_chunks(ids: list[int]) -> list[list[int]]:
+    """``ids`` cut into lists short enough for one ``IN (…)`` each."""
+    return [ids[n : n + IN_LIST_CHUNK] for n in range(0, len(ids), IN_LIST_CHUNK)]
+
+
 COPY_FROM = 500  # rows from which PostgreSQL gets them by COPY rather than INSERT … VALUES
 
 
 def _copy(table: Any, columns: list[str], rows: list[dict[str, Any]]) -> None:
     """COPY ``rows`` into ``table`` (PostgreSQL), each value through its column's type."""
-    from fundapp.extensions import db
-
     dialect = db.engine.dialect
     processors = [table.c[c].type.bind_processor(dialect) for c in columns]
     cursor = db.session.connection().connection.driver_connection.cursor()
@@ -175,8 +176,6 @@ def _copy(table: Any, columns: list[str], rows: list[dict[str, Any]]) -> None:
 def bulk_insert(model: Any, rows: list[dict[str, Any]]) -> None:
     """INSERT ``rows`` of ``model`` (every row with the same keys): by COPY on PostgreSQL
     when there are many, otherwise one executemany."""
-    from fundapp.extensions import db
-
     if not rows:
         return
     table = model.__table__
@@ -202,16 +201,11 @@ def upsert(
     PostgreSQL, many rows: COPY into a temporary table, then one INSERT … SELECT … ON
     CONFLICT. Otherwise one executemany of a statement compiled once (SQLAlchemy batches it
     into multi-row VALUES); SQLite is the embedded database."""
-    from fundapp.extensions import db
-
     if not rows:
         return []
     table = model.__table__
     columns = list(rows[0])
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    dialect_insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     bulk = db.engine.dialect.name == "postgresql" and len(rows) >= COPY_FROM
     if bulk:
         staging = Table(

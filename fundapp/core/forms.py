@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from flask import flash, request
 from flask_babel import gettext as _
@@ -10,6 +12,9 @@ from flask_wtf import FlaskForm
 
 from fundapp.core.validation import digits, row_id
 from fundapp.domain.errors import DomainError
+from fundapp.extensions import db
+
+T = TypeVar("T")
 
 
 def apply_errors(form: FlaskForm, exc: DomainError) -> None:
@@ -24,6 +29,26 @@ def apply_errors(form: FlaskForm, exc: DomainError) -> None:
     flash(exc.message, "error")
     for message in leftover:
         flash(message, "error")
+
+
+@dataclass(frozen=True)
+class Saved(Generic[T]):
+    """What the service of a form's view returned, once committed."""
+
+    value: T
+
+
+def save(form: FlaskForm, service: Callable[[], T]) -> Saved[T] | None:
+    """One unit of work of a form's view: call ``service`` and commit; on a
+    ``DomainError`` roll back and show its messages on ``form`` (None: nothing saved)."""
+    try:
+        value = service()
+    except DomainError as exc:
+        db.session.rollback()
+        apply_errors(form, exc)
+        return None
+    db.session.commit()
+    return Saved(value)
 
 
 def form_data(form: FlaskForm, names: tuple[str, ...] | list[str]) -> dict[str, Any]:

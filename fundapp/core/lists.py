@@ -16,10 +16,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
-from flask import Response, request, url_for
+from flask import Response, current_app, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import Text, event
 from sqlalchemy.orm import Mapped, mapped_column
+
+from fundapp.core import validation
 
 # --- folding: what a search compares -----------------------------------------------------------
 
@@ -190,16 +194,22 @@ class Listing:
 def date_range(errors: dict[str, str]) -> tuple[date | None, date | None]:
     """The ``from``/``to`` days of the request (dd/mm/yyyy or yyyy-mm-dd); a bad one is named
     in ``errors`` and ignored, a range the wrong way round as well."""
-    from fundapp.core import validation
-
     start = validation.iso_date(request.args, "from", errors, required=False)
     end = validation.iso_date(request.args, "to", errors, required=False)
     if start and end and start > end:
-        from flask_babel import gettext as _
-
         errors["to"] = _("Ngày cuối không được trước ngày đầu.")
         return start, None
     return start, end
+
+
+def within(column: Any, start: date | None, end: date | None) -> list[Any]:
+    """The conditions keeping ``column`` in [start, end] (a missing end is open)."""
+    conditions = []
+    if start:
+        conditions.append(column >= start)
+    if end:
+        conditions.append(column <= end)
+    return conditions
 
 
 # --- Excel export ------------------------------------------------------------------------------
@@ -231,10 +241,6 @@ def _cell_value(value: Any, kind: str) -> Any:
         return int(value)
     if kind == "datetime" and isinstance(value, datetime):
         if value.tzinfo is not None:  # shown in the fund's time zone, as on screen
-            from zoneinfo import ZoneInfo
-
-            from flask import current_app
-
             value = value.astimezone(ZoneInfo(current_app.config["FUNDAPP_TIMEZONE"]))
         return value.replace(tzinfo=None, second=0, microsecond=0)
     if kind == "date" and isinstance(value, datetime):
@@ -247,9 +253,10 @@ def _cell_value(value: Any, kind: str) -> Any:
 def xlsx_bytes(title: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> bytes:
     """A workbook of one sheet: a bold header row, then ``rows``; money as integers shown
     with thousand separators, dates as dates."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    # openpyxl loads only when a workbook is made: pages never pay for it.
+    from openpyxl import Workbook  # (on export only)
+    from openpyxl.styles import Font  # (on export only)
+    from openpyxl.utils import get_column_letter  # (on export only)
 
     book = Workbook()
     sheet = book.active

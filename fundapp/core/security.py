@@ -11,6 +11,8 @@ from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from fundapp.extensions import login_manager
+
 
 class Role(enum.StrEnum):
     OFFICER = "officer"
@@ -90,8 +92,6 @@ def roles_required(*roles: str) -> Callable[[F], F]:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
-                from fundapp.extensions import login_manager
-
                 return login_manager.unauthorized()
             if not has_role(current_user, *roles):
                 abort(403)

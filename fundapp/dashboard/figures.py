@@ -7,42 +7,37 @@ entries dated in it. Pending approvals are the live queues: they have no "as of"
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, extract, func, select
+from sqlalchemy import func, select
 
 from fundapp.core import validation
-from fundapp.domain.dates import add_months
 from fundapp.domain.errors import ValidationFailed
 from fundapp.extensions import db
 from fundapp.funds.services import ALL, OriginFilter
-from fundapp.ledger import accounts as acc
-from fundapp.ledger.models import JournalEntry, JournalLine
-from fundapp.ledger.services import FundPosition, fund_position
+from fundapp.ledger.services import FundPosition
 from fundapp.loans.models import (
     Application,
     ApplicationStatus,
     ApprovalStatus,
     Disbursement,
     DisbursementStatus,
-    Instalment,
-    Loan,
     Restructuring,
     Reversal,
     WriteOff,
 )
+from fundapp.policy.services import pending_changes
 from fundapp.reports import cache
-from fundapp.reports.positions import LoanPosition, loan_flows, loan_positions
+from fundapp.reports.origin_book import fund_position
+from fundapp.reports.positions import loan_flows, loan_positions
+from fundapp.reports.series import ChartSeries, chart_series, month_start
+from fundapp.servicing.relief import pending_reliefs
+from fundapp.servicing.risk import pending_removals
 
-PRINCIPAL_ACCOUNTS = (acc.LOANS_IN_TERM, acc.LOANS_OVERDUE)
 BAD_DEBT_GROUPS = (3, 4, 5)
-SERIES_MONTHS = 24
-COLLECTION_MONTHS = 12
 
 
 def as_of_from(raw: str | None, today: date) -> date:
@@ -65,14 +60,6 @@ def ratio(part: int, whole: int) -> Decimal:
     if whole <= 0:
         return Decimal("0.00")
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def month_end(day: date) -> date:
-    return add_months(month_start(day), 1) - timedelta(days=1)
 
 
 # --- flows over a period ---------------------------------------------------------------------
@@ -161,10 +148,6 @@ def pending_approvals() -> PendingApprovals:
     def count(model: type, status: str) -> int:
         return int(db.session.scalar(select(func.count(model.id)).where(model.status == status)))
 
-    from fundapp.policy.services import pending_changes
-    from fundapp.servicing.relief import pending_reliefs
-    from fundapp.servicing.risk import pending_removals
-
     return PendingApprovals(
         policy_changes=len(pending_changes()),
         interest_reliefs=len(pending_reliefs()),
@@ -175,160 +158,6 @@ def pending_approvals() -> PendingApprovals:
         reversals=count(Reversal, ApprovalStatus.PENDING),
         restructurings=count(Restructuring, ApprovalStatus.PENDING),
         write_offs=count(WriteOff, ApprovalStatus.PENDING),
-    )
-
-
-# --- chart series ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MonthCollection:
-    month: date  # the first day of the month
-    due: int
-    collected: int
-
-
-@dataclass(frozen=True)
-class AreaAmount:
-    code: str
-    name: str
-    outstanding: int
-
-
-@dataclass(frozen=True)
-class ChartSeries:
-    as_of: date
-    # (month-end, or ``as_of`` for its own month; outstanding principal at the end of it)
-    outstanding_by_month: list[tuple[date, int]]
-    # Outstanding per area: current commune, former district or former province (``area_by``).
-    by_area: list[AreaAmount]
-    debt_groups: dict[int, int]
-    collections: list[MonthCollection]
-    area_by: str = "commune"
-
-
-def _month_key(column: object) -> tuple[object, object]:
-    return extract("year", column), extract("month", column)
-
-
-def _of_origin(query: Any, loan_id: Any, origin: OriginFilter) -> Any:
-    """``query`` kept to the loans of one origin fund's book (all: unchanged)."""
-    if origin.origin is None:
-        return query
-    return query.where(loan_id.in_(origin.apply(select(Loan.id), Loan.origin_fund_id)))
-
-
-def outstanding_by_month(
-    as_of: date, months: int = SERIES_MONTHS, origin: OriginFilter = ALL
-) -> list[tuple[date, int]]:
-    """Outstanding principal at each of the last ``months`` month-ends, the last point
-    being ``as_of`` itself: one GROUP BY over the journal by month and a running sum."""
-    year, month = _month_key(JournalEntry.entry_date)
-    query = (
-        select(year, month, func.sum(JournalLine.debit - JournalLine.credit))
-        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-        .where(
-            JournalLine.account.in_(PRINCIPAL_ACCOUNTS),
-            JournalEntry.entry_date <= as_of,
-        )
-        .group_by(year, month)
-    )
-    moved = {
-        (int(y), int(m)): int(total)
-        for y, m, total in db.session.execute(_of_origin(query, JournalLine.loan_id, origin))
-    }
-    first = add_months(month_start(as_of), -(months - 1))
-    running = sum(total for key, total in moved.items() if key < (first.year, first.month))
-    points = []
-    for index in range(months):
-        start = add_months(first, index)
-        running += moved.get((start.year, start.month), 0)
-        points.append((min(month_end(start), as_of), running))
-    return points
-
-
-def collections_by_month(
-    as_of: date, months: int = COLLECTION_MONTHS, origin: OriginFilter = ALL
-) -> list[MonthCollection]:
-    """For the last ``months`` months up to ``as_of``'s: principal and interest falling
-    due in the month (the loans' schedules) and the cash collected on loans in it."""
-    first = add_months(month_start(as_of), -(months - 1))
-    last = month_end(as_of)
-    year, month = _month_key(Instalment.due_date)
-    due_query = (
-        select(year, month, func.sum(Instalment.principal + Instalment.interest))
-        .where(Instalment.due_date >= first, Instalment.due_date <= last)
-        .group_by(year, month)
-    )
-    due = {
-        (int(y), int(m)): int(total)
-        for y, m, total in db.session.execute(_of_origin(due_query, Instalment.loan_id, origin))
-    }
-    year, month = _month_key(JournalEntry.entry_date)
-    collected_cash = case(
-        (
-            and_(JournalLine.account == acc.CASH, JournalEntry.kind != "disbursement"),
-            JournalLine.debit - JournalLine.credit,
-        ),
-        else_=0,
-    )
-    collected_query = (
-        select(year, month, func.sum(collected_cash))
-        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-        .where(
-            JournalLine.loan_id.is_not(None),
-            JournalLine.account == acc.CASH,
-            JournalEntry.entry_date >= first,
-            JournalEntry.entry_date <= as_of,
-        )
-        .group_by(year, month)
-    )
-    collected = {
-        (int(y), int(m)): int(total or 0)
-        for y, m, total in db.session.execute(
-            _of_origin(collected_query, JournalLine.loan_id, origin)
-        )
-    }
-    out = []
-    for index in range(months):
-        start = add_months(first, index)
-        key = (start.year, start.month)
-        out.append(MonthCollection(start, due.get(key, 0), collected.get(key, 0)))
-    return out
-
-
-def by_area(positions: list[LoanPosition], by: str = "commune") -> list[AreaAmount]:
-    """Outstanding per area (``by``: commune, former_district, former_province), largest
-    first; the areas add up to the whole book whichever grouping."""
-    totals: dict[tuple[str, str], int] = defaultdict(int)
-    for p in positions:
-        if p.outstanding:
-            totals[p.area(by)] += p.outstanding
-    rows = [AreaAmount(code, name, amount) for (code, name), amount in totals.items()]
-    return sorted(rows, key=lambda r: (-r.outstanding, r.code))
-
-
-def by_debt_group(positions: list[LoanPosition]) -> dict[int, int]:
-    totals = {group: 0 for group in range(1, 6)}
-    for p in positions:
-        totals[p.debt_group] += p.outstanding
-    return totals
-
-
-def chart_series(
-    as_of: date,
-    positions: list[LoanPosition] | None = None,
-    by: str = "commune",
-    origin: OriginFilter = ALL,
-) -> ChartSeries:
-    positions = loan_positions(as_of, origin) if positions is None else positions
-    return ChartSeries(
-        as_of=as_of,
-        outstanding_by_month=outstanding_by_month(as_of, origin=origin),
-        by_area=by_area(positions, by),
-        debt_groups=by_debt_group(positions),
-        collections=collections_by_month(as_of, origin=origin),
-        area_by=by,
     )
 
 

@@ -28,7 +28,8 @@ from sqlalchemy import func, select
 from fundapp.domain.dates import add_months
 from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
-from fundapp.lending import services as lending
+from fundapp.lending import applications, contracts, disbursements, inspections, restructuring
+from fundapp.lending import collateral as lending_collateral
 from fundapp.loans.models import Instalment, Loan, LoanStatus
 from fundapp.policy import services as policy
 from fundapp.repayments import services as repayments
@@ -362,9 +363,9 @@ class Builder:
             ]
             data["custom_schedule"] = run.custom
         officer, appraiser = self.users["canbo"], self.users["canbo2"]
-        app = lending.create_application(officer, data, apply_on)
-        lending.submit(officer, app)
-        lending.appraise(
+        app = applications.create_application(officer, data, apply_on)
+        applications.submit(officer, app)
+        applications.appraise(
             appraiser,
             app,
             _money(plan.amount),
@@ -373,9 +374,11 @@ class Builder:
         )
         limit = policy.value("director_approval_limit", day)
         approver = self.users["chutich" if _money(plan.amount) > limit else "giamdoc"]
-        run.loan = lending.approve(approver, app, "Đồng ý cho vay theo đề xuất thẩm định.", day)
+        run.loan = applications.approve(
+            approver, app, "Đồng ý cho vay theo đề xuất thẩm định.", day
+        )
         for item in plan.collateral:
-            lending.add_collateral(
+            lending_collateral.add_collateral(
                 officer,
                 run.loan,
                 {
@@ -397,14 +400,14 @@ class Builder:
         loan = self._loan(run)
         if n == 0:
             contract_on = _weekday_before(day - timedelta(days=5))
-            lending.sign_contract(self.users["canbo"], loan, contract_on, contract_on)
-        disbursement = lending.record_disbursement(
+            contracts.sign_contract(self.users["canbo"], loan, contract_on, contract_on)
+        disbursement = disbursements.record_disbursement(
             self.users["ketoan"],
             loan.id,
             {"amount": amount, "date": day, "reference": f"UNC {day:%d%m%y}-{run.index + 1:02d}"},
             day,
         )
-        lending.approve_disbursement(self.users["giamdoc"], disbursement.id, day)
+        disbursements.approve_disbursement(self.users["giamdoc"], disbursement.id, day)
         loan = self._loan(run)
         if n == 0:
             plan = run.plan
@@ -420,7 +423,7 @@ class Builder:
     def restructure(self, day: date, run: Run, effective: date) -> None:
         loan = self._loan(run)
         new_maturity = add_months(loan.maturity_date, 12)  # type: ignore[arg-type]
-        item = lending.request_restructuring(
+        item = restructuring.request_restructuring(
             self.users["canbo"],
             loan.id,
             {
@@ -434,7 +437,7 @@ class Builder:
         self.push(day + timedelta(days=3), self.RESTRUCTURE, "decide", run, item.id)
 
     def decide(self, day: date, run: Run, restructuring_id: int) -> None:
-        lending.decide_restructuring(
+        restructuring.decide_restructuring(
             self.users["giamdoc"],
             restructuring_id,
             True,
@@ -445,7 +448,7 @@ class Builder:
 
     def inspect(self, day: date, run: Run, payload: tuple[str, str]) -> None:
         finding, notes = payload
-        lending.add_inspection(
+        inspections.add_inspection(
             self.users["canbo"],
             self._loan(run),
             {"inspected_on": day, "finding": finding, "notes": notes},

@@ -22,6 +22,14 @@ from fundapp.auth.models import User
 from fundapp.auth.services import create_user
 from fundapp.cooperatives import services as coops
 from fundapp.core.dates import business_date
+from fundapp.demo.data import (
+    BAC_NINH_COOPERATIVES,
+    CAPITAL,
+    COOPERATIVES,
+    REGISTERED_ON,
+    TOTAL_CAPITAL,
+    VILLAGES,
+)
 from fundapp.demo.loans import (
     TARGET_OUTSTANDING,
     TARGET_PROJECTS,
@@ -31,7 +39,9 @@ from fundapp.demo.loans import (
 )
 from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
+from fundapp.funds.services import ensure_own
 from fundapp.ledger.services import check_invariants, fund_position, record_capital
+from fundapp.lending import applications
 from fundapp.loans.models import Loan, LoanStatus
 from fundapp.policy.services import install_defaults
 from fundapp.servicing.close_day import run_close_day
@@ -58,429 +68,6 @@ DEMO_USERS: tuple[tuple[str, str, str, str | None], ...] = (
     ("htx.gadoi", "cooperative", "HTX Gà đồi Đồng Tâm (Yên Thế)", "2405000002"),
 )
 
-# name, district code, commune, sector, kind, members, representative
-COOPERATIVES: tuple[tuple[str, str, str, str, str, int, str], ...] = (
-    (
-        "HTX Vải thiều Thanh Hà",
-        "219",
-        "Xã Hồng Giang",
-        "Trồng vải thiều",
-        "cooperative",
-        42,
-        "Nguyễn Văn Hà",
-    ),
-    (
-        "HTX Gà đồi Đồng Tâm",
-        "215",
-        "Xã Đồng Tâm",
-        "Chăn nuôi gà đồi",
-        "cooperative",
-        35,
-        "Trần Văn Tâm",
-    ),
-    (
-        "HTX Sâm Nam núi Dành",
-        "216",
-        "Xã Liên Chung",
-        "Trồng sâm Nam núi Dành",
-        "cooperative",
-        18,
-        "Lê Thị Dành",
-    ),
-    ("HTX Nấm Tân Dĩnh", "217", "Xã Tân Dĩnh", "Sản xuất nấm", "cooperative", 22, "Phạm Văn Nấm"),
-    ("HTX Măng Sơn Động", "220", "Xã An Lạc", "Chế biến măng", "cooperative", 27, "Hoàng Thị Mai"),
-    (
-        "HTX Dịch vụ nông nghiệp Việt Yên",
-        "222",
-        "Xã Tăng Tiến",
-        "Dịch vụ nông nghiệp",
-        "cooperative",
-        60,
-        "Đỗ Văn Việt",
-    ),
-    (
-        "HTX Rau an toàn Hiệp Hòa",
-        "223",
-        "Xã Mai Đình",
-        "Trồng rau an toàn",
-        "cooperative",
-        31,
-        "Vũ Thị Rau",
-    ),
-    ("HTX Cam Lục Ngạn", "219", "Xã Biên Sơn", "Trồng cam, bưởi", "cooperative", 25, "Ngô Văn Cam"),
-    (
-        "HTX Chè Yên Thế",
-        "215",
-        "Xã Tam Tiến",
-        "Trồng và chế biến chè",
-        "cooperative",
-        29,
-        "Bùi Thị Chè",
-    ),
-    (
-        "HTX Thủy sản Yên Dũng",
-        "221",
-        "Xã Tư Mại",
-        "Nuôi trồng thủy sản",
-        "cooperative",
-        19,
-        "Đinh Văn Cá",
-    ),
-    (
-        "HTX Mỳ Chũ Nam Dương",
-        "218",
-        "Xã Bắc Lũng",
-        "Sản xuất mỳ Chũ",
-        "cooperative",
-        46,
-        "Lý Văn Chũ",
-    ),
-    (
-        "HTX Lợn sạch Lạng Giang",
-        "217",
-        "Xã Mỹ Thái",
-        "Chăn nuôi lợn",
-        "cooperative",
-        24,
-        "Trịnh Văn Lợn",
-    ),
-    (
-        "HTX Dịch vụ môi trường TP Bắc Giang",
-        "213",
-        "Phường Dĩnh Kế",
-        "Dịch vụ vệ sinh môi trường",
-        "cooperative",
-        38,
-        "Phan Thị Xanh",
-    ),
-    (
-        "HTX May mặc Thọ Xương",
-        "213",
-        "Phường Thọ Xương",
-        "May mặc",
-        "cooperative",
-        55,
-        "Tạ Thị May",
-    ),
-    (
-        "HTX Gạo nếp cái hoa vàng Tân Yên",
-        "216",
-        "Xã Phúc Hòa",
-        "Trồng lúa đặc sản",
-        "cooperative",
-        70,
-        "Cao Văn Nếp",
-    ),
-    ("HTX Nấm Hiệp Hòa", "223", "Xã Đông Lỗ", "Sản xuất nấm", "cooperative", 16, "Dương Thị Nấm"),
-    (
-        "HTX Gà đồi Phồn Xương",
-        "215",
-        "Thị trấn Phồn Xương",
-        "Chăn nuôi gà đồi",
-        "cooperative",
-        28,
-        "Mai Văn Gà",
-    ),
-    (
-        "HTX Vải sớm Phúc Hòa",
-        "216",
-        "Xã Phúc Sơn",
-        "Trồng vải thiều",
-        "cooperative",
-        33,
-        "Hà Thị Vải",
-    ),
-    (
-        "HTX Dược liệu Sơn Động",
-        "220",
-        "Xã Tuấn Đạo",
-        "Trồng dược liệu",
-        "cooperative",
-        21,
-        "La Văn Dược",
-    ),
-    (
-        "HTX Ong mật Lục Nam",
-        "218",
-        "Xã Lục Sơn",
-        "Nuôi ong lấy mật",
-        "cooperative",
-        17,
-        "Lương Văn Ong",
-    ),
-    (
-        "HTX Dịch vụ nông nghiệp Yên Dũng",
-        "221",
-        "Xã Tiền Phong",
-        "Dịch vụ nông nghiệp",
-        "cooperative",
-        64,
-        "Kiều Văn Dũng",
-    ),
-    ("HTX Gốm Thổ Hà", "222", "Xã Vân Hà", "Sản xuất gốm", "cooperative", 26, "Nguyễn Thị Gốm"),
-    (
-        "HTX Bưởi Diễn Lục Ngạn",
-        "219",
-        "Xã Phượng Sơn",
-        "Trồng cam, bưởi",
-        "cooperative",
-        23,
-        "Trần Văn Bưởi",
-    ),
-    (
-        "HTX Chăn nuôi bò Lạng Giang",
-        "217",
-        "Xã Hương Sơn",
-        "Chăn nuôi bò",
-        "cooperative",
-        20,
-        "Lê Văn Bò",
-    ),
-    ("HTX Hoa Đa Mai", "213", "Xã Đồng Sơn", "Trồng hoa", "cooperative", 15, "Phạm Thị Hoa"),
-    (
-        "HTX Rau hữu cơ Việt Yên",
-        "222",
-        "Xã Hương Mai",
-        "Trồng rau an toàn",
-        "cooperative",
-        30,
-        "Hoàng Văn Hữu",
-    ),
-    (
-        "HTX Măng tre Yên Thế",
-        "215",
-        "Xã Xuân Lương",
-        "Chế biến măng",
-        "cooperative",
-        19,
-        "Đỗ Thị Tre",
-    ),
-    (
-        "HTX Thủy sản Hiệp Hòa",
-        "223",
-        "Xã Châu Minh",
-        "Nuôi trồng thủy sản",
-        "cooperative",
-        14,
-        "Vũ Văn Thủy",
-    ),
-    (
-        "HTX Nông sản sạch Lục Nam",
-        "218",
-        "Xã Bảo Sơn",
-        "Trồng rau an toàn",
-        "cooperative",
-        36,
-        "Ngô Thị Sạch",
-    ),
-    (
-        "HTX Gỗ rừng trồng Sơn Động",
-        "220",
-        "Xã Yên Định",
-        "Chế biến gỗ rừng trồng",
-        "cooperative",
-        40,
-        "Bùi Văn Gỗ",
-    ),
-    (
-        "Liên hiệp HTX Nông sản Bắc Giang",
-        "213",
-        "Phường Xương Giang",
-        "Tiêu thụ nông sản",
-        "union",
-        6,
-        "Đinh Thị Liên",
-    ),
-    (
-        "HTX Chè Tân Yên",
-        "216",
-        "Xã Lam Cốt",
-        "Trồng và chế biến chè",
-        "cooperative",
-        24,
-        "Lý Văn Lam",
-    ),
-    (
-        "HTX Dâu tằm Yên Dũng",
-        "221",
-        "Xã Lãng Sơn",
-        "Trồng dâu nuôi tằm",
-        "cooperative",
-        18,
-        "Trịnh Thị Tằm",
-    ),
-    (
-        "HTX Vải thiều Tân Mộc",
-        "219",
-        "Xã Tân Mộc",
-        "Trồng vải thiều",
-        "cooperative",
-        39,
-        "Phan Văn Mộc",
-    ),
-    (
-        "HTX Dịch vụ nông nghiệp Hiệp Hòa",
-        "223",
-        "Xã Hoàng An",
-        "Dịch vụ nông nghiệp",
-        "cooperative",
-        58,
-        "Tạ Văn An",
-    ),
-    (
-        "HTX Chăn nuôi Tiên Lục",
-        "217",
-        "Xã Tiên Lục",
-        "Chăn nuôi gà đồi",
-        "cooperative",
-        22,
-        "Cao Thị Lục",
-    ),
-    (
-        "HTX Nấm linh chi Lục Nam",
-        "218",
-        "Xã Cẩm Lý",
-        "Sản xuất nấm",
-        "cooperative",
-        12,
-        "Dương Văn Chi",
-    ),
-    (
-        "HTX Sâm Nam Việt Yên",
-        "222",
-        "Xã Nghĩa Trung",
-        "Trồng sâm Nam núi Dành",
-        "cooperative",
-        11,
-        "Mai Thị Sâm",
-    ),
-    (
-        "HTX Chế biến nông sản Sơn Động",
-        "220",
-        "Thị trấn An Châu",
-        "Chế biến nông sản",
-        "cooperative",
-        25,
-        "Hà Văn Châu",
-    ),
-    (
-        "HTX Thanh long Yên Dũng",
-        "221",
-        "Xã Đồng Phúc",
-        "Trồng cây ăn quả",
-        "cooperative",
-        13,
-        "La Thị Long",
-    ),
-    (
-        "Nguyễn Văn Khoa (thành viên HTX Vải thiều Thanh Hà)",
-        "219",
-        "Xã Hồng Giang",
-        "Trồng vải thiều",
-        "coop_member",
-        1,
-        "Nguyễn Văn Khoa",
-    ),
-    (
-        "Trần Thị Hường (thành viên tổ hợp tác gà đồi Tam Hiệp)",
-        "215",
-        "Xã Tam Hiệp",
-        "Chăn nuôi gà đồi",
-        "group_member",
-        1,
-        "Trần Thị Hường",
-    ),
-)
-
-# The fund's capital as reported: 17.547 triệu đồng in all.
-CAPITAL: tuple[tuple[date, str, int, str, str, str], ...] = (
-    (
-        date(2011, 3, 15),
-        "charter",
-        5_000_000_000,
-        "",
-        "QĐ 245/QĐ-UBND",
-        "Vốn điều lệ ban đầu do ngân sách tỉnh cấp",
-    ),
-    (
-        date(2014, 6, 20),
-        "charter",
-        3_000_000_000,
-        "",
-        "QĐ 812/QĐ-UBND",
-        "Ngân sách tỉnh cấp bổ sung vốn điều lệ",
-    ),
-    (
-        date(2017, 9, 12),
-        "charter",
-        4_000_000_000,
-        "",
-        "QĐ 1320/QĐ-UBND",
-        "Ngân sách tỉnh cấp bổ sung vốn điều lệ",
-    ),
-    (
-        date(2019, 5, 10),
-        "entrusted",
-        2_000_000_000,
-        "Quỹ hỗ trợ phát triển HTX Trung ương",
-        "HĐ 15/2019/HĐUT",
-        "Vốn nhận ủy thác cho vay HTX nông nghiệp",
-    ),
-    (
-        date(2020, 12, 1),
-        "grant",
-        547_000_000,
-        "",
-        "TT-2020/TTRO",
-        "Tài trợ của dự án hỗ trợ HTX nông nghiệp",
-    ),
-    (
-        date(2026, 3, 16),
-        "charter",
-        3_000_000_000,
-        "",
-        "QĐ 356/QĐ-UBND",
-        "Vốn bổ sung năm 2026 để cho vay",
-    ),
-)
-TOTAL_CAPITAL = 17_547_000_000
-
-
-# The day the Bắc Giang cooperatives' addresses were entered, with the 2021 units.
-REGISTERED_ON = date(2021, 3, 1)
-
-# name, today's commune (former Bắc Ninh province), sector, representative, project
-BAC_NINH_COOPERATIVES: tuple[tuple[str, str, str, str, str], ...] = (
-    (
-        "HTX Gốm Phù Lãng",
-        "Phường Quế Võ",
-        "Gốm mỹ nghệ",
-        "Nguyễn Văn Lãng",
-        "Lò nung gốm tiết kiệm năng lượng",
-    ),
-    (
-        "HTX Rau an toàn Gia Bình",
-        "Xã Gia Bình",
-        "Trồng rau an toàn",
-        "Trần Thị Bình",
-        "Nhà màng trồng rau an toàn",
-    ),
-    (
-        "HTX Tranh Đông Hồ Thuận Thành",
-        "Phường Thuận Thành",
-        "Thủ công mỹ nghệ",
-        "Lê Văn Hồ",
-        "Xưởng in tranh dân gian",
-    ),
-    (
-        "HTX Lúa gạo Lương Tài",
-        "Xã Lương Tài",
-        "Dịch vụ nông nghiệp",
-        "Phạm Thị Tài",
-        "Máy sấy và kho lúa",
-    ),
-)
-
 
 def _bac_giang_commune(district: str, commune: str) -> str:
     """The 2021 code of a demo cooperative's commune, read from the units (never typed)."""
@@ -501,8 +88,6 @@ def _today_commune(name: str, today: date) -> str:
 def _bac_ninh_cooperatives(officer: User, today: date) -> list[int]:
     """Registered today with today's communes of former Bắc Ninh; each has an application
     (two drafts, two submitted), none a loan."""
-    from fundapp.lending import services as lending
-
     ids = []
     for index, (name, commune, sector, rep, project) in enumerate(BAC_NINH_COOPERATIVES, start=1):
         coop = coops.create(
@@ -525,7 +110,7 @@ def _bac_ninh_cooperatives(officer: User, today: date) -> list[int]:
             as_of=today,
         )
         amount = 200_000_000 + 50_000_000 * index
-        application = lending.create_application(
+        application = applications.create_application(
             officer,
             {
                 "cooperative_id": coop.id,
@@ -545,7 +130,7 @@ def _bac_ninh_cooperatives(officer: User, today: date) -> list[int]:
             today - timedelta(days=index),
         )
         if index % 2 == 0:
-            lending.submit(officer, application)
+            applications.submit(officer, application)
         ids.append(coop.id)
     return ids
 
@@ -562,7 +147,6 @@ def seed(today: date | None = None) -> list[str]:
     if sum(c[2] for c in CAPITAL) != TOTAL_CAPITAL:
         raise DemoError("demo capital does not add up to the reported total")
     install_defaults()
-    from fundapp.funds.services import ensure_own
 
     ensure_own()  # this fund's row among the origin funds
     today = today or business_date()
@@ -671,6 +255,3 @@ def _check_book(book: Builder, today: date) -> list[str]:
         f"cash: {_dong(position.cash)}",
         f"business date: {today:%d/%m/%Y}",
     ]
-
-
-VILLAGES = ("Đông", "Tây", "Nam", "Bắc", "Trung", "Thượng", "Hạ", "Mới")

@@ -10,28 +10,26 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from itertools import pairwise
-from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from fundapp.cooperatives.models import Cooperative
 from fundapp.core import validation
+from fundapp.documents.positions import Position, local_date, position_at
 from fundapp.documents.statement import (
     LoanFacts,
     Party,
-    Position,
     cooperative_party,
     loan_facts,
     party_of,
-    position_at,
 )
 from fundapp.documents.words import amount_in_words
 from fundapp.domain import replay as engine
 from fundapp.domain.errors import DomainError, ValidationFailed
 from fundapp.domain.money import interest_exact, round_dong
 from fundapp.extensions import db
-from fundapp.loans import store as book
+from fundapp.loans import store
 from fundapp.loans.days import Notice
 from fundapp.loans.models import (
     ApprovalStatus,
@@ -42,10 +40,8 @@ from fundapp.loans.models import (
     Repayment,
     Reversal,
 )
+from fundapp.loans.queries import ScheduleRow, build_schedule, posted_disbursements
 from fundapp.servicing.notices import transfer_date as transfer_date_of
-
-if TYPE_CHECKING:
-    from fundapp.web.loans import ScheduleRow
 
 # --- repayment schedule ----------------------------------------------------------------------
 
@@ -63,20 +59,8 @@ class ScheduleDocument:
 
 def schedule_document(loan: Loan, as_of: date) -> ScheduleDocument:
     """The loan's current schedule with what has been paid, as the loan page shows it."""
-    from fundapp.web.loans import build_schedule
-
     schedule = build_schedule(loan, as_of)
-    tranches = [
-        (d.receipt_no, d.value_date, d.amount)
-        for d in db.session.scalars(
-            select(Disbursement)
-            .where(
-                Disbursement.loan_id == loan.id,
-                Disbursement.status == DisbursementStatus.POSTED,
-            )
-            .order_by(Disbursement.value_date, Disbursement.id)
-        )
-    ]
+    tranches = [(d.receipt_no, d.value_date, d.amount) for d in posted_disbursements(loan.id)]
     return ScheduleDocument(
         loan_facts(loan),
         party_of(loan),
@@ -119,8 +103,6 @@ class ReceiptDocument:
 
 
 def receipt_document(repayment: Repayment) -> ReceiptDocument:
-    from fundapp.documents.statement import local_date
-
     loan = repayment.loan
     due_dates = dict(
         db.session.execute(
@@ -172,10 +154,10 @@ def receipt_document(repayment: Repayment) -> ReceiptDocument:
 def _outstanding_after(loan: Loan, repayment: Repayment) -> int:
     """Principal outstanding right after this repayment (same-day payments in recording
     order, as the replay takes them)."""
-    history = book.history_of(loan)
+    history = store.history_of(loan)
     key = (repayment.value_date, repayment.id)
     disbursed = sum(d.amount for d in history.disbursements if d.date <= repayment.value_date)
-    state = book.replay(loan, history)
+    state = store.replay(loan, history)
     repaid = sum(
         r.by_component()["principal"] for r in state.repayments.values() if (r.date, r.id) <= key
     )
@@ -217,7 +199,7 @@ def debt_receipt_document(disbursement: Disbursement) -> DebtReceiptDocument:
     if disbursement.status != DisbursementStatus.POSTED:
         raise DomainError(_("Chỉ lập khế ước nhận nợ cho đợt giải ngân đã được duyệt."))
     loan = disbursement.loan
-    history = book.history_of(loan)
+    history = store.history_of(loan)
     key = (disbursement.value_date, disbursement.id)
     earlier = [d for d in history.disbursements if (d.date, d.id) < key]
     this = next(d for d in history.disbursements if d.id == disbursement.id)
@@ -245,7 +227,7 @@ def debt_receipt_document(disbursement: Disbursement) -> DebtReceiptDocument:
 
 def tranche_lines(
     loan: Loan,
-    history: book.History,
+    history: store.History,
     earlier: list[engine.DisbursementEvent],
     this: engine.DisbursementEvent,
 ) -> list[TrancheLine]:
@@ -255,9 +237,9 @@ def tranche_lines(
     its own balance over each row's interest span, rounded once per row."""
     before = tuple(r for r in history.repayments if r.date < this.date)
     restructures = tuple(r for r in history.restructures if r.date <= this.date)
-    with_it = book.replay(loan, book.History((*earlier, this), before, restructures))
+    with_it = store.replay(loan, store.History((*earlier, this), before, restructures))
     without = (
-        book.replay(loan, book.History(tuple(earlier), before, restructures)) if earlier else None
+        store.replay(loan, store.History(tuple(earlier), before, restructures)) if earlier else None
     )
     old = {r.due_date: r.plan.principal for r in without.rows} if without else {}
     rows = [r.plan for r in with_it.rows if r.due_date > this.date]

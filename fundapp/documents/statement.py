@@ -19,62 +19,37 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from types import SimpleNamespace
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
-from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from fundapp.cooperatives.models import Cooperative
 from fundapp.core.validation import iso_date
+from fundapp.documents.positions import (
+    Position,
+    approved_write_offs,
+    entry_dates_of,
+    local_date,
+    position_of,
+    state_until,
+)
 from fundapp.domain import replay as engine
 from fundapp.domain.errors import ValidationFailed
+from fundapp.domain.terms import overdue_rate
 from fundapp.extensions import db
-from fundapp.ledger.models import JournalEntry
-from fundapp.loans import store as book
+from fundapp.lending.contracts import maturity_of
+from fundapp.loans import store
 from fundapp.loans.models import (
     ApprovalStatus,
     Disbursement,
     Loan,
     Repayment,
-    Restructuring,
     Reversal,
-    WriteOff,
 )
 
 ONE_DAY = timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class Position:
-    """A loan's balances as of a date (the same figures as the API's ``balances``)."""
-
-    as_of: date
-    disbursed: int = 0
-    principal_outstanding: int = 0
-    principal_overdue: int = 0
-    principal_due: int = 0
-    interest_due: int = 0
-    interest_overdue: int = 0
-    penalty_due: int = 0
-    days_past_due: int = 0
-    oldest_unpaid_due_date: date | None = None
-    debt_group: int = 1
-
-    @property
-    def principal_in_term(self) -> int:
-        return self.principal_outstanding - self.principal_overdue
-
-    @property
-    def interest_unpaid(self) -> int:
-        return self.interest_due + self.interest_overdue
-
-    @property
-    def total_due(self) -> int:
-        return self.principal_overdue + self.principal_due + self.interest_unpaid + self.penalty_due
 
 
 @dataclass
@@ -191,7 +166,6 @@ def cooperative_party(coop: Cooperative) -> Party:
 
 
 def loan_facts(loan: Loan) -> LoanFacts:
-    from fundapp.lending.services import maturity_of
 
     return LoanFacts(
         id=loan.id,
@@ -201,7 +175,7 @@ def loan_facts(loan: Loan) -> LoanFacts:
         purpose=loan.purpose,
         amount=loan.amount,
         annual_rate=loan.annual_rate,
-        overdue_rate=loan.annual_rate * loan.overdue_multiplier / 100,
+        overdue_rate=overdue_rate(loan.annual_rate, loan.overdue_multiplier),
         late_rate=loan.late_rate,
         term_months=loan.term_months,
         principal_method=loan.principal_method,
@@ -251,115 +225,6 @@ def _vn(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
-# --- positions -------------------------------------------------------------------------------
-
-
-def history_until(history: book.History, day: date) -> book.History:
-    """The facts dated on or before ``day``."""
-    return book.History(
-        tuple(d for d in history.disbursements if d.date <= day),
-        tuple(r for r in history.repayments if r.date <= day),
-        tuple(r for r in history.restructures if r.date <= day),
-        tuple(r for r in history.reliefs if r.date <= day),
-    )
-
-
-def state_until(loan: Loan, history: book.History, day: date) -> engine.LoanState | None:
-    upto = history_until(history, day)
-    if not upto.disbursements:
-        return None
-    return book.replay(loan, upto)
-
-
-def position_of(
-    loan: Loan, state: engine.LoanState | None, day: date, written_off: int = 0
-) -> Position:
-    """The API's balances of ``state`` as of ``day`` (``written_off``: principal written
-    off by then)."""
-    if state is None:
-        return Position(as_of=day)
-    b = state.balances(day)
-    return Position(
-        as_of=day,
-        disbursed=b.disbursed,
-        principal_outstanding=max(b.principal_outstanding - written_off, 0),
-        principal_overdue=b.principal_overdue,
-        principal_due=b.principal_due,
-        interest_due=b.interest_due,
-        interest_overdue=b.interest_overdue,
-        penalty_due=b.penalty_due,
-        days_past_due=b.days_past_due,
-        oldest_unpaid_due_date=b.oldest_unpaid_due_date,
-        # One borrower, one group (SPEC §2): the borrower's worst, as the API shows it.
-        debt_group=book.live_group(loan, state, day, _restructured_by(loan, day)),
-    )
-
-
-def _restructured_by(loan: Loan, day: date) -> SimpleNamespace:
-    """The loan as the debt-group floor sees it on ``day``: its restructurings until then."""
-    kinds = db.session.scalars(
-        select(Restructuring.kind).where(
-            Restructuring.loan_id == loan.id,
-            Restructuring.status == ApprovalStatus.APPROVED,
-            Restructuring.effective_date <= day,
-        )
-    ).all()
-    return SimpleNamespace(
-        term_adjustments=kinds.count("term_adjustment"),
-        extensions=kinds.count("extension"),
-        policy_snapshot=loan.policy_snapshot,
-        term_months=loan.term_months,
-        interest_reliefs=loan.interest_reliefs,
-    )
-
-
-def position_at(loan: Loan, day: date, history: book.History | None = None) -> Position:
-    """The loan's balances as of ``day`` from the facts dated up to it."""
-    history = history or book.history_of(loan)
-    return position_of(loan, state_until(loan, history, day), day, _written_off_by(loan, day))
-
-
-# --- facts that are not events of the replay ---------------------------------------------------
-
-
-def local_date(moment: datetime | None) -> date | None:
-    if moment is None:
-        return None
-    return moment.astimezone(ZoneInfo(current_app.config["FUNDAPP_TIMEZONE"])).date()
-
-
-def _entry_dates(entry_ids: list[int]) -> dict[int, date]:
-    ids = [i for i in entry_ids if i]
-    if not ids:
-        return {}
-    return dict(
-        db.session.execute(
-            select(JournalEntry.id, JournalEntry.entry_date).where(JournalEntry.id.in_(ids))
-        ).all()
-    )
-
-
-def _write_offs(loan: Loan) -> list[tuple[date, int]]:
-    if not loan.written_off:
-        return []
-    rows = list(
-        db.session.scalars(
-            select(WriteOff).where(
-                WriteOff.loan_id == loan.id, WriteOff.status == ApprovalStatus.APPROVED
-            )
-        )
-    )
-    dates = _entry_dates([w.journal_entry_id for w in rows])
-    return [
-        (dates.get(w.journal_entry_id) or local_date(w.decided_at) or date.max, w.amount)
-        for w in rows
-    ]
-
-
-def _written_off_by(loan: Loan, day: date) -> int:
-    return sum(amount for when, amount in _write_offs(loan) if when <= day)
-
-
 # --- the statement -----------------------------------------------------------------------------
 
 
@@ -394,8 +259,8 @@ def _paid_until(pairs: list[tuple[date, int]], day: date) -> int:
 
 
 def build_statement(loan: Loan, date_from: date, date_to: date) -> Statement:
-    history = book.history_of(loan)
-    write_offs = _write_offs(loan)
+    history = store.history_of(loan)
+    write_offs = approved_write_offs(loan)
     before = date_from - ONE_DAY
     opening = position_of(
         loan,
@@ -520,7 +385,7 @@ def _penalty_lines(state: engine.LoanState, date_from: date, date_to: date, add:
 
 
 def _disbursement_lines(
-    loan: Loan, history: book.History, date_from: date, date_to: date, add: Add
+    loan: Loan, history: store.History, date_from: date, date_to: date, add: Add
 ) -> None:
     numbers = dict(
         db.session.execute(
@@ -590,7 +455,7 @@ def _reversal_lines(
             )
         )
     )
-    entry_dates = _entry_dates([r.journal_entry_id for r in reversals])
+    entry_dates = entry_dates_of([r.journal_entry_id for r in reversals])
     for r in reversed_rows:
         if date_from <= r.value_date <= date_to:
             add(

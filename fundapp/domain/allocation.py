@@ -1,4 +1,5 @@
-"""Allocation of a repayment to what is due (SPEC §5): pure, integer đồng, no database.
+"""Allocation of a repayment to what is due (docs/rules.md#allocation-and-prepayment):
+pure, integer đồng, no database.
 
 Readings:
 
@@ -10,6 +11,9 @@ Readings:
   touched. What is left after every payable component is the ``excess``; the caller treats
   it as a prepayment of principal (interest only up to the payment date, no fee).
 * Components with nothing to pay get no allocation line, so every line is above 0.
+
+``penalty`` is the component name of the instalment's overdue interest (the domain's
+vocabulary: :mod:`fundapp.domain.terms`); the name is the one stored and shown.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""Calendar helpers for schedules: pure date arithmetic, no application state."""
+"""Calendar helpers: pure date arithmetic, no application state.
+
+Rules: a schedule date is whole months from its anchor, clamped to the month's last day
+(docs/rules.md#schedules); dates read dd/mm/yyyy in every language
+(docs/rules.md#display-formats); business dates are in Asia/Ho_Chi_Minh.
+"""
 
 from __future__ import annotations
 

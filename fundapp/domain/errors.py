@@ -1,4 +1,9 @@
-"""Domain errors: services raise them, views turn them into messages."""
+"""Domain errors: services raise them, views turn them into messages.
+
+No rule of its own: the way every rule of docs/rules.md refuses. ``DomainError`` and its
+subclasses carry a message a user can act on (and the HTTP status the API answers with);
+``RuleError`` is what the pure maths raises, naming the broken rule by a short code.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
-"""Money: whole Vietnamese đồng as ``int``, rates as ``Decimal`` percent per year.
+"""Money: whole Vietnamese đồng as ``int``, rates as ``Decimal`` percent per year
+(docs/rules.md#money-and-rounding, docs/rules.md#interest-overdue-interest-and-late-interest).
 
-This module holds the one rounding rule of the fund (half-up to the đồng) and the one
-interest formula (actual/365). Nothing here touches the database.
+This module holds the one rounding rule of the fund (half-up to the đồng), the one
+interest formula (actual/365), how amounts and rates are typed, and the provision product
+(rate × base, rounded once). Nothing here touches the database.
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Overdue interest, days past due and debt groups (SPEC §2, §8): pure maths, no database.
+"""Overdue interest, days past due and debt groups: pure maths, no database
+(docs/rules.md#interest-overdue-interest-and-late-interest,
+docs/rules.md#debt-classification-and-provisions).
 
 Readings:
 
@@ -6,9 +8,14 @@ Readings:
   same count a payment made on D would owe.
 * A payment dated X lowers the overdue balance from day X on; a payment dated on or before
   the due date counts from the due date; payments dated on or after D are not yet relevant.
-* Overdue principal bears rate × multiplier/100 (default 150 %), replacing the in-term
-  rate; unpaid interest bears the late rate (default 10 %/year). Both components of one
-  instalment are summed at full ``Decimal`` precision and rounded half-up once.
+* Overdue principal bears the overdue rate (:func:`fundapp.domain.terms.overdue_rate`:
+  rate × multiplier / 100, default 150 %), replacing the in-term rate; unpaid interest
+  bears the late rate (default 10 %/year). Both components of one instalment are summed at
+  full ``Decimal`` precision and rounded half-up once. The sum is the instalment's
+  *overdue interest*, the one name the domain gives this money (the allocation component
+  ``penalty`` elsewhere; see :mod:`fundapp.domain.terms`).
+* One borrower, one group: every loan of a borrower takes the worst group of its loans
+  (:func:`worst_group`, used by the close of day and the live view).
 * Debt groups by days past due: the first day of groups 2–5 is a policy parameter with
   dated versions: (10, 91, 181, 361) until 11/08/2024 (1: < 10; 2: 10–90; 3: 91–180;
   4: 181–360; 5: > 360), (10, 30, 90, 180) from 12/08/2024 (Circular 14/2024/TT-NHNN).
@@ -23,20 +30,20 @@ Readings:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from itertools import pairwise
-from typing import Literal
+from typing import Literal, ParamSpec
 
 from fundapp.domain.dates import add_months
 from fundapp.domain.errors import RuleError
 from fundapp.domain.money import is_whole, round_dong
+from fundapp.domain.terms import DEFAULT_LATE_RATE, DEFAULT_OVERDUE_MULTIPLIER, overdue_rate
 
 RestructureKind = Literal["term_adjustment", "extension"]
+P = ParamSpec("P")
 
-DEFAULT_OVERDUE_MULTIPLIER = Decimal("150")
-DEFAULT_LATE_RATE = Decimal("10")
 # First day past due of groups 2, 3, 4 and 5.
 DEFAULT_GROUP_STARTS: tuple[int, int, int, int] = (10, 91, 181, 361)
 # Floors for: first term adjustment, first extension, second restructuring, third and later.
@@ -128,36 +135,27 @@ def interest_from_balance_days(
         ctx.prec = _PRECISION
         # Products of whole numbers and finite decimals are exact; the one division then
         # decides the half-đồng exactly (two divided terms summed could fall either side).
-        numerator = principal_balance_days * annual_rate * overdue_multiplier / 100 + (
+        numerator = principal_balance_days * overdue_rate(annual_rate, overdue_multiplier) + (
             interest_balance_days * late_rate
         )
         return numerator / YEAR_PERCENT
 
 
-def overdue_interest(
-    due_date: dt.date,
-    as_of: dt.date,
-    annual_rate: Decimal,
-    principal: OverdueComponent = OverdueComponent(0),
-    interest: OverdueComponent = OverdueComponent(0),
-    *,
-    overdue_multiplier: Decimal = DEFAULT_OVERDUE_MULTIPLIER,
-    late_rate: Decimal = DEFAULT_LATE_RATE,
-) -> int:
-    """Overdue interest of one instalment as of ``as_of``, rounded half-up once (SPEC §8)."""
-    with localcontext() as ctx:
-        ctx.prec = _PRECISION
-        return round_dong(
-            overdue_interest_exact(
-                due_date,
-                as_of,
-                annual_rate,
-                principal,
-                interest,
-                overdue_multiplier=overdue_multiplier,
-                late_rate=late_rate,
-            )
-        )
+def _rounded_once(exact: Callable[P, Decimal]) -> Callable[P, int]:
+    """``exact``'s figure rounded half-up once, at the precision that keeps the half-đồng
+    decision exact: the same arguments, the rounded result."""
+
+    def rounded(*args: P.args, **kwargs: P.kwargs) -> int:
+        with localcontext() as ctx:
+            ctx.prec = _PRECISION
+            return round_dong(exact(*args, **kwargs))
+
+    return rounded
+
+
+# Overdue interest of one instalment as of ``as_of``, rounded half-up once
+# (docs/rules.md#interest-overdue-interest-and-late-interest): what the replay charges.
+overdue_interest = _rounded_once(overdue_interest_exact)
 
 
 def days_past_due(oldest_unpaid_due_date: dt.date | None, as_of: dt.date) -> int:

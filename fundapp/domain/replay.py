@@ -1,25 +1,32 @@
-"""A loan's state replayed from its history: pure, no database (SPEC §4, §5, §8).
+"""A loan's state replayed from its history: pure, no database
+(docs/rules.md#back-dated-events-and-reversals).
 
 The stored facts of a loan are its terms and its events: posted disbursements, repayments
 that are not reversed, approved restructurings. Everything else (the schedule, what each
 repayment paid, the balances, the overdue interest) is a function of those facts, computed
 here by replaying the events in value-date order. That is how a back-dated repayment is
 "recomputed as if it had been recorded on its value date" and how a reversal "recomputes
-the loan from its history" (SPEC §5): the service replays and stores the result.
+the loan from its history" (docs/rules.md#back-dated-events-and-reversals): the service
+replays and stores the result.
 
 Order of events on one day: disbursements, then restructurings, then interest reliefs, then
 repayments in the order they were recorded. A relief (miễn, giảm lãi) decided on a day waives
 part of what was owed at the start of that day's payments: interest billed on rows due on or
 before it, oldest first, and overdue interest accrued to it, oldest first. What it waives is
-no longer owed, bears no late interest from its date, and is not paid by a later repayment.
+no longer owed, bears no overdue interest from its date, and is not paid by a later repayment.
 
 A repayment dated V pays, oldest instalment first, what is due on or before V: the overdue
-interest accrued to V (penalty), then interest, then principal (or the product's
+interest accrued to V (the ``penalty`` component), then interest, then principal (or the product's
 ``principal_first`` order). Anything beyond is a prepayment of principal: the schedule is
 rebuilt from V (keeping the maturity, or keeping the instalment and shortening the term),
 and interest runs on the lower balance from V, so the borrower pays interest only up to the
 payment date. When the principal is cleared, what is left pays the interest accrued up to V
 (the last row of the rebuilt schedule); more than that is an overpayment and is refused.
+
+Rules: docs/rules.md#back-dated-events-and-reversals (the replay, the order of a day),
+docs/rules.md#allocation-and-prepayment (what a repayment pays),
+docs/rules.md#interest-relief-and-risk-handling (what a relief waives). Overdue interest is
+the domain's one name for the money of the overdue and late rates (:mod:`fundapp.domain.terms`).
 """
 
 from __future__ import annotations
@@ -27,7 +34,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 
 from fundapp.domain.allocation import Allocation, Due, allocate
 from fundapp.domain.errors import RuleError
@@ -37,34 +43,25 @@ from fundapp.domain.overdue import (
     days_past_due,
     overdue_interest,
 )
-from fundapp.domain.schedule import (
-    CustomPrincipal,
-    Disbursement,
-    Instalment,
-    LoanTerms,
-    Prepayment,
+from fundapp.domain.reschedule import (
     add_disbursement,
     adjust_term,
-    build_schedule,
     extend_term,
-    outstanding_principal,
     rebuild_schedule,
 )
+from fundapp.domain.schedule import (
+    Disbursement,
+    Instalment,
+    Prepayment,
+    accrued_interest,
+    build_schedule,
+    outstanding_principal,
+)
+from fundapp.domain.terms import Product
 
 
 class ReplayError(RuleError):
     """The history cannot be replayed (an overpayment, a payment before disbursement…)."""
-
-
-@dataclass(frozen=True)
-class Product:
-    """How a loan is serviced, beyond its schedule terms (snapshotted on the contract)."""
-
-    terms: LoanTerms
-    repayment_order: str = "standard"  # or principal_first
-    prepayment_mode: str = "keep_maturity"  # or shorten_term
-    overdue_multiplier: Decimal = Decimal("150")
-    late_rate: Decimal = Decimal("10")
 
 
 @dataclass(frozen=True)
@@ -99,7 +96,7 @@ class ReliefEvent:
     id: int
     date: dt.date
     interest: int  # in-term interest billed on rows due on or before ``date``
-    penalty: int  # overdue interest (and late interest on interest) accrued to ``date``
+    penalty: int  # overdue interest (on principal and on unpaid interest) accrued to ``date``
 
 
 @dataclass(frozen=True)
@@ -193,6 +190,19 @@ class Row:
         return max(
             self.penalty_accrued(product, as_of) - self.penalty_paid - self.penalty_waived, 0
         )
+
+    def owed(self, component: str, product: Product, as_of: dt.date) -> int:
+        """What a relief on ``as_of`` may waive of ``component`` (penalty or interest)."""
+        if component == "penalty":
+            return self.penalty_due(product, as_of)
+        return self.interest_unpaid
+
+    def waive(self, component: str, day: dt.date, amount: int) -> None:
+        """Record ``amount`` of ``component`` waived by a relief dated ``day``."""
+        if component == "penalty":
+            self.penalty_waived += amount
+        else:
+            self.interest_waived.append((day, amount))
 
     def settled(self, product: Product, as_of: dt.date) -> bool:
         return (
@@ -318,8 +328,6 @@ class LoanState:
 
     def payoff_amount(self, as_of: dt.date) -> int:
         """What one repayment dated ``as_of`` must be to close the loan."""
-        from fundapp.domain.schedule import accrued_interest
-
         if not self.tranches or self.is_settled():
             return 0
         due = sum(
@@ -471,6 +479,12 @@ def _repay(state: LoanState, event: RepaymentEvent) -> None:
     )
 
 
+_RELIEF_OVER = {
+    "penalty": "the relief waives {left} đồng more overdue interest than is owed on {day}",
+    "interest": "the relief waives {left} đồng more interest than is due on {day}",
+}
+
+
 def _relieve(state: LoanState, event: ReliefEvent) -> None:
     """Waive ``event.penalty`` of overdue interest and ``event.interest`` of billed interest,
     oldest row first, as owed on ``event.date``; more than is owed is refused."""
@@ -481,30 +495,19 @@ def _relieve(state: LoanState, event: ReliefEvent) -> None:
     product = state.product
     rows = [r for r in state.rows if r.due_date <= event.date]
     lines: list[Allocation] = []
-    left = event.penalty
-    for row in rows:
-        part = min(left, row.penalty_due(product, event.date))
-        if part:
-            row.penalty_waived += part
-            lines.append(Allocation(row.no, "penalty", part))
-            left -= part
-    if left:
-        raise ReplayError(
-            "relief_over_penalty",
-            f"the relief waives {left} đồng more overdue interest than is owed on {event.date}",
-        )
-    left = event.interest
-    for row in rows:
-        part = min(left, row.interest_unpaid)
-        if part:
-            row.interest_waived.append((event.date, part))
-            lines.append(Allocation(row.no, "interest", part))
-            left -= part
-    if left:
-        raise ReplayError(
-            "relief_over_interest",
-            f"the relief waives {left} đồng more interest than is due on {event.date}",
-        )
+    for component, amount in (("penalty", event.penalty), ("interest", event.interest)):
+        left = amount
+        for row in rows:
+            part = min(left, row.owed(component, product, event.date))
+            if part:
+                row.waive(component, event.date, part)
+                lines.append(Allocation(row.no, component, part))
+                left -= part
+        if left:
+            raise ReplayError(
+                f"relief_over_{component}",
+                _RELIEF_OVER[component].format(left=left, day=event.date),
+            )
     state.reliefs[event.id] = ReliefResult(
         event.id, event.date, event.interest, event.penalty, tuple(lines)
     )
@@ -536,7 +539,3 @@ def replay(
             _repay(state, event)  # type: ignore[arg-type]
         state.last_event = _date
     return state
-
-
-def custom_lines(pairs: Sequence[tuple[dt.date, int]]) -> tuple[CustomPrincipal, ...]:
-    return tuple(CustomPrincipal(d, a) for d, a in pairs)

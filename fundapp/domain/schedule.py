@@ -1,8 +1,9 @@
-"""Repayment schedules: pure maths, ``Decimal`` rates in, integer-đồng rows out (SPEC §3, §4).
+"""Repayment schedules: pure maths, ``Decimal`` rates in, integer-đồng rows out
+(docs/rules.md#schedules, docs/rules.md#money-and-rounding).
 
 No database and no Flask here: the lending service stores what these functions return.
 
-Rules, as read from the specification (the README "rules" section repeats them):
+Rules (docs/rules.md#schedules states them with their sources):
 
 * Dates are whole months from the first disbursement, on its day of the month, clamped to
   the month's last day (:func:`fundapp.domain.dates.add_months` with the anchor day); maturity
@@ -16,7 +17,8 @@ Rules, as read from the specification (the README "rules" section repeats them):
   day T counts from day T.
 * The balance that bears in-term interest is the *scheduled* balance: principal that fell
   due stops bearing in-term interest on its due date whether it was paid or not, because
-  overdue principal bears the overdue rate instead (SPEC §2, §8).
+  overdue principal bears the overdue rate instead
+  (docs/rules.md#interest-overdue-interest-and-late-interest).
 * ``equal_principal``: each tranche is repaid over the principal dates strictly after its
   disbursement date, ``amount // n`` on each and the remainder on the last.
 * ``annuity``: interest and principal dates must coincide, so the interest frequency must
@@ -44,26 +46,8 @@ Rules, as read from the specification (the README "rules" section repeats them):
   maturity, a loan paid off early, a term shortened by a prepayment. Its interest span
   rolls into the next interest row, so not even a fraction of a đồng is lost, and adding a
   tranche later gives the same rows as building with it from the start.
-* Rebuilds keep the rows due on or before ``as_of`` exactly as they are and renumber the
-  rows after. The remaining dates come from the current schedule, not from the terms, so a
-  restructured calendar survives later rebuilds:
-
-  - :func:`add_disbursement` keeps the remaining principal of the earlier tranches per date
-    and spreads the new tranche by the method's rule (annuity: A recomputed), so adding
-    tranches one by one gives the same rows as :func:`build_schedule` with all of them.
-  - :func:`rebuild_schedule` after a prepayment, ``keep_maturity`` (default): the
-    outstanding principal is re-spread over the remaining principal dates (equal split;
-    custom: in proportion to the remaining custom amounts; bullet: at maturity; annuity: A
-    recomputed over the remaining periods). ``shorten_term``: the remaining instalments
-    are paid as scheduled until the principal runs out (annuity: the same A), and the
-    dates after that drop out.
-  - :func:`adjust_term` (điều chỉnh kỳ hạn): new principal dates after ``as_of`` and no
-    later than the unchanged maturity, with the officer's amounts or an equal split
-    whatever the method; the interest dates are unchanged.
-  - :func:`extend_term` (gia hạn nợ): a later maturity; interest dates continue on the
-    interest grid to the new maturity; principal on the officer's dates or, by default,
-    the principal grid after ``as_of`` up to the new maturity (bullet: the new maturity),
-    spread equally (annuity on the default grid: A recomputed).
+* A schedule changed after it was built (a later tranche, a prepayment, a term adjustment,
+  an extension) is rebuilt by :mod:`fundapp.domain.reschedule` from the same projection.
 """
 
 from __future__ import annotations
@@ -78,14 +62,15 @@ from typing import Literal
 from fundapp.domain.dates import add_months
 from fundapp.domain.errors import RuleError
 from fundapp.domain.money import interest_exact, is_whole, round_dong
+from fundapp.domain.terms import (
+    FREQUENCIES,
+    MAX_TERM_MONTHS,
+    METHODS,
+    LoanTerms,
+)
 
 PrincipalMethod = Literal["equal_principal", "annuity", "bullet", "custom"]
 RebuildMode = Literal["keep_maturity", "shorten_term"]
-
-METHODS: tuple[str, ...] = ("equal_principal", "annuity", "bullet", "custom")
-FREQUENCIES: tuple[int, ...] = (1, 3, 6, 12)
-REBUILD_MODES: tuple[str, ...] = ("keep_maturity", "shorten_term")
-MAX_TERM_MONTHS = 600
 
 # Interest sums balance × days over a whole period: up to ~10^19 before the rate is
 # applied. 60 significant digits keep the half-up decision exact at that size.
@@ -94,26 +79,6 @@ _PRECISION = 60
 
 class ScheduleError(RuleError):
     """Terms or history that no schedule can honour; ``rule`` names the broken rule."""
-
-
-@dataclass(frozen=True)
-class CustomPrincipal:
-    """One line of an officer-entered (harvest-linked) principal plan."""
-
-    date: dt.date
-    amount: int
-
-
-@dataclass(frozen=True)
-class LoanTerms:
-    amount: int
-    annual_rate: Decimal
-    term_months: int
-    principal_method: str = "equal_principal"
-    principal_every_months: int = 1
-    interest_every_months: int = 1
-    grace_months: int = 0
-    custom_principal: tuple[CustomPrincipal, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -218,7 +183,7 @@ def _validate_custom_lines(terms: LoanTerms) -> None:
         )
 
 
-def _validate_disbursements(
+def validate_disbursements(
     terms: LoanTerms, disbursements: Sequence[Disbursement]
 ) -> tuple[Disbursement, ...]:
     if not disbursements:
@@ -246,7 +211,7 @@ def _validate_disbursements(
     return ordered
 
 
-def _validate_prepayments(prepayments: Sequence[Prepayment], as_of: dt.date) -> None:
+def validate_prepayments(prepayments: Sequence[Prepayment], as_of: dt.date) -> None:
     for item in prepayments:
         if not is_whole(item.amount) or item.amount <= 0:
             raise ScheduleError("prepayment_positive", "a prepayment must be above 0")
@@ -254,7 +219,7 @@ def _validate_prepayments(prepayments: Sequence[Prepayment], as_of: dt.date) -> 
             raise ScheduleError("prepayment_after_as_of", "a prepayment is dated after as_of")
 
 
-def _validate_current(current: Sequence[Instalment]) -> None:
+def validate_current(current: Sequence[Instalment]) -> None:
     if not current:
         raise ScheduleError("schedule_required", "there is no schedule to rebuild")
     if any(b.due_date <= a.due_date for a, b in pairwise(current)):
@@ -269,7 +234,7 @@ def maturity_date(terms: LoanTerms, first_disbursement: dt.date) -> dt.date:
     return add_months(first_disbursement, terms.term_months)
 
 
-def _grid(anchor: dt.date, start_month: int, every: int, until: dt.date) -> list[dt.date]:
+def month_grid(anchor: dt.date, start_month: int, every: int, until: dt.date) -> list[dt.date]:
     """``anchor`` + start_month + k·every months (k ≥ 1), strictly before ``until``."""
     dates = []
     k = 1
@@ -281,7 +246,7 @@ def _grid(anchor: dt.date, start_month: int, every: int, until: dt.date) -> list
 
 def interest_dates(terms: LoanTerms, first_disbursement: dt.date) -> list[dt.date]:
     maturity = maturity_date(terms, first_disbursement)
-    return [*_grid(first_disbursement, 0, terms.interest_every_months, maturity), maturity]
+    return [*month_grid(first_disbursement, 0, terms.interest_every_months, maturity), maturity]
 
 
 def principal_dates(terms: LoanTerms, first_disbursement: dt.date) -> list[dt.date]:
@@ -290,7 +255,9 @@ def principal_dates(terms: LoanTerms, first_disbursement: dt.date) -> list[dt.da
         return [maturity]
     if terms.principal_method == "custom":
         return sorted({line.date for line in terms.custom_principal} | {maturity})
-    grid = _grid(first_disbursement, terms.grace_months, terms.principal_every_months, maturity)
+    grid = month_grid(
+        first_disbursement, terms.grace_months, terms.principal_every_months, maturity
+    )
     return [*grid, maturity]
 
 
@@ -342,14 +309,14 @@ def _balance_days(events: Sequence[tuple[dt.date, int]], start: dt.date, end: dt
     return total + balance * (end - since).days
 
 
-def _equal_split(amount: int, dates: Sequence[dt.date]) -> dict[dt.date, int]:
+def equal_split(amount: int, dates: Sequence[dt.date]) -> dict[dt.date, int]:
     share = amount // len(dates)
     plan = dict.fromkeys(dates[:-1], share)
     plan[dates[-1]] = amount - share * (len(dates) - 1)
     return plan
 
 
-def _proportional_split(
+def proportional_split(
     amount: int, dates: Sequence[dt.date], weights: Mapping[dt.date, int]
 ) -> dict[dt.date, int]:
     """``amount`` over ``dates`` in proportion to ``weights`` (floor; the last weighted date
@@ -363,7 +330,7 @@ def _proportional_split(
     return plan
 
 
-def _add_into(target: dict[dt.date, int], extra: Mapping[dt.date, int]) -> None:
+def add_into(target: dict[dt.date, int], extra: Mapping[dt.date, int]) -> None:
     for day, value in extra.items():
         target[day] = target.get(day, 0) + value
 
@@ -373,37 +340,37 @@ def _add_into(target: dict[dt.date, int], extra: Mapping[dt.date, int]) -> None:
 
 
 @dataclass(frozen=True)
-class _Slot:
+class Slot:
     due_date: dt.date
     interest: bool
     principal: bool
 
 
 @dataclass(frozen=True)
-class _AnnuityPlan:
+class AnnuityPlan:
     every_months: int
     recompute_at: frozenset[dt.date]
     payment: int | None = None
 
 
-def _slots(interest_on: Iterable[dt.date], principal_on: Iterable[dt.date]) -> list[_Slot]:
+def slots_on(interest_on: Iterable[dt.date], principal_on: Iterable[dt.date]) -> list[Slot]:
     i_set, p_set = set(interest_on), set(principal_on)
-    return [_Slot(d, d in i_set, d in p_set) for d in sorted(i_set | p_set)]
+    return [Slot(d, d in i_set, d in p_set) for d in sorted(i_set | p_set)]
 
 
-def _calendar(terms: LoanTerms, first_disbursement: dt.date) -> list[_Slot]:
-    return _slots(
+def calendar_slots(terms: LoanTerms, first_disbursement: dt.date) -> list[Slot]:
+    return slots_on(
         interest_dates(terms, first_disbursement), principal_dates(terms, first_disbursement)
     )
 
 
-def _project(
+def project(
     annual_rate: Decimal,
     kept: Sequence[Instalment],
     events: Sequence[tuple[dt.date, int]],
     first_disbursement: dt.date,
-    slots: Sequence[_Slot],
-    plan: Mapping[dt.date, int] | _AnnuityPlan,
+    slots: Sequence[Slot],
+    plan: Mapping[dt.date, int] | AnnuityPlan,
 ) -> tuple[Instalment, ...]:
     """Rows for ``slots`` after the ``kept`` rows.
 
@@ -414,7 +381,7 @@ def _project(
     timeline = list(events) + [(r.due_date, -r.principal) for r in kept if r.principal]
     interest_from = next((r.due_date for r in reversed(kept) if r.interest_due), first_disbursement)
     principal_days = [s.due_date for s in slots if s.principal]
-    payment = plan.payment if isinstance(plan, _AnnuityPlan) else None
+    payment = plan.payment if isinstance(plan, AnnuityPlan) else None
     rows = list(kept)
     no = kept[-1].no if kept else 0
     for slot in slots:
@@ -428,7 +395,7 @@ def _project(
         if slot.principal:
             # A tranche paid out on a principal date is not in ``opening``: it is repaid from
             # the next principal date on.
-            if not isinstance(plan, _AnnuityPlan):
+            if not isinstance(plan, AnnuityPlan):
                 principal = plan.get(day, 0)
             elif day == principal_days[-1]:
                 principal = opening
@@ -467,7 +434,7 @@ def _project(
     return tuple(rows)
 
 
-def _check_invariant(
+def check_invariant(
     rows: Sequence[Instalment],
     disbursements: Sequence[Disbursement],
     prepayments: Sequence[Prepayment],
@@ -484,7 +451,7 @@ def _check_invariant(
     return tuple(rows)
 
 
-def _events(
+def balance_events(
     disbursements: Sequence[Disbursement], prepayments: Sequence[Prepayment]
 ) -> list[tuple[dt.date, int]]:
     return [(d.date, d.amount) for d in disbursements] + [(p.date, -p.amount) for p in prepayments]
@@ -499,25 +466,25 @@ def build_schedule(
 ) -> tuple[Instalment, ...]:
     """The schedule of a loan from its terms and its actual disbursements."""
     validate_terms(terms)
-    tranches = _validate_disbursements(terms, disbursements)
+    tranches = validate_disbursements(terms, disbursements)
     first = tranches[0].date
     p_dates = principal_dates(terms, first)
-    slots = _calendar(terms, first)
-    plan: dict[dt.date, int] | _AnnuityPlan
+    slots = calendar_slots(terms, first)
+    plan: dict[dt.date, int] | AnnuityPlan
     if terms.principal_method == "annuity":
-        plan = _AnnuityPlan(
+        plan = AnnuityPlan(
             terms.principal_every_months,
             frozenset(next(d for d in p_dates if d > t.date) for t in tranches),
         )
     else:
         plan = {}
         for tranche in tranches:
-            _add_into(plan, _tranche_plan(terms, tranche, p_dates))
-    rows = _project(terms.annual_rate, (), _events(tranches, ()), first, slots, plan)
-    return _check_invariant(rows, tranches, ())
+            add_into(plan, tranche_plan(terms, tranche, p_dates))
+    rows = project(terms.annual_rate, (), balance_events(tranches, ()), first, slots, plan)
+    return check_invariant(rows, tranches, ())
 
 
-def _tranche_plan(
+def tranche_plan(
     terms: LoanTerms, tranche: Disbursement, p_dates: Sequence[dt.date]
 ) -> dict[dt.date, int]:
     eligible = [d for d in p_dates if d > tranche.date]
@@ -525,41 +492,8 @@ def _tranche_plan(
         return {eligible[-1]: tranche.amount}
     if terms.principal_method == "custom":
         weights = {line.date: line.amount for line in terms.custom_principal}
-        return _proportional_split(tranche.amount, eligible, weights)
-    return _equal_split(tranche.amount, eligible)
-
-
-@dataclass(frozen=True)
-class _Context:
-    """What every rebuild derives from its inputs before choosing new principal."""
-
-    tranches: tuple[Disbursement, ...]
-    kept: tuple[Instalment, ...]
-    remaining: tuple[Instalment, ...]
-    outstanding: int
-
-
-def _context(
-    terms: LoanTerms,
-    disbursements: Sequence[Disbursement],
-    current: Sequence[Instalment],
-    as_of: dt.date,
-    prepayments: Sequence[Prepayment],
-) -> _Context:
-    validate_terms(terms)
-    tranches = _validate_disbursements(terms, disbursements)
-    _validate_current(current)
-    _validate_prepayments(prepayments, as_of)
-    if as_of < tranches[0].date:
-        raise ScheduleError("as_of_range", "a rebuild cannot precede the first disbursement")
-    if tranches[-1].date > as_of:
-        raise ScheduleError("disbursement_after_as_of", "a tranche is dated after as_of")
-    kept = tuple(r for r in current if r.due_date <= as_of)
-    remaining = tuple(r for r in current if r.due_date > as_of)
-    outstanding = outstanding_principal(tranches, current, as_of, prepayments)
-    if outstanding < 0:
-        raise ScheduleError("prepayment_over_principal", "prepayments exceed the principal")
-    return _Context(tranches, kept, remaining, outstanding)
+        return proportional_split(tranche.amount, eligible, weights)
+    return equal_split(tranche.amount, eligible)
 
 
 def outstanding_principal(
@@ -590,233 +524,7 @@ def accrued_interest(
         (r.due_date for r in reversed(kept) if r.interest_due),
         min(d.date for d in disbursements),
     )
-    timeline = _events(disbursements, prepayments) + [
+    timeline = balance_events(disbursements, prepayments) + [
         (r.due_date, -r.principal) for r in kept if r.principal
     ]
     return _interest_dong(_balance_days(timeline, start, as_of), terms.annual_rate)
-
-
-def add_disbursement(
-    terms: LoanTerms,
-    disbursements: Sequence[Disbursement],
-    current: Sequence[Instalment],
-    new: Disbursement,
-    *,
-    prepayments: Sequence[Prepayment] = (),
-) -> tuple[Instalment, ...]:
-    """``current`` with a further tranche ``new`` (``disbursements`` are the earlier ones).
-
-    Rows due on or before the tranche stay; the earlier tranches keep their remaining
-    principal per date and the new one is spread by the method's rule.
-    """
-    previous = tuple(disbursements)
-    if previous and new.date < max(d.date for d in previous):
-        raise ScheduleError("tranche_order", "a new tranche cannot precede an earlier one")
-    ctx = _context(terms, (*previous, new), current, new.date, prepayments)
-    already = ctx.outstanding - new.amount
-    if already != sum(r.principal for r in ctx.remaining):
-        raise ScheduleError(
-            "schedule_mismatch",
-            "the current schedule does not match the disbursements and prepayments",
-        )
-    # Dates left out once the balance reached zero come back from the terms' calendar.
-    first = ctx.tranches[0].date
-    resume = max(new.date, current[-1].due_date)
-    slots = [
-        *_slots_of(ctx.remaining),
-        *(s for s in _calendar(terms, first) if s.due_date > resume),
-    ]
-    remaining_p = [s.due_date for s in slots if s.principal]
-    if not remaining_p:
-        raise ScheduleError("no_principal_dates", "no principal date is left after the tranche")
-    plan: dict[dt.date, int] | _AnnuityPlan
-    if terms.principal_method == "annuity":
-        plan = _AnnuityPlan(terms.principal_every_months, frozenset(remaining_p[:1]))
-    else:
-        plan = {r.due_date: r.principal for r in ctx.remaining if r.principal}
-        _add_into(plan, _tranche_plan(terms, new, remaining_p))
-    return _finish(terms, ctx, prepayments, slots, plan)
-
-
-def rebuild_schedule(
-    terms: LoanTerms,
-    disbursements: Sequence[Disbursement],
-    current: Sequence[Instalment],
-    as_of: dt.date,
-    *,
-    prepayments: Sequence[Prepayment] = (),
-    mode: RebuildMode = "keep_maturity",
-    outstanding: int | None = None,
-) -> tuple[Instalment, ...]:
-    """The schedule after a principal prepayment dated ``as_of`` (already in ``prepayments``,
-    which lists every prepayment of the loan so the day-by-day balance is known).
-
-    ``outstanding``, when given, is the caller's in-term principal after ``as_of``; a
-    difference from the one derived from the history is refused rather than guessed at.
-    """
-    if mode not in REBUILD_MODES:
-        raise ScheduleError("rebuild_mode", "mode must be keep_maturity or shorten_term")
-    ctx = _context(terms, disbursements, current, as_of, prepayments)
-    if outstanding is not None and outstanding != ctx.outstanding:
-        raise ScheduleError(
-            "outstanding_mismatch",
-            f"outstanding {outstanding} differs from {ctx.outstanding} derived from the history",
-        )
-    remaining_p = [r.due_date for r in ctx.remaining if r.principal_due]
-    if not remaining_p:
-        if ctx.outstanding:
-            raise ScheduleError("no_principal_dates", "no principal date is left after as_of")
-        return _finish(terms, ctx, prepayments, _slots_of(ctx.remaining), {})
-    plan: dict[dt.date, int] | _AnnuityPlan
-    scheduled = {r.due_date: r.principal for r in ctx.remaining}
-    method = terms.principal_method
-    if mode == "shorten_term":
-        if method == "annuity":
-            first = next(r for r in ctx.remaining if r.principal_due)
-            plan = _AnnuityPlan(terms.principal_every_months, frozenset(), first.total)
-        else:
-            plan = _consume(ctx.outstanding, remaining_p, scheduled)
-    elif method == "annuity":
-        plan = _AnnuityPlan(terms.principal_every_months, frozenset(remaining_p[:1]))
-    elif method == "bullet":
-        plan = {remaining_p[-1]: ctx.outstanding}
-    elif method == "custom":
-        plan = _proportional_split(ctx.outstanding, remaining_p, scheduled)
-    else:
-        plan = _equal_split(ctx.outstanding, remaining_p)
-    return _finish(terms, ctx, prepayments, _slots_of(ctx.remaining), plan)
-
-
-def _consume(
-    outstanding: int, dates: Sequence[dt.date], scheduled: Mapping[dt.date, int]
-) -> dict[dt.date, int]:
-    """The scheduled instalments in date order until ``outstanding`` runs out."""
-    plan: dict[dt.date, int] = {}
-    left = outstanding
-    for day in dates[:-1]:
-        plan[day] = min(scheduled.get(day, 0), left)
-        left -= plan[day]
-    plan[dates[-1]] = left
-    return plan
-
-
-def adjust_term(
-    terms: LoanTerms,
-    disbursements: Sequence[Disbursement],
-    current: Sequence[Instalment],
-    as_of: dt.date,
-    principal_on: Sequence[dt.date],
-    *,
-    amounts: Sequence[int] | None = None,
-    prepayments: Sequence[Prepayment] = (),
-) -> tuple[Instalment, ...]:
-    """Term adjustment (điều chỉnh kỳ hạn): the principal outstanding after ``as_of`` moves
-    to ``principal_on`` (the officer's ``amounts``, or an equal split), maturity unchanged."""
-    ctx = _context(terms, disbursements, current, as_of, prepayments)
-    maturity = current[-1].due_date
-    dates = _check_new_dates(principal_on, as_of, maturity)
-    interest_on = [r.due_date for r in ctx.remaining if r.interest_due] + [maturity]
-    plan = _officer_plan(ctx.outstanding, dates, amounts)
-    return _finish(terms, ctx, prepayments, _slots(interest_on, dates), plan)
-
-
-def extend_term(
-    terms: LoanTerms,
-    disbursements: Sequence[Disbursement],
-    current: Sequence[Instalment],
-    as_of: dt.date,
-    new_maturity: dt.date,
-    *,
-    principal_on: Sequence[dt.date] | None = None,
-    amounts: Sequence[int] | None = None,
-    prepayments: Sequence[Prepayment] = (),
-) -> tuple[Instalment, ...]:
-    """Extension (gia hạn nợ): a maturity later than the current one; the principal
-    outstanding after ``as_of`` is spread again up to ``new_maturity``."""
-    ctx = _context(terms, disbursements, current, as_of, prepayments)
-    old_maturity = current[-1].due_date
-    if new_maturity <= old_maturity:
-        raise ScheduleError("extension_later", "the new maturity must be after the current one")
-    if as_of >= old_maturity:
-        raise ScheduleError("extension_before_maturity", "extend before the current maturity")
-    anchor = ctx.tranches[0].date
-    interest_on = [
-        *(r.due_date for r in ctx.remaining if r.interest_due and r.due_date < old_maturity),
-        *(
-            d
-            for d in _grid(anchor, 0, terms.interest_every_months, new_maturity)
-            if d >= old_maturity
-        ),
-        new_maturity,
-    ]
-    plan: dict[dt.date, int] | _AnnuityPlan
-    if principal_on is not None:
-        dates = _check_new_dates(principal_on, as_of, new_maturity)
-        plan = _officer_plan(ctx.outstanding, dates, amounts)
-    else:
-        if amounts is not None:
-            raise ScheduleError("amounts_need_dates", "amounts need their principal dates")
-        if terms.principal_method == "bullet":
-            dates = [new_maturity]
-        else:
-            grid = _grid(anchor, terms.grace_months, terms.principal_every_months, new_maturity)
-            dates = [*(d for d in grid if d > as_of), new_maturity]
-        if terms.principal_method == "annuity":
-            plan = _AnnuityPlan(terms.principal_every_months, frozenset(dates[:1]))
-        elif terms.principal_method == "bullet":
-            plan = {new_maturity: ctx.outstanding}
-        else:
-            plan = _equal_split(ctx.outstanding, dates)
-    return _finish(terms, ctx, prepayments, _slots(interest_on, dates), plan)
-
-
-def _check_new_dates(
-    principal_on: Sequence[dt.date], as_of: dt.date, maturity: dt.date
-) -> list[dt.date]:
-    dates = list(principal_on)
-    if not dates:
-        raise ScheduleError("principal_dates_required", "give at least one principal date")
-    if any(b <= a for a, b in pairwise(dates)):
-        raise ScheduleError("principal_dates_order", "principal dates must be strictly increasing")
-    if dates[0] <= as_of or dates[-1] > maturity:
-        raise ScheduleError(
-            "principal_dates_range", "principal dates must be after as_of and not after maturity"
-        )
-    return dates
-
-
-def _officer_plan(
-    outstanding: int, dates: Sequence[dt.date], amounts: Sequence[int] | None
-) -> dict[dt.date, int]:
-    if amounts is None:
-        return _equal_split(outstanding, dates)
-    if len(amounts) != len(dates) or any(not is_whole(a) or a < 0 for a in amounts):
-        raise ScheduleError("amounts_per_date", "give one whole amount of 0 or more per date")
-    if sum(amounts) != outstanding:
-        raise ScheduleError(
-            "amounts_sum",
-            f"the amounts sum to {sum(amounts)}, the outstanding principal is {outstanding}",
-        )
-    return dict(zip(dates, amounts, strict=True))
-
-
-def _slots_of(rows: Sequence[Instalment]) -> list[_Slot]:
-    return [_Slot(r.due_date, r.interest_due, r.principal_due) for r in rows]
-
-
-def _finish(
-    terms: LoanTerms,
-    ctx: _Context,
-    prepayments: Sequence[Prepayment],
-    slots: Sequence[_Slot],
-    plan: Mapping[dt.date, int] | _AnnuityPlan,
-) -> tuple[Instalment, ...]:
-    rows = _project(
-        terms.annual_rate,
-        ctx.kept,
-        _events(ctx.tranches, prepayments),
-        ctx.tranches[0].date,
-        slots,
-        plan,
-    )
-    return _check_invariant(rows, ctx.tranches, prepayments)

@@ -8,15 +8,14 @@ from flask.cli import AppGroup
 
 from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
+from fundapp.funds import services
 
 origins_cli = AppGroup("origins", help="Origin funds: this fund and the funds it took over.")
 
 
 @origins_cli.command("list")
 def list_command() -> None:
-    from fundapp.funds.services import origins
-
-    for origin in origins():
+    for origin in services.origins():
         mark = " (this fund)" if origin.is_own else ""
         click.echo(f"{origin.code}\t{origin.name}{mark}")
 
@@ -27,8 +26,6 @@ def list_command() -> None:
 @click.option("--note", default="", help="e.g. the decision of the take-over")
 def add_command(code: str, name: str, note: str) -> None:
     """Register the fund CODE (e.g. BN) whose book is taken over."""
-    from fundapp.funds import services
-
     try:
         services.ensure_own()
         fund = services.create(None, code, name, note)

@@ -16,7 +16,7 @@ from flask import current_app, g, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from fundapp.core import audit
+from fundapp import audit
 from fundapp.domain.errors import ValidationFailed
 from fundapp.extensions import db
 from fundapp.funds.models import Fund

@@ -9,18 +9,21 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from fundapp.auth.models import User
 from fundapp.core.dates import business_date
 from fundapp.core.security import has_role
 from fundapp.domain.errors import DomainError
+from fundapp.domain.money import format_dong
 from fundapp.extensions import db
+from fundapp.imports import services
+from fundapp.imports.export import loan_book
+from fundapp.imports.template import csv_bytes, xlsx_bytes
 
 loans_cli = AppGroup("loans", help="Loans moved in from the fund's old spreadsheets.")
 
 
 def _accountant(username: str | None) -> object:
     """The named accountant; without a name, the only active accountant there is."""
-    from fundapp.auth.models import User
-
     users = [
         u
         for u in db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.id))
@@ -44,9 +47,6 @@ def _accountant(username: str | None) -> object:
 )
 def import_command(file: Path, dry_run: bool, username: str | None, origin: str | None) -> None:
     """Import the loans of FILE (.xlsx or .csv, the import template); exit 1 on any error."""
-    from fundapp.domain.money import format_dong
-    from fundapp.imports import services
-
     actor = _accountant(username)
     run = services.dry_run if dry_run else services.import_loans
     try:
@@ -82,9 +82,6 @@ def import_command(file: Path, dry_run: bool, username: str | None, origin: str 
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def export_command(file: Path) -> None:
     """Write the active loans to FILE (.xlsx or .csv) in the import format."""
-    from fundapp.imports.export import loan_book
-    from fundapp.imports.template import csv_bytes, xlsx_bytes
-
     if file.suffix.lower() not in (".xlsx", ".csv"):
         raise click.ClickException("FILE must end in .xlsx or .csv")
     book = loan_book()

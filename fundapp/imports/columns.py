@@ -14,7 +14,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from fundapp.areas import services as areas
-from fundapp.cooperatives.models import CooperativeKind
+from fundapp.domain.cooperatives import CooperativeKind
 
 
 @dataclass(frozen=True)

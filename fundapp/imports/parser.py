@@ -9,24 +9,21 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-import unicodedata
 import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from itertools import pairwise
 from pathlib import PurePath
 from typing import Any
 
 from flask_babel import gettext as _
+from openpyxl import load_workbook
 
 from fundapp.areas import services as areas
-from fundapp.cooperatives.services import normalise_tax_code
 from fundapp.core.formatting import date_filter, money_filter
-from fundapp.domain.money import MoneyError, parse_dong, parse_rate
+from fundapp.imports import cells as cell
 from fundapp.imports.columns import (
     BY_KEY,
     COLUMNS,
@@ -37,9 +34,7 @@ from fundapp.imports.columns import (
     Column,
     normal,
 )
-from fundapp.imports.columns import commune_code as find_commune
-from fundapp.imports.columns import district_code as find_district
-from fundapp.lending.services import CleanTerms, check_terms, clean_terms
+from fundapp.lending.terms import CleanTerms, check_terms, clean_terms
 from fundapp.lending.uploads import size_label
 
 SHEET_NAME = "Khoản vay"
@@ -49,9 +44,7 @@ MAX_COLUMNS = 60
 # the reader would otherwise walk every empty row up to it (a few bytes, hours of work).
 MAX_LINE = 1_048_576
 MAX_UNZIPPED = 64 * 1024 * 1024
-MAX_RESTRUCTURINGS = 20
 _ZIP_MAGIC = b"PK\x03\x04"
-_FORMULA_START = ("=", "+", "-", "@")
 
 
 class ImportFileError(ValueError):
@@ -60,18 +53,6 @@ class ImportFileError(ValueError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-class CellError(ValueError):
-    """One cell's value is refused; the message completes "<column> …"."""
-
-
-@dataclass(frozen=True)
-class Dated:
-    """A dated amount: a repayment, a tranche or a line of a custom principal plan."""
-
-    date: date
-    amount: int
 
 
 @dataclass(frozen=True)
@@ -97,8 +78,8 @@ class LoanRow:
     amount: int
     disbursement_date: date
     terms: CleanTerms
-    tranches: tuple[Dated, ...]
-    payments: tuple[Dated, ...]
+    tranches: tuple[cell.Dated, ...]
+    payments: tuple[cell.Dated, ...]
     extensions: int
     term_adjustments: int
     repayment_order: str = "standard"
@@ -131,7 +112,7 @@ def parse(data: bytes, filename: str, as_of: date, max_bytes: int) -> list[Parse
     lines = [
         parse_line(line, _cells(columns, values), as_of)
         for line, values in rows[1:]
-        if any(not _blank(v) for v in values[: len(columns)])
+        if any(not cell.blank(v) for v in values[: len(columns)])
     ]
     if not lines:
         raise ImportFileError(_("Tệp chỉ có dòng tiêu đề, chưa có khoản vay nào."))
@@ -167,8 +148,6 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list[Any]]]:
         raise refused
     if unzipped > MAX_UNZIPPED:
         raise ImportFileError(_("Tệp .xlsx giải nén quá lớn."))
-    from openpyxl import load_workbook
-
     try:
         with warnings.catch_warnings():
             # openpyxl warns about styles and extensions it does not read; they do not matter.
@@ -219,7 +198,7 @@ def _filled(numbered: Iterable[tuple[int, Sequence[Any]]]) -> list[tuple[int, li
         if values.count(None) == len(values):  # the reader's filler for rows the file skips
             continue
         cells = list(values[:MAX_COLUMNS])
-        if all(_blank(v) for v in cells):
+        if all(cell.blank(v) for v in cells):
             continue
         if len(rows) > MAX_ROWS:
             raise ImportFileError(_("Tệp quá nhiều dòng: tối đa %(n)s.", n=MAX_ROWS))
@@ -233,12 +212,12 @@ def header_columns(line: int, header: list[Any]) -> list[Column | None]:
     columns: list[Column | None] = []
     seen: set[str] = set()
     for value in header:
-        if _blank(value):
+        if cell.blank(value):
             columns.append(None)
             continue
         column = HEADERS.get(normal(value))
         if column is None:
-            problems.append(_("cột “%(c)s” không có trong mẫu", c=_shown(value)))
+            problems.append(_("cột “%(c)s” không có trong mẫu", c=cell.shown(value)))
         elif column.key in seen:
             problems.append(_("cột “%(c)s” lặp lại", c=column.header))
         else:
@@ -325,13 +304,13 @@ class _Line:
     def get(self, key: str, convert: Callable[[Any], Any], default: Any = None) -> Any:
         column = BY_KEY[key]
         raw = self.cells.get(key)
-        if _blank(raw):
+        if cell.blank(raw):
             if column.required:
                 self.reasons.append(_("thiếu %(col)s", col=column.label))
             return default
         try:
             return convert(raw)
-        except CellError as exc:
+        except cell.CellError as exc:
             self.reasons.append(_("%(col)s %(problem)s", col=column.label, problem=str(exc)))
             return default
 
@@ -341,23 +320,23 @@ class _Line:
 
 def parse_line(line: int, cells: dict[str, Any], as_of: date) -> ParsedLine:
     row = _Line(cells)
-    name = row.get("cooperative_name", _text(200), "")
-    kind = row.get("cooperative_kind", _code(KINDS), "cooperative")
-    registration = row.get("registration_no", _text(30), "")
-    tax = row.get("tax_code", _tax_code, "")
-    district = row.get("district", _district, "")
-    commune = row.get("commune_code", _commune, "")
-    sector = row.get("sector", _text(100), "")
-    contract = row.get("contract_no", _text(40), "")
-    project = row.get("project_name", _text(200), "")
-    amount = row.get("amount", money)
-    disbursed_on = row.get("disbursement_date", _day_until(as_of))
+    name = row.get("cooperative_name", cell.text(200), "")
+    kind = row.get("cooperative_kind", cell.code_in(KINDS), "cooperative")
+    registration = row.get("registration_no", cell.text(30), "")
+    tax = row.get("tax_code", cell.tax_code, "")
+    district = row.get("district", cell.district, "")
+    commune = row.get("commune_code", cell.commune, "")
+    sector = row.get("sector", cell.text(100), "")
+    contract = row.get("contract_no", cell.text(40), "")
+    project = row.get("project_name", cell.text(200), "")
+    amount = row.get("amount", cell.money)
+    disbursed_on = row.get("disbursement_date", cell.day_until(as_of))
     terms = _terms(row, amount)
     tranches = _tranches(row, amount, disbursed_on, as_of)
     payments = _payments(row, disbursed_on, as_of)
-    extensions = row.get("extensions", _count, 0)
-    adjustments = row.get("term_adjustments", _count, 0)
-    order = row.get("repayment_order", _code(ORDERS), "standard")
+    extensions = row.get("extensions", cell.count, 0)
+    adjustments = row.get("term_adjustments", cell.count, 0)
+    order = row.get("repayment_order", cell.code_in(ORDERS), "standard")
     commune_on = _commune_day(row, district, commune, disbursed_on, as_of)
     parsed = ParsedLine(line, contract, name, registration, tax, reasons=row.reasons)
     if not row.reasons:
@@ -380,28 +359,18 @@ def parse_line(line: int, cells: dict[str, Any], as_of: date) -> ParsedLine:
     return parsed
 
 
-_TERM_KEYS = (
-    "term_months",
-    "annual_rate",
-    "principal_method",
-    "principal_every_months",
-    "interest_every_months",
-    "grace_months",
-)
-
-
 def _terms(row: _Line, amount: int | None) -> CleanTerms | None:
     """The schedule terms, checked by the lending service's own rules."""
     before = len(row.reasons)
     data: dict[str, Any] = {
-        "term_months": row.get("term_months", integer),
-        "annual_rate": row.get("annual_rate", rate),
-        "principal_method": row.get("principal_method", _code(METHODS)),
-        "principal_every_months": row.get("principal_every_months", integer),
-        "interest_every_months": row.get("interest_every_months", integer),
-        "grace_months": row.get("grace_months", integer),
+        "term_months": row.get("term_months", cell.integer),
+        "annual_rate": row.get("annual_rate", cell.rate),
+        "principal_method": row.get("principal_method", cell.code_in(METHODS)),
+        "principal_every_months": row.get("principal_every_months", cell.integer),
+        "interest_every_months": row.get("interest_every_months", cell.integer),
+        "grace_months": row.get("grace_months", cell.integer),
     }
-    custom = row.get("custom_schedule", pairs)
+    custom = row.get("custom_schedule", cell.pairs)
     if custom and data["principal_method"] not in (None, "custom"):
         row.fail(_("lịch trả gốc tự nhập chỉ dùng với phương thức custom"))
     if len(row.reasons) > before:
@@ -418,12 +387,14 @@ def _terms(row: _Line, amount: int | None) -> CleanTerms | None:
     return None if errors else terms
 
 
-def _tranches(row: _Line, amount: int | None, first: date | None, as_of: date) -> tuple[Dated, ...]:
-    given = row.get("tranches", pairs)
+def _tranches(
+    row: _Line, amount: int | None, first: date | None, as_of: date
+) -> tuple[cell.Dated, ...]:
+    given = row.get("tranches", cell.pairs)
     if amount is None or first is None:
         return ()
     if not given:
-        return (Dated(first, amount),)
+        return (cell.Dated(first, amount),)
     label = BY_KEY["tranches"].label
     if given[0].date != first:
         row.fail(
@@ -450,8 +421,8 @@ def _tranches(row: _Line, amount: int | None, first: date | None, as_of: date) -
     return tuple(given)
 
 
-def _payments(row: _Line, disbursed_on: date | None, as_of: date) -> tuple[Dated, ...]:
-    given = row.get("payments", pairs) or []
+def _payments(row: _Line, disbursed_on: date | None, as_of: date) -> tuple[cell.Dated, ...]:
+    given = row.get("payments", cell.pairs) or []
     label = BY_KEY["payments"].label
     _in_order(row, label, given)
     if disbursed_on is not None:
@@ -476,7 +447,7 @@ def _payments(row: _Line, disbursed_on: date | None, as_of: date) -> tuple[Dated
     return tuple(given)
 
 
-def _in_order(row: _Line, label: Any, items: list[Dated]) -> None:
+def _in_order(row: _Line, label: Any, items: list[cell.Dated]) -> None:
     for before, after in pairwise(items):
         if after.date < before.date:
             row.fail(
@@ -488,63 +459,6 @@ def _in_order(row: _Line, label: Any, items: list[Dated]) -> None:
                 )
             )
             return
-
-
-# --- cells -----------------------------------------------------------------------------------
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _shown(value: Any) -> str:
-    return str(value).strip()[:60]
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = unicodedata.normalize("NFC", str(value)).strip()
-    # A CSV export guards text that a spreadsheet would run as a formula with a quote.
-    if text.startswith("'") and text[1:2] in _FORMULA_START:
-        text = text[1:]
-    return text
-
-
-def _text(max_len: int) -> Callable[[Any], str]:
-    def convert(value: Any) -> str:
-        text = _as_text(value)
-        if len(text) > max_len:
-            raise CellError(_("dài quá %(n)s ký tự", n=max_len))
-        if any(ord(c) < 32 for c in text):
-            raise CellError(_("có ký tự không hợp lệ"))
-        return text
-
-    return convert
-
-
-def _code(table: dict[str, str]) -> Callable[[Any], str]:
-    def convert(value: Any) -> str:
-        code = table.get(normal(_as_text(value)))
-        if code is None:
-            raise CellError(_("“%(v)s” không hợp lệ", v=_shown(value)))
-        return code
-
-    return convert
-
-
-def _tax_code(value: Any) -> str:
-    code = normalise_tax_code(_as_text(value))
-    if code is None:
-        raise CellError(_("“%(v)s” phải gồm 10 hoặc 13 chữ số", v=_shown(value)))
-    return code
-
-
-def _commune(value: Any) -> str:
-    code = find_commune(_as_text(value))
-    if code is None:
-        raise CellError(_("“%(v)s” phải là mã gồm 5 chữ số, ví dụ 07525", v=_shown(value)))
-    return code
 
 
 def _commune_day(
@@ -567,143 +481,3 @@ def _commune_day(
         )
     )
     return None
-
-
-def _district(value: Any) -> str:
-    code = find_district(_as_text(value))
-    if code is None:
-        raise CellError(_("“%(v)s” không có trong danh mục", v=_shown(value)))
-    return code
-
-
-def money(value: Any) -> int:
-    """Whole đồng from a cell: an integer, an integral Excel number or a text such as
-    ``1.500.000.000``. A fraction, a sign, zero or letters are refused."""
-    if isinstance(value, bool):
-        raise CellError(_("phải là số nguyên đồng"))
-    if isinstance(value, float):
-        exact = Decimal(value)  # the binary value exactly: no rounding hides a fraction
-        if not exact.is_finite() or exact != exact.to_integral_value():
-            raise CellError(_("phải là số nguyên đồng, không có phần thập phân"))
-        value = int(exact)
-    if isinstance(value, int):
-        if value <= 0:
-            raise CellError(_("phải lớn hơn 0"))
-        try:
-            return parse_dong(value)
-        except MoneyError:
-            raise CellError(_("quá lớn")) from None
-    text = _as_text(value)
-    if text.startswith("-"):
-        raise CellError(_("phải lớn hơn 0"))
-    try:
-        amount = parse_dong(text)
-    except MoneyError as exc:
-        if str(exc) == "too_large":
-            raise CellError(_("quá lớn")) from None
-        raise CellError(
-            _("“%(v)s” phải là số nguyên đồng (ví dụ 1.500.000.000)", v=_shown(value))
-        ) from None
-    if amount <= 0:
-        raise CellError(_("phải lớn hơn 0"))
-    return amount
-
-
-def integer(value: Any) -> int:
-    if isinstance(value, bool):
-        raise CellError(_("phải là số nguyên"))
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, int):
-        return value
-    text = _as_text(value)
-    if not (text.isascii() and text.isdigit()):
-        raise CellError(_("“%(v)s” phải là số nguyên", v=_shown(value)))
-    return int(text)
-
-
-def _count(value: Any) -> int:
-    number = integer(value)
-    if number > MAX_RESTRUCTURINGS:
-        raise CellError(_("phải từ 0 đến %(n)s", n=MAX_RESTRUCTURINGS))
-    return number
-
-
-def rate(value: Any) -> Decimal:
-    """A rate in percent a year. An Excel number 7.2 arrives as a float: its shortest text
-    is what was typed, and a rate is not money."""
-    text = repr(value) if isinstance(value, float) else _as_text(value)
-    try:
-        return parse_rate(text)
-    except MoneyError:
-        raise CellError(_("“%(v)s” phải là số phần trăm, ví dụ 7.2", v=_shown(value))) from None
-
-
-def day(value: Any) -> date:
-    if isinstance(value, datetime):
-        if value.time() != datetime.min.time():
-            raise CellError(_("“%(v)s” phải là ngày, không kèm giờ", v=_shown(value)))
-        value = value.date()
-    if isinstance(value, date):
-        parsed: date | None = value
-    elif isinstance(value, str):
-        parsed = _date_text(_as_text(value))
-    else:
-        parsed = None  # a bare number: an Excel date serial without a date format
-    if parsed is None:
-        raise CellError(_("“%(v)s” không phải ngày (YYYY-MM-DD hoặc dd/mm/yyyy)", v=_shown(value)))
-    if not date(2000, 1, 1) <= parsed <= date(2100, 12, 31):
-        raise CellError(_("“%(v)s” nằm ngoài khoảng cho phép", v=date_filter(parsed)))
-    return parsed
-
-
-# ASCII digits: in Python patterns \d is any script's digit, and ``int`` reads them all.
-_ISO_DAY = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:[ T]0?0:00(?::00)?)?")
-_VN_DAY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
-
-
-def _date_text(text: str) -> date | None:
-    iso, vn = _ISO_DAY.fullmatch(text), _VN_DAY.fullmatch(text)
-    try:
-        if iso:
-            return date(int(iso[1]), int(iso[2]), int(iso[3]))
-        if vn:
-            return date(int(vn[3]), int(vn[2]), int(vn[1]))
-    except ValueError:
-        return None
-    return None
-
-
-def _day_until(as_of: date) -> Callable[[Any], date]:
-    def convert(value: Any) -> date:
-        parsed = day(value)
-        if parsed > as_of:
-            raise CellError(
-                _("%(d)s sau ngày làm việc %(b)s", d=date_filter(parsed), b=date_filter(as_of))
-            )
-        return parsed
-
-    return convert
-
-
-_ITEM = re.compile(r"^\s*([^:]+?)\s*:\s*(.+?)\s*$")
-
-
-def pairs(value: Any) -> list[Dated]:
-    """``YYYY-MM-DD:amount; YYYY-MM-DD:amount`` (or one per line; dates also dd/mm/yyyy)."""
-    if not isinstance(value, str):
-        raise CellError(_("phải có dạng ngày:số tiền; ngày:số tiền"))
-    out = []
-    for item in re.split(r"[;\n]", value):
-        if not item.strip():
-            continue
-        match = _ITEM.match(item)
-        if match is None:
-            raise CellError(_("có mục “%(v)s” không đúng dạng ngày:số tiền", v=_shown(item)))
-        try:
-            when = day(match.group(1))
-            amount = money(match.group(2))
-        except CellError as exc:
-            raise CellError(_("có mục “%(v)s”: %(e)s", v=_shown(item), e=str(exc))) from None
-        out.append(Dated(when, amount))
-    return out

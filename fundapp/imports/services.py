@@ -20,7 +20,6 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
@@ -28,33 +27,32 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from fundapp import audit
 from fundapp.cooperatives import services as cooperatives
-from fundapp.cooperatives.models import KIND_LABELS, Cooperative, CooperativeKind
-from fundapp.core import audit
+from fundapp.cooperatives.models import Cooperative
 from fundapp.core.formatting import date_filter, money_filter
 from fundapp.core.security import Role
-from fundapp.domain.dates import add_months, utcnow
+from fundapp.domain.dates import utcnow
 from fundapp.domain.errors import N_, DomainError
 from fundapp.extensions import db
 from fundapp.funds import services as funds
+from fundapp.imports.book_checks import cash_shortfall, check_against_book, group_cooperatives
+from fundapp.imports.cells import Dated
 from fundapp.imports.columns import normal
 from fundapp.imports.parser import (
     CooperativeData,
-    Dated,
     ImportFileError,
     LoanRow,
     ParsedLine,
     parse,
 )
-from fundapp.lending import services as lending
-from fundapp.loans import store as book
+from fundapp.lending import contracts, disbursements, lifecycle, limits
+from fundapp.loans import store
 from fundapp.loans.models import (
     DisbursementStatus,
     Loan,
     LoanStatus,
-    LoanTransition,
 )
-from fundapp.policy import services as policy
 from fundapp.repayments import services as repayments
 
 IMPORTED = N_("Nhập từ hệ thống cũ")
@@ -193,7 +191,7 @@ def _run(
     write: bool,
     origin: str | None = None,
 ) -> ImportReport:
-    lending.require(actor, Role.ACCOUNTANT)
+    lifecycle.require(actor, Role.ACCOUNTANT)
     origin_id = funds.resolve(origin, "origin")
     origin_code = funds.code_of(origin_id)
     name = (file_name or "").strip()[:255]
@@ -201,13 +199,13 @@ def _run(
         lines = parse(data, name, as_of, max_bytes)
     except ImportFileError as exc:
         return ImportReport(name, not write, False, exc.message, origin_fund=origin_code)
-    _check_against_book(lines, origin_id)
+    check_against_book(lines, origin_id)
     good = [item for item in lines if item.row is not None and not item.reasons]
-    shortfall = _cash_shortfall(good, as_of)
+    shortfall = cash_shortfall(good, as_of)
     savepoint = db.session.begin_nested()
     try:
         run = _Run(
-            actor, _(IMPORTED) + f" ({name})", _group_cooperatives(good), origin_id, as_of=as_of
+            actor, _(IMPORTED) + f" ({name})", group_cooperatives(good), origin_id, as_of=as_of
         )
         if shortfall is None:
             run.simulate(good)
@@ -224,168 +222,6 @@ def _run(
     return ImportReport(
         name, not write, write and clean, shortfall, results, run.created, origin_code
     )
-
-
-# --- checks against the fund's books ----------------------------------------------------------
-
-
-def _check_against_book(lines: list[ParsedLine], origin_id: int | None = None) -> None:
-    """Contract numbers already used in the same origin fund's book, cooperatives
-    registered under another name, tax codes of another cooperative, borrower types the
-    policy does not lend to, payments beyond anything the loan could owe."""
-    contracts = {normal(i.contract_no) for i in lines if i.contract_no}
-    same_book = (
-        Loan.origin_fund_id.is_(None) if origin_id is None else Loan.origin_fund_id == origin_id
-    )
-    taken = {
-        normal(no)
-        for no in db.session.scalars(
-            select(Loan.contract_no).where(func.lower(Loan.contract_no).in_(contracts), same_book)
-        )
-    }
-    known = _known_cooperatives(lines)
-    needs_tax = _new_registrations_without_tax(lines, known)
-    for item in lines:
-        if item.contract_no and normal(item.contract_no) in taken:
-            item.reasons.append(_("số hợp đồng “%(c)s” đã có trong hệ thống", c=item.contract_no))
-        coop = known.get(normal(item.registration_no))
-        if coop is not None and item.cooperative_name:
-            if normal(coop.name) != normal(item.cooperative_name):
-                item.reasons.append(
-                    _(
-                        "số đăng ký “%(r)s” đã có trong hệ thống với tên “%(n)s”, khác tên "
-                        "trong tệp",
-                        r=item.registration_no,
-                        n=coop.name,
-                    )
-                )
-        elif item.line in needs_tax:
-            item.reasons.append(_("thiếu mã số thuế (bắt buộc với hợp tác xã mới)"))
-        if coop is None and item.tax_code:
-            owner = db.session.scalar(
-                select(Cooperative.name).where(Cooperative.tax_code == item.tax_code)
-            )
-            if owner is not None:
-                item.reasons.append(
-                    _(
-                        "mã số thuế %(t)s đã thuộc hợp tác xã “%(n)s”",
-                        t=item.tax_code,
-                        n=owner,
-                    )
-                )
-        if item.row is not None:
-            kind = coop.kind if coop is not None else item.row.cooperative.kind
-            _check_row(item, item.row, kind)
-        if item.reasons:
-            item.row = None
-
-
-def _known_cooperatives(lines: list[ParsedLine]) -> dict[str, Cooperative]:
-    numbers = {normal(i.registration_no) for i in lines if i.registration_no}
-    return {
-        normal(c.registration_no): c
-        for c in db.session.scalars(
-            select(Cooperative).where(func.lower(Cooperative.registration_no).in_(numbers))
-        )
-    }
-
-
-def _new_registrations_without_tax(
-    lines: list[ParsedLine], known: dict[str, Cooperative]
-) -> set[int]:
-    """The first line of each new cooperative when none of its lines gives a tax code."""
-    first: dict[str, int] = {}
-    taxed: set[str] = set()
-    for item in lines:
-        reg = normal(item.registration_no)
-        if not reg or reg in known:
-            continue
-        first.setdefault(reg, item.line)
-        if item.tax_code:
-            taxed.add(reg)
-    return {line for reg, line in first.items() if reg not in taxed}
-
-
-def _check_row(item: ParsedLine, row: LoanRow, kind: str) -> None:
-    kinds = policy.value("eligible_kinds", row.disbursement_date)
-    if kind not in kinds:
-        item.reasons.append(
-            _(
-                "loại hình “%(k)s” không thuộc đối tượng được vay theo chính sách",
-                k=str(KIND_LABELS.get(CooperativeKind(kind), kind)),
-            )
-        )
-    paid = sum(p.amount for p in row.payments)
-    most = most_owed(row)
-    if paid > most:
-        item.reasons.append(
-            _(
-                "tổng các lần đã trả %(p)s vượt số tối đa khoản vay có thể phải trả %(m)s "
-                "(gốc, lãi và lãi quá hạn)",
-                p=money_filter(paid),
-                m=money_filter(most),
-            )
-        )
-
-
-def most_owed(row: LoanRow) -> int:
-    """An upper bound of what the loan could ever owe by its last payment: all principal,
-    interest at the overdue rate on all of it every day, and late interest on all the
-    in-term interest for the whole span. A file paying more is wrong whatever the schedule."""
-    first = row.disbursement_date
-    end = max([add_months(first, row.terms.term_months), *(p.date for p in row.payments)])
-    days = Decimal((end - first).days)
-    principal = sum(t.amount for t in row.tranches)
-    rate = row.terms.annual_rate / 100
-    overdue = Decimal(policy.value("overdue_rate_pct", first)) / 100
-    late = Decimal(policy.value("late_interest_rate", first)) / 100
-    in_term = principal * rate * days / 365
-    bound = principal + in_term * overdue + in_term * late * days / 365
-    return int(bound) + 1
-
-
-def _cash_shortfall(lines: list[ParsedLine], as_of: date) -> str | None:
-    """The file would leave the fund's cash below zero: one message, no simulation."""
-    need = sum(
-        sum(t.amount for t in item.row.tranches) - sum(p.amount for p in item.row.payments)
-        for item in lines
-        if item.row is not None
-    )
-    cash = lending.cash_available(as_of)
-    if need <= cash:
-        return None
-    return _(
-        "Quỹ không đủ vốn cho các khoản vay trong tệp: số giải ngân trừ số đã thu là %(n)s, "
-        "tiền của Quỹ hiện có %(c)s. Hãy ghi nhận các nguồn vốn (với ngày nhận thực tế) "
-        "trước khi nhập.",
-        n=money_filter(need),
-        c=money_filter(cash),
-    )
-
-
-def _group_cooperatives(lines: list[ParsedLine]) -> dict[str, CooperativeData]:
-    """Per registration number, what a new cooperative is created with: the first line's
-    name, kind, district and sector, and the first tax code given."""
-    out: dict[str, CooperativeData] = {}
-    for item in lines:
-        assert item.row is not None
-        data = item.row.cooperative
-        reg = normal(data.registration_no)
-        known = out.get(reg)
-        if known is None:
-            out[reg] = data
-        elif not known.tax_code and data.tax_code:
-            out[reg] = CooperativeData(
-                known.name,
-                known.kind,
-                known.registration_no,
-                data.tax_code,
-                known.district_code,
-                known.sector,
-                known.commune_code,
-                known.commune_on,
-            )
-    return out
 
 
 # --- the run ----------------------------------------------------------------------------------
@@ -487,42 +323,19 @@ class _Run:
         coop = self._cooperative(row)
         day = row.disbursement_date
         self._limits(row, coop)
-        snapshot = policy.snapshot(day)
-        terms = row.terms
-        loan = Loan(
+        loan = contracts.new_loan(
+            self.actor,
+            row.terms,
+            day,
+            self.note,
             contract_no=row.contract_no,
             cooperative_id=coop.id,
             project_name=row.project_name,
             amount=row.amount,
-            status=LoanStatus.APPROVED,
-            term_months=terms.term_months,
-            annual_rate=terms.annual_rate,
-            principal_method=terms.principal_method,
-            principal_every_months=terms.principal_every_months,
-            interest_every_months=terms.interest_every_months,
-            grace_months=terms.grace_months,
-            custom_schedule=terms.custom_schedule,
-            overdue_multiplier=Decimal(snapshot["overdue_rate_pct"]),
-            late_rate=Decimal(snapshot["late_interest_rate"]),
-            policy_snapshot=snapshot,
-            approved_on=day,
             extensions=row.extensions,
             term_adjustments=row.term_adjustments,
             repayment_order=row.repayment_order,
             origin_fund_id=self.origin_id,
-        )
-        db.session.add(loan)
-        db.session.flush()
-        db.session.add(
-            LoanTransition(
-                entity="loan",
-                entity_id=loan.id,
-                from_status="",
-                to_status=LoanStatus.APPROVED,
-                at=utcnow(),
-                user_id=self.actor.id,
-                reason=self.note,
-            )
         )
         audit.record(
             self.actor,
@@ -541,7 +354,7 @@ class _Run:
             },
             note=self.note,
         )
-        lending.transition(loan, LoanStatus.CONTRACTED, self.actor, self.note)
+        lifecycle.transition(loan, LoanStatus.CONTRACTED, self.actor, self.note)
         loan.contract_date = day
         self.loans[row.line] = loan.id
 
@@ -549,26 +362,26 @@ class _Run:
         """The concentration limits, as the approval would check them on that date. The
         loans exist already, so a breach is reported, not refused."""
         proposal = SimpleNamespace(cooperative=coop, own_equity=0, total_project_cost=row.amount)
-        for check in lending.rule_checks(proposal, row.amount, row.disbursement_date):  # type: ignore[arg-type]
+        for check in limits.rule_checks(proposal, row.amount, row.disbursement_date):  # type: ignore[arg-type]
             if check.code in ("single_borrower", "related_group") and not check.passed:
                 self.warnings[row.line].append(f"{check.label}: {check.detail}")
 
     def _disburse(self, row: LoanRow, tranche: Dated) -> None:
         """Recorded by the importer through the disbursement service, then posted on its
         date without a second approver (it was approved in the old system)."""
-        disbursement = lending.record_disbursement(
+        disbursement = disbursements.record_disbursement(
             self.actor,
             self.loans[row.line],
             {"amount": tranche.amount, "date": tranche.date, "reference": _(IMPORTED)},
             tranche.date,
         )
-        loan = book.lock_loan(disbursement.loan_id)
+        loan = store.lock_loan(disbursement.loan_id)
         disbursement.status = DisbursementStatus.POSTED
         disbursement.decided_at = utcnow()
         db.session.flush()
         if loan.status == LoanStatus.CONTRACTED:
-            lending.transition(loan, LoanStatus.ACTIVE, self.actor, self.note)
-        _state, entry_id = book.refresh(
+            lifecycle.transition(loan, LoanStatus.ACTIVE, self.actor, self.note)
+        _state, entry_id = store.refresh(
             loan,
             tranche.date,
             "disbursement",

@@ -16,6 +16,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from fundapp.imports.cells import FORMULA_START
 from fundapp.imports.columns import COLUMNS
 from fundapp.imports.parser import SHEET_NAME
 
@@ -27,7 +28,6 @@ _TITLE = Font(bold=True, size=13)
 _HEADER_FILL = PatternFill("solid", fgColor="E4F1EC")
 _REQUIRED_FILL = PatternFill("solid", fgColor="FCE9C8")
 _WIDTHS = {"text": 24, "money": 16, "date": 14, "int": 10, "rate": 10, "pairs": 44}
-_FORMULA_START = ("=", "+", "-", "@")
 # Their examples show the format; the example loan itself has one tranche and no custom plan.
 _FORMAT_ONLY = ("custom_schedule", "tranches")
 
@@ -66,7 +66,7 @@ def _csv_value(kind: str, value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     text = str(value)
-    if kind == "text" and text.startswith(_FORMULA_START):
+    if kind == "text" and text.startswith(FORMULA_START):
         return "'" + text  # a spreadsheet must not run it as a formula
     return text
 

@@ -29,7 +29,7 @@ JOBS: tuple[JobSpec, ...] = (
         id="close_day",
         func="fundapp.jobs.runner:close_day_job",
         at_setting="FUNDAPP_CLOSE_DAY_AT",
-        description="Close of day: every business date not yet closed, in order (SPEC §8)",
+        description="Close of day: every business date not yet closed, in order",
     ),
 )
 

@@ -1,7 +1,7 @@
 """``flask jobs``: the scheduler process and the job list.
 
-The runner (and APScheduler with it) is imported inside the commands, so registering this
-group in ``create_app`` loads no scheduler.
+APScheduler is imported only when the scheduler is built (``runner.build_scheduler``), so
+registering this group in ``create_app`` loads no scheduler.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from fundapp.jobs import JOBS, describe_trigger
+from fundapp.jobs import JOBS, describe_trigger, runner
 
 jobs_cli = AppGroup("jobs", help="Scheduled jobs: run them in one process of their own.")
 
@@ -22,8 +22,6 @@ jobs_cli = AppGroup("jobs", help="Scheduled jobs: run them in one process of the
 def jobs_run(once: bool) -> None:
     """Run the scheduler in the foreground (one process only; the close of day also takes a
     database lock). It first catches up the dates missed while it was down."""
-    from fundapp.jobs import runner
-
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     for job in JOBS:
         try:

@@ -1,8 +1,8 @@
 """The scheduler process (``flask jobs run``) and the jobs it runs.
 
 APScheduler is imported here only, and this module only by ``flask jobs``: the web app
-never starts a scheduler (SPEC §8, §12: with several web workers it runs in exactly one
-process; a second one is harmless anyway, the close of day takes a database lock).
+never starts a scheduler (docs/rules.md#close-of-day: with several web workers it runs in
+exactly one process; a second one is harmless anyway, the close of day takes a database lock).
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from fundapp.core.dates import business_date
 from fundapp.extensions import db
 from fundapp.jobs import JOBS, JobSpec, cron_fields
+from fundapp.servicing.close_day import CloseDayResult, run_pending
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.blocking import BlockingScheduler
-
-    from fundapp.servicing.close_day import CloseDayResult
 
 log = logging.getLogger("fundapp.jobs")
 
@@ -65,9 +65,6 @@ def close_day_job(app: Flask) -> JobOutcome:
 
     A failure is rolled back and recorded by ``run_pending`` (CloseDayFailure); it is
     logged here and not raised, so the scheduler stays up and the next tick retries."""
-    from fundapp.core.dates import business_date
-    from fundapp.servicing.close_day import run_pending
-
     with app.app_context():
         until = None
         try:
@@ -101,9 +98,10 @@ def build_scheduler(
 ) -> BlockingScheduler:
     """A blocking scheduler holding ``jobs``, not started. With ``at_start`` the jobs that
     ask for it run as soon as it starts (catch-up after downtime), then on their trigger."""
-    from apscheduler.executors.pool import ThreadPoolExecutor
-    from apscheduler.schedulers.blocking import BlockingScheduler
-    from apscheduler.triggers.cron import CronTrigger
+    # APScheduler loads here only, in the scheduler process: never in create_app.
+    from apscheduler.executors.pool import ThreadPoolExecutor  # (scheduler process only)
+    from apscheduler.schedulers.blocking import BlockingScheduler  # (scheduler process only)
+    from apscheduler.triggers.cron import CronTrigger  # (scheduler process only)
 
     tz = ZoneInfo(app.config["FUNDAPP_TIMEZONE"])
     scheduler = BlockingScheduler(

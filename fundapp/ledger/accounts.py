@@ -1,4 +1,4 @@
-"""The fund's minimal chart of accounts (SPEC §7)."""
+"""The fund's minimal chart of accounts (docs/rules.md#posting-and-accounts)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+
+from fundapp.domain.accounts import (
+    ACCRUED_INTEREST,
+    CASH,
+    CHARTER_CAPITAL,
+    DOUBTFUL_INTEREST_EXPENSE,
+    ENTRUSTED_CAPITAL,
+    GRANT_CAPITAL,
+    INTEREST_INCOME,
+    INTEREST_RECEIVABLE,
+    LOANS_IN_TERM,
+    LOANS_OVERDUE,
+    MEMO_CONTRA,
+    OTHER_CAPITAL,
+    OVERDUE_INTEREST_INCOME,
+    PROVISION,
+    PROVISION_EXPENSE,
+    PROVISION_RELEASE_INCOME,
+    SUSPENDED_INTEREST_MEMO,
+    WRITTEN_OFF_MEMO,
+)
 
 
 @dataclass(frozen=True)
@@ -18,29 +39,6 @@ class Account:
     def debit_normal(self) -> bool:
         return self.kind in {"asset", "expense", "memo_debit"}
 
-
-CASH = "1121"
-LOANS_IN_TERM = "2111"
-LOANS_OVERDUE = "2112"
-INTEREST_RECEIVABLE = "3941"
-# Accrued interest (lãi dự thu) of group-1 loans, recognised at each month end for the
-# interest earned since the last billing; reversed when that interest is billed.
-ACCRUED_INTEREST = "3942"
-PROVISION = "2191"
-ENTRUSTED_CAPITAL = "4531"
-CHARTER_CAPITAL = "4111"
-GRANT_CAPITAL = "4118"
-OTHER_CAPITAL = "4119"
-INTEREST_INCOME = "7021"
-OVERDUE_INTEREST_INCOME = "7022"
-# A decrease of the required provision is income (hoàn nhập dự phòng), not a negative cost.
-PROVISION_RELEASE_INCOME = "7901"
-PROVISION_EXPENSE = "8822"
-# Interest recognised as income in an earlier financial year that became doubtful.
-DOUBTFUL_INTEREST_EXPENSE = "8091"
-WRITTEN_OFF_MEMO = "9711"
-SUSPENDED_INTEREST_MEMO = "9412"
-MEMO_CONTRA = "9999"
 
 ACCOUNTS: dict[str, Account] = {
     a.code: a
@@ -76,9 +74,6 @@ CAPITAL_ACCOUNT_BY_SOURCE = {
     "grant": GRANT_CAPITAL,
     "other": OTHER_CAPITAL,
 }
-
-ON_BALANCE_SOURCES = {"liability", "equity", "income", "contra_asset"}
-ON_BALANCE_USES = {"asset", "expense"}
 
 SOURCE_LABELS = {
     "charter": _l("Vốn điều lệ (ngân sách tỉnh cấp)"),

@@ -2,6 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 
+from fundapp.funds.services import origins
 from fundapp.ledger.accounts import SOURCE_LABELS
 
 
@@ -15,8 +16,6 @@ class CapitalEntryForm(FlaskForm):
     origin_fund = SelectField(_l("Quỹ gốc"), choices=[], validate_choice=False)
 
     def fill_choices(self) -> None:
-        from fundapp.funds.services import origins
-
         self.source.choices = [(k, str(v)) for k, v in SOURCE_LABELS.items()]
         self.origin_fund.choices = [
             ("" if o.is_own else o.code, f"{o.code} – {o.name}") for o in origins()

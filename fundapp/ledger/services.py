@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
-from fundapp.core import audit
+from fundapp import audit
 from fundapp.core.db import bulk_insert, upsert
 from fundapp.domain.errors import DomainError, ValidationFailed
 from fundapp.domain.money import MAX_AMOUNT
 from fundapp.extensions import db
 from fundapp.funds import services as funds
-from fundapp.funds.services import ALL, OriginFilter
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import (
     CAPITAL_SOURCES,
@@ -108,34 +108,19 @@ def _bump_loan_balances(lines: list[Line]) -> None:
     upsert(LoanBalance, rows, ["loan_id", "account"], add=("balance",))
 
 
-def line_origin(query: Any, origin: OriginFilter) -> Any:
-    """``query`` (over journal lines) kept to the lines of ``origin``'s book.
-
-    A line belongs to the origin fund of its loan; without a loan, of its cooperative;
-    without either, of the capital entry it posts; anything else (the general provision,
-    the close of day's provision expense, the memo contra) to this fund. Every line has
-    exactly one origin, so the per-origin balances add up to the consolidated ones."""
-    if origin.origin is None:
-        return query
-    from fundapp.cooperatives.models import Cooperative
-    from fundapp.loans.models import Loan
-
-    owner = case(
-        (JournalLine.loan_id.is_not(None), Loan.origin_fund_id),
-        (JournalLine.cooperative_id.is_not(None), Cooperative.origin_fund_id),
-        else_=CapitalEntry.origin_fund_id,
-    )
-    return (
-        query.outerjoin(Loan, Loan.id == JournalLine.loan_id)
-        .outerjoin(Cooperative, Cooperative.id == JournalLine.cooperative_id)
-        .outerjoin(CapitalEntry, CapitalEntry.journal_entry_id == JournalLine.entry_id)
-        .where(origin.clause(owner))
-    )
+LineScope = Callable[[Any], Any]
+"""Keeps a query over journal lines to one book (``reports.origin_book.origin_scope``: an
+origin fund's lines are chosen by their loan, which the ledger, below the loans, does not
+know); ``None`` is the whole journal."""
 
 
-def balances(as_of: date | None = None, origin: OriginFilter = ALL) -> dict[str, int]:
+def _scoped(query: Any, scope: LineScope | None) -> Any:
+    return query if scope is None else scope(query)
+
+
+def balances(as_of: date | None = None, scope: LineScope | None = None) -> dict[str, int]:
     """Each account's balance on its normal side, counting entries dated up to ``as_of``
-    (of one origin fund's book, or of all)."""
+    (of one book, ``scope``, or of all)."""
     query = (
         select(
             JournalLine.account,
@@ -145,18 +130,19 @@ def balances(as_of: date | None = None, origin: OriginFilter = ALL) -> dict[str,
         .join(JournalEntry)
         .group_by(JournalLine.account)
     )
-    query = line_origin(query, origin)
+    query = _scoped(query, scope)
     if as_of is not None:
         query = query.where(JournalEntry.entry_date <= as_of)
     result = {code: 0 for code in acc.ACCOUNTS}
     for code, debit, credit in db.session.execute(query):
         debit, credit = int(debit), int(credit)
-        normal_debit = acc.ACCOUNTS[code].kind in {"asset", "expense", "memo_debit"}
-        result[code] = debit - credit if normal_debit else credit - debit
+        result[code] = debit - credit if acc.ACCOUNTS[code].debit_normal else credit - debit
     return result
 
 
-def entrusted_by_source(as_of: date | None = None, origin: OriginFilter = ALL) -> dict[str, int]:
+def entrusted_by_source(
+    as_of: date | None = None, scope: LineScope | None = None
+) -> dict[str, int]:
     query = (
         select(JournalLine.source_name, func.sum(JournalLine.credit - JournalLine.debit))
         .join(JournalEntry)
@@ -164,7 +150,7 @@ def entrusted_by_source(as_of: date | None = None, origin: OriginFilter = ALL) -
         .group_by(JournalLine.source_name)
         .order_by(JournalLine.source_name)
     )
-    query = line_origin(query, origin)
+    query = _scoped(query, scope)
     if as_of is not None:
         query = query.where(JournalEntry.entry_date <= as_of)
     return {name or "—": int(total) for name, total in db.session.execute(query)}
@@ -210,8 +196,10 @@ class FundPosition:
         )
 
 
-def fund_position(as_of: date | None = None, origin: OriginFilter = ALL) -> FundPosition:
-    bal = balances(as_of, origin)
+def fund_position(as_of: date | None = None, scope: LineScope | None = None) -> FundPosition:
+    """Sources and uses of the fund (of one book, ``scope``: see
+    ``reports.origin_book.fund_position`` for an origin fund's) as of ``as_of``."""
+    bal = balances(as_of, scope)
     # Every income account (interest, overdue interest, provision released) less every
     # expense account (provision, interest of an earlier year that became doubtful).
     income = sum(bal[code] for code, a in acc.ACCOUNTS.items() if a.kind == "income")
@@ -221,7 +209,7 @@ def fund_position(as_of: date | None = None, origin: OriginFilter = ALL) -> Fund
         as_of=as_of,
         charter=bal[acc.CHARTER_CAPITAL],
         entrusted=bal[acc.ENTRUSTED_CAPITAL],
-        entrusted_sources=entrusted_by_source(as_of, origin),
+        entrusted_sources=entrusted_by_source(as_of, scope),
         grants=bal[acc.GRANT_CAPITAL],
         other=bal[acc.OTHER_CAPITAL],
         accumulated_result=result,
@@ -313,7 +301,8 @@ class CheckResult:
 
 
 def check_invariants() -> CheckResult:
-    """The ledger's invariants (SPEC §7). Each failure names the rule that broke."""
+    """The ledger's invariants (docs/rules.md#posting-and-accounts). Each failure names the rule
+    that broke."""
     result = CheckResult()
 
     result.checked.append("every journal entry is balanced")

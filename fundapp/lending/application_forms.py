@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -40,8 +41,6 @@ def plain_rate(rate: Decimal | str | None) -> str:
 
 def custom_lines(schedule: list | None) -> str:
     """The stored ``[["YYYY-MM-DD", amount], …]`` as the lines the officer typed."""
-    from datetime import date
-
     return "\n".join(
         f"{format_date(date.fromisoformat(day))}; {grouped(int(amount))}"
         for day, amount in schedule or []

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
+
+from fundapp.lending.contracts import REPAYMENT_ORDER_LABELS
+from fundapp.lending.inspections import FINDINGS
 
 METHOD_LABELS = {
     "bank": _l("Chuyển khoản"),
@@ -46,10 +50,6 @@ class ContractForm(FlaskForm):
     repayment_order = SelectField(_l("Thứ tự thu nợ"), choices=[], validate_choice=False)
 
     def fill_choices(self) -> None:
-        from flask_babel import gettext as _
-
-        from fundapp.lending.services import REPAYMENT_ORDER_LABELS
-
         self.repayment_order.choices = [(k, _(v)) for k, v in REPAYMENT_ORDER_LABELS.items()]
         if not self.repayment_order.data:
             self.repayment_order.data = "standard"
@@ -105,8 +105,4 @@ class InspectionForm(FlaskForm):
     FIELDS = ("inspected_on", "finding", "notes")
 
     def fill_choices(self) -> None:
-        from flask_babel import gettext as _
-
-        from fundapp.lending.services import FINDINGS
-
         self.finding.choices = [("", "—")] + [(k, _(v)) for k, v in FINDINGS.items()]

@@ -20,8 +20,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
+from fundapp import audit
 from fundapp.cooperatives.models import Cooperative
-from fundapp.core import audit
 from fundapp.core.security import Role, has_role
 from fundapp.domain.errors import PermissionDenied, ValidationFailed
 from fundapp.extensions import db

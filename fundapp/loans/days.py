@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundapp.core.db import Money, TimestampMixin, UTCDateTime
@@ -28,6 +38,13 @@ class CloseDayRun(db.Model):
     journal_entry_id: Mapped[int | None] = mapped_column(
         ForeignKey("journal_entries.id", ondelete="RESTRICT")
     )
+
+
+def last_run_date() -> date | None:
+    """The business date of the last close of day (None before the first): the books are
+    closed for the days before it, so the overdue state and the ledger targets of every
+    loan are as of this date."""
+    return db.session.scalar(select(func.max(CloseDayRun.business_date)))
 
 
 class CloseDayFailure(db.Model):

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundapp.core.db import Money, Rate, TimestampMixin, UTCDateTime, trigram_index
 from fundapp.core.lists import SearchKeyMixin
+from fundapp.domain.terms import DEFAULT_LATE_RATE, DEFAULT_OVERDUE_MULTIPLIER, METHODS
 from fundapp.extensions import db
 
 # An instalment with something still owed on it: principal, interest or overdue interest.
@@ -35,11 +36,13 @@ UNSETTLED = (
 )
 
 
-def _in(column: str, values: Any) -> str:
+def in_values(column: str, values: Any) -> str:
+    """A CHECK condition: ``column`` holds one of ``values`` (the database enforces the
+    enumerations of the models)."""
     return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
-def _pending_index(table: str) -> Index:
+def pending_index(table: str) -> Index:
     """The rows waiting for a decision, which every loan page counts: a small index."""
     return Index(
         f"ix_{table}_pending",
@@ -68,7 +71,6 @@ class LoanStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-METHODS = ("equal_principal", "annuity", "bullet", "custom")
 ORDERS = ("standard", "principal_first")
 PREPAYMENT_MODES = ("keep_maturity", "shorten_term")
 
@@ -89,12 +91,12 @@ class TermsMixin:
 class Application(SearchKeyMixin, TermsMixin, TimestampMixin, db.Model):
     __tablename__ = "applications"
     __table_args__ = (
-        CheckConstraint(_in("status", [s.value for s in ApplicationStatus]), name="status"),
+        CheckConstraint(in_values("status", [s.value for s in ApplicationStatus]), name="status"),
         CheckConstraint("requested_amount > 0", name="requested_positive"),
         CheckConstraint("total_project_cost > 0", name="cost_positive"),
         CheckConstraint("own_equity >= 0", name="equity_not_negative"),
         CheckConstraint("term_months > 0", name="term_positive"),
-        CheckConstraint(_in("principal_method", METHODS), name="method"),
+        CheckConstraint(in_values("principal_method", METHODS), name="method"),
     )
     search_fields = ("project_name",)
 
@@ -153,12 +155,12 @@ class ApplicationDocument(TimestampMixin, db.Model):
 class Loan(SearchKeyMixin, TermsMixin, TimestampMixin, db.Model):
     __tablename__ = "loans"
     __table_args__ = (
-        CheckConstraint(_in("status", [s.value for s in LoanStatus]), name="status"),
+        CheckConstraint(in_values("status", [s.value for s in LoanStatus]), name="status"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("term_months > 0", name="term_positive"),
-        CheckConstraint(_in("principal_method", METHODS), name="method"),
-        CheckConstraint(_in("repayment_order", ORDERS), name="order"),
-        CheckConstraint(_in("prepayment_mode", PREPAYMENT_MODES), name="prepayment_mode"),
+        CheckConstraint(in_values("principal_method", METHODS), name="method"),
+        CheckConstraint(in_values("repayment_order", ORDERS), name="order"),
+        CheckConstraint(in_values("prepayment_mode", PREPAYMENT_MODES), name="prepayment_mode"),
         CheckConstraint("principal_outstanding >= 0", name="outstanding_not_negative"),
         CheckConstraint("interest_reliefs >= 0", name="interest_reliefs_not_negative"),
         # The loan list's search box: a contract number or words of the project's name.
@@ -201,8 +203,8 @@ class Loan(SearchKeyMixin, TermsMixin, TimestampMixin, db.Model):
     status: Mapped[str] = mapped_column(String(20), default=LoanStatus.APPROVED)
     repayment_order: Mapped[str] = mapped_column(String(20), default="standard")
     prepayment_mode: Mapped[str] = mapped_column(String(20), default="keep_maturity")
-    overdue_multiplier: Mapped[Decimal] = mapped_column(Rate, default=Decimal("150"))
-    late_rate: Mapped[Decimal] = mapped_column(Rate, default=Decimal("10"))
+    overdue_multiplier: Mapped[Decimal] = mapped_column(Rate, default=DEFAULT_OVERDUE_MULTIPLIER)
+    late_rate: Mapped[Decimal] = mapped_column(Rate, default=DEFAULT_LATE_RATE)
     policy_snapshot: Mapped[dict] = mapped_column(JSON, default=dict)
     approved_on: Mapped[date]
     contract_date: Mapped[date | None]
@@ -316,8 +318,8 @@ class Disbursement(TimestampMixin, db.Model):
     __tablename__ = "disbursements"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint(_in("status", [s.value for s in DisbursementStatus]), name="status"),
-        _pending_index("disbursements"),
+        CheckConstraint(in_values("status", [s.value for s in DisbursementStatus]), name="status"),
+        pending_index("disbursements"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -374,8 +376,8 @@ class ApprovalStatus(enum.StrEnum):
 class Reversal(TimestampMixin, db.Model):
     __tablename__ = "reversals"
     __table_args__ = (
-        CheckConstraint(_in("status", [s.value for s in ApprovalStatus]), name="status"),
-        _pending_index("reversals"),
+        CheckConstraint(in_values("status", [s.value for s in ApprovalStatus]), name="status"),
+        pending_index("reversals"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -401,9 +403,9 @@ class Restructuring(TimestampMixin, db.Model):
 
     __tablename__ = "restructurings"
     __table_args__ = (
-        CheckConstraint(_in("kind", ["term_adjustment", "extension"]), name="kind"),
-        CheckConstraint(_in("status", [s.value for s in ApprovalStatus]), name="status"),
-        _pending_index("restructurings"),
+        CheckConstraint(in_values("kind", ["term_adjustment", "extension"]), name="kind"),
+        CheckConstraint(in_values("status", [s.value for s in ApprovalStatus]), name="status"),
+        pending_index("restructurings"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -430,8 +432,8 @@ class WriteOff(TimestampMixin, db.Model):
 
     __tablename__ = "write_offs"
     __table_args__ = (
-        CheckConstraint(_in("status", [s.value for s in ApprovalStatus]), name="status"),
-        _pending_index("write_offs"),
+        CheckConstraint(in_values("status", [s.value for s in ApprovalStatus]), name="status"),
+        pending_index("write_offs"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -467,7 +469,7 @@ class Inspection(TimestampMixin, db.Model):
 
     __tablename__ = "inspections"
     __table_args__ = (
-        CheckConstraint(_in("finding", ["proper", "partial", "improper"]), name="finding"),
+        CheckConstraint(in_values("finding", ["proper", "partial", "improper"]), name="finding"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundapp.core.db import Money, TimestampMixin, UTCDateTime
 from fundapp.extensions import db
+from fundapp.loans.models import in_values, pending_index
 
 
 class ReliefKind(enum.StrEnum):
@@ -24,7 +25,8 @@ class ReliefKind(enum.StrEnum):
 
 class ReliefReason(enum.StrEnum):
     # The borrower could not pay (financial difficulty): counts towards the debt group
-    # (Circular 14/2024/TT-NHNN, group 3 at least; see docs/rules.md).
+    # (Circular 14/2024/TT-NHNN, group 3 at least;
+    # docs/rules.md#debt-classification-and-provisions).
     UNABLE_TO_PAY = "unable_to_pay"
     OTHER = "other"
 
@@ -32,27 +34,16 @@ class ReliefReason(enum.StrEnum):
 STATUSES = ("pending", "approved", "rejected")
 
 
-def _in(column: str, values: tuple[str, ...] | list[str]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
-
-
-def _pending(table: str) -> Index:
-    return Index(
-        f"ix_{table}_pending",
-        "id",
-        postgresql_where=text("status = 'pending'"),
-        sqlite_where=text("status = 'pending'"),
-    )
-
-
 class InterestRelief(TimestampMixin, db.Model):
     """A request to exempt or reduce a loan's interest, and its decision."""
 
     __tablename__ = "interest_reliefs"
     __table_args__ = (
-        CheckConstraint(_in("kind", [k.value for k in ReliefKind]), name="kind"),
-        CheckConstraint(_in("reason_code", [r.value for r in ReliefReason]), name="reason_code"),
-        CheckConstraint(_in("status", STATUSES), name="status"),
+        CheckConstraint(in_values("kind", [k.value for k in ReliefKind]), name="kind"),
+        CheckConstraint(
+            in_values("reason_code", [r.value for r in ReliefReason]), name="reason_code"
+        ),
+        CheckConstraint(in_values("status", STATUSES), name="status"),
         CheckConstraint(
             "interest >= 0 AND penalty >= 0 AND interest + penalty > 0", name="amount_positive"
         ),
@@ -60,7 +51,7 @@ class InterestRelief(TimestampMixin, db.Model):
         CheckConstraint(
             "approved_by_id IS NULL OR approved_by_id <> requested_by_id", name="maker_checker"
         ),
-        _pending("interest_reliefs"),
+        pending_index("interest_reliefs"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,12 +92,12 @@ class OffBalanceRemoval(TimestampMixin, db.Model):
 
     __tablename__ = "off_balance_removals"
     __table_args__ = (
-        CheckConstraint(_in("status", STATUSES), name="status"),
+        CheckConstraint(in_values("status", STATUSES), name="status"),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
         CheckConstraint(
             "approved_by_id IS NULL OR approved_by_id <> proposed_by_id", name="maker_checker"
         ),
-        _pending("off_balance_removals"),
+        pending_index("off_balance_removals"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

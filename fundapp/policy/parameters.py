@@ -8,7 +8,12 @@ Two ways of reading a value:
 - ``Param.validate`` checks a value a board member proposes: its shape (ASCII digits, the
   Vietnamese decimal comma accepted) and the legal range in force on the date it would take
   effect. It returns the value as it is stored ("6,8" → "6.8"), or raises ``OutOfRange``
-  with a message naming the allowed range and the legal act.
+  with a message naming the allowed range and the legal act (the ranges, the shapes and
+  their wording are in :mod:`fundapp.policy.bounds`).
+
+The rules: docs/rules.md#lending-policy-as-dated-data; each parameter's own section is
+named by its ``legal_reference``. The defaults of the overdue and late rates are the
+domain's (:mod:`fundapp.domain.terms`).
 
 The fund may be stricter than the law, never looser: a limit the law caps (single borrower
 ≤ 15 %, related group ≤ 25 %, overdue rate ≤ 150 %) may be set lower, a minimum the law
@@ -17,19 +22,37 @@ sets (own equity ≥ 20 %, the debt groups and provision rates of the SBV rules)
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from itertools import pairwise
 from typing import Any
 
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from fundapp.domain.money import MAX_AMOUNT, MoneyError, format_dong, parse_dong
+from fundapp.domain.cooperatives import CooperativeKind
+from fundapp.domain.money import MAX_AMOUNT, MoneyError, parse_dong
+from fundapp.domain.overdue import CIRCULAR_14_FROM
+from fundapp.domain.terms import (
+    DEFAULT_LATE_RATE,
+    DEFAULT_OVERDUE_MULTIPLIER,
+    MAX_LATE_RATE,
+    MAX_OVERDUE_MULTIPLIER,
+)
+from fundapp.policy.bounds import (
+    INTEGER,
+    LIST_PERCENT,
+    PERCENT,
+    YES_NO,
+    Bound,
+    OutOfRange,
+    Range,
+    describe,
+    list_message,
+    ordered,
+    plain,
+    shape_message,
+)
 
 DEFAULTS_EFFECTIVE = date(2021, 4, 1)  # Decree 45/2021/NĐ-CP in force
 
@@ -40,75 +63,17 @@ CIRCULAR_39 = "Thông tư 39/2016/TT-NHNN"
 CIRCULAR_11 = "Thông tư 11/2021/TT-NHNN"
 CIRCULAR_14 = "Thông tư 14/2024/TT-NHNN (hiệu lực từ 12/08/2024)"
 DECREE_86 = "Nghị định 86/2024/NĐ-CP"
-CIRCULAR_14_FROM = date(2024, 8, 12)
 # Decree 86/2024/NĐ-CP on provisions: signed 11/07/2024 and, as reported, in force from its
-# signature; its text was not found in the sources at hand (see docs/rules.md).
+# signature; its text was not found in the sources at hand
+# (docs/rules.md#debt-classification-and-provisions).
 DECREE_86_FROM = date(2024, 7, 11)
 FUND_RULES = "Quy chế nội bộ của Quỹ"
 # The steps of lending kept apart: appraisal (thẩm định) separate from the decision, and the
-# appraiser independent of the file's preparer (see docs/rules.md, "Self-appraisal").
+# appraiser independent of the file's preparer (docs/rules.md#daily-work).
 APPRAISAL_SEPARATION = (
     "Thông tư 39/2016/TT-NHNN (quy định nội bộ về cho vay: thẩm định tách khỏi quyết định); "
     "Nghị định 39/2019/NĐ-CP; quy chế nội bộ của Quỹ"
 )
-
-_INTEGER = re.compile(r"[0-9]{1,16}", re.ASCII)
-# A percentage: ASCII digits, at most four decimals, a point or the Vietnamese comma.
-_PERCENT = re.compile(r"[0-9]{1,4}(?:[.,][0-9]{1,4})?", re.ASCII)
-# A yes/no parameter as typed (Vietnamese or English) → as stored.
-YES_NO = {
-    "yes": "yes",
-    "có": "yes",
-    "co": "yes",
-    "1": "yes",
-    "no": "no",
-    "không": "no",
-    "khong": "no",
-    "0": "no",
-}
-_LIST_PERCENT = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,4})?", re.ASCII)
-
-
-class OutOfRange(ValueError):
-    """A proposed value the parameter may not take; ``message`` says what it may."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-@dataclass(frozen=True)
-class Range:
-    """``low``–``high``; an open end is excluded ("above 0", "below 100")."""
-
-    low: Decimal
-    high: Decimal
-    low_open: bool = False
-    high_open: bool = False
-
-    def __contains__(self, value: object) -> bool:
-        if not isinstance(value, (int, Decimal)):
-            return False
-        above = value > self.low if self.low_open else value >= self.low
-        below = value < self.high if self.high_open else value <= self.high
-        return above and below
-
-
-def _r(low: Any, high: Any, low_open: bool = False, high_open: bool = False) -> Range:
-    return Range(Decimal(low), Decimal(high), low_open, high_open)
-
-
-@dataclass(frozen=True)
-class Bound:
-    """What the law allows from ``since`` on: one range per item (one for a single value),
-    and for a list the order its items must keep."""
-
-    since: date
-    ranges: tuple[Range, ...]
-    reference: str
-    # "increasing" (strictly), "non_decreasing", "floors" (the restructuring floors: the
-    # second and later restructurings no lower than a first one), or "" for a single value.
-    order: str = ""
 
 
 @dataclass(frozen=True)
@@ -175,8 +140,6 @@ class Param:
                     raise ValueError
                 return answer == "yes"
             if self.kind == "kinds":
-                from fundapp.cooperatives.models import CooperativeKind
-
                 kinds = [p.strip() for p in text.split(",") if p.strip()]
                 known = {k.value for k in CooperativeKind}
                 if not kinds or any(k not in known for k in kinds):
@@ -230,7 +193,7 @@ class Param:
         if self.kind == "yesno":
             if YES_NO.get(text.lower()) is None:
                 reference = bound.reference if bound else self.legal_reference
-                raise OutOfRange(f"{self._shape_message()} ({reference})")
+                raise OutOfRange(f"{shape_message(self.kind)} ({reference})")
             return YES_NO[text.lower()]
         if self.kind in {"int_list", "group_list", "percent_list"}:
             return self._validate_list(text, bound)
@@ -241,12 +204,12 @@ class Param:
                 value = parse_dong(text)
             except MoneyError as exc:
                 if str(exc) != "too_large" or bound is None:
-                    raise OutOfRange(self._shape_message()) from None
+                    raise OutOfRange(shape_message(self.kind)) from None
                 value = MAX_AMOUNT + 1  # a number, above every money range
         else:
-            pattern = _PERCENT if self.kind == "percent" else _INTEGER
+            pattern = PERCENT if self.kind == "percent" else INTEGER
             if not pattern.fullmatch(text):
-                raise OutOfRange(self._shape_message())
+                raise OutOfRange(shape_message(self.kind))
             value = Decimal(text.replace(",", ".")) if self.kind == "percent" else int(text)
         if bound is not None and value not in bound.ranges[0]:
             raise OutOfRange(
@@ -259,8 +222,6 @@ class Param:
         return plain(value)
 
     def _validate_kinds(self, text: str, bound: Bound | None) -> str:
-        from fundapp.cooperatives.models import CooperativeKind
-
         known = [k.value for k in CooperativeKind]
         kinds = [p.strip() for p in text.split(",")]
         if not text or any(k not in known for k in kinds) or len(set(kinds)) != len(kinds):
@@ -276,54 +237,16 @@ class Param:
     def _validate_list(self, text: str, bound: Bound | None) -> str:
         parts = [p.strip() for p in text.split(",")]
         size = {"int_list": 4, "group_list": 4, "percent_list": 5}[self.kind]
-        pattern = _LIST_PERCENT if self.kind == "percent_list" else _INTEGER
+        pattern = LIST_PERCENT if self.kind == "percent_list" else INTEGER
         if len(parts) != size or not all(pattern.fullmatch(p) for p in parts):
-            raise OutOfRange(self._shape_message())
+            raise OutOfRange(shape_message(self.kind))
         values: list[Any] = [Decimal(p) if self.kind == "percent_list" else int(p) for p in parts]
         if bound is not None and not (
             all(v in r for v, r in zip(values, bound.ranges, strict=True))
-            and _ordered(values, bound.order)
+            and ordered(values, bound.order)
         ):
-            raise OutOfRange(self._list_message(bound))
+            raise OutOfRange(list_message(self.kind, bound))
         return ",".join(plain(v) for v in values)
-
-    def _shape_message(self) -> str:
-        return {
-            "percent": _("Nhập một số phần trăm, chỉ gồm chữ số 0–9, ví dụ 6,5 hoặc 6.5."),
-            "money": _("Nhập số tiền là số nguyên đồng, chỉ gồm chữ số 0–9."),
-            "months": _("Nhập số tháng là số nguyên, chỉ gồm chữ số 0–9."),
-            "days": _("Nhập số ngày là số nguyên, chỉ gồm chữ số 0–9."),
-            "group": _("Nhập số nhóm nợ là số nguyên, chỉ gồm chữ số 0–9."),
-            "yesno": _("Nhập “có” (yes) hoặc “không” (no)."),
-            "int_list": _("Nhập bốn số ngày nguyên, cách nhau bởi dấu phẩy, ví dụ 10,30,90,180."),
-            "group_list": _("Nhập bốn số nhóm nợ, cách nhau bởi dấu phẩy, ví dụ 2,3,4,5."),
-            "percent_list": _(
-                "Nhập năm tỷ lệ phần trăm cách nhau bởi dấu phẩy, phần thập phân dùng dấu "
-                "chấm, ví dụ 0,5,20,50,100 hoặc 0,2.5,20,50,100."
-            ),
-        }[self.kind]
-
-    def _list_message(self, bound: Bound) -> str:
-        if self.kind == "int_list":
-            return _(
-                "Số ngày bắt đầu nhóm 2, 3, 4, 5 phải tăng dần, từ 1 ngày, và không muộn hơn "
-                "lần lượt %(limits)s ngày (%(ref)s).",
-                limits=", ".join(plain(r.high) for r in bound.ranges),
-                ref=bound.reference,
-            )
-        if self.kind == "group_list":
-            return _(
-                "Nhóm nợ tối thiểu khi cơ cấu phải từ lần lượt %(lows)s đến 5, và lần cơ cấu "
-                "sau không thấp hơn lần trước (%(ref)s).",
-                lows=", ".join(plain(r.low) for r in bound.ranges),
-                ref=bound.reference,
-            )
-        return _(
-            "Tỷ lệ trích lập nhóm 1–5 phải không giảm từ nhóm 1 đến nhóm 5, không thấp hơn lần "
-            "lượt %(lows)s %% và không quá 100 %% (%(ref)s).",
-            lows=", ".join(plain(r.low) for r in bound.ranges),
-            ref=bound.reference,
-        )
 
     def allowed(self, day: date) -> str:
         """What this parameter may take from ``day``, in words (a hint on the form)."""
@@ -335,7 +258,7 @@ class Param:
         if self.kind == "yesno":
             return _("Có hoặc không (%(ref)s).", ref=bound.reference)
         if self.kind in {"int_list", "group_list", "percent_list"}:
-            return self._list_message(bound)
+            return list_message(self.kind, bound)
         return _(
             "Giá trị phải %(range)s (%(ref)s).",
             range=describe(bound.ranges[0], self.kind),
@@ -343,62 +266,18 @@ class Param:
         )
 
 
-def _ordered(values: Sequence[Any], order: str) -> bool:
-    pairs = list(pairwise(values))
-    if order == "increasing":
-        return all(a < b for a, b in pairs)
-    if order == "non_decreasing":
-        return all(a <= b for a, b in pairs)
-    if order == "floors":
-        first_term, first_extension, second, third = values
-        return second >= max(first_term, first_extension) and third >= second
-    return True
-
-
-def plain(value: Decimal | int) -> str:
-    """A number as stored: ``150``, ``0.75``, never an exponent."""
-    if isinstance(value, int):
-        return str(value)
-    return format(value.normalize(), "f")
-
-
-def _locale() -> str:
-    try:
-        return str(get_locale() or "vi")
-    except RuntimeError:  # outside a request: the fund's language
-        return "vi"
-
-
-def _shown(value: Decimal, kind: str) -> str:
-    locale = _locale()
-    if kind == "money":
-        return format_dong(int(value), locale)
-    text = plain(value)
-    if locale.startswith("vi"):
-        text = text.replace(".", ",")
-    if kind == "months":
-        return _("%(n)s tháng", n=text)
-    if kind == "days":
-        return _("%(n)s ngày", n=text)
-    return f"{text} %" if kind == "percent" else text
-
-
-def describe(span: Range, kind: str) -> str:
-    """``span`` in words: "từ 20 % đến dưới 100 %", "lớn hơn 0 % và không quá 15 %"."""
-    low, high = _shown(span.low, kind), _shown(span.high, kind)
-    if span.low == span.high:
-        return _("bằng %(v)s", v=low)
-    if span.low_open and span.high_open:
-        return _("lớn hơn %(low)s và nhỏ hơn %(high)s", low=low, high=high)
-    if span.low_open:
-        return _("lớn hơn %(low)s và không quá %(high)s", low=low, high=high)
-    if span.high_open:
-        return _("từ %(low)s đến dưới %(high)s", low=low, high=high)
-    return _("từ %(low)s đến %(high)s", low=low, high=high)
+def _r(low: Any, high: Any, low_open: bool = False, high_open: bool = False) -> Range:
+    return Range(Decimal(low), Decimal(high), low_open, high_open)
 
 
 def _one(since: date, span: Range, reference: str) -> tuple[Bound, ...]:
     return (Bound(since, (span,), reference),)
+
+
+def _dated(order: str, *versions: tuple[date, tuple[Range, ...], str]) -> tuple[Bound, ...]:
+    """The bounds of a list parameter, one per (in force from, ranges, act), all keeping
+    ``order``."""
+    return tuple(Bound(since, ranges, reference, order) for since, ranges, reference in versions)
 
 
 PARAMS: tuple[Param, ...] = (
@@ -451,27 +330,27 @@ PARAMS: tuple[Param, ...] = (
     Param(
         "overdue_rate_pct",
         "percent",
-        "150",
+        plain(DEFAULT_OVERDUE_MULTIPLIER),
         _l("Lãi suất nợ gốc quá hạn (% lãi suất trong hạn)"),
         f"{DECREE_45}, Điều 25",
         # A multiplier of the in-term rate (the overdue rate replaces it): at most 150 %, and
         # never below the in-term rate itself, which would reward paying late.
         _one(
             DEFAULTS_EFFECTIVE,
-            _r(100, 150),
+            _r(100, MAX_OVERDUE_MULTIPLIER),
             f"{DECREE_45}, Điều 25; {CIVIL_CODE}, Điều 466 khoản 5",
         ),
     ),
     Param(
         "late_interest_rate",
         "percent",
-        "10",
+        plain(DEFAULT_LATE_RATE),
         _l("Lãi chậm trả trên lãi quá hạn (%/năm)"),
         f"{CIVIL_CODE}, Điều 466, 468",
         # Interest on unpaid interest: the rate of Art. 468 par. 2, 10 %/year; 0 waives it.
         _one(
             DEFAULTS_EFFECTIVE,
-            _r(0, 10),
+            _r(0, MAX_LATE_RATE),
             f"{CIVIL_CODE}, Điều 466 khoản 5, Điều 468 khoản 2",
         ),
     ),
@@ -519,18 +398,17 @@ PARAMS: tuple[Param, ...] = (
         _l("Số ngày quá hạn bắt đầu nhóm 2, 3, 4, 5"),
         CIRCULAR_11,
         # A loan may be classified worse sooner than the SBV rules say, never later.
-        (
-            Bound(
+        _dated(
+            "increasing",
+            (
                 DEFAULTS_EFFECTIVE,
                 (_r(1, 10), _r(1, 91), _r(1, 181), _r(1, 361)),
                 f"{DECREE_45}, Điều 28; {CIRCULAR_11}",
-                "increasing",
             ),
-            Bound(
+            (
                 CIRCULAR_14_FROM,
                 (_r(1, 10), _r(1, 30), _r(1, 90), _r(1, 180)),
                 f"{DECREE_45}, Điều 28; {CIRCULAR_14}",
-                "increasing",
             ),
         ),
         ((CIRCULAR_14_FROM, "10,30,90,180", f"{DECREE_45}, Điều 28; {CIRCULAR_14}, Điều 5"),),
@@ -541,20 +419,19 @@ PARAMS: tuple[Param, ...] = (
         "2,3,4,5",
         _l("Nhóm nợ tối thiểu khi cơ cấu: điều chỉnh kỳ hạn lần 1, gia hạn lần 1, lần 2, lần 3+"),
         CIRCULAR_11,
-        (
-            Bound(
+        _dated(
+            "floors",
+            (
                 DEFAULTS_EFFECTIVE,
                 (_r(2, 5), _r(3, 5), _r(4, 5), _r(5, 5)),
                 f"{DECREE_45}, Điều 28; {CIRCULAR_11}",
-                "floors",
             ),
             # Circular 14/2024 Art. 5: any first restructuring is group 2 (term adjustment
             # and extension alike), a second one group 4, a third or later group 5.
-            Bound(
+            (
                 CIRCULAR_14_FROM,
                 (_r(2, 5), _r(2, 5), _r(4, 5), _r(5, 5)),
                 f"{DECREE_45}, Điều 28; {CIRCULAR_14}, Điều 5",
-                "floors",
             ),
         ),
         ((CIRCULAR_14_FROM, "2,2,4,5", f"{DECREE_45}, Điều 28; {CIRCULAR_14}, Điều 5"),),
@@ -567,20 +444,19 @@ PARAMS: tuple[Param, ...] = (
         CIRCULAR_11,
         # The lower of the two regimes' rates (0/5/20/50/100 and 0/2/25/50/100): a fund may
         # provide more, never less; a loss (group 5) is fully provided.
-        (
-            Bound(
+        _dated(
+            "non_decreasing",
+            (
                 DEFAULTS_EFFECTIVE,
                 (_r(0, 100), _r(2, 100), _r(20, 100), _r(50, 100), _r(100, 100)),
                 f"{DECREE_45}, Điều 28; {CIRCULAR_11}; {DECREE_86}",
-                "non_decreasing",
             ),
             # The microfinance rates of Decree 86/2024 (0 / 2 / 25 / 50 / 100 %) are the
             # minimum from its date.
-            Bound(
+            (
                 DECREE_86_FROM,
                 (_r(0, 100), _r(2, 100), _r(25, 100), _r(50, 100), _r(100, 100)),
                 f"{DECREE_45}, Điều 28; {DECREE_86}",
-                "non_decreasing",
             ),
         ),
         ((DECREE_86_FROM, "0,2,25,50,100", f"{DECREE_45}, Điều 28; {DECREE_86}"),),

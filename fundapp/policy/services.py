@@ -15,7 +15,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from fundapp.core import audit, validation
+from fundapp import audit
+from fundapp.core import validation
 from fundapp.core.security import Role, has_role
 from fundapp.domain.dates import utcnow
 from fundapp.domain.errors import (
@@ -26,8 +27,9 @@ from fundapp.domain.errors import (
     ValidationFailed,
 )
 from fundapp.extensions import db
+from fundapp.policy.bounds import OutOfRange
 from fundapp.policy.models import PolicyChange, PolicyChangeStatus, PolicyParameter
-from fundapp.policy.parameters import BY_KEY, PARAMS, OutOfRange, Param
+from fundapp.policy.parameters import BY_KEY, PARAMS, Param
 
 REASON_MAX = 2000
 STATUS_LABELS = {
@@ -267,10 +269,7 @@ def _close(
 def approve(actor: Any, change_id: int, business_date: date, note: str = "") -> PolicyChange:
     """Another board member approves a pending change: it becomes the parameter's version
     from its date. The value and the date are checked again, as of now."""
-    _require_board(actor)
-    change = _lock(change_id)
-    _still_pending(change)
-    _not_the_maker(actor, change)
+    change = _to_decide(actor, change_id)
     errors: dict[str, str] = {}
     clean = validation.text({"note": note}, "note", REASON_MAX, False, errors)
     param = _param(change.key)
@@ -332,10 +331,7 @@ def approve(actor: Any, change_id: int, business_date: date, note: str = "") -> 
 
 def reject(actor: Any, change_id: int, reason: str) -> PolicyChange:
     """Another board member rejects a pending change, saying why; nothing is written."""
-    _require_board(actor)
-    change = _lock(change_id)
-    _still_pending(change)
-    _not_the_maker(actor, change)
+    change = _to_decide(actor, change_id)
     errors: dict[str, str] = {}
     clean = validation.text({"note": reason}, "note", REASON_MAX, True, errors)
     if errors:
@@ -346,6 +342,16 @@ def reject(actor: Any, change_id: int, reason: str) -> PolicyChange:
 
 
 # --- the checks ------------------------------------------------------------------------------
+
+
+def _to_decide(actor: Any, change_id: int) -> PolicyChange:
+    """The pending change, locked, that ``actor`` may decide: a board member other than
+    the one who proposed it."""
+    _require_board(actor)
+    change = _lock(change_id)
+    _still_pending(change)
+    _not_the_maker(actor, change)
+    return change
 
 
 def _require_board(actor: Any) -> None:

@@ -16,25 +16,18 @@ from sqlalchemy import select
 
 from fundapp.cooperatives import services as cooperatives
 from fundapp.cooperatives.models import Cooperative
-from fundapp.domain.errors import DomainError, NotFound
-from fundapp.domain.replay import Balances, LoanState
+from fundapp.domain.errors import NotFound
 from fundapp.extensions import db
-from fundapp.loans import store as book
 from fundapp.loans.models import (
     Application,
     ApplicationDocument,
     ApplicationStatus,
-    Disbursement,
-    DisbursementStatus,
-    Instalment,
     Loan,
     LoanStatus,
-    LoanTransition,
     Repayment,
 )
+from fundapp.loans.queries import LoanPosition, loan_position
 
-# Loans whose balances come from the replay, as on the staff loan page.
-REPLAYED = (LoanStatus.ACTIVE, LoanStatus.CLOSED)
 # Approved, signed or being repaid: what the home page is about.
 CURRENT = (LoanStatus.APPROVED, LoanStatus.CONTRACTED, LoanStatus.ACTIVE)
 # The contact details a cooperative keeps up to date itself; the rest is registered by
@@ -72,57 +65,7 @@ def own_document(cooperative_id: int, application_id: int, doc_id: int) -> Appli
     return doc
 
 
-# --- a loan's position -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NextDue:
-    """The next instalment not yet paid, falling due today or later: what is left on it."""
-
-    no: int
-    due_date: date
-    principal: int
-    interest: int
-    total: int
-
-
-@dataclass(frozen=True)
-class LoanPosition:
-    loan: Loan
-    balances: Balances | None = None
-    debt_group: int | None = None
-    next_due: NextDue | None = None
-    payoff: int = 0
-    error: str = ""
-
-    @property
-    def overdue(self) -> bool:
-        return bool(self.balances and self.balances.days_past_due)
-
-
-def _next_due(state: LoanState, as_of: date) -> NextDue | None:
-    for row in state.rows:
-        if row.due_date >= as_of and (row.principal_unpaid or row.interest_unpaid):
-            principal, interest = row.principal_unpaid, row.interest_unpaid
-            return NextDue(row.no, row.due_date, principal, interest, principal + interest)
-    return None
-
-
-def loan_position(loan: Loan, as_of: date) -> LoanPosition:
-    if loan.status not in REPLAYED or not loan.disbursed:
-        return LoanPosition(loan)
-    try:
-        state = book.replay(loan)
-    except DomainError as exc:
-        return LoanPosition(loan, error=exc.message)
-    balances = state.balances(as_of)
-    return LoanPosition(
-        loan,
-        balances,
-        book.live_group(loan, state, as_of),
-        _next_due(state, as_of),
-        state.payoff_amount(as_of) if loan.status == LoanStatus.ACTIVE else 0,
-    )
+# --- the home page ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -195,39 +138,6 @@ def home(cooperative_id: int, as_of: date) -> Home:
 
 
 @dataclass(frozen=True)
-class ScheduleRow:
-    no: int
-    due_date: date
-    principal: int
-    interest: int
-    total: int
-    paid: int
-    remaining: int
-    paid_on: date | None
-    status: str
-
-
-def schedule_rows(loan: Loan, as_of: date) -> list[ScheduleRow]:
-    rows = db.session.scalars(
-        select(Instalment).where(Instalment.loan_id == loan.id).order_by(Instalment.no)
-    )
-    return [
-        ScheduleRow(
-            no=i.no,
-            due_date=i.due_date,
-            principal=i.principal,
-            interest=i.interest,
-            total=i.total,
-            paid=i.principal_paid + i.interest_paid,
-            remaining=i.total - i.principal_paid - i.interest_paid,
-            paid_on=i.paid_on,
-            status=i.status_on(as_of),
-        )
-        for i in rows
-    ]
-
-
-@dataclass(frozen=True)
 class PaymentRow:
     id: int
     value_date: date
@@ -267,18 +177,6 @@ def payment_rows(loan: Loan) -> list[PaymentRow]:
     return out
 
 
-def disbursements_of(loan: Loan) -> list[Disbursement]:
-    return list(
-        db.session.scalars(
-            select(Disbursement)
-            .where(
-                Disbursement.loan_id == loan.id, Disbursement.status == DisbursementStatus.POSTED
-            )
-            .order_by(Disbursement.value_date, Disbursement.id)
-        )
-    )
-
-
 # --- applications ----------------------------------------------------------------------------
 
 
@@ -288,16 +186,6 @@ def applications_of(cooperative_id: int) -> list[Application]:
             select(Application)
             .where(Application.cooperative_id == cooperative_id)
             .order_by(Application.id.desc())
-        )
-    )
-
-
-def status_history(app: Application) -> list[LoanTransition]:
-    return list(
-        db.session.scalars(
-            select(LoanTransition)
-            .where(LoanTransition.entity == "application", LoanTransition.entity_id == app.id)
-            .order_by(LoanTransition.at, LoanTransition.id)
         )
     )
 

@@ -1,4 +1,5 @@
-"""Repayments and their reversals (SPEC §5)."""
+"""Repayments and their reversals (docs/rules.md#allocation-and-prepayment,
+docs/rules.md#back-dated-events-and-reversals)."""
 
 from __future__ import annotations
 
@@ -9,23 +10,34 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from fundapp.core import audit, validation
+from fundapp import audit
+from fundapp.core import validation
 from fundapp.core.security import Role
-from fundapp.domain.dates import utcnow
-from fundapp.domain.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from fundapp.domain.errors import N_, DomainError, ValidationFailed
 from fundapp.extensions import db
 from fundapp.ledger.models import JournalEntry
-from fundapp.lending.services import STATUS_LABELS, require, transition
-from fundapp.loans import store as book
+from fundapp.lending import approvals
+from fundapp.lending.lifecycle import STATUS_LABELS, add_audited, require, transition
+from fundapp.loans import numbering, store
 from fundapp.loans.models import ApprovalStatus, LoanStatus, Repayment, Reversal
 
 METHODS = ("bank", "cash", "offset")
+# A reversal is decided by neither who asked for it nor who recorded the repayment.
+PENDING = approvals.Pending(
+    Reversal,
+    "reversal",
+    "reversal",
+    N_("Không tìm thấy đề nghị hủy."),
+    own=N_("Người lập đề nghị hủy không được tự phê duyệt."),
+    makers=lambda reversal: (reversal.requested_by_id, reversal.repayment.recorded_by_id),
+    loan_id=lambda reversal: reversal.repayment.loan_id,
+)
 
 
 def record_repayment(actor: Any, loan_id: int, data: dict, as_of: date) -> Repayment:
     """Money received: allocated oldest instalment first, the excess prepays principal."""
     require(actor, Role.ACCOUNTANT)
-    loan = book.lock_loan(loan_id)
+    loan = store.lock_loan(loan_id)
     if loan.status != LoanStatus.ACTIVE:
         raise DomainError(
             _(
@@ -57,13 +69,13 @@ def record_repayment(actor: Any, loan_id: int, data: dict, as_of: date) -> Repay
     )
     db.session.add(repayment)
     db.session.flush()
-    state, entry_id = book.refresh(
+    state, entry_id = store.refresh(
         loan, as_of, "repayment", actor, "", _("Thu nợ %(c)s", c=loan.contract_no)
     )
     # The receipt number comes last: the series' counter row is then locked from here to
     # the commit only, not through the replay, so repayments on different loans do not
     # queue behind one another. Numbers stay gap-free (a rollback returns the number).
-    repayment.receipt_no = book.next_number(f"PT-{as_of.year}", 6)
+    repayment.receipt_no = numbering.next_number(f"PT-{as_of.year}", 6)
     repayment.journal_entry_id = entry_id
     if entry_id is not None:  # one UPDATE, not a load of the entry and its lines
         db.session.execute(
@@ -94,11 +106,8 @@ def record_repayment(actor: Any, loan_id: int, data: dict, as_of: date) -> Repay
 
 def request_reversal(actor: Any, repayment_id: int, reason: str) -> Reversal:
     require(actor, Role.ACCOUNTANT)
-    repayment = db.session.get(Repayment, repayment_id)
-    if repayment is None:
-        raise NotFound(_("Không tìm thấy khoản thu."))
-    book.lock_loan(repayment.loan_id)
-    db.session.refresh(repayment)  # read before the lock: it may have been reversed since
+    # Read again after the lock: it may have been reversed since.
+    repayment, _loan = approvals.locked(Repayment, repayment_id, N_("Không tìm thấy khoản thu."))
     errors: dict[str, str] = {}
     clean = validation.text({"reason": reason}, "reason", 2000, True, errors)
     if errors:
@@ -112,14 +121,11 @@ def request_reversal(actor: Any, repayment_id: int, reason: str) -> Reversal:
     ):
         raise DomainError(_("Đã có đề nghị hủy khoản thu này đang chờ duyệt."))
     reversal = Reversal(repayment_id=repayment.id, reason=clean, requested_by_id=actor.id)
-    db.session.add(reversal)
-    db.session.flush()
-    audit.record(
+    add_audited(
         actor,
+        reversal,
         "reversal.request",
         "reversal",
-        reversal.id,
-        None,
         {"receipt_no": repayment.receipt_no, "reason": clean},
     )
     return reversal
@@ -130,26 +136,15 @@ def decide_reversal(
 ) -> Reversal:
     """The checker: someone other than the requester; the loan is replayed without it."""
     require(actor, Role.DIRECTOR)
-    reversal = db.session.get(Reversal, reversal_id)
-    if reversal is None:
-        raise NotFound(_("Không tìm thấy đề nghị hủy."))
-    loan = book.lock_loan(reversal.repayment.loan_id)
-    db.session.refresh(reversal)
-    if reversal.status != ApprovalStatus.PENDING:
-        raise DomainError(_("Đề nghị này đã được xử lý."))
-    if reversal.requested_by_id == actor.id or reversal.repayment.recorded_by_id == actor.id:
-        raise PermissionDenied(_("Người lập đề nghị hủy không được tự phê duyệt."))
-    reversal.approved_by_id, reversal.decided_at = actor.id, utcnow()
+    reversal, loan = approvals.decide(actor, PENDING, reversal_id, approve_it, note)
     if not approve_it:
-        reversal.status = ApprovalStatus.REJECTED
-        audit.record(actor, "reversal.reject", "reversal", reversal.id, note=note)
         return reversal
     if loan.status not in (LoanStatus.ACTIVE, LoanStatus.CLOSED):
         raise DomainError(_("Không hủy được khoản thu của khoản vay ở trạng thái này."))
-    reversal.status = ApprovalStatus.APPROVED
+    approvals.approve(actor, PENDING, reversal, note)
     reversal.repayment.reversed = True
     db.session.flush()
-    state, entry_id = book.refresh(
+    state, entry_id = store.refresh(
         loan,
         as_of,
         "reversal",
@@ -166,13 +161,5 @@ def decide_reversal(
             _("Hủy khoản thu %(r)s", r=reversal.repayment.receipt_no),
         )
         loan.closed_on = None
-    audit.record(
-        actor,
-        "reversal.approve",
-        "reversal",
-        reversal.id,
-        {"status": "pending"},
-        {"status": "approved"},
-        note=note,
-    )
+    approvals.record_approval(actor, PENDING, reversal, note)
     return reversal

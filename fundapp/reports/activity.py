@@ -18,7 +18,7 @@ from datetime import date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from fundapp.cooperatives.models import CooperativeKind
+from fundapp.domain.cooperatives import CooperativeKind
 from fundapp.funds.services import ALL, OriginFilter
 from fundapp.reports.positions import (
     BAD_DEBT_GROUPS,

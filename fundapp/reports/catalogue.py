@@ -16,12 +16,23 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from fundapp.core.dates import business_date
+from fundapp.documents.pdf import pdf_response, render_pdf
 from fundapp.domain.dates import format_date
 from fundapp.funds.services import OriginFilter, find
-from fundapp.reports import activity, cache, classification, fund_balance, par, params
+from fundapp.reports import (
+    activity,
+    cache,
+    classification,
+    fund_balance,
+    ledger_books,
+    par,
+    params,
+)
+from fundapp.reports.charts import fund_report_charts
 from fundapp.reports.excel import TitleBlock, workbook_bytes
 from fundapp.reports.positions import LoanPosition, loan_positions
 from fundapp.reports.tables import Table
+from fundapp.reports.trial_balance import account_ledger, trial_balance
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -38,6 +49,10 @@ class Built:
     date_label: str
     filename: str
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def template_values(self) -> dict[str, Any]:
+        """What the report's templates read, the page's and the PDF's alike."""
+        return {"built": self, "report": self.report, "tables": self.tables, **self.extras}
 
 
 @dataclass(frozen=True)
@@ -104,8 +119,6 @@ def _fund_balance(args: Mapping[str, str], today: date) -> Built:
 
 def _charts(as_of: date, positions: list[LoanPosition]) -> list[tuple[str, Any]]:
     """The dashboard's charts as of the report's date, with their captions, in order."""
-    from fundapp.dashboard.charts import fund_report_charts
-
     charts = fund_report_charts(as_of, positions)
     captions = (
         ("outstanding", _("Dư nợ cho vay cuối mỗi tháng (24 tháng)")),
@@ -177,9 +190,6 @@ def _par(args: Mapping[str, str], today: date) -> Built:
 
 
 def _trial_balance(args: Mapping[str, str], today: date) -> Built:
-    from fundapp.ledger.trial_balance import trial_balance
-    from fundapp.reports import ledger_books
-
     period = params.period(args, today)
     origin = params.origin(args)
     report = trial_balance(period.start, period.end, origin)
@@ -197,9 +207,6 @@ def _trial_balance(args: Mapping[str, str], today: date) -> Built:
 
 
 def _account_ledger(args: Mapping[str, str], today: date) -> Built:
-    from fundapp.ledger.trial_balance import account_ledger
-    from fundapp.reports import ledger_books
-
     code = ledger_books.account_arg(args)
     period = params.period(args, today)
     origin = params.origin(args)
@@ -297,16 +304,8 @@ def report_json(spec: ReportSpec, built: Built) -> dict[str, Any]:
 
 
 def pdf_bytes(spec: ReportSpec, built: Built) -> bytes:
-    from fundapp.documents.pdf import render_pdf
-
     return render_pdf(
-        spec.pdf_template,
-        spec=spec,
-        built=built,
-        report=built.report,
-        tables=built.tables,
-        landscape=spec.landscape,
-        **built.extras,
+        spec.pdf_template, spec=spec, landscape=spec.landscape, **built.template_values()
     )
 
 
@@ -329,8 +328,6 @@ def xlsx_response(data: bytes, filename: str) -> Response:
 
 def pdf_download(spec: ReportSpec) -> Response:
     """The report with the request's filters, as a PDF response (the page and the API)."""
-    from fundapp.documents.pdf import pdf_response
-
     built = spec.built_for(request.args, business_date())
     return pdf_response(pdf_bytes(spec, built), f"{built.filename}.pdf")
 

@@ -19,9 +19,16 @@ from decimal import Decimal
 from flask_babel import gettext as _
 
 from fundapp.core.formatting import date_filter, money_filter
-from fundapp.domain.money import provision
+from fundapp.domain.provisioning import (
+    general_provision,
+    group_rate,
+    in_general_base,
+    specific_provision,
+)
 from fundapp.funds.services import ALL, OriginFilter
+from fundapp.loans.standing import classification_version
 from fundapp.policy import services as policy
+from fundapp.policy.parameters import BY_KEY, DEFAULTS_EFFECTIVE
 from fundapp.reports.params import Quarter
 from fundapp.reports.positions import (
     DEBT_GROUP_LABELS,
@@ -97,9 +104,6 @@ def basis_on(as_of: date) -> tuple[Basis, ...]:
     """The classification version and the provision rates in force on ``as_of``, each with
     the date it took effect and its legal reference (the legal default when none is
     stored)."""
-    from fundapp.loans.store import classification_version
-    from fundapp.policy.parameters import BY_KEY, DEFAULTS_EFFECTIVE
-
     version = classification_version(as_of)
     out = [
         Basis(
@@ -141,14 +145,16 @@ def basis_on(as_of: date) -> tuple[Basis, ...]:
 
 def required_specific(position: LoanPosition, rate: Decimal) -> int:
     """The close of day's rule: rate × (principal − discounted collateral), never below 0,
-    rounded half-up to the đồng once (:func:`fundapp.domain.money.provision`)."""
-    return provision(position.outstanding - position.discounted_collateral, rate)
+    rounded half-up to the đồng once (:mod:`fundapp.domain.provisioning`)."""
+    return specific_provision(position.outstanding, position.discounted_collateral, rate)
 
 
 def _whole_book_general_base(as_of: date) -> int:
     """Groups 1–4 principal of every origin's loans: the general provision's base."""
     return sum(
-        p.outstanding for p in loan_positions(as_of) if p.outstanding > 0 and p.debt_group <= 4
+        p.outstanding
+        for p in loan_positions(as_of)
+        if p.outstanding > 0 and in_general_base(p.debt_group)
     )
 
 
@@ -164,7 +170,7 @@ def build(quarter: Quarter, origin: OriginFilter = ALL) -> ClassificationReport:
     ]
     loans = []
     for p in positions:
-        rate = rates[p.debt_group - 1]
+        rate = group_rate(rates, p.debt_group)
         loans.append(
             ClassifiedLoan(
                 loan_id=p.loan_id,
@@ -183,13 +189,14 @@ def build(quarter: Quarter, origin: OriginFilter = ALL) -> ClassificationReport:
             )
         )
     groups = tuple(
-        _group_row(g, rates[g - 1], [x for x in loans if x.debt_group == g]) for g in range(1, 6)
+        _group_row(g, group_rate(rates, g), [x for x in loans if x.debt_group == g])
+        for g in range(1, 6)
     )
-    general_base = sum(g.outstanding for g in groups if g.group <= 4)
+    general_base = sum(g.outstanding for g in groups if in_general_base(g.group))
     if origin.origin is not None:
         # The general provision is the fund's, on its whole book (see the docstring).
         general_base = _whole_book_general_base(as_of) if origin.origin.is_own else 0
-    general_required = provision(general_base, general_rate)
+    general_required = general_provision(general_base, general_rate)
     general_held = general_provision_held(as_of, origin)
     specific_required = sum(g.specific_required for g in groups)
     specific_held = sum(g.specific_held for g in groups)

@@ -1,6 +1,7 @@
-"""Fund balance report (báo cáo tình hình nguồn vốn và sử dụng vốn) as of a date, SPEC §7.
+"""Fund balance report (báo cáo tình hình nguồn vốn và sử dụng vốn) as of a date
+(docs/rules.md#posting-and-accounts, docs/rules.md#income-recognition).
 
-Sources and uses are the ledger's balances as of the date (``ledger.services.fund_position``);
+Sources and uses are the ledger's balances as of the date (``reports.origin_book.fund_position``);
 the split of outstanding by debt group and the period's flows come from the loans' lines.
 """
 
@@ -14,7 +15,7 @@ from flask_babel import gettext as _
 
 from fundapp.domain.dates import format_date
 from fundapp.funds.services import ALL, OriginFilter
-from fundapp.ledger.services import fund_position
+from fundapp.reports.origin_book import fund_position
 from fundapp.reports.positions import (
     BAD_DEBT_GROUPS,
     DEBT_GROUP_LABELS,
@@ -103,7 +104,7 @@ def build(
 ) -> FundBalanceReport:
     """The report as of ``as_of``; ``positions`` are ``loan_positions(as_of, origin)``
     when the caller has them already. ``origin``: one origin fund's book (its capital, its
-    loans and their cash, income and provisions; see ``ledger.services.line_origin``), or
+    loans and their cash, income and provisions; see ``reports.origin_book.line_origin``), or
     all (consolidated, the default): the consolidated figures are the per-origin sums."""
     start = period_start or date(as_of.year, 1, 1)
     position = fund_position(as_of, origin)

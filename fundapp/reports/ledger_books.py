@@ -1,5 +1,5 @@
 """The trial balance and the per-account ledger as reports (tables for the page, the PDF
-and the Excel file), from fundapp/ledger/trial_balance.py."""
+and the Excel file), from fundapp/reports/trial_balance.py."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 from fundapp.domain.dates import format_date
 from fundapp.domain.errors import ValidationFailed
 from fundapp.ledger import accounts as acc
-from fundapp.ledger.trial_balance import AccountLedger, TrialBalance, sides
 from fundapp.reports.tables import Column, Row, Table
+from fundapp.reports.trial_balance import AccountLedger, TrialBalance, sides
 
 
 def account_arg(args: Mapping[str, str]) -> str:

@@ -14,20 +14,22 @@ import enum
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 
 from fundapp.areas import services as areas
-from fundapp.cooperatives.models import KIND_LABELS, Cooperative, CooperativeKind
+from fundapp.cooperatives.models import KIND_LABELS, Cooperative
+from fundapp.domain.cooperatives import CooperativeKind
+from fundapp.domain.provisioning import discounted_value
 from fundapp.extensions import db
 from fundapp.funds.services import ALL, OriginFilter
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalEntry, JournalLine, LoanBalance
 from fundapp.loans.models import Collateral, Instalment, Loan
 from fundapp.policy import services as policy
+from fundapp.servicing.debt_groups import latest_groups
 
 POSITION_ACCOUNTS = (
     acc.LOANS_IN_TERM,
@@ -237,8 +239,6 @@ def loan_dimensions(loan_ids: set[int] | None, as_of: date) -> dict[int, LoanDim
 
 def debt_groups(as_of: date) -> dict[int, int]:
     """Each loan's debt group from the last close of day on or before ``as_of``."""
-    from fundapp.servicing.close_day import latest_groups
-
     return latest_groups("loan", as_of=as_of)
 
 
@@ -271,7 +271,7 @@ def collateral_values(loan_ids: set[int]) -> dict[int, tuple[int, int]]:
         total, discounted = out.get(loan_id, (0, 0))
         out[loan_id] = (
             total + int(valuation),
-            discounted + int(Decimal(valuation) * Decimal(factor)),
+            discounted + discounted_value(valuation, factor),
         )
     return out
 
@@ -427,7 +427,7 @@ def general_provision_held(as_of: date, origin: OriginFilter = ALL) -> int:
     """The general provision in the ledger (provision lines without a loan), as of a date.
 
     It is the fund's, held against its whole book: per origin it counts under this fund
-    (as ``ledger.services.line_origin`` counts its lines), 0 under a fund taken over."""
+    (as ``reports.origin_book.line_origin`` counts its lines), 0 under a fund taken over."""
     if origin.origin is not None and not origin.origin.is_own:
         return 0
     total = db.session.scalar(

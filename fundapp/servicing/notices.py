@@ -1,19 +1,16 @@
-"""Notices of the close of day (SPEC §8 step 6), once per event and recipient.
+"""Notices of the close of day (docs/rules.md#notices), once per event and recipient.
 
 In-app for the cooperative (all its users see it) and for the loan's officer; by e-mail
-where an address is known, through the configured backend, after the run commits.
+where an address is known, through the configured backend, after the run commits
+(``fundapp.notices.delivery``).
 """
 
 from __future__ import annotations
 
-import logging
-import smtplib
 from datetime import date, timedelta
 from decimal import Decimal
-from email.message import EmailMessage
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
@@ -22,12 +19,11 @@ from fundapp.cooperatives.models import Cooperative
 from fundapp.core.db import upsert
 from fundapp.core.formatting import money_filter
 from fundapp.domain.dates import utcnow
+from fundapp.domain.terms import overdue_rate
 from fundapp.extensions import db
 from fundapp.loans.days import Notice
 from fundapp.loans.models import Instalment, Loan, LoanStatus
 from fundapp.policy import services as policy
-
-log = logging.getLogger("fundapp.mail")
 
 
 def _add(
@@ -257,7 +253,7 @@ def for_day(
                 },
             )
         elif principal:
-            rate = loan.annual_rate * loan.overdue_multiplier / Decimal(100)
+            rate = overdue_rate(loan.annual_rate, loan.overdue_multiplier)
             data = {
                 "no": inst.no,
                 "due_date": inst.due_date.isoformat(),
@@ -302,67 +298,3 @@ def for_day(
             {"from": before, "to": after},
         )
     return _write(batch)
-
-
-def _send(backend: str, message: EmailMessage) -> None:
-    if backend != "smtp":
-        body = message.get_body(("plain",))
-        files = ", ".join(str(part.get_filename()) for part in message.iter_attachments())
-        log.info(
-            "mail to %s: %s | %s%s",
-            message["To"],
-            message["Subject"],
-            body.get_content() if body is not None else "",
-            f" | attached: {files}" if files else "",
-        )
-        return
-    config = current_app.config
-    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
-        if config.get("MAIL_USE_TLS"):
-            smtp.starttls()
-        if config.get("MAIL_USERNAME"):
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-        smtp.send_message(message)
-
-
-def _attach_document(message: EmailMessage, notice: Notice) -> None:
-    """The notice's PDF; a document that cannot be rendered never holds the e-mail back."""
-    if notice.kind not in ("due_soon", "overdue_transfer"):
-        return
-    from fundapp.web.documents import notice_filename, render_notice
-
-    try:
-        data = render_notice(notice)
-    except Exception:
-        log.exception("notice %s: the PDF could not be attached", notice.id)
-        return
-    message.add_attachment(
-        data, maintype="application", subtype="pdf", filename=notice_filename(notice)
-    )
-
-
-def deliver_pending(limit: int = 500) -> int:
-    """Send the e-mails of notices not yet e-mailed (after the run has committed)."""
-    backend = current_app.config.get("MAIL_BACKEND", "log")
-    sent = 0
-    pending = db.session.scalars(
-        select(Notice).where(Notice.email_to != "", Notice.emailed_at.is_(None)).limit(limit)
-    ).all()
-    for notice in pending:
-        message = EmailMessage()
-        message["From"] = current_app.config["MAIL_SENDER"]
-        message["To"] = notice.email_to
-        message["Subject"] = notice.title
-        message.set_content(notice.body)
-        _attach_document(message, notice)
-        try:
-            _send(backend, message)
-        except (OSError, smtplib.SMTPException) as exc:
-            # A mail server that is down never undoes the close of day; the notice stays
-            # in the app and its e-mail is retried after the next run.
-            log.warning("mail to %s failed: %s", notice.email_to, exc)
-            continue
-        notice.emailed_at = utcnow()
-        db.session.commit()  # each e-mail once, even if a later one fails
-        sent += 1
-    return sent

@@ -4,9 +4,9 @@ An officer asks to waive some of a loan's billed in-term interest and/or its ove
 interest, with a reason code and the evidence. The director decides up to the policy's
 ``director_relief_limit`` (total waived by one decision), the board above it; the one who
 asked never decides. An approved relief is an event of the loan's history dated on its
-approval: the replay (``lending.engine``) waives it oldest row first, so the schedule, the
+approval: the replay (``domain.replay``) waives it oldest row first, so the schedule, the
 balances, a later repayment's allocation and the ledger all follow from the history. The
-ledger entry is the difference ``book.refresh`` posts in the same transaction: for a
+ledger entry is the difference ``store.refresh`` posts in the same transaction: for a
 group-1 loan billed interest was income, so the waiver reverses it (Dr interest income or
 overdue interest income / Cr interest receivable); for groups 2–5 the interest was only
 tracked off-balance, so only the memo falls (Dr memo contra / Cr suspended interest).
@@ -21,14 +21,15 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from fundapp.core import audit, validation
+from fundapp.core import validation
 from fundapp.core.formatting import money_filter
 from fundapp.core.security import Role, has_role
 from fundapp.domain import replay as engine
-from fundapp.domain.dates import utcnow
-from fundapp.domain.errors import N_, DomainError, NotFound, PermissionDenied, ValidationFailed
+from fundapp.domain.errors import N_, DomainError, PermissionDenied, ValidationFailed
 from fundapp.extensions import db
-from fundapp.loans import store as book
+from fundapp.lending import approvals
+from fundapp.lending.lifecycle import add_audited, require, transition
+from fundapp.loans import store
 from fundapp.loans.models import Loan, LoanStatus
 from fundapp.loans.relief import InterestRelief, ReliefKind, ReliefReason
 from fundapp.policy import services as policy
@@ -47,6 +48,14 @@ STATUS_LABELS = {
     "rejected": N_("Từ chối"),
 }
 
+PENDING = approvals.Pending(
+    InterestRelief,
+    "interest_relief",
+    "interest_relief",
+    N_("Không tìm thấy đề nghị miễn, giảm lãi."),
+    keeps_note=True,
+)
+
 
 @dataclass(frozen=True)
 class Waivable:
@@ -59,7 +68,7 @@ class Waivable:
 
 
 def waivable(loan: Loan, as_of: date, state: engine.LoanState | None = None) -> Waivable:
-    state = state or book.replay(loan)
+    state = state or store.replay(loan)
     rows = [r for r in state.rows if r.due_date <= as_of]
     return Waivable(
         as_of,
@@ -92,7 +101,7 @@ def request_relief(actor: Any, loan_id: int, data: dict, as_of: date) -> Interes
     """The officer's request; nothing is waived until it is approved."""
     if not has_role(actor, Role.OFFICER):
         raise PermissionDenied(_("Chỉ cán bộ tín dụng lập đề nghị miễn, giảm lãi."))
-    loan = book.lock_loan(loan_id)
+    loan = store.lock_loan(loan_id)
     if loan.status != LoanStatus.ACTIVE:
         raise DomainError(_("Chỉ miễn, giảm lãi cho khoản vay đang vay."))
     errors: dict[str, str] = {}
@@ -152,14 +161,11 @@ def request_relief(actor: Any, loan_id: int, data: dict, as_of: date) -> Interes
         requested_on=as_of,
         requested_by_id=actor.id,
     )
-    db.session.add(relief)
-    db.session.flush()
-    audit.record(
+    add_audited(
         actor,
+        relief,
         "interest_relief.request",
         "interest_relief",
-        relief.id,
-        None,
         {
             "loan": loan.contract_no,
             "kind": kind,
@@ -177,30 +183,9 @@ def decide_relief(
     actor: Any, relief_id: int, approve_it: bool, note: str, as_of: date
 ) -> InterestRelief:
     """The checker. Approval waives the amounts as of ``as_of`` and posts the difference."""
-    if not has_role(actor, Role.DIRECTOR, Role.BOARD):
-        raise PermissionDenied(_("Bạn không có quyền thực hiện thao tác này."))
-    relief = db.session.get(InterestRelief, relief_id)
-    if relief is None:
-        raise NotFound(_("Không tìm thấy đề nghị miễn, giảm lãi."))
-    loan = book.lock_loan(relief.loan_id)
-    db.session.refresh(relief)  # read before the lock: its status may have changed
-    if relief.status != "pending":
-        raise DomainError(_("Đề nghị này đã được xử lý."))
-    if relief.requested_by_id == actor.id:
-        raise PermissionDenied(_("Người đề nghị không được tự phê duyệt."))
+    require(actor, Role.DIRECTOR, Role.BOARD)
+    relief, loan = approvals.decide(actor, PENDING, relief_id, approve_it, note)
     if not approve_it:
-        relief.status = "rejected"
-        relief.approved_by_id, relief.decided_at = actor.id, utcnow()
-        relief.decision_note = (note or "")[:2000]
-        audit.record(
-            actor,
-            "interest_relief.reject",
-            "interest_relief",
-            relief.id,
-            {"status": "pending"},
-            {"status": "rejected"},
-            note=note,
-        )
         return relief
     limit = director_limit(as_of)
     if not has_role(actor, Role.BOARD) and relief.total > limit:
@@ -214,13 +199,11 @@ def decide_relief(
         )
     if loan.status != LoanStatus.ACTIVE:
         raise DomainError(_("Chỉ miễn, giảm lãi cho khoản vay đang vay."))
-    relief.status = "approved"
-    relief.approved_by_id, relief.decided_at = actor.id, utcnow()
-    relief.decision_note = (note or "")[:2000]
+    approvals.approve(actor, PENDING, relief, note)
     relief.effective_date = as_of
     db.session.flush()
     # Replayed with the relief on its date: more than is owed then is refused (whole).
-    state, entry_id = book.refresh(
+    state, entry_id = store.refresh(
         loan,
         as_of,
         "interest_relief",
@@ -231,29 +214,22 @@ def decide_relief(
     relief.journal_entry_id = entry_id
     if state.is_settled():
         # Principal was repaid and the relief waived the last interest owed.
-        from fundapp.lending.services import transition
-
         transition(loan, LoanStatus.CLOSED, actor, _("Đã trả hết nợ (sau miễn, giảm lãi)"))
         loan.closed_on = as_of
     counted = relief.reason_code == ReliefReason.UNABLE_TO_PAY
     if counted:
         # Counts towards the debt group (group 3 at least, Circular 14/2024/TT-NHNN).
         loan.interest_reliefs = (loan.interest_reliefs or 0) + 1
-    audit.record(
+    approvals.record_approval(
         actor,
-        "interest_relief.approve",
-        "interest_relief",
-        relief.id,
-        {"status": "pending"},
-        {
-            "status": "approved",
-            "effective_date": as_of,
-            "interest": relief.interest,
-            "penalty": relief.penalty,
-            "journal_entry_id": entry_id,
-            "counts_for_group": counted,
-        },
-        note=note,
+        PENDING,
+        relief,
+        note,
+        effective_date=as_of,
+        interest=relief.interest,
+        penalty=relief.penalty,
+        journal_entry_id=entry_id,
+        counts_for_group=counted,
     )
     return relief
 

@@ -1,6 +1,6 @@
 """Risk handling (xử lý rủi ro) and removal from off-balance tracking (xuất toán).
 
-Risk handling is ``lending.services.propose_write_off`` / ``decide_write_off``: a group-5
+Risk handling is ``lending.writeoffs.propose_write_off`` / ``decide_write_off``: a group-5
 loan's principal is absorbed by the provision (Dr provision / Cr loans), the loan leaves the
 balance sheet and is tracked off-balance (memo Dr written-off loans), status
 ``written_off``; the director proposes and the board approves. The fund keeps pursuing the
@@ -8,7 +8,8 @@ debt while it is tracked off-balance.
 
 Removal (xuất toán) ends that tracking: its own proposal (director) and its own approval
 (board, someone other than the proposer), never before five years have passed since the risk
-handling (Decree 45/2021/NĐ-CP Art. 28–29 as read in docs/rules.md). It posts the memo's
+handling (Decree 45/2021/NĐ-CP Art. 28–29 as read in
+docs/rules.md#interest-relief-and-risk-handling). It posts the memo's
 reversal (Dr memo contra / Cr written-off loans) and moves the loan to ``removed`` through
 the one table of loan transitions.
 """
@@ -21,20 +22,30 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from fundapp.core import audit, validation
+from fundapp.core import validation
 from fundapp.core.security import Role, has_role
-from fundapp.domain.dates import add_months, utcnow
-from fundapp.domain.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from fundapp.domain.dates import add_months
+from fundapp.domain.errors import N_, DomainError, PermissionDenied, ValidationFailed
 from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalEntry
 from fundapp.ledger.services import Line, post
-from fundapp.loans import store as book
+from fundapp.lending import approvals
+from fundapp.lending.lifecycle import add_audited, transition
+from fundapp.loans import store
 from fundapp.loans.models import ApprovalStatus, LoanStatus, WriteOff
 from fundapp.loans.relief import OffBalanceRemoval
 
 # Years a risk-handled loan stays tracked off-balance before it may be removed.
 TRACKING_YEARS = 5
+PENDING = approvals.Pending(
+    OffBalanceRemoval,
+    "off_balance_removal",
+    "removal",
+    N_("Không tìm thấy đề nghị xuất toán."),
+    makers=approvals.proposer,
+    keeps_note=True,
+)
 
 
 def risk_handling_of(loan_id: int) -> tuple[WriteOff, date] | None:
@@ -70,7 +81,7 @@ def _check_period(handled_on: date, as_of: date) -> None:
 def propose_removal(actor: Any, loan_id: int, reason: str, as_of: date) -> OffBalanceRemoval:
     if not has_role(actor, Role.DIRECTOR):
         raise PermissionDenied(_("Chỉ Giám đốc lập đề nghị xuất toán khỏi ngoại bảng."))
-    loan = book.lock_loan(loan_id)
+    loan = store.lock_loan(loan_id)
     errors: dict[str, str] = {}
     clean = validation.text({"reason": reason}, "reason", 2000, True, errors)
     if errors:
@@ -95,14 +106,11 @@ def propose_removal(actor: Any, loan_id: int, reason: str, as_of: date) -> OffBa
         reason=clean,
         proposed_by_id=actor.id,
     )
-    db.session.add(proposal)
-    db.session.flush()
-    audit.record(
+    add_audited(
         actor,
+        proposal,
         "removal.propose",
         "off_balance_removal",
-        proposal.id,
-        None,
         {"loan": loan.contract_no, "amount": proposal.amount, "risk_handled_on": handled_on},
         note=clean,
     )
@@ -114,28 +122,8 @@ def decide_removal(
 ) -> OffBalanceRemoval:
     if not has_role(actor, Role.BOARD):
         raise PermissionDenied(_("Hội đồng quản lý phê duyệt xuất toán khỏi ngoại bảng."))
-    proposal = db.session.get(OffBalanceRemoval, removal_id)
-    if proposal is None:
-        raise NotFound(_("Không tìm thấy đề nghị xuất toán."))
-    loan = book.lock_loan(proposal.loan_id)
-    db.session.refresh(proposal)
-    if proposal.status != "pending":
-        raise DomainError(_("Đề nghị này đã được xử lý."))
-    if proposal.proposed_by_id == actor.id:
-        raise PermissionDenied(_("Người đề nghị không được tự phê duyệt."))
+    proposal, loan = approvals.decide(actor, PENDING, removal_id, approve_it, note)
     if not approve_it:
-        proposal.status = "rejected"
-        proposal.approved_by_id, proposal.decided_at = actor.id, utcnow()
-        proposal.decision_note = (note or "")[:2000]
-        audit.record(
-            actor,
-            "removal.reject",
-            "off_balance_removal",
-            proposal.id,
-            {"status": "pending"},
-            {"status": "rejected"},
-            note=note,
-        )
         return proposal
     handling = risk_handling_of(loan.id)
     if loan.status != LoanStatus.WRITTEN_OFF or handling is None:
@@ -156,24 +144,12 @@ def decide_removal(
             description=_("Xuất toán khỏi ngoại bảng khoản vay %(c)s", c=loan.contract_no),
         )
         entry_id = entry.id
-    proposal.status = "approved"
-    proposal.approved_by_id, proposal.decided_at = actor.id, utcnow()
-    proposal.decision_note = (note or "")[:2000]
+    approvals.approve(actor, PENDING, proposal, note)
     proposal.amount = amount
     proposal.removed_on = as_of
     proposal.journal_entry_id = entry_id
-    from fundapp.lending.services import transition
-
     transition(loan, LoanStatus.REMOVED, actor, proposal.reason)
-    audit.record(
-        actor,
-        "removal.approve",
-        "off_balance_removal",
-        proposal.id,
-        {"status": "pending"},
-        {"status": "approved", "amount": amount, "removed_on": as_of},
-        note=note,
-    )
+    approvals.record_approval(actor, PENDING, proposal, note, amount=amount, removed_on=as_of)
     return proposal
 
 

@@ -12,7 +12,7 @@ from fundapp.auth import services
 from fundapp.auth.models import ApiToken, User
 from fundapp.cooperatives.models import Cooperative
 from fundapp.core import lists
-from fundapp.core.forms import apply_errors, page_arg
+from fundapp.core.forms import page_arg, save
 from fundapp.core.security import ROLE_LABELS, Role, roles_required
 from fundapp.core.validation import row_id
 from fundapp.domain.errors import DomainError
@@ -85,8 +85,9 @@ def user_new() -> Any:
     form = UserForm()
     form.fill_choices(_cooperatives())
     if form.validate_on_submit():
-        try:
-            user = services.create_user(
+        saved = save(
+            form,
+            lambda: services.create_user(
                 current_user,
                 form.username.data or "",
                 form.password.data or "",
@@ -94,13 +95,10 @@ def user_new() -> Any:
                 full_name=form.full_name.data or "",
                 email=form.email.data or None,
                 cooperative_id=_coop_id(form.cooperative_id.data),
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Đã tạo tài khoản %(u)s.", u=user.username), "success")
+            ),
+        )
+        if saved is not None:
+            flash(_("Đã tạo tài khoản %(u)s.", u=saved.value.username), "success")
             return redirect(url_for(".users"))
     return render_template("admin/user_form.html", form=form, user=None)
 
@@ -118,8 +116,9 @@ def user_edit(user_id: int) -> Any:
         form.cooperative_id.data = str(user.cooperative_id or "")
         form.active.data = user.active
     if form.validate_on_submit():
-        try:
-            services.update_user(
+        saved = save(
+            form,
+            lambda: services.update_user(
                 current_user,
                 user,
                 list(form.roles.data or []),
@@ -127,12 +126,9 @@ def user_edit(user_id: int) -> Any:
                 form.email.data or None,
                 _coop_id(form.cooperative_id.data),
                 bool(form.active.data),
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
+            ),
+        )
+        if saved is not None:
             flash(_("Đã lưu tài khoản %(u)s.", u=user.username), "success")
             return redirect(url_for(".users"))
     tokens = list(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,7 +32,7 @@ from fundapp.core.security import STAFF_READ, Role, has_role, roles_required
 from fundapp.core.validation import row_id
 from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
-from fundapp.lending import services, uploads
+from fundapp.lending import applications, lifecycle, limits, uploads
 from fundapp.lending.application_forms import (
     FREQUENCY_LABELS,
     METHOD_LABELS,
@@ -115,7 +116,7 @@ def application_row(app: Application) -> tuple[Any, ...]:
         app.project_name,
         app.requested_amount,
         app.term_months,
-        _(services.STATUS_LABELS.get(app.status, app.status)),
+        _(lifecycle.STATUS_LABELS.get(app.status, app.status)),
         local_day(app.submitted_at) if app.submitted_at else None,
     )
 
@@ -173,7 +174,7 @@ def index() -> Any:
         counts=counts,
         total=sum(counts.values()),
         statuses=STATUSES,
-        labels=services.STATUS_LABELS,
+        labels=lifecycle.STATUS_LABELS,
         local_day=local_day,
     )
 
@@ -204,8 +205,8 @@ def create() -> Any:
     form = _application_form()
     if form.validate_on_submit():
         try:
-            app = services.create_application(
-                current_user, form_data(form, services.APPLICATION_FIELDS), business_date()
+            app = applications.create_application(
+                current_user, form_data(form, applications.APPLICATION_FIELDS), business_date()
             )
         except DomainError as exc:
             db.session.rollback()
@@ -230,8 +231,8 @@ def edit(application_id: int) -> Any:
     form = _application_form(app)
     if form.validate_on_submit():
         try:
-            services.update_application(
-                current_user, app, form_data(form, services.APPLICATION_FIELDS), business_date()
+            applications.update_application(
+                current_user, app, form_data(form, applications.APPLICATION_FIELDS), business_date()
             )
         except DomainError as exc:
             db.session.rollback()
@@ -272,7 +273,7 @@ def _detail_page(app: Application, code: int = 200, **forms: Any) -> Any:
     live_checks = None
     if app.status in OPEN:
         approver = current_user if has_role(current_user, *DECIDERS) else None
-        live_checks = services.rule_checks(app, amount, as_of, approver=approver)
+        live_checks = limits.rule_checks(app, amount, as_of, approver=approver)
     history = list(
         db.session.scalars(
             select(LoanTransition)
@@ -301,7 +302,7 @@ def _detail_page(app: Application, code: int = 200, **forms: Any) -> Any:
         history=history,
         uploaders=uploaders,
         custom_rows=custom_rows,
-        labels=services.STATUS_LABELS,
+        labels=lifecycle.STATUS_LABELS,
         method_labels=METHOD_LABELS,
         frequency_labels=FREQUENCY_LABELS,
         size_label=uploads.size_label,
@@ -329,7 +330,9 @@ def _permissions(app: Application, live_checks: list[Any] | None = None) -> dict
     # says it goes to the board instead (the service refuses it as well).
     beyond = any(c.code == "authority" and not c.passed for c in live_checks or [])
     submitted = app.status == ApplicationStatus.SUBMITTED
-    own = submitted and officer and not services.may_appraise(current_user, app, business_date())
+    own = (
+        submitted and officer and not applications.may_appraise(current_user, app, business_date())
+    )
     return {
         "beyond_authority": decider
         and app.status == ApplicationStatus.APPRAISED
@@ -380,7 +383,7 @@ def submit(application_id: int) -> Any:
     form = SubmitForm()
     if form.validate_on_submit():
         try:
-            services.submit(current_user, app)
+            applications.submit(current_user, app)
         except DomainError as exc:
             return _refused(application_id, exc, "submit_form", form)
         db.session.commit()
@@ -395,7 +398,7 @@ def withdraw(application_id: int) -> Any:
     form = WithdrawForm()
     if form.validate_on_submit():
         try:
-            services.withdraw(current_user, app, (form.reason.data or "").strip())
+            applications.withdraw(current_user, app, (form.reason.data or "").strip())
         except DomainError as exc:
             return _refused(application_id, exc, "withdraw_form", form)
         db.session.commit()
@@ -410,7 +413,7 @@ def appraise(application_id: int) -> Any:
     form = AppraiseForm()
     if form.validate_on_submit():
         try:
-            checks = services.appraise(
+            checks = applications.appraise(
                 current_user,
                 app,
                 form.recommended_amount.data or "",
@@ -441,7 +444,7 @@ def approve(application_id: int) -> Any:
     form = ApproveForm()
     if form.validate_on_submit():
         try:
-            loan = services.approve(
+            loan = applications.approve(
                 current_user,
                 app,
                 form.note.data or "",
@@ -470,7 +473,7 @@ def reject(application_id: int) -> Any:
     form = RejectForm()
     if form.validate_on_submit():
         try:
-            services.reject(current_user, app, form.reason.data or "")
+            applications.reject(current_user, app, form.reason.data or "")
         except DomainError as exc:
             return _refused(application_id, exc, "reject_form", form)
         db.session.commit()
@@ -481,19 +484,27 @@ def reject(application_id: int) -> Any:
 # --- documents -------------------------------------------------------------------------------
 
 
-@bp.route("/<int:application_id>/documents", methods=["POST"])
-@roles_required(*OFFICER)
-def upload(application_id: int) -> Any:
-    app = db.get_or_404(Application, application_id)
+def upload_document(
+    app: Application, refused: Callable[[int, DomainError, str, Any], Any], page: str
+) -> Any:
+    """A document uploaded to ``app``, from the staff page or the cooperative's portal:
+    a refusal re-renders through ``refused``, success goes back to ``page`` (the
+    blueprint's own endpoint of the application) at its documents."""
     form = UploadForm()
     if form.validate_on_submit():
         try:
             doc = uploads.save_document(app, form.file.data, current_user)
         except DomainError as exc:
-            return _refused(application_id, exc, "upload_form", form)
+            return refused(app.id, exc, "upload_form", form)
         uploads.commit_with(doc)
         flash(_("Đã tải lên «%(name)s».", name=doc.original_name), "success")
-    return redirect(url_for(".detail", application_id=app.id, _anchor="documents"))
+    return redirect(url_for(page, application_id=app.id, _anchor="documents"))
+
+
+@bp.route("/<int:application_id>/documents", methods=["POST"])
+@roles_required(*OFFICER)
+def upload(application_id: int) -> Any:
+    return upload_document(db.get_or_404(Application, application_id), _refused, ".detail")
 
 
 @bp.route("/<int:application_id>/documents/<int:doc_id>")

@@ -9,11 +9,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from fundapp.audit.models import AuditLog
-from fundapp.audit.present import ENTITY_LABELS, Change, present
+from fundapp.auth.models import User
 from fundapp.core import lists
 from fundapp.core.forms import page_arg
 from fundapp.core.security import AUDIT_READ, roles_required
 from fundapp.extensions import db
+from fundapp.reports.audit_trail import ENTITY_LABELS, Change, present
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 # Pages that show a part of the log (the loan page) present it the same way.
@@ -52,7 +53,7 @@ def _change_text(change: Change) -> str:
 
 
 def audit_rows(query: Any) -> Any:
-    """The export's rows: the screen's presentation (fundapp.audit.present) — the person's
+    """The export's rows: the screen's presentation (fundapp.reports.audit_trail) — the person's
     name, the action's label, the subject's name, the changes as text — never raw codes."""
     logs = list(db.session.scalars(query.limit(lists.EXPORT_LIMIT)))
     for start in range(0, len(logs), 500):
@@ -129,7 +130,5 @@ def local_day_start(day: date) -> datetime:
 
 def _people() -> list[tuple[str, str]]:
     """(username, full name) of every account, for the filter's list of people."""
-    from fundapp.auth.models import User
-
     rows = db.session.execute(select(User.username, User.full_name).order_by(User.username))
     return lists.vn_sorted([(u, f or u) for u, f in rows], key=lambda r: r[1])

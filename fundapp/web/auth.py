@@ -19,8 +19,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from fundapp.auth import services
 from fundapp.auth.forms import ChangePasswordForm, LoginForm
-from fundapp.core.forms import apply_errors
-from fundapp.domain.errors import DomainError
+from fundapp.core.forms import save
 from fundapp.extensions import db
 
 bp = Blueprint("auth", __name__)
@@ -111,18 +110,16 @@ def change_password() -> Any:
         if form.new_password.data != form.confirm.data:
             form.confirm.errors = [_("Hai lần nhập mật khẩu mới không khớp.")]
         else:
-            try:
-                services.change_own_password(
+            saved = save(
+                form,
+                lambda: services.change_own_password(
                     current_user,
                     form.current_password.data or "",
                     form.new_password.data or "",
                     keep_session=current_user.get_id(),
-                )
-            except DomainError as exc:
-                db.session.rollback()
-                apply_errors(form, exc)
-            else:
-                db.session.commit()
+                ),
+            )
+            if saved is not None:
                 flash(_("Đã đổi mật khẩu."), "success")
                 return redirect(url_for("main.home"))
     return render_template("auth/change_password.html", form=form)

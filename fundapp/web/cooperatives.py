@@ -14,10 +14,11 @@ from fundapp.cooperatives.forms import CooperativeForm, RelatedGroupForm
 from fundapp.cooperatives.models import KIND_LABELS, Cooperative, RelatedGroup
 from fundapp.core import lists
 from fundapp.core.dates import business_date
-from fundapp.core.forms import apply_errors, form_data, page_arg
+from fundapp.core.forms import form_data, page_arg, save
 from fundapp.core.security import STAFF_READ, Role, roles_required
-from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
+from fundapp.lending.lifecycle import STATUS_LABELS
+from fundapp.work.services import cooperative_summary
 
 bp = Blueprint("cooperatives", __name__, url_prefix="/cooperatives")
 
@@ -115,15 +116,10 @@ def create() -> Any:
     form = CooperativeForm()
     form.fill_choices(_groups(), areas.commune_groups(business_date()))
     if form.validate_on_submit():
-        try:
-            coop = services.create(current_user, form_data(form, services.FIELDS))
-        except DomainError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Đã thêm %(name)s.", name=coop.name), "success")
-            return redirect(url_for(".detail", coop_id=coop.id))
+        saved = save(form, lambda: services.create(current_user, form_data(form, services.FIELDS)))
+        if saved is not None:
+            flash(_("Đã thêm %(name)s.", name=saved.value.name), "success")
+            return redirect(url_for(".detail", coop_id=saved.value.id))
     return render_template("cooperatives/form.html", form=form, coop=None)
 
 
@@ -132,9 +128,6 @@ def create() -> Any:
 def detail(coop_id: int) -> Any:
     coop = db.get_or_404(Cooperative, coop_id)
     users = list(db.session.scalars(select(User).where(User.cooperative_id == coop.id)))
-    from fundapp.lending.services import STATUS_LABELS
-    from fundapp.work.services import cooperative_summary
-
     return render_template(
         "cooperatives/detail.html",
         coop=coop,
@@ -162,13 +155,8 @@ def edit(coop_id: int) -> Any:
     if request.method == "GET":
         form.related_group_id.data = str(coop.related_group_id or "")
     if form.validate_on_submit():
-        try:
-            services.update(current_user, coop, form_data(form, services.FIELDS), confirm=True)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
+        data = form_data(form, services.FIELDS)
+        if save(form, lambda: services.update(current_user, coop, data, confirm=True)) is not None:
             flash(_("Đã lưu thay đổi."), "success")
             return redirect(url_for(".detail", coop_id=coop.id))
     return render_template("cooperatives/form.html", form=form, coop=coop)
@@ -185,13 +173,8 @@ def groups() -> Any:
 def create_group() -> Any:
     form = RelatedGroupForm()
     if form.validate_on_submit():
-        try:
-            services.create_group(current_user, form.name.data or "", form.note.data or "")
-        except DomainError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
+        name, note = form.name.data or "", form.note.data or ""
+        if save(form, lambda: services.create_group(current_user, name, note)) is not None:
             flash(_("Đã thêm nhóm."), "success")
             return redirect(url_for(".groups"))
     return _groups_page(form), 422

@@ -8,9 +8,10 @@ from flask import Blueprint, render_template, request
 
 from fundapp.core.dates import business_date
 from fundapp.core.security import STAFF_READ, roles_required
-from fundapp.dashboard import charts, figures
+from fundapp.dashboard import figures
 from fundapp.domain.errors import ValidationFailed
 from fundapp.funds import services as funds
+from fundapp.reports import charts
 
 bp = Blueprint("dashboard", __name__)
 

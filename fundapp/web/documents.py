@@ -21,27 +21,22 @@ from sqlalchemy import select
 from fundapp.cooperatives.models import Cooperative
 from fundapp.core.dates import business_date
 from fundapp.core.security import STAFF_READ, Role, can_see_cooperative, roles_required
+from fundapp.demo.previews import previews
 from fundapp.documents import builders
+from fundapp.documents.labels import labels
+from fundapp.documents.notice_pdf import notice_filename, render_notice
 from fundapp.documents.pdf import css_string, pdf_response, render_pdf
 from fundapp.documents.statement import build_statement, parse_period
-from fundapp.domain.errors import N_
 from fundapp.extensions import db
 from fundapp.loans.days import Notice
 from fundapp.loans.models import Disbursement, Loan, Repayment
+from fundapp.notices.services import notices_query
 
 bp = Blueprint("documents", __name__, cli_group="documents")
 bp.add_app_template_filter(css_string, "css_string")
+bp.cli.add_command(previews)  # `flask documents previews`
 
 READERS = (*STAFF_READ, Role.COOPERATIVE)
-
-COMPONENT_LABELS = {"penalty": N_("Lãi phạt"), "interest": N_("Lãi"), "principal": N_("Gốc")}
-INSTALMENT_STATUS = {
-    "paid": N_("Đã trả"),
-    "overdue": N_("Quá hạn"),
-    "due": N_("Đến hạn"),
-    "partial": N_("Trả một phần"),
-    "scheduled": N_("Chưa đến hạn"),
-}
 
 
 @bp.app_template_filter("figure")
@@ -71,22 +66,6 @@ def loan_document_links(cooperative_id: int) -> list[dict[str, Any]]:
             .order_by(Loan.id)
         )
     ]
-
-
-def labels() -> dict[str, Any]:
-    from fundapp.lending.application_forms import METHOD_LABELS as PRINCIPAL_METHODS
-    from fundapp.lending.forms import KIND_LABELS, METHOD_LABELS
-    from fundapp.lending.services import REPAYMENT_ORDER_LABELS, STATUS_LABELS
-
-    return {
-        "payment_methods": METHOD_LABELS,
-        "principal_methods": PRINCIPAL_METHODS,
-        "restructure_kinds": KIND_LABELS,
-        "loan_statuses": STATUS_LABELS,
-        "components": COMPONENT_LABELS,
-        "instalment_statuses": INSTALMENT_STATUS,
-        "repayment_orders": REPAYMENT_ORDER_LABELS,
-    }
 
 
 # --- objects, with the cooperative's own-data rule ------------------------------------------
@@ -120,8 +99,6 @@ def cooperative_for(user: Any, coop_id: int) -> Cooperative:
 
 def notice_for(user: Any, notice_id: int) -> Notice:
     """A notice its reader may see in the notice list (supervisors: every notice)."""
-    from fundapp.notices.services import notices_query
-
     notice = db.session.scalar(
         notices_query(user, supervise=True).where(Notice.id == notice_id).limit(1)
     )
@@ -160,16 +137,6 @@ def debt_receipt_pdf(user: Any, disbursement_id: int) -> Response:
     document = builders.debt_receipt_document(disbursement)
     data = render_pdf("documents/debt_receipt.html", d=document, labels=labels())
     return pdf_response(data, f"khe-uoc-{disbursement.receipt_no}.pdf")
-
-
-def render_notice(notice: Notice) -> bytes:
-    """The notice's PDF (also attached to its e-mail)."""
-    document = builders.notice_document(notice)
-    return render_pdf("documents/notice.html", d=document, labels=labels())
-
-
-def notice_filename(notice: Notice) -> str:
-    return f"thong-bao-{notice.kind.replace('_', '-')}-{notice.id}.pdf"
 
 
 def notice_pdf(user: Any, notice_id: int) -> Response:
@@ -231,5 +198,3 @@ def confirmation_years(today: date) -> list[int]:
 
 
 bp.add_app_template_global(confirmation_years, "confirmation_years")
-
-from fundapp.documents import cli  # noqa: E402, F401  (registers `flask documents …`)

@@ -36,6 +36,7 @@ from fundapp.core.dates import business_date
 from fundapp.core.security import Role, roles_required
 from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
+from fundapp.funds.services import origins
 from fundapp.imports import services
 from fundapp.imports.columns import COLUMNS
 from fundapp.imports.export import loan_book
@@ -55,8 +56,6 @@ class UploadForm(FlaskForm):
     origin = SelectField(_l("Quỹ gốc"), choices=[], validate_choice=False)
 
     def fill_choices(self) -> None:
-        from fundapp.funds.services import origins
-
         self.origin.choices = [
             ("" if o.is_own else o.code, f"{o.code} – {o.name}") for o in origins()
         ]

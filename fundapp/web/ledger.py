@@ -16,16 +16,20 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from fundapp.cooperatives.models import Cooperative
 from fundapp.core import lists, validation
 from fundapp.core.dates import business_date
 from fundapp.core.forms import apply_errors, page_arg
 from fundapp.core.security import STAFF_READ, Role, roles_required
 from fundapp.domain.errors import DomainError, ValidationFailed
 from fundapp.extensions import db
+from fundapp.funds.services import code_of
 from fundapp.ledger import services
 from fundapp.ledger.accounts import ACCOUNTS
 from fundapp.ledger.forms import SOURCE_LABELS, CapitalEntryForm
 from fundapp.ledger.models import CapitalEntry, JournalEntry, JournalLine
+from fundapp.loans.models import Loan
+from fundapp.servicing.close_day import closed_day_warning
 
 bp = Blueprint("ledger", __name__)
 
@@ -33,8 +37,6 @@ bp = Blueprint("ledger", __name__)
 @bp.route("/fund")
 @roles_required(*STAFF_READ)
 def overview() -> Any:
-    from fundapp.cooperatives.models import Cooperative
-
     position = services.fund_position()
     recent = list(
         db.session.scalars(select(JournalEntry).order_by(JournalEntry.id.desc()).limit(10))
@@ -78,11 +80,7 @@ def capital() -> Any:
     source = request.args.get("source", "")
     source = source if source in SOURCE_LABELS else ""
     q = request.args.get("q", "").strip()[:100]
-    where: list[Any] = []
-    if start:
-        where.append(CapitalEntry.entry_date >= start)
-    if end:
-        where.append(CapitalEntry.entry_date <= end)
+    where: list[Any] = lists.within(CapitalEntry.entry_date, start, end)
     if source:
         where.append(CapitalEntry.source == source)
     if q:
@@ -109,8 +107,6 @@ def capital() -> Any:
         query, page=page_arg(), per_page=current_app.config["PAGE_SIZE"], error_out=False
     )
     total = db.session.scalar(select(func.coalesce(func.sum(CapitalEntry.amount), 0)).where(*where))
-    from fundapp.funds.services import code_of
-
     filters = {
         "from": request.args.get("from", "") if start else "",
         "to": request.args.get("to", "") if end else "",
@@ -169,8 +165,6 @@ def capital_new() -> Any:
                 ),
                 "success",
             )
-            from fundapp.servicing.close_day import closed_day_warning
-
             warning = closed_day_warning(entry_date, business_date(), "capital")
             if warning:
                 flash(warning, "warning")
@@ -207,19 +201,13 @@ def _journal_filters(errors: dict[str, str]) -> tuple[list[Any], list[Any], dict
     account = account if account in ACCOUNTS else ""
     kind = request.args.get("kind", "")[:40]
     loan_no = request.args.get("loan", "").strip()[:40]
-    entries: list[Any] = []
+    entries: list[Any] = lists.within(JournalEntry.entry_date, start, end)
     lines: list[Any] = []
-    if start:
-        entries.append(JournalEntry.entry_date >= start)
-    if end:
-        entries.append(JournalEntry.entry_date <= end)
     if kind:
         entries.append(JournalEntry.kind == kind)
     if account:
         lines.append(JournalLine.account == account)
     if loan_no:
-        from fundapp.loans.models import Loan
-
         loan_ids = select(Loan.id).where(func.upper(Loan.contract_no) == loan_no.upper())
         lines.append(JournalLine.loan_id.in_(loan_ids))
     if lines:

@@ -1,47 +1,37 @@
-"""Loans: list, detail, contract, disbursements, repayments, reversals, restructuring.
+"""Loans: the list, the approvals queue, the loan page and its schedule.
 
-Views are thin: role check → load or 404 → form → one service call → commit → flash →
-redirect. A refused action re-renders the loan page with the failing form (its values and
-the field messages) and the status of the error; everything else on the page is fresh.
+Views are thin: role check → load or 404 → the queries of ``loans.queries`` → render. The
+actions on a loan (contract, disbursements, repayments, reversals, restructuring, write-off,
+collateral, inspections) are POST views of the same blueprint in ``web.loan_actions``; a
+refused action re-renders the loan page (:func:`detail_page`) with the failing form (its
+values and the field messages) and the status of the error; everything else on the page
+is fresh.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 
 from fundapp.areas.services import former_districts
-from fundapp.audit.models import AuditLog
 from fundapp.auth.models import User, UserRole
 from fundapp.cooperatives.models import Cooperative
-from fundapp.core import lists, validation
+from fundapp.core import lists
 from fundapp.core.dates import business_date
-from fundapp.core.formatting import date_filter, money_filter
-from fundapp.core.forms import apply_errors, id_arg, page_arg
+from fundapp.core.forms import id_arg, page_arg
 from fundapp.core.security import AUDIT_READ, STAFF_READ, Role, has_role, roles_required
-from fundapp.domain.errors import DomainError, ValidationFailed
+from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
-from fundapp.lending import services
+from fundapp.lending import contracts, lifecycle, search
+from fundapp.lending import inspections as lending_inspections
 from fundapp.lending.forms import (
     KIND_LABELS,
     METHOD_LABELS,
@@ -54,95 +44,22 @@ from fundapp.lending.forms import (
     ReasonForm,
     RepaymentForm,
     RestructuringForm,
-    values,
 )
-from fundapp.loans import store as book
-from fundapp.loans.models import (
-    UNSETTLED,
-    ApprovalStatus,
-    Collateral,
-    Disbursement,
-    DisbursementStatus,
-    Inspection,
-    Instalment,
-    Loan,
-    LoanStatus,
-    LoanTransition,
-    Repayment,
-    Restructuring,
-    Reversal,
-    WriteOff,
-)
+from fundapp.loans import queries, store
+from fundapp.loans.models import ApprovalStatus, DisbursementStatus, Loan, LoanStatus
 from fundapp.policy import services as policy_services
 from fundapp.policy.parameters import PARAMS
-from fundapp.repayments import services as repayments
 from fundapp.reports import cache
+from fundapp.web.relief import approval_items as relief_approval_items
+from fundapp.work.decisions import decisions_for
+from fundapp.work.services import arrears
 
 bp = Blueprint("loans", __name__, url_prefix="/loans")
 
-# Loans whose balances come from the replay (a written-off loan is carried off-balance).
-REPLAYED_STATUSES = (LoanStatus.ACTIVE, LoanStatus.CLOSED)
 COMPONENT_LABELS = {"penalty": _l("Lãi phạt"), "interest": _l("Lãi"), "principal": _l("Gốc")}
 
 
 # --- list ------------------------------------------------------------------------------------
-
-
-def _overdue_clause(as_of: date, whole_set: bool) -> Any:
-    """Loans with something still owed on an instalment due before ``as_of``: principal,
-    interest or late interest (cached columns). The condition is the unsettled-instalments
-    index's own, so the loans come from that index alone, without reading the instalments.
-
-    ``whole_set``: for totals over every such loan, the set is built once and joined by hash;
-    a page of 25 instead walks the loans and probes each one's instalments, and stops early.
-    """
-    late = select(Instalment.loan_id).where(Instalment.due_date < as_of, text(f"({UNSETTLED})"))
-    if whole_set:
-        late = late.group_by(Instalment.loan_id)
-    return Loan.id.in_(late)
-
-
-@dataclass(frozen=True)
-class BookSlice:
-    """The loans of one status, district, officer and lateness: how many, their amounts and
-    their outstanding principal."""
-
-    status: str
-    district: str
-    officer: int | None
-    late: bool
-    count: int
-    amount: int
-    outstanding: int
-
-
-def _book_slices(as_of: date) -> tuple[BookSlice, ...]:
-    """The whole book cut by every filter of the list but the search, in one statement."""
-    loans = (
-        select(
-            Loan.status.label("status"),
-            Cooperative.former_district_code.label("district"),
-            Loan.officer_id.label("officer"),
-            _overdue_clause(as_of, whole_set=True).label("late"),
-            Loan.amount.label("amount"),
-            Loan.principal_outstanding.label("outstanding"),
-        )
-        .join(Cooperative, Cooperative.id == Loan.cooperative_id)
-        .subquery()
-    )
-    keys = (loans.c.status, loans.c.district, loans.c.officer, loans.c.late)
-    rows = db.session.execute(
-        select(
-            *keys,
-            func.count(),
-            func.coalesce(func.sum(loans.c.amount), 0),
-            func.coalesce(func.sum(loans.c.outstanding), 0),
-        ).group_by(*keys)
-    )
-    return tuple(
-        BookSlice(status, district, officer, bool(late), int(n), int(amount), int(outstanding))
-        for status, district, officer, late, n, amount, outstanding in rows
-    )
 
 
 LOAN_SORTS: dict[str, tuple[Any, ...]] = {
@@ -190,7 +107,7 @@ def loan_rows(ids: list[int]) -> Any:
                 loan.amount,
                 loan.principal_outstanding,
                 loan.maturity_date,
-                _(services.STATUS_LABELS.get(loan.status, loan.status)),
+                _(lifecycle.STATUS_LABELS.get(loan.status, loan.status)),
                 loan.debt_group if loan.status == LoanStatus.ACTIVE else None,
                 arrear.amount if arrear else None,
                 arrear.days_past_due if arrear else None,
@@ -205,14 +122,14 @@ def index() -> Any:
     district = request.args.get("district", "")
     officer_id = id_arg("officer", _("Cán bộ tín dụng"))
     overdue = request.args.get("overdue", "") == "1"
-    status = status if status in services.LOAN_TRANSITIONS else ""
+    status = status if status in lifecycle.LOAN_TRANSITIONS else ""
     districts = former_districts(business_date())
     district = district if district in districts else ""
     officer = str(officer_id) if officer_id else ""
 
     where: list[Any] = []
     if q:
-        where.append(Loan.id.in_(services.loans_matching(q)))
+        where.append(Loan.id.in_(search.loans_matching(q)))
     if status:
         where.append(Loan.status == status)
     if district:
@@ -230,7 +147,7 @@ def index() -> Any:
         if district or sort.key == "borrower":  # only these read the borrower's columns
             query = query.join(Cooperative, Cooperative.id == Loan.cooperative_id)
         if overdue:
-            query = query.where(_overdue_clause(business_date(), whole_set))
+            query = query.where(queries.overdue_clause(business_date(), whole_set))
         return query.where(*where)
 
     # The page's ids first (a walk down the loans' primary key, no joins, however deep the
@@ -267,7 +184,7 @@ def index() -> Any:
         count, amount, outstanding = cache.remembered("loan-list-totals", key, totals)
     else:
         today = business_date()
-        slices = cache.remembered("loan-list-slices", (today,), lambda: _book_slices(today))
+        slices = cache.remembered("loan-list-slices", (today,), lambda: queries.book_slices(today))
         chosen = [
             s
             for s in slices
@@ -301,7 +218,7 @@ def index() -> Any:
         listing=lists.Listing("loans.index", sort, filters),
         totals={"count": count, "amount": amount, "outstanding": outstanding},
         filters=filters,
-        statuses={s.value: services.STATUS_LABELS[s.value] for s in LoanStatus},
+        statuses={s.value: lifecycle.STATUS_LABELS[s.value] for s in LoanStatus},
         districts=districts,
         officers=officers,
         pending=_pending_count(),
@@ -311,15 +228,11 @@ def index() -> Any:
 
 
 def _page_arrears(loan_ids: list[int]) -> dict[int, Any]:
-    from fundapp.work.services import arrears
-
     return arrears(business_date(), loan_ids)
 
 
 def _pending_count() -> int:
     """The rows of the approvals page: what this user may decide (fundapp/work/decisions.py)."""
-    from fundapp.work.decisions import decisions_for
-
     return len(decisions_for(current_user, business_date()))
 
 
@@ -328,9 +241,6 @@ def _pending_count() -> int:
 def approvals() -> Any:
     """One queue: only the items this user may decide (issue 16); the same items as the
     landing page's count and ``GET /api/v1/approvals?mine=true``."""
-    from fundapp.web.relief import approval_items as relief_approval_items
-    from fundapp.work.decisions import decisions_for
-
     today = business_date()
     mine: dict[str, list[Any]] = {}
     for d in decisions_for(current_user, today):
@@ -357,71 +267,6 @@ def approvals() -> Any:
 
 
 # --- detail ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ScheduleRow:
-    no: int
-    due_date: date
-    principal: int
-    interest: int
-    total: int
-    principal_paid: int
-    interest_paid: int
-    remaining: int
-    paid_on: date | None
-    status: str
-
-
-@dataclass(frozen=True)
-class Schedule:
-    rows: list[ScheduleRow]
-    totals: dict[str, int]
-
-
-def build_schedule(loan: Loan, as_of: date) -> Schedule:
-    rows = [
-        ScheduleRow(
-            no=i.no,
-            due_date=i.due_date,
-            principal=i.principal,
-            interest=i.interest,
-            total=i.total,
-            principal_paid=i.principal_paid,
-            interest_paid=i.interest_paid,
-            remaining=i.total - i.principal_paid - i.interest_paid,
-            paid_on=i.paid_on,
-            status=i.status_on(as_of),
-        )
-        for i in db.session.scalars(
-            select(Instalment).where(Instalment.loan_id == loan.id).order_by(Instalment.no)
-        )
-    ]
-    keys = ("principal", "interest", "total", "principal_paid", "interest_paid", "remaining")
-    totals = {k: sum(getattr(r, k) for r in rows) for k in keys}
-    return Schedule(rows, totals)
-
-
-@dataclass(frozen=True)
-class RepaymentRow:
-    repayment: Repayment
-    by_instalment: list[tuple[int, list[tuple[str, int]]]]
-    pending_reversal: Reversal | None
-
-
-def _repayment_rows(loan: Loan, pending: dict[int, Reversal]) -> list[RepaymentRow]:
-    out = []
-    for r in db.session.scalars(
-        select(Repayment)
-        .where(Repayment.loan_id == loan.id)
-        .order_by(Repayment.value_date, Repayment.id)
-    ):
-        instalments: dict[int, list[tuple[str, int]]] = {}
-        for a in r.allocations or []:
-            component = str(a["component"])
-            instalments.setdefault(int(a["no"]), []).append((component, int(a["amount"])))
-        out.append(RepaymentRow(r, list(instalments.items()), pending.get(r.id)))
-    return out
 
 
 @dataclass
@@ -531,97 +376,38 @@ def _endpoint_url(endpoint: str, application_id: int, document_id: int | None = 
         return None
 
 
-def _audit_rows(loan: Loan, ids: dict[str, list[int]]) -> list[AuditLog]:
-    clauses = [and_(AuditLog.entity == "loan", AuditLog.entity_id == str(loan.id))]
-    for entity, entity_ids in ids.items():
-        if entity_ids:
-            clauses.append(
-                and_(
-                    AuditLog.entity == entity, AuditLog.entity_id.in_([str(i) for i in entity_ids])
-                )
-            )
-    return list(
-        db.session.scalars(select(AuditLog).where(or_(*clauses)).order_by(AuditLog.id.desc()))
-    )
-
-
-def overdue_rate(loan: Loan) -> Decimal:
-    """The rate on overdue principal: the in-term rate times the contract's multiplier."""
-    return loan.annual_rate * loan.overdue_multiplier / 100
-
-
 def _snapshot_rows(snapshot: dict[str, str]) -> list[tuple[Any, Any]]:
     return [(p, snapshot[p.key]) for p in PARAMS if p.key in (snapshot or {})]
 
 
-def _detail_page(
-    loan_id: int, failed: dict[str, FlaskForm] | None = None, status: int = 200
-) -> Any:
+def detail_page(loan_id: int, failed: dict[str, FlaskForm] | None = None, status: int = 200) -> Any:
+    """The loan page; an action refused (``web.loan_actions``) shows it with its failed form
+    (``failed``, by prefix) open, and the error's ``status``."""
     loan = db.get_or_404(Loan, loan_id)
     as_of = business_date()
     today = as_of.strftime("%d/%m/%Y")
 
     balances = payoff = None
     replay_error = ""
-    if loan.status in REPLAYED_STATUSES and loan.disbursed:
+    if loan.status in queries.REPLAYED_STATUSES and loan.disbursed:
         try:
-            state = book.replay(loan)
+            state = store.replay(loan)
         except DomainError as exc:
             replay_error = exc.message
         else:
             balances = state.balances(as_of)
             payoff = state.payoff_amount(as_of) if loan.status == LoanStatus.ACTIVE else 0
 
-    disbursements = list(
-        db.session.scalars(
-            select(Disbursement)
-            .where(Disbursement.loan_id == loan.id)
-            .order_by(Disbursement.value_date, Disbursement.id)
-        )
-    )
+    records = queries.loan_records(loan)
+    disbursements, reversals = records.disbursements, records.reversals
+    restructurings, write_offs = records.restructurings, records.write_offs
+    collateral, inspections = records.collateral, records.inspections
     pending_disbursed = sum(
         d.amount for d in disbursements if d.status == DisbursementStatus.PENDING
     )
     undisbursed = loan.amount - loan.disbursed - pending_disbursed
-    reversals = list(
-        db.session.scalars(
-            select(Reversal)
-            .join(Repayment, Repayment.id == Reversal.repayment_id)
-            .where(Repayment.loan_id == loan.id)
-            .order_by(Reversal.id)
-        )
-    )
     pending_reversals = {r.repayment_id: r for r in reversals if r.status == ApprovalStatus.PENDING}
-    repayment_rows = _repayment_rows(loan, pending_reversals)
-    restructurings = list(
-        db.session.scalars(
-            select(Restructuring).where(Restructuring.loan_id == loan.id).order_by(Restructuring.id)
-        )
-    )
-    write_offs = list(
-        db.session.scalars(
-            select(WriteOff).where(WriteOff.loan_id == loan.id).order_by(WriteOff.id)
-        )
-    )
-    collateral = list(
-        db.session.scalars(
-            select(Collateral).where(Collateral.loan_id == loan.id).order_by(Collateral.id)
-        )
-    )
-    inspections = list(
-        db.session.scalars(
-            select(Inspection)
-            .where(Inspection.loan_id == loan.id)
-            .order_by(Inspection.inspected_on.desc(), Inspection.id.desc())
-        )
-    )
-    transitions = list(
-        db.session.scalars(
-            select(LoanTransition)
-            .where(LoanTransition.entity == "loan", LoanTransition.entity_id == loan.id)
-            .order_by(LoanTransition.at, LoanTransition.id)
-        )
-    )
+    repayment_rows = queries.repayment_rows(loan, pending_reversals)
     pending_wo = any(w.status == ApprovalStatus.PENDING for w in write_offs)
     can = _can(
         loan,
@@ -630,7 +416,7 @@ def _detail_page(
         pending_wo,
     )
     audit_rows = (
-        _audit_rows(
+        queries.audit_rows(
             loan,
             {
                 "disbursement": [d.id for d in disbursements],
@@ -668,9 +454,9 @@ def _detail_page(
         balances=balances,
         payoff=payoff,
         replay_error=replay_error,
-        maturity=services.maturity_of(loan),
-        overdue_rate=overdue_rate(loan),
-        schedule=build_schedule(loan, as_of),
+        maturity=contracts.maturity_of(loan),
+        overdue_rate=queries.overdue_rate(loan),
+        schedule=queries.build_schedule(loan, as_of),
         disbursements=disbursements,
         undisbursed=undisbursed,
         repayments=repayment_rows,
@@ -679,7 +465,7 @@ def _detail_page(
         write_offs=write_offs,
         collateral=collateral,
         inspections=inspections,
-        transitions=transitions,
+        transitions=records.transitions,
         audit_rows=audit_rows,
         application=application,
         application_url=(
@@ -690,8 +476,8 @@ def _detail_page(
         can=can,
         forms=forms,
         snapshot=_snapshot_rows(loan.policy_snapshot),
-        statuses=services.STATUS_LABELS,
-        findings=services.FINDINGS,
+        statuses=lifecycle.STATUS_LABELS,
+        findings=lending_inspections.FINDINGS,
         kinds=KIND_LABELS,
         methods=METHOD_LABELS,
         components=COMPONENT_LABELS,
@@ -710,7 +496,7 @@ def _detail_page(
 @bp.route("/<int:loan_id>")
 @roles_required(*STAFF_READ)
 def detail(loan_id: int) -> Any:
-    return _detail_page(loan_id)
+    return detail_page(loan_id)
 
 
 @bp.route("/<int:loan_id>/schedule")
@@ -722,344 +508,9 @@ def schedule(loan_id: int) -> Any:
         "loans/schedule.html",
         loan=loan,
         as_of=as_of,
-        schedule=build_schedule(loan, as_of),
-        maturity=services.maturity_of(loan),
-        overdue_rate=overdue_rate(loan),
-        disbursements=list(
-            db.session.scalars(
-                select(Disbursement)
-                .where(
-                    Disbursement.loan_id == loan.id,
-                    Disbursement.status == DisbursementStatus.POSTED,
-                )
-                .order_by(Disbursement.value_date, Disbursement.id)
-            )
-        ),
-        statuses=services.STATUS_LABELS,
+        schedule=queries.build_schedule(loan, as_of),
+        maturity=contracts.maturity_of(loan),
+        overdue_rate=queries.overdue_rate(loan),
+        disbursements=queries.posted_disbursements(loan.id),
+        statuses=lifecycle.STATUS_LABELS,
     )
-
-
-# --- actions ----------------------------------------------------------------------------------
-
-
-def _act(
-    loan_id: int,
-    form: FlaskForm,
-    prefix: str,
-    call: Callable[[], str],
-) -> Any:
-    """Validate, run the one service call, commit, flash its message, back to the loan at
-    the message (``#flashes``: issue 16, the page no longer jumps to a table below the
-    message). A refused action rolls back and shows the loan page with this form's errors."""
-    if form.validate_on_submit():
-        try:
-            message = call()
-        except DomainError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-            return _detail_page(loan_id, {prefix: form}, exc.status_code)
-        db.session.commit()
-        flash(message, "success")
-        return redirect(url_for(".detail", loan_id=loan_id, _anchor="flashes"))
-    flash(_("Biểu mẫu không hợp lệ, xin tải lại trang và thử lại."), "error")
-    return _detail_page(loan_id, {prefix: form}, 400)
-
-
-def _warn_closed_day(day: date | None) -> None:
-    """A money entry dated on a day already closed: accepted, with a visible warning of
-    what it does (issue 16)."""
-    from fundapp.servicing.close_day import closed_day_warning
-
-    warning = closed_day_warning(day, business_date(), "loan")
-    if warning:
-        flash(warning, "warning")
-
-
-def _loan(loan_id: int) -> Loan:
-    return db.get_or_404(Loan, loan_id)
-
-
-def _child(model: Any, child_id: int, loan_id: int) -> Any:
-    item = db.get_or_404(model, child_id)
-    owner = item.repayment.loan_id if isinstance(item, Reversal) else item.loan_id
-    if owner != loan_id:
-        abort(404)
-    return item
-
-
-@bp.route("/<int:loan_id>/contract", methods=["POST"])
-@roles_required(Role.OFFICER, Role.DIRECTOR)
-def sign_contract(loan_id: int) -> Any:
-    loan = _loan(loan_id)
-    form = ContractForm(prefix="contract")
-
-    def call() -> str:
-        errors: dict[str, str] = {}
-        when = validation.iso_date(
-            {"contract_date": form.contract_date.data}, "contract_date", errors
-        )
-        if errors or when is None:
-            raise ValidationFailed(_("Dữ liệu chưa hợp lệ, xin kiểm tra lại."), errors)
-        services.sign_contract(
-            current_user, loan, when, business_date(), form.repayment_order.data or None
-        )
-        return _("Đã ký hợp đồng %(c)s ngày %(d)s.", c=loan.contract_no, d=date_filter(when))
-
-    return _act(loan_id, form, "contract", call)
-
-
-@bp.route("/<int:loan_id>/cancel", methods=["POST"])
-@roles_required(Role.DIRECTOR, Role.BOARD)
-def cancel(loan_id: int) -> Any:
-    loan = _loan(loan_id)
-    form = ReasonForm(prefix="cancel")
-
-    def call() -> str:
-        services.cancel(current_user, loan, form.reason.data or "")
-        return _("Đã hủy khoản vay %(c)s.", c=loan.contract_no)
-
-    return _act(loan_id, form, "cancel", call)
-
-
-@bp.route("/<int:loan_id>/disbursements", methods=["POST"])
-@roles_required(Role.ACCOUNTANT)
-def record_disbursement(loan_id: int) -> Any:
-    _loan(loan_id)
-    form = DisbursementForm(prefix="disburse")
-
-    def call() -> str:
-        d = services.record_disbursement(
-            current_user, loan_id, values(form, DisbursementForm.FIELDS), business_date()
-        )
-        _warn_closed_day(d.value_date)
-        return _(
-            "Đã lập đợt giải ngân %(r)s: %(a)s. Chờ Giám đốc phê duyệt.",
-            r=d.receipt_no,
-            a=money_filter(d.amount),
-        )
-
-    return _act(loan_id, form, "disburse", call)
-
-
-@bp.route("/<int:loan_id>/disbursements/<int:item_id>/approve", methods=["POST"])
-@roles_required(Role.DIRECTOR)
-def approve_disbursement(loan_id: int, item_id: int) -> Any:
-    item = _child(Disbursement, item_id, loan_id)
-    prefix = f"disb{item_id}-approve"
-    form = ConfirmForm(prefix=prefix)
-
-    def call() -> str:
-        services.approve_disbursement(current_user, item.id, business_date())
-        _warn_closed_day(item.value_date)
-        return _(
-            "Đã phê duyệt và hạch toán đợt giải ngân %(r)s: %(a)s.",
-            r=item.receipt_no,
-            a=money_filter(item.amount),
-        )
-
-    return _act(loan_id, form, prefix, call)
-
-
-@bp.route("/<int:loan_id>/disbursements/<int:item_id>/reject", methods=["POST"])
-@roles_required(Role.DIRECTOR)
-def reject_disbursement(loan_id: int, item_id: int) -> Any:
-    item = _child(Disbursement, item_id, loan_id)
-    prefix = f"disb{item_id}-reject"
-    form = NoteForm(prefix=prefix)
-
-    def call() -> str:
-        services.reject_disbursement(current_user, item.id, form.note.data or "")
-        return _("Đã từ chối đợt giải ngân %(r)s.", r=item.receipt_no)
-
-    return _act(loan_id, form, prefix, call)
-
-
-@bp.route("/<int:loan_id>/repayments", methods=["POST"])
-@roles_required(Role.ACCOUNTANT)
-def record_repayment(loan_id: int) -> Any:
-    _loan(loan_id)
-    form = RepaymentForm(prefix="repay")
-    form.fill_choices()
-
-    def call() -> str:
-        r = repayments.record_repayment(
-            current_user, loan_id, values(form, RepaymentForm.FIELDS), business_date()
-        )
-        _warn_closed_day(r.value_date)
-        message = _(
-            "Đã thu %(a)s của hợp đồng %(c)s, phiếu thu %(r)s.",
-            a=money_filter(r.amount),
-            c=r.loan.contract_no,
-            r=r.receipt_no,
-        )
-        if r.loan.status == LoanStatus.CLOSED:
-            message += " " + _("Khoản vay đã trả hết nợ và được tất toán.")
-        return message
-
-    return _act(loan_id, form, "repay", call)
-
-
-@bp.route("/<int:loan_id>/repayments/<int:item_id>/reverse", methods=["POST"])
-@roles_required(Role.ACCOUNTANT)
-def request_reversal(loan_id: int, item_id: int) -> Any:
-    item = _child(Repayment, item_id, loan_id)
-    prefix = f"rep{item_id}-reverse"
-    form = ReasonForm(prefix=prefix)
-
-    def call() -> str:
-        repayments.request_reversal(current_user, item.id, form.reason.data or "")
-        return _("Đã gửi đề nghị hủy phiếu thu %(r)s. Chờ Giám đốc phê duyệt.", r=item.receipt_no)
-
-    return _act(loan_id, form, prefix, call)
-
-
-def _decide_reversal(loan_id: int, item_id: int, approve_it: bool) -> Any:
-    item = _child(Reversal, item_id, loan_id)
-    prefix = f"rev{item_id}-{'approve' if approve_it else 'reject'}"
-    form = NoteForm(prefix=prefix)
-
-    def call() -> str:
-        repayments.decide_reversal(
-            current_user, item.id, approve_it, business_date(), form.note.data or ""
-        )
-        if approve_it:
-            return _(
-                "Đã hủy phiếu thu %(r)s; khoản vay đã được tính lại.", r=item.repayment.receipt_no
-            )
-        return _("Đã từ chối đề nghị hủy phiếu thu %(r)s.", r=item.repayment.receipt_no)
-
-    return _act(loan_id, form, prefix, call)
-
-
-@bp.route("/<int:loan_id>/reversals/<int:item_id>/approve", methods=["POST"])
-@roles_required(Role.DIRECTOR)
-def approve_reversal(loan_id: int, item_id: int) -> Any:
-    return _decide_reversal(loan_id, item_id, True)
-
-
-@bp.route("/<int:loan_id>/reversals/<int:item_id>/reject", methods=["POST"])
-@roles_required(Role.DIRECTOR)
-def reject_reversal(loan_id: int, item_id: int) -> Any:
-    return _decide_reversal(loan_id, item_id, False)
-
-
-@bp.route("/<int:loan_id>/restructurings", methods=["POST"])
-@roles_required(Role.OFFICER)
-def request_restructuring(loan_id: int) -> Any:
-    _loan(loan_id)
-    form = RestructuringForm(prefix="restructure")
-    form.fill_choices()
-
-    def call() -> str:
-        r = services.request_restructuring(
-            current_user, loan_id, values(form, RestructuringForm.FIELDS), business_date()
-        )
-        return _(
-            "Đã gửi đề nghị %(k)s. Chờ Giám đốc hoặc Hội đồng quản lý phê duyệt.",
-            k=str(KIND_LABELS[r.kind]).lower(),
-        )
-
-    return _act(loan_id, form, "restructure", call)
-
-
-def _decide_restructuring(loan_id: int, item_id: int, approve_it: bool) -> Any:
-    item = _child(Restructuring, item_id, loan_id)
-    prefix = f"rst{item_id}-{'approve' if approve_it else 'reject'}"
-    form = NoteForm(prefix=prefix)
-
-    def call() -> str:
-        services.decide_restructuring(
-            current_user, item.id, approve_it, form.note.data or "", business_date()
-        )
-        if approve_it:
-            return _("Đã phê duyệt cơ cấu lại; lịch trả nợ đã được lập lại.")
-        return _("Đã từ chối đề nghị cơ cấu lại.")
-
-    return _act(loan_id, form, prefix, call)
-
-
-@bp.route("/<int:loan_id>/restructurings/<int:item_id>/approve", methods=["POST"])
-@roles_required(Role.DIRECTOR, Role.BOARD)
-def approve_restructuring(loan_id: int, item_id: int) -> Any:
-    return _decide_restructuring(loan_id, item_id, True)
-
-
-@bp.route("/<int:loan_id>/restructurings/<int:item_id>/reject", methods=["POST"])
-@roles_required(Role.DIRECTOR, Role.BOARD)
-def reject_restructuring(loan_id: int, item_id: int) -> Any:
-    return _decide_restructuring(loan_id, item_id, False)
-
-
-@bp.route("/<int:loan_id>/write-off", methods=["POST"])
-@roles_required(Role.DIRECTOR)
-def propose_write_off(loan_id: int) -> Any:
-    _loan(loan_id)
-    form = ReasonForm(prefix="writeoff")
-
-    def call() -> str:
-        w = services.propose_write_off(
-            current_user, loan_id, form.reason.data or "", business_date()
-        )
-        return _(
-            "Đã đề nghị xử lý rủi ro %(a)s. Chờ Hội đồng quản lý phê duyệt.",
-            a=money_filter(w.amount),
-        )
-
-    return _act(loan_id, form, "writeoff", call)
-
-
-def _decide_write_off(loan_id: int, item_id: int, approve_it: bool) -> Any:
-    item = _child(WriteOff, item_id, loan_id)
-    prefix = f"wo{item_id}-{'approve' if approve_it else 'reject'}"
-    form = NoteForm(prefix=prefix)
-
-    def call() -> str:
-        services.decide_write_off(
-            current_user, item.id, approve_it, form.note.data or "", business_date()
-        )
-        if approve_it:
-            return _("Đã xử lý rủi ro khoản vay: %(a)s.", a=money_filter(item.amount))
-        return _("Đã từ chối đề nghị xử lý rủi ro.")
-
-    return _act(loan_id, form, prefix, call)
-
-
-@bp.route("/<int:loan_id>/write-offs/<int:item_id>/approve", methods=["POST"])
-@roles_required(Role.BOARD)
-def approve_write_off(loan_id: int, item_id: int) -> Any:
-    return _decide_write_off(loan_id, item_id, True)
-
-
-@bp.route("/<int:loan_id>/write-offs/<int:item_id>/reject", methods=["POST"])
-@roles_required(Role.BOARD)
-def reject_write_off(loan_id: int, item_id: int) -> Any:
-    return _decide_write_off(loan_id, item_id, False)
-
-
-@bp.route("/<int:loan_id>/collateral", methods=["POST"])
-@roles_required(Role.OFFICER)
-def add_collateral(loan_id: int) -> Any:
-    loan = _loan(loan_id)
-    form = CollateralForm(prefix="collateral")
-
-    def call() -> str:
-        services.add_collateral(current_user, loan, values(form, CollateralForm.FIELDS))
-        return _("Đã thêm tài sản bảo đảm.")
-
-    return _act(loan_id, form, "collateral", call)
-
-
-@bp.route("/<int:loan_id>/inspections", methods=["POST"])
-@roles_required(Role.OFFICER)
-def add_inspection(loan_id: int) -> Any:
-    loan = _loan(loan_id)
-    form = InspectionForm(prefix="inspection")
-    form.fill_choices()
-
-    def call() -> str:
-        services.add_inspection(
-            current_user, loan, values(form, InspectionForm.FIELDS), business_date()
-        )
-        return _("Đã ghi nhận kết quả kiểm tra sử dụng vốn vay.")
-
-    return _act(loan_id, form, "inspection", call)

@@ -5,8 +5,10 @@ from typing import Any
 from flask import Blueprint, redirect, request, session, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from sqlalchemy import text
 
 from fundapp.core.security import Role, has_role
+from fundapp.extensions import db
 from fundapp.web.auth import safe_next
 
 bp = Blueprint("main", __name__)
@@ -38,9 +40,5 @@ def language(code: str) -> Any:
 
 @bp.route("/healthz")
 def healthz() -> Any:
-    from sqlalchemy import text
-
-    from fundapp.extensions import db
-
     db.session.execute(text("SELECT 1"))
     return {"status": "ok"}

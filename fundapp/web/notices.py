@@ -14,7 +14,7 @@ from fundapp.core.forms import page_arg
 from fundapp.core.security import STAFF_READ, has_role
 from fundapp.domain.dates import utcnow
 from fundapp.extensions import db
-from fundapp.lending.services import loans_matching
+from fundapp.lending.search import loans_matching
 from fundapp.loans.days import Notice
 from fundapp.notices import services
 from fundapp.web.auth import safe_next

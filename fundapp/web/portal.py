@@ -27,9 +27,10 @@ from fundapp.core.forms import apply_errors, form_data
 from fundapp.core.security import Role, roles_required
 from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
-from fundapp.lending import services as lending
-from fundapp.lending import uploads
+from fundapp.lending import applications as lending_applications
+from fundapp.lending import contracts, lifecycle, uploads
 from fundapp.lending.application_forms import FREQUENCY_LABELS, METHOD_LABELS, plain_rate
+from fundapp.loans import queries
 from fundapp.loans.models import Application, ApplicationDocument, ApplicationStatus
 from fundapp.policy import services as policy
 from fundapp.portal import services
@@ -40,7 +41,7 @@ from fundapp.portal.forms import (
     UploadForm,
     WithdrawForm,
 )
-from fundapp.web.loans import overdue_rate
+from fundapp.web.applications import upload_document
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -70,7 +71,7 @@ def home() -> Any:
         coop=coop,
         as_of=as_of,
         home=services.home(coop.id, as_of),
-        labels=lending.STATUS_LABELS,
+        labels=lifecycle.STATUS_LABELS,
     )
 
 
@@ -82,7 +83,7 @@ def loans() -> Any:
         "portal/loans.html",
         coop=coop,
         loans=services.loans_of(coop.id),
-        labels=lending.STATUS_LABELS,
+        labels=lifecycle.STATUS_LABELS,
     )
 
 
@@ -97,13 +98,13 @@ def loan(loan_id: int) -> Any:
         coop=coop,
         loan=item,
         as_of=as_of,
-        position=services.loan_position(item, as_of),
-        maturity=lending.maturity_of(item),
-        overdue_rate=overdue_rate(item),
-        schedule=services.schedule_rows(item, as_of),
+        position=queries.loan_position(item, as_of),
+        maturity=contracts.maturity_of(item),
+        overdue_rate=queries.overdue_rate(item),
+        schedule=queries.build_schedule(item, as_of).rows,
         payments=services.payment_rows(item),
-        disbursements=services.disbursements_of(item),
-        labels=lending.STATUS_LABELS,
+        disbursements=queries.posted_disbursements(item.id),
+        labels=lifecycle.STATUS_LABELS,
     )
 
 
@@ -118,7 +119,7 @@ def applications() -> Any:
         "portal/applications.html",
         coop=coop,
         applications=services.applications_of(coop.id),
-        labels=lending.STATUS_LABELS,
+        labels=lifecycle.STATUS_LABELS,
     )
 
 
@@ -162,15 +163,15 @@ def _save_application(form: OwnApplicationForm, app: Application | None) -> Appl
     """Create or update the draft with its new documents, submitted if asked, in one
     transaction; on refusal nothing is kept and the form carries the messages."""
     saved: list[ApplicationDocument] = []
-    data = form_data(form, lending.APPLICATION_FIELDS)
+    data = form_data(form, lending_applications.APPLICATION_FIELDS)
     try:
         if app is None:
-            app = lending.create_application(current_user, data, business_date())
+            app = lending_applications.create_application(current_user, data, business_date())
         else:
-            lending.update_application(current_user, app, data, business_date())
+            lending_applications.update_application(current_user, app, data, business_date())
         _save_files(app, saved)
         if request.form.get("action") == "submit":
-            lending.submit(current_user, app)
+            lending_applications.submit(current_user, app)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -224,8 +225,8 @@ def _application_page(app: Application, code: int = 200, **forms: Any) -> Any:
     return render_template(
         "portal/application.html",
         application=app,
-        history=services.status_history(app),
-        labels=lending.STATUS_LABELS,
+        history=queries.transitions_of("application", app.id),
+        labels=lifecycle.STATUS_LABELS,
         method_labels=METHOD_LABELS,
         frequency_labels=FREQUENCY_LABELS,
         open=app.status in OWN_OPEN,
@@ -260,7 +261,7 @@ def application_submit(application_id: int) -> Any:
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            lending.submit(current_user, app)
+            lending_applications.submit(current_user, app)
         except DomainError as exc:
             return _refused(application_id, exc, "submit_form", form)
         db.session.commit()
@@ -275,7 +276,9 @@ def application_withdraw(application_id: int) -> Any:
     form = WithdrawForm()
     if form.validate_on_submit():
         try:
-            lending.withdraw(current_user, app, (form.reason.data or "").strip()[:2000])
+            lending_applications.withdraw(
+                current_user, app, (form.reason.data or "").strip()[:2000]
+            )
         except DomainError as exc:
             return _refused(application_id, exc, "withdraw_form", form)
         db.session.commit()
@@ -287,15 +290,7 @@ def application_withdraw(application_id: int) -> Any:
 @roles_required(COOPERATIVE)
 def application_upload(application_id: int) -> Any:
     app = services.own_application(own_cooperative().id, application_id)
-    form = UploadForm()
-    if form.validate_on_submit():
-        try:
-            doc = uploads.save_document(app, form.file.data, current_user)
-        except DomainError as exc:
-            return _refused(application_id, exc, "upload_form", form)
-        uploads.commit_with(doc)
-        flash(_("Đã tải lên «%(name)s».", name=doc.original_name), "success")
-    return redirect(url_for(".application", application_id=app.id, _anchor="documents"))
+    return upload_document(app, _refused, ".application")
 
 
 @bp.route("/applications/<int:application_id>/documents/<int:doc_id>")

@@ -4,6 +4,7 @@ page, and the decisions of the approvals page. The rules are in relief.py and ri
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -21,7 +22,7 @@ from fundapp.core.forms import apply_errors
 from fundapp.core.security import STAFF_READ, Role, has_role, roles_required
 from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
-from fundapp.lending.services import STATUS_LABELS
+from fundapp.lending.lifecycle import STATUS_LABELS
 from fundapp.loans.models import Loan, LoanStatus
 from fundapp.loans.relief import InterestRelief, OffBalanceRemoval
 from fundapp.servicing import relief as reliefs
@@ -168,39 +169,54 @@ def request_relief(loan_id: int) -> Any:
     return redirect(url_for(".loan_page", loan_id=loan_id))
 
 
-def _decide_relief(relief_id: int, approve_it: bool) -> Any:
-    item = db.get_or_404(InterestRelief, relief_id)
+def _decide(
+    model: type[InterestRelief | OffBalanceRemoval],
+    item_id: int,
+    approve_it: bool,
+    decide: Callable[[Any, int, bool, str, date], Any],
+    done: Callable[[Any], str],
+) -> Any:
+    """A checker's decision from the relief page or the approvals page: ``decide`` is the
+    service, ``done`` the message of its success (read after the commit)."""
+    item = db.get_or_404(model, item_id)
     loan_id = item.loan_id
     form = NoteForm(prefix="decide")
     if not form.validate_on_submit():
         flash(_("Biểu mẫu không hợp lệ, xin tải lại trang và thử lại."), "error")
         return _back(url_for(".loan_page", loan_id=loan_id))
     try:
-        reliefs.decide_relief(
-            current_user, item.id, approve_it, form.note.data or "", business_date()
-        )
+        decide(current_user, item.id, approve_it, form.note.data or "", business_date())
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return _back(url_for(".loan_page", loan_id=loan_id))
     db.session.commit()
-    if approve_it:
-        flash(_("Đã phê duyệt miễn, giảm lãi %(a)s.", a=money_filter(item.total)), "success")
-    else:
-        flash(_("Đã từ chối đề nghị miễn, giảm lãi."), "success")
+    flash(done(item), "success")
     return _back(url_for(".loan_page", loan_id=loan_id))
 
 
 @bp.route("/interest-reliefs/<int:relief_id>/approve", methods=["POST"])
 @roles_required(Role.DIRECTOR, Role.BOARD)
 def approve_relief(relief_id: int) -> Any:
-    return _decide_relief(relief_id, True)
+    return _decide(
+        InterestRelief,
+        relief_id,
+        True,
+        reliefs.decide_relief,
+        lambda item: _("Đã phê duyệt miễn, giảm lãi %(a)s.", a=money_filter(item.total)),
+    )
 
 
 @bp.route("/interest-reliefs/<int:relief_id>/reject", methods=["POST"])
 @roles_required(Role.DIRECTOR, Role.BOARD)
 def reject_relief(relief_id: int) -> Any:
-    return _decide_relief(relief_id, False)
+    return _decide(
+        InterestRelief,
+        relief_id,
+        False,
+        reliefs.decide_relief,
+        lambda _item: _("Đã từ chối đề nghị miễn, giảm lãi."),
+    )
 
 
 @bp.route("/loans/<int:loan_id>/removals", methods=["POST"])
@@ -222,39 +238,28 @@ def propose_removal(loan_id: int) -> Any:
     return redirect(url_for(".loan_page", loan_id=loan_id))
 
 
-def _decide_removal(removal_id: int, approve_it: bool) -> Any:
-    item = db.get_or_404(OffBalanceRemoval, removal_id)
-    loan_id = item.loan_id
-    form = NoteForm(prefix="decide")
-    if not form.validate_on_submit():
-        flash(_("Biểu mẫu không hợp lệ, xin tải lại trang và thử lại."), "error")
-        return _back(url_for(".loan_page", loan_id=loan_id))
-    try:
-        risk.decide_removal(
-            current_user, item.id, approve_it, form.note.data or "", business_date()
-        )
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _back(url_for(".loan_page", loan_id=loan_id))
-    db.session.commit()
-    if approve_it:
-        flash(_("Đã xuất toán khoản vay khỏi ngoại bảng."), "success")
-    else:
-        flash(_("Đã từ chối đề nghị xuất toán."), "success")
-    return _back(url_for(".loan_page", loan_id=loan_id))
-
-
 @bp.route("/removals/<int:removal_id>/approve", methods=["POST"])
 @roles_required(Role.BOARD)
 def approve_removal(removal_id: int) -> Any:
-    return _decide_removal(removal_id, True)
+    return _decide(
+        OffBalanceRemoval,
+        removal_id,
+        True,
+        risk.decide_removal,
+        lambda _item: _("Đã xuất toán khoản vay khỏi ngoại bảng."),
+    )
 
 
 @bp.route("/removals/<int:removal_id>/reject", methods=["POST"])
 @roles_required(Role.BOARD)
 def reject_removal(removal_id: int) -> Any:
-    return _decide_removal(removal_id, False)
+    return _decide(
+        OffBalanceRemoval,
+        removal_id,
+        False,
+        risk.decide_removal,
+        lambda _item: _("Đã từ chối đề nghị xuất toán."),
+    )
 
 
 def approval_items(today: date) -> dict[str, Any]:

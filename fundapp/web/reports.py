@@ -9,7 +9,9 @@ from flask import Blueprint, render_template, request
 from fundapp.core.dates import business_date
 from fundapp.core.security import STAFF_READ, roles_required
 from fundapp.domain.errors import ValidationFailed
+from fundapp.funds.services import origins
 from fundapp.ledger.accounts import ACCOUNTS
+from fundapp.reports.activity import AREA_LABELS, GROUP_LABELS
 from fundapp.reports.catalogue import REPORTS, ReportSpec, pdf_download, xlsx_download
 from fundapp.reports.params import GROUPINGS
 from fundapp.reports.tables import amount_filter, pct_filter
@@ -26,9 +28,6 @@ def index() -> Any:
 
 
 def _page(spec: ReportSpec) -> Any:
-    from fundapp.funds.services import origins
-    from fundapp.reports.activity import AREA_LABELS, GROUP_LABELS
-
     context: dict[str, Any] = {
         "spec": spec,
         "groupings": {g: GROUP_LABELS[g] for g in GROUPINGS},
@@ -45,14 +44,7 @@ def _page(spec: ReportSpec) -> Any:
         }
         return render_template(spec.template, built=None, error=exc, values=values, **context), 422
     return render_template(
-        spec.template,
-        built=built,
-        error=None,
-        values=built.filters,
-        report=built.report,
-        tables=built.tables,
-        **built.extras,
-        **context,
+        spec.template, error=None, values=built.filters, **built.template_values(), **context
     )
 
 

@@ -16,8 +16,8 @@ from fundapp.core.forms import page_arg
 from fundapp.core.security import STAFF_READ, Role, roles_required
 from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
-from fundapp.loans.days import CloseDayFailure, CloseDayRun
-from fundapp.servicing.close_day import CloseDayResult, last_run_date, pending_dates, run_pending
+from fundapp.loans.days import CloseDayFailure, CloseDayRun, last_run_date
+from fundapp.servicing.close_day import CloseDayResult, pending_dates, run_pending
 
 bp = Blueprint("servicing", __name__, url_prefix="/close-day")
 

@@ -13,7 +13,9 @@ from flask_login import current_user
 
 from fundapp.core.dates import business_date
 from fundapp.core.security import STAFF_READ, Role, has_role, roles_required
-from fundapp.work import services
+from fundapp.extensions import db
+from fundapp.work import notify, services
+from fundapp.work.decisions import decisions_for
 
 bp = Blueprint("work", __name__, url_prefix="/work")
 
@@ -22,9 +24,6 @@ bp = Blueprint("work", __name__, url_prefix="/work")
 def _deliver_work_mail(response: Any) -> Any:
     """After a request whose commit wrote notifications of work, their e-mails (the nightly
     run's delivery picks up any left behind)."""
-    from fundapp.extensions import db
-    from fundapp.work import notify
-
     if db.session().info.pop(notify.SENT_KEY, False):
         try:
             notify.deliver()
@@ -85,8 +84,6 @@ def index() -> Any:
             "close_day": services.close_day_state(today),
         }
     if has_role(current_user, Role.DIRECTOR, Role.BOARD, Role.CONTROLLER):
-        from fundapp.work.decisions import decisions_for
-
         counts = services.decision_counts(current_user, today)
         context["decisions"] = {
             "counts": counts,

@@ -7,8 +7,8 @@ rows, count and API items are the same items.
 
 Who decides what is the services' own rule:
 - an appraised application: the director within ``director_approval_limit``, the board
-  above it (fundapp/lending/services.py::rule_checks, check ``authority``); not its maker
-  or appraiser (fundapp/lending/services.py::approve);
+  above it (fundapp/lending/limits.py::rule_checks, check ``authority``); not its maker
+  or appraiser (fundapp/lending/applications.py::approve);
 - a disbursement or a reversal: the director (``approve_disbursement``, ``decide_reversal``);
 - a restructuring: the director or the board (``decide_restructuring``);
 - a write-off: the board (``decide_write_off``); a removal from off-balance tracking: the
@@ -29,6 +29,19 @@ from sqlalchemy import select
 
 from fundapp.core.security import Role, has_role
 from fundapp.extensions import db
+from fundapp.loans.models import (
+    Application,
+    ApplicationStatus,
+    ApprovalStatus,
+    Disbursement,
+    DisbursementStatus,
+    Restructuring,
+    Reversal,
+    WriteOff,
+)
+from fundapp.policy import services as policy
+from fundapp.servicing import relief
+from fundapp.servicing.risk import pending_removals
 
 
 @dataclass
@@ -62,28 +75,13 @@ class Decision:
 
 def application_deciders(amount: int, as_of: date) -> tuple[str, ...]:
     """Within ``director_approval_limit`` the director decides, above it the board (the
-    ``authority`` check of fundapp/lending/services.py::rule_checks)."""
-    from fundapp.policy import services as policy
-
+    ``authority`` check of fundapp/lending/limits.py::rule_checks)."""
     limit = policy.value("director_approval_limit", as_of)
     return (Role.DIRECTOR,) if amount <= limit else (Role.BOARD,)
 
 
 def pending_decisions(as_of: date) -> list[Decision]:
     """Every item awaiting a decision, in the order of the approvals page."""
-    from fundapp.loans.models import (
-        Application,
-        ApplicationStatus,
-        ApprovalStatus,
-        Disbursement,
-        DisbursementStatus,
-        Restructuring,
-        Reversal,
-        WriteOff,
-    )
-    from fundapp.policy import services as policy
-    from fundapp.servicing import relief
-    from fundapp.servicing.risk import pending_removals
 
     def pending(model: Any, status: str = ApprovalStatus.PENDING) -> list[Any]:
         return list(

@@ -14,20 +14,35 @@ recipient. E-mails go out after the commit (:func:`deliver`).
 from __future__ import annotations
 
 import logging
-import smtplib
 from dataclasses import dataclass
 from datetime import date
-from email.message import EmailMessage
 from typing import Any
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
+from fundapp.auth.models import User, UserRole
+from fundapp.core.dates import business_date
+from fundapp.core.db import upsert
 from fundapp.core.formatting import money_filter
 from fundapp.core.security import Role
 from fundapp.domain.dates import utcnow
+from fundapp.extensions import db
+from fundapp.loans.days import Notice
+from fundapp.loans.models import (
+    Application,
+    ApplicationDocument,
+    Disbursement,
+    Loan,
+    Restructuring,
+    Reversal,
+    WriteOff,
+)
+from fundapp.notices import delivery
+from fundapp.policy import services as policy
+from fundapp.policy.models import PolicyChange
 
 log = logging.getLogger("fundapp.mail")
 
@@ -54,9 +69,6 @@ class Event:
 def _is_cooperative_user(user_id: int | None) -> bool:
     if user_id is None:
         return False
-    from fundapp.auth.models import UserRole
-    from fundapp.extensions import db
-
     return bool(
         db.session.scalar(
             select(UserRole.user_id).where(
@@ -67,16 +79,6 @@ def _is_cooperative_user(user_id: int | None) -> bool:
 
 
 def _events_of(session: Session, new: set[Any], dirty: set[Any]) -> list[Event]:
-    from fundapp.loans.models import (
-        Application,
-        ApplicationDocument,
-        Disbursement,
-        Restructuring,
-        Reversal,
-        WriteOff,
-    )
-    from fundapp.policy.models import PolicyChange
-
     events: list[Event] = []
     deciders = (Role.DIRECTOR,)
     for obj in new:
@@ -204,9 +206,8 @@ def _events_of(session: Session, new: set[Any], dirty: set[Any]) -> list[Event]:
 
 
 def _application_deciders(amount: int) -> tuple[str, ...]:
-    """The director within his approval limit, the board above it (SPEC §2)."""
-    from fundapp.policy import services as policy
-
+    """The director within his approval limit, the board above it
+    (docs/rules.md#maker-checker-and-approval-authority)."""
     try:
         limit = int(policy.value("director_approval_limit", _today()))
     except Exception:  # no policy stored yet: tell both
@@ -215,17 +216,12 @@ def _application_deciders(amount: int) -> tuple[str, ...]:
 
 
 def _today() -> date:
-    from fundapp.core.dates import business_date
-
     # The business date where the app knows it (always, in the app); else today in UTC.
     return business_date() if has_app_context() else utcnow().date()
 
 
 def recipients(event_: Event) -> list[tuple[int, str]]:
     """(user id, e-mail) of the active users to tell, without the event's maker."""
-    from fundapp.auth.models import User, UserRole
-    from fundapp.extensions import db
-
     if event_.roles:
         query = (
             select(User.id, User.email)
@@ -247,10 +243,6 @@ def recipients(event_: Event) -> list[tuple[int, str]]:
 def officers_of(cooperative_id: int | None) -> list[int]:
     """The cooperative's officers: those of its loans and applications; when it has none
     yet (a first application online), every active officer."""
-    from fundapp.auth.models import User, UserRole
-    from fundapp.extensions import db
-    from fundapp.loans.models import Application, Loan
-
     ids: set[int] = set()
     if cooperative_id is not None:
         ids |= set(
@@ -282,9 +274,6 @@ def officers_of(cooperative_id: int | None) -> list[int]:
 def write(events: list[Event], day: date) -> int:
     """The notices of ``events``; one already written for the same event and recipient is
     skipped by the unique key. Returns how many were written."""
-    from fundapp.core.db import upsert
-    from fundapp.loans.days import Notice
-
     rows = []
     for ev in events:
         for user_id, email in recipients(ev):
@@ -320,15 +309,6 @@ def write(events: list[Event], day: date) -> int:
 def _resolved_of(dirty: set[Any]) -> set[str]:
     """The event keys whose subject left the state that awaited someone in this flush (a
     disbursement approved or rejected, an application decided, …): their notices are done."""
-    from fundapp.loans.models import (
-        Application,
-        Disbursement,
-        Restructuring,
-        Reversal,
-        WriteOff,
-    )
-    from fundapp.policy.models import PolicyChange
-
     prefixes = {
         Disbursement: "disbursement",
         Reversal: "reversal",
@@ -367,11 +347,6 @@ def _after_flush(session: Session, _context: Any) -> None:
 
 def resolve(keys: set[str]) -> int:
     """Mark the notifications of ``keys`` read for everyone: the work was done."""
-    from sqlalchemy import update
-
-    from fundapp.extensions import db
-    from fundapp.loans.days import Notice
-
     result = db.session.execute(
         update(Notice)
         .where(
@@ -416,8 +391,6 @@ def _ours(session: Session) -> bool:
     """The app's own session, inside an app context (the hooks listen on every Session)."""
     if not has_app_context():
         return False
-    from fundapp.extensions import db
-
     return session is db.session()
 
 
@@ -437,32 +410,6 @@ def install() -> None:
 
 def deliver(limit: int = 100) -> int:
     """E-mail the notifications of work not yet e-mailed, through the configured backend
-    (fundapp/servicing/notices.py: "log" by default, or SMTP). A mail server that is down
-    leaves the notice in the app and its e-mail for the next call."""
-    from fundapp.extensions import db
-    from fundapp.loans.days import Notice
-    from fundapp.servicing.notices import _send
-
-    backend = current_app.config.get("MAIL_BACKEND", "log")
-    sent = 0
-    pending = db.session.scalars(
-        select(Notice)
-        .where(Notice.kind.in_(WORK_KINDS), Notice.email_to != "", Notice.emailed_at.is_(None))
-        .order_by(Notice.id)
-        .limit(limit)
-    ).all()
-    for notice in pending:
-        message = EmailMessage()
-        message["From"] = current_app.config["MAIL_SENDER"]
-        message["To"] = notice.email_to
-        message["Subject"] = notice.title
-        message.set_content(notice.body)
-        try:
-            _send(backend, message)
-        except (OSError, smtplib.SMTPException) as exc:
-            log.warning("mail to %s failed: %s", notice.email_to, exc)
-            continue
-        notice.emailed_at = utcnow()
-        db.session.commit()
-        sent += 1
-    return sent
+    (``notices.delivery``: "log" by default, or SMTP). A mail server that is down leaves
+    the notice in the app and its e-mail for the next call."""
+    return delivery.deliver(Notice.kind.in_(WORK_KINDS), limit=limit)

@@ -15,7 +15,9 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from fundapp.cooperatives.models import Cooperative
+from fundapp.cooperatives.services import needing_confirmation
 from fundapp.extensions import db
+from fundapp.loans.days import CloseDayFailure, CloseDayRun, last_run_date
 from fundapp.loans.models import (
     Application,
     ApplicationStatus,
@@ -29,10 +31,13 @@ from fundapp.loans.models import (
     Repayment,
     Reversal,
 )
+from fundapp.servicing.close_day import pending_dates
+from fundapp.work.decisions import decisions_for
 
 DUE_SOON_DAYS = 7
 # Loan-use inspection (kiểm tra sử dụng vốn vay): the first one within 30 days of the first
-# disbursement, then at least once a year (the fund's practice; see docs/rules.md).
+# disbursement, then at least once a year (the fund's practice;
+# docs/rules.md#work-lists-and-trial-balance).
 FIRST_INSPECTION_DAYS = 30
 INSPECTION_EVERY_DAYS = 365
 # A loan's schedule counts in the calendar once disbursed (active or settled since).
@@ -148,7 +153,8 @@ def _unsettled() -> Any:
 
 def arrears(as_of: date, loan_ids: list[int] | None = None) -> dict[int, Arrears]:
     """Per loan with something due before ``as_of`` still unpaid: the principal and interest
-    overdue and the days past due (``as_of`` − the oldest unpaid due date, SPEC §8)."""
+    overdue and the days past due (``as_of`` − the oldest unpaid due date,
+    docs/rules.md#close-of-day step 3)."""
     query = (
         select(
             Instalment.loan_id,
@@ -270,8 +276,6 @@ REQUIRED_FIELDS = ("representative", "phone", "bank_account", "sector")
 def cooperatives_to_complete(as_of: date, officer_id: int | None = None) -> list[MissingRow]:
     """Cooperatives (of the officer's loans and applications, or all) missing contact or bank
     data, or whose commune of today needs confirming (fundapp/cooperatives)."""
-    from fundapp.cooperatives.services import needing_confirmation
-
     query = select(
         Cooperative.id,
         Cooperative.name,
@@ -381,9 +385,6 @@ class CloseDayState:
 
 
 def close_day_state(as_of: date) -> CloseDayState:
-    from fundapp.loans.days import CloseDayFailure, CloseDayRun
-    from fundapp.servicing.close_day import last_run_date, pending_dates
-
     last = last_run_date()
     pending = pending_dates(as_of)
     failed = db.session.scalar(
@@ -423,8 +424,6 @@ def decision_counts(user: Any, as_of: date) -> list[DecisionCount]:
     """What waits for ``user``'s decision, by kind: the rows of his approvals page
     (fundapp/web/loans.py::approvals), counted from the same queue
     (fundapp/work/decisions.py::decisions_for), so the total equals those rows."""
-    from fundapp.work.decisions import decisions_for
-
     counts = dict.fromkeys(DECISION_KEYS.values(), 0)
     for d in decisions_for(user, as_of):
         counts[DECISION_KEYS[d.kind]] += 1

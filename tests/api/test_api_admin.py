@@ -8,34 +8,21 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from flask import current_app
 from sqlalchemy import func, select
 
 from fundapp.audit.models import AuditLog
 from fundapp.auth.models import ApiToken, User
-from fundapp.auth.services import issue_token
 from fundapp.domain.dates import utcnow
 from fundapp.extensions import db
+from tests.api.conftest import API, error, token
 from tests.conftest import PASSWORD, make_cooperative, make_user
 
-API = "/api/v1"
 NEW_PASSWORD = "Vaithieu2027x"
-
-
-def token(user: Any, name: str = "tests") -> dict[str, str]:
-    raw, _token = issue_token(user, current_app.config["API_TOKEN_HOURS"], name)
-    db.session.commit()
-    return {"Authorization": f"Bearer {raw}"}
 
 
 def sign_in(client: Any, username: str, password: str) -> int:
     response = client.post(f"{API}/tokens", json={"username": username, "password": password})
     return response.status_code
-
-
-def error(response: Any, status: int = 422) -> dict:
-    assert response.status_code == status, response.get_json()
-    return response.get_json()["error"]
 
 
 def users() -> int:

@@ -12,6 +12,7 @@ import pytest
 
 from fundapp.extensions import db
 from fundapp.ledger.models import JournalEntry
+from fundapp.ledger.services import record_capital
 from fundapp.loans.models import (
     Application,
     Disbursement,
@@ -20,9 +21,9 @@ from fundapp.loans.models import (
     Restructuring,
     Reversal,
 )
+from fundapp.policy.services import install_defaults
+from tests.api.conftest import API, token
 from tests.conftest import BUSINESS_DATE, make_cooperative, make_user
-
-API = "/api/v1"
 
 APPLICATION = {
     "project_name": "Mở rộng vùng vải thiều VietGAP",
@@ -49,18 +50,6 @@ def on(app: Any, day: str) -> None:
 
 def dong(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def token(user: Any) -> dict[str, str]:
-    """A bearer token without the password round trip (the token endpoint has its own
-    tests; hashing a password per user would dominate these tests' time)."""
-    from flask import current_app
-
-    from fundapp.auth.services import issue_token
-
-    raw, _token = issue_token(user, current_app.config["API_TOKEN_HOURS"], "tests")
-    db.session.commit()
-    return {"Authorization": f"Bearer {raw}"}
 
 
 class Fund:
@@ -158,9 +147,6 @@ class Fund:
 
 @pytest.fixture
 def fund(client, app) -> Fund:
-    from fundapp.ledger.services import record_capital
-    from fundapp.policy.services import install_defaults
-
     record_capital(None, "charter", 15_000_000_000, date(2020, 1, 1))
     install_defaults()
     db.session.commit()

@@ -11,7 +11,7 @@ import pytest
 
 from fundapp.extensions import db
 from fundapp.ledger.services import record_capital
-from fundapp.lending import services as ls
+from fundapp.lending import applications
 from fundapp.repayments import services as rs
 from fundapp.servicing.close_day import run_pending
 from tests.conftest import BUSINESS_DATE, api_token, make_cooperative, make_user
@@ -67,7 +67,7 @@ def book(client, app) -> Book:
     reversal = rs.request_reversal(staff.accountant, first.id, "Ghi nhầm khoản vay")
     rs.decide_reversal(staff.director, reversal.id, True, BUSINESS_DATE)
     drafts = [
-        ls.create_application(
+        applications.create_application(
             staff.officer,
             {
                 "cooperative_id": coop.id,
@@ -81,7 +81,7 @@ def book(client, app) -> Book:
         )
         for coop in (a, c)
     ]
-    ls.submit(staff.officer, drafts[1])
+    applications.submit(staff.officer, drafts[1])
     record_capital(None, "entrusted", 2_000_000_000, date(2026, 3, 1), source_name="Quỹ TW")
     record_capital(None, "grant", 500_000_000, date(2026, 6, 15))
     db.session.commit()

@@ -13,43 +13,22 @@ from typing import Any
 
 import pytest
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from fundapp.audit.models import AuditLog
-from fundapp.auth.services import issue_token
 from fundapp.cooperatives.models import RelatedGroup
 from fundapp.extensions import db
-from fundapp.lending import services as ls
+from fundapp.lending import applications
 from fundapp.loans.models import Application, ApplicationDocument
 from fundapp.policy import services as policy
 from fundapp.policy.models import PolicyChange, PolicyParameter
 from fundapp.policy.parameters import PARAMS
 from fundapp.repayments import services as rs
-from tests.conftest import BUSINESS_DATE, make_cooperative, make_user
-from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
+from tests.api.conftest import API, error, token
+from tests.conftest import BUSINESS_DATE, count, make_cooperative, make_user
+from tests.services.lending_helpers import contracted_loan, disburse
 
-API = "/api/v1"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-
-
-def token(user: Any) -> dict[str, str]:
-    raw, _token = issue_token(user, current_app.config["API_TOKEN_HOURS"], "tests")
-    db.session.commit()
-    return {"Authorization": f"Bearer {raw}"}
-
-
-def error(response: Any, status: int = 422) -> dict:
-    assert response.status_code == status, response.get_json()
-    return response.get_json()["error"]
-
-
-def count(model: Any) -> int:
-    return db.session.scalar(select(func.count(model.id))) or 0
-
-
-@pytest.fixture
-def staff(app):
-    return fund_and_staff()
 
 
 # --- policy -------------------------------------------------------------------------------------
@@ -400,7 +379,9 @@ DRAFT = {
 
 def draft(staff: Any, coop: Any = None) -> Application:
     coop = coop or make_cooperative()
-    app = ls.create_application(staff.officer, {**DRAFT, "cooperative_id": coop.id}, BUSINESS_DATE)
+    app = applications.create_application(
+        staff.officer, {**DRAFT, "cooperative_id": coop.id}, BUSINESS_DATE
+    )
     db.session.commit()
     return app
 
@@ -494,7 +475,7 @@ def test_only_drafts_are_edited_by_their_officer_or_cooperative(client, staff):
             f"{API}/applications/{application.id}", headers=token(who), json={"term_months": 6}
         )
         assert response.status_code == 403
-    ls.submit(staff.officer, application)
+    applications.submit(staff.officer, application)
     db.session.commit()
     late = client.patch(
         f"{API}/applications/{application.id}",
@@ -630,8 +611,8 @@ def test_who_may_upload(client, staff, uploads_dir):
         assert upload(client, who, application.id, PDF, "a.pdf").status_code == 403
     neighbour = make_user("cooperative", cooperative=make_cooperative())
     assert upload(client, neighbour, application.id, PDF, "a.pdf").status_code == 404
-    ls.submit(staff.officer, application)
-    ls.appraise(staff.appraiser, application, 120_000_000, "Khả thi", BUSINESS_DATE)
+    applications.submit(staff.officer, application)
+    applications.appraise(staff.appraiser, application, 120_000_000, "Khả thi", BUSINESS_DATE)
     db.session.commit()
     late = error(upload(client, member, application.id, PDF, "bo-sung.pdf"))
     assert late["message"] == "Hồ sơ đã được thẩm định; xin liên hệ cán bộ tín dụng để bổ sung."

@@ -10,20 +10,12 @@ import pytest
 from flask import current_app
 from sqlalchemy import select
 
-from fundapp.auth.services import issue_token
 from fundapp.extensions import db
 from fundapp.loans.days import Notice
 from fundapp.servicing.close_day import run_close_day, run_pending
+from tests.api.conftest import API, token
 from tests.conftest import make_cooperative, make_user
 from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
-
-API = "/api/v1"
-
-
-def token(user: Any) -> dict[str, str]:
-    raw, _token = issue_token(user, current_app.config["API_TOKEN_HOURS"], "tests")
-    db.session.commit()
-    return {"Authorization": f"Bearer {raw}"}
 
 
 @pytest.fixture

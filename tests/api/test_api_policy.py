@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from fundapp.audit.models import AuditLog
@@ -25,21 +24,11 @@ from fundapp.auth.services import issue_token
 from fundapp.extensions import db
 from fundapp.policy import services as policy
 from fundapp.policy.models import PolicyChange, PolicyParameter
-from tests.conftest import PG_URL, fresh_database, make_app, make_user
+from tests.api.conftest import API, token
+from tests.conftest import PG_URL, count, fresh_database, make_app, make_user
 from tests.services.lending_helpers import fund_and_staff
 
-API = "/api/v1"
 LATER = date(2026, 12, 1)
-
-
-def token(user: Any) -> dict[str, str]:
-    raw, _token = issue_token(user, current_app.config["API_TOKEN_HOURS"], "tests")
-    db.session.commit()
-    return {"Authorization": f"Bearer {raw}"}
-
-
-def count(model: Any, **where: Any) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).filter_by(**where)) or 0
 
 
 def body(value: str, effective_from: str = "2026-12-01") -> dict[str, str]:

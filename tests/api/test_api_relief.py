@@ -8,45 +8,19 @@ from datetime import date
 from typing import Any
 
 import pytest
-from flask import current_app
 from sqlalchemy import func, select
 
-from fundapp.auth.services import issue_token
 from fundapp.extensions import db
 from fundapp.ledger.models import JournalEntry
 from fundapp.ledger.services import check_invariants
-from fundapp.lending import services as ls
+from fundapp.lending import writeoffs
 from fundapp.loans.relief import InterestRelief, OffBalanceRemoval
 from fundapp.policy.models import PolicyParameter
 from fundapp.servicing.close_day import run_close_day
-from tests.conftest import BUSINESS_DATE, make_user
-from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
+from tests.conftest import BUSINESS_DATE, count, make_user
+from tests.services.lending_helpers import contracted_loan, disburse
 
-API = "/api/v1"
 LONG_AGO = date(2025, 6, 2)
-
-
-def token(user: Any) -> dict[str, str]:
-    raw, _token = issue_token(user, current_app.config["API_TOKEN_HOURS"], "tests")
-    db.session.commit()
-    return {"Authorization": f"Bearer {raw}"}
-
-
-@pytest.fixture
-def staff(app):
-    return fund_and_staff()
-
-
-@pytest.fixture
-def api(client):
-    class Api:
-        def get(self, path: str, who: Any, **query: Any) -> Any:
-            return client.get(API + path, headers=token(who), query_string=query)
-
-        def post(self, path: str, who: Any, json: Any = None, **headers: str) -> Any:
-            return client.post(API + path, headers={**token(who), **headers}, json=json)
-
-    return Api()
 
 
 def unpaid_loan(staff: Any) -> Any:
@@ -57,10 +31,6 @@ def unpaid_loan(staff: Any) -> Any:
     run_close_day(BUSINESS_DATE, "cli")
     db.session.commit()
     return loan
-
-
-def count(model: Any) -> int:
-    return db.session.scalar(select(func.count(model.id))) or 0
 
 
 REQUEST = {
@@ -201,10 +171,10 @@ def test_bad_requests_answer_422_and_change_nothing(staff, api, change):
 
 def test_removal_before_five_years_is_refused_with_the_date(staff, api):
     loan = unpaid_loan(staff)
-    proposal = ls.propose_write_off(
+    proposal = writeoffs.propose_write_off(
         staff.director, loan.id, "Mất khả năng trả nợ", date(2026, 11, 20)
     )
-    ls.decide_write_off(staff.board, proposal.id, True, "", date(2026, 11, 20))
+    writeoffs.decide_write_off(staff.board, proposal.id, True, "", date(2026, 11, 20))
     db.session.commit()
     response = api.post(f"/loans/{loan.id}/removals", staff.director, {"reason": "Hết hạn"})
     assert response.status_code == 422

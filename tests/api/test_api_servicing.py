@@ -8,51 +8,21 @@ from datetime import date
 from typing import Any
 
 import pytest
-from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from fundapp.auth.services import issue_token
 from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalEntry
 from fundapp.ledger.services import balances, check_invariants
-from fundapp.lending import services as ls
+from fundapp.lending import contracts, disbursements, restructuring, writeoffs
 from fundapp.loans.models import Collateral, Inspection, Loan, WriteOff
 from fundapp.repayments import services as rs
 from fundapp.servicing.close_day import run_close_day
-from tests.conftest import BUSINESS_DATE, make_cooperative, make_user
-from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
+from tests.api.conftest import error
+from tests.conftest import BUSINESS_DATE, count, make_cooperative, make_user
+from tests.services.lending_helpers import contracted_loan, disburse
 
-API = "/api/v1"
 LONG_AGO = date(2025, 6, 2)
-
-
-def token(user: Any) -> dict[str, str]:
-    raw, _token = issue_token(user, current_app.config["API_TOKEN_HOURS"], "tests")
-    db.session.commit()
-    return {"Authorization": f"Bearer {raw}"}
-
-
-@pytest.fixture
-def staff(app):
-    return fund_and_staff()
-
-
-@pytest.fixture
-def api(client):
-    class Api:
-        def get(self, path: str, who: Any, **query: Any) -> Any:
-            return client.get(API + path, headers=token(who), query_string=query)
-
-        def post(self, path: str, who: Any, json: Any = None, **headers: str) -> Any:
-            return client.post(API + path, headers={**token(who), **headers}, json=json)
-
-    return Api()
-
-
-def error(response: Any, status: int = 422) -> dict:
-    assert response.status_code == status, response.get_json()
-    return response.get_json()["error"]
 
 
 def unpaid_loan(staff: Any, **kwargs: Any) -> Loan:
@@ -61,10 +31,6 @@ def unpaid_loan(staff: Any, **kwargs: Any) -> Loan:
     loan = contracted_loan(staff, on=LONG_AGO, **kwargs)
     disburse(staff, loan, 120_000_000, LONG_AGO)
     return loan
-
-
-def count(model: Any) -> int:
-    return db.session.scalar(select(func.count(model.id))) or 0
 
 
 # --- cancellation -----------------------------------------------------------------------------
@@ -104,7 +70,7 @@ def test_cancellation_needs_the_director_or_board_a_reason_and_no_disbursement(s
     )
     assert api.post("/loans/999999/cancel", staff.board, {"reason": "x"}).status_code == 404
     assert api.post(f"/loans/{2**40}/cancel", staff.board, {"reason": "x"}).status_code == 404
-    ls.record_disbursement(
+    disbursements.record_disbursement(
         staff.accountant, loan.id, {"amount": 1_000_000, "date": BUSINESS_DATE}, BUSINESS_DATE
     )
     db.session.commit()
@@ -183,7 +149,7 @@ def test_collateral_roles_state_and_own_cooperative(staff, api):
     member = make_user("cooperative", cooperative=loan.cooperative)
     assert api.post(f"/loans/{loan.id}/collateral", member, data).status_code == 403
     assert api.get(f"/loans/{loan.id}/collateral", member).status_code == 403
-    ls.cancel(staff.director, loan, "HTX rút đề nghị")
+    contracts.cancel(staff.director, loan, "HTX rút đề nghị")
     db.session.commit()
     closed = error(api.post(f"/loans/{loan.id}/collateral", staff.officer, data))
     assert closed["message"] == "Chỉ thêm tài sản bảo đảm cho khoản vay chưa kết thúc."
@@ -361,7 +327,7 @@ def test_a_cooperative_lists_its_own_disbursements_only(staff, api):
     disburse(staff, own, 100_000_000, date(2026, 1, 15))
     other = contracted_loan(staff, cooperative=make_cooperative())
     disburse(staff, other, 120_000_000, date(2026, 1, 15))
-    ls.record_disbursement(
+    disbursements.record_disbursement(
         staff.accountant, own.id, {"amount": 5_000_000, "date": BUSINESS_DATE}, BUSINESS_DATE
     )
     db.session.commit()
@@ -391,7 +357,7 @@ def test_reversals_and_restructurings_of_a_loan(staff, api):
         BUSINESS_DATE,
     )
     rs.request_reversal(staff.accountant, repayment.id, "Ghi nhầm khoản vay")
-    ls.request_restructuring(
+    restructuring.request_restructuring(
         staff.officer,
         loan.id,
         {
@@ -419,12 +385,12 @@ def test_reversals_and_restructurings_of_a_loan(staff, api):
 def test_the_approvals_queue_says_who_may_decide_what(staff, api):
     active = unpaid_loan(staff)
     waiting = contracted_loan(staff, cooperative=make_cooperative())
-    d = ls.record_disbursement(
+    d = disbursements.record_disbursement(
         staff.accountant, waiting.id, {"amount": 30_000_000, "date": BUSINESS_DATE}, BUSINESS_DATE
     )
     current = contracted_loan(staff, cooperative=make_cooperative())
     disburse(staff, current, 120_000_000, date(2026, 1, 15))
-    r = ls.request_restructuring(
+    r = restructuring.request_restructuring(
         staff.officer,
         current.id,
         {
@@ -435,7 +401,7 @@ def test_the_approvals_queue_says_who_may_decide_what(staff, api):
         },
         BUSINESS_DATE,
     )
-    w = ls.propose_write_off(staff.director, active.id, "HTX giải thể", BUSINESS_DATE)
+    w = writeoffs.propose_write_off(staff.director, active.id, "HTX giải thể", BUSINESS_DATE)
     db.session.commit()
 
     queue = api.get("/approvals", staff.director).get_json()

@@ -1,5 +1,6 @@
-"""One borrower, one group (SPEC §2): a loan's `debt_group` in the API and the portal is the
-worst own group of its borrower's active loans, as of the date asked."""
+"""One borrower, one group (docs/rules.md#debt-classification-and-provisions): a loan's
+`debt_group` in the API and the portal is the worst own group of its borrower's active loans,
+as of the date asked."""
 
 from __future__ import annotations
 

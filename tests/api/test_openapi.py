@@ -13,8 +13,8 @@ import schemathesis
 from flask import Flask
 
 from fundapp.api import shapes
-from fundapp.cooperatives.models import CooperativeKind
 from fundapp.core.security import MONEY_AND_APPROVAL, Role
+from fundapp.domain.cooperatives import CooperativeKind
 from fundapp.ledger.models import CAPITAL_SOURCES
 from fundapp.loans.models import (
     METHODS,

@@ -24,11 +24,17 @@ from datetime import date
 from typing import Any
 
 from fundapp.extensions import db
-from fundapp.lending import services as ls
+from fundapp.lending import applications, disbursements
 from fundapp.repayments import services as rs
 from fundapp.servicing.close_day import run_close_day
 from tests.conftest import make_cooperative
-from tests.services.lending_helpers import Staff, contracted_loan, disburse, fund_and_staff
+from tests.services.lending_helpers import (
+    Staff,
+    application_data,
+    contracted_loan,
+    disburse,
+    fund_and_staff,
+)
 
 TODAY = date(2026, 11, 20)
 QUARTERS = (
@@ -73,23 +79,14 @@ def close_today_with_pending_work(fund: Fund) -> None:
     run_close_day(TODAY, "cli")
     db.session.commit()
     coop = make_cooperative(name="HTX Nấm Tân Yên", district_code="216")
-    application = ls.create_application(
+    application = applications.create_application(
         fund.staff.officer,
-        {
-            "cooperative_id": coop.id,
-            "project_name": "Nhà trồng nấm",
-            "total_project_cost": 200_000_000,
-            "own_equity": 100_000_000,
-            "requested_amount": 100_000_000,
-            "term_months": 24,
-            "annual_rate": "6",
-            "principal_method": "equal_principal",
-        },
+        application_data(coop, 100_000_000, project_name="Nhà trồng nấm", term_months=24),
         TODAY,
     )
-    ls.submit(fund.staff.officer, application)
+    applications.submit(fund.staff.officer, application)
     loan_c = contracted_loan(fund.staff, 50_000_000, TODAY)
-    ls.record_disbursement(
+    disbursements.record_disbursement(
         fund.staff.accountant, loan_c.id, {"amount": 50_000_000, "date": TODAY}, TODAY
     )
     db.session.commit()

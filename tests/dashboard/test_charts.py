@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from markupsafe import Markup
 
-from fundapp.dashboard import charts
+from fundapp.reports import charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 M = 1_000_000

@@ -8,6 +8,7 @@ from decimal import Decimal
 from fundapp.dashboard import figures
 from fundapp.extensions import db
 from fundapp.repayments import services as rs
+from fundapp.reports import series as chart_data
 from tests.dashboard.scenario import (
     TODAY,
     build,
@@ -63,7 +64,7 @@ def test_pending_approvals_count_the_live_queues(app):
 
 def test_outstanding_series_shows_each_disbursement_and_repayment_in_its_month(app):
     build()
-    points = figures.outstanding_by_month(TODAY)
+    points = chart_data.outstanding_by_month(TODAY)
 
     assert len(points) == 24
     assert points[0] == (date(2024, 12, 31), 0)
@@ -85,7 +86,7 @@ def test_outstanding_series_shows_each_disbursement_and_repayment_in_its_month(a
 
 def test_collections_against_amounts_due_per_month(app):
     build()
-    months = figures.collections_by_month(TODAY)
+    months = chart_data.collections_by_month(TODAY)
 
     assert (months[0].month, months[-1].month) == (date(2025, 12, 1), date(2026, 11, 1))
     by_month = {m.month.strftime("%Y-%m"): m for m in months}
@@ -100,7 +101,7 @@ def test_collections_against_amounts_due_per_month(app):
 
 def test_district_and_debt_group_series(app):
     build()
-    series = figures.chart_series(TODAY, by="former_district")
+    series = chart_data.chart_series(TODAY, by="former_district")
     assert [(r.code, r.outstanding) for r in series.by_area] == [
         ("213", 60_000_000),
         ("219", 30_000_000),
@@ -153,7 +154,7 @@ def test_the_area_series_adds_up_to_the_book_whichever_grouping(app):
         "former_province": [("24", 90_000_000)],
     }
     for by, rows in expected.items():
-        series = figures.chart_series(TODAY, by=by)
+        series = chart_data.chart_series(TODAY, by=by)
         assert [(r.code, r.outstanding) for r in series.by_area] == rows, by
         assert (
             sum(r.outstanding for r in series.by_area)

@@ -14,7 +14,7 @@ from fundapp.documents.builders import confirmation_year, debt_receipt_document
 from fundapp.extensions import db
 from fundapp.loans.days import Notice
 from fundapp.loans.models import Instalment
-from fundapp.servicing import notices as notice_mail
+from fundapp.notices import delivery as notice_mail
 from fundapp.servicing.close_day import run_close_day
 from tests.conftest import BUSINESS_DATE, api_token, login, make_cooperative, make_user
 from tests.documents.conftest import pdf_text, squeeze
@@ -127,11 +127,11 @@ def test_debt_receipt_per_tranche(app, client, pdf) -> None:
 
 
 def test_a_pending_disbursement_has_no_debt_receipt(app, client) -> None:
-    from fundapp.lending import services as ls
+    from fundapp.lending import disbursements
 
     staff = fund_and_staff()
     loan = contracted_loan(staff)
-    pending = ls.record_disbursement(
+    pending = disbursements.record_disbursement(
         staff.accountant, loan.id, {"amount": 50_000_000, "date": date(2026, 1, 5)}, BUSINESS_DATE
     )
     db.session.commit()
@@ -280,7 +280,7 @@ def test_a_notice_pdf_only_for_who_sees_the_notice(app) -> None:
 
 def test_the_notice_email_carries_its_pdf(app, monkeypatch, tmp_path) -> None:
     sent: list[EmailMessage] = []
-    monkeypatch.setattr(notice_mail, "_send", lambda backend, message: sent.append(message))
+    monkeypatch.setattr(notice_mail, "send", lambda backend, message: sent.append(message))
     _, loan = _overdue_notices()
     assert notice_mail.deliver_pending() >= 2  # what the two runs wrote, after their commit
     to_coop = [m for m in sent if m["To"] == loan.cooperative.email]

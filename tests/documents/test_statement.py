@@ -8,7 +8,8 @@ from datetime import date
 
 import pytest
 
-from fundapp.documents.statement import build_statement, parse_period, position_at
+from fundapp.documents.positions import position_at
+from fundapp.documents.statement import build_statement, parse_period
 from fundapp.domain.errors import ValidationFailed
 from tests.conftest import BUSINESS_DATE, api_token, login, make_user
 from tests.documents.conftest import squeeze

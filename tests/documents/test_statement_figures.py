@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from fundapp.documents.positions import Position
 from fundapp.documents.statement import (
     FIGURE_SPACE,
     PUNCTUATION_SPACE,
     Figures,
     Line,
-    Position,
     Statement,
 )
 

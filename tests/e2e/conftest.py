@@ -12,16 +12,27 @@ import os
 import re
 import threading
 from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page, expect
 from werkzeug.serving import make_server
 
-from tests.conftest import BUSINESS_DATE
+from config import TestingConfig
+from fundapp.app import create_app
+from fundapp.demo.seed import DEMO_PASSWORD, seed
+from fundapp.extensions import db
+from fundapp.policy.services import install_defaults
+from tests.conftest import BUSINESS_DATE, PASSWORD, load_units, make_cooperative, make_user
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Screenshots of the layout tests, to be looked at (not test artefacts: kept on success).
+SHOTS = Path(os.environ.get("FUNDAPP_SHOTS_DIR") or "/tmp/shots")  # noqa: S108 (brief: /tmp/shots)
+WIDTHS = (1366, 390)  # a desktop with the side navigation, a phone
 
 CHROMIUM = os.environ.get("FUNDAPP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -93,27 +104,61 @@ def browser_type_launch_args() -> dict[str, Any]:
     return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    from config import TestingConfig
-    from fundapp.app import create_app
-    from fundapp.extensions import db
+def browser_app(db_file: Path) -> Flask:
+    """The app on a SQLite file, CSRF on, at the tests' business date, as a browser uses it."""
 
-    db_file = tmp_path_factory.mktemp("e2e") / "fundapp.db"
-
-    class E2EConfig(TestingConfig):
+    class BrowserConfig(TestingConfig):
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{db_file}"
         WTF_CSRF_ENABLED = True
         SERVER_NAME = None
         FUNDAPP_BUSINESS_DATE = BUSINESS_DATE.isoformat()
         UPLOAD_FOLDER = str(db_file.parent / "uploads")
 
-    app = create_app(E2EConfig)
+    return create_app(BrowserConfig)
+
+
+@contextmanager
+def serve(app: Flask) -> Iterator[str]:
+    """``app`` served on 127.0.0.1 (a free port) in a thread; its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def sign_in(page: Page, base_url: str, username: str, password: str = PASSWORD) -> None:
+    """Sign in afresh (the cookies of an earlier user cleared) and wait for the signed-in
+    page."""
+    page.context.clear_cookies()
+    page.goto(f"{base_url}/login")
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(password)
+    page.get_by_role("button", name=re.compile("Đăng nhập")).click()
+    expect(page.get_by_role("button", name="Đăng xuất").first).to_be_attached()
+
+
+def sign_in_demo(page: Page, base: str, username: str) -> None:
+    """Sign in to the demo fund as one of its demo logins (fundapp/demo/seed.py::DEMO_USERS)."""
+    page.goto(f"{base}/login")
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name=re.compile("Đăng nhập")).click()
+    expect(page).not_to_have_url(re.compile(r"/login"))
+    # The redirect after signing in changes the URL before the landing page has loaded:
+    # read the menu only once it is there.
+    page.wait_for_load_state("load")
+    page.locator("#sidenav a[href]").first.wait_for(state="attached")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    app = browser_app(tmp_path_factory.mktemp("e2e") / "fundapp.db")
     with app.app_context():
         db.create_all()
-        from fundapp.policy.services import install_defaults
-        from tests.conftest import load_units, make_cooperative, make_user
-
         load_units()
 
         install_defaults()
@@ -133,14 +178,21 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
             )
         }
         db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield {"url": f"http://127.0.0.1:{server.server_port}", "users": users, "app": app}
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serve(app) as url:
+        yield {"url": url, "users": users, "app": app}
+
+
+@pytest.fixture(scope="module")
+def demo_fund(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The demo fund (`flask demo seed`) served on 127.0.0.1, CSRF on; its base URL. One per
+    module, so a module's pages see the demo fund as seeded."""
+    app = browser_app(tmp_path_factory.mktemp("demo") / "fundapp.db")
+    with app.app_context():
+        db.create_all()
+        seed(BUSINESS_DATE)
+        db.session.commit()
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -10,20 +10,15 @@ within a few minutes on two cores. Screenshots of every page go to ``$FUNDAPP_SH
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 from collections.abc import Iterator
-from pathlib import Path
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from werkzeug.serving import make_server
 
-from tests.conftest import BUSINESS_DATE
-
-SHOTS = Path(os.environ.get("FUNDAPP_SHOTS_DIR") or "/tmp/shots")  # noqa: S108 (brief: /tmp/shots)
-WIDTHS = (1366, 390)
+from tests.e2e.conftest import SHOTS, WIDTHS, sign_in_demo
 
 # One demo login per role (fundapp/demo/seed.py::DEMO_USERS).
 ROLES = {
@@ -37,50 +32,19 @@ ROLES = {
 }
 
 
-@pytest.fixture(scope="module")
-def demo_fund(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The demo fund (`flask demo seed`) served on 127.0.0.1, CSRF on."""
-    from config import TestingConfig
-    from fundapp.app import create_app
-    from fundapp.demo.seed import seed
-    from fundapp.extensions import db
-
-    db_file = tmp_path_factory.mktemp("demo") / "fundapp.db"
-
-    class DemoConfig(TestingConfig):
-        SQLALCHEMY_DATABASE_URI = f"sqlite:///{db_file}"
-        WTF_CSRF_ENABLED = True
-        SERVER_NAME = None
-        FUNDAPP_BUSINESS_DATE = BUSINESS_DATE.isoformat()
-        UPLOAD_FOLDER = str(db_file.parent / "uploads")
-
-    app = create_app(DemoConfig)
-    with app.app_context():
-        db.create_all()
-        seed(BUSINESS_DATE)
-        db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+@contextmanager
+def signed_in(
+    browser: Browser, base: str, role: str, width: int, height: int, **options: Any
+) -> Iterator[Page]:
+    """A page of a fresh browser context at ``width`` × ``height``, signed in to the demo
+    fund as ``role``; the context is closed afterwards."""
+    context = browser.new_context(viewport={"width": width, "height": height}, **options)
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        page = context.new_page()
+        sign_in_demo(page, base, ROLES[role])
+        yield page
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
-
-
-def _sign_in(page: Page, base: str, username: str) -> None:
-    from fundapp.demo.seed import DEMO_PASSWORD
-
-    page.goto(f"{base}/login")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name=re.compile("Đăng nhập")).click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
-    # The redirect after signing in changes the URL before the landing page has loaded:
-    # read the menu only once it is there.
-    page.wait_for_load_state("load")
-    page.locator("#sidenav a[href]").first.wait_for(state="attached")
+        context.close()
 
 
 def _pages(page: Page, base: str, role: str) -> list[str]:
@@ -118,10 +82,7 @@ def _shot_name(role: str, width: int, href: str) -> str:
 @pytest.mark.parametrize("role", list(ROLES))
 def test_every_page_of_the_menu_fits_the_screen(browser: Browser, demo_fund: str, role: str):
     SHOTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": WIDTHS[0], "height": 900}, locale="vi-VN")
-    page = context.new_page()
-    try:
-        _sign_in(page, demo_fund, ROLES[role])
+    with signed_in(browser, demo_fund, role, WIDTHS[0], 900, locale="vi-VN") as page:
         hrefs = _pages(page, demo_fund, role)
         assert len(hrefs) >= 3, hrefs
         widths = (*WIDTHS, 360) if role == "cooperative" else WIDTHS
@@ -139,16 +100,11 @@ def test_every_page_of_the_menu_fits_the_screen(browser: Browser, demo_fund: str
                     full_page=href == hrefs[0],
                 )
         assert not too_wide, "pages wider than the screen:\n" + "\n".join(too_wide)
-    finally:
-        context.close()
 
 
 def test_portal_header_keeps_the_language_buttons_visible(browser: Browser, demo_fund: str):
     """The cooperative's (long) name never covers the EN button, down to 360 px."""
-    context = browser.new_context(viewport={"width": 360, "height": 800})
-    page = context.new_page()
-    try:
-        _sign_in(page, demo_fund, ROLES["cooperative"])
+    with signed_in(browser, demo_fund, "cooperative", 360, 800) as page:
         for width in (360, 390, 768, 1024, 1366):
             page.set_viewport_size({"width": width, "height": 800})
             page.goto(f"{demo_fund}/portal/")
@@ -161,15 +117,10 @@ def test_portal_header_keeps_the_language_buttons_visible(browser: Browser, demo
                 [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
             )
             assert hit == "en", width
-    finally:
-        context.close()
 
 
 def test_portal_loan_shows_how_to_pay_and_folds_paid_instalments(browser: Browser, demo_fund: str):
-    context = browser.new_context(viewport={"width": 390, "height": 800})
-    page = context.new_page()
-    try:
-        _sign_in(page, demo_fund, ROLES["cooperative"])
+    with signed_in(browser, demo_fund, "cooperative", 390, 800) as page:
         page.goto(f"{demo_fund}/portal/loans")
         page.locator("main a[href^='/portal/loans/']").first.click()
         contract = page.get_by_role("heading", level=1).inner_text().split()[-1]
@@ -184,16 +135,11 @@ def test_portal_loan_shows_how_to_pay_and_folds_paid_instalments(browser: Browse
             expect(folded.locator("tbody tr").first).not_to_be_visible()
             folded.locator("summary").click()
             expect(folded.locator("tbody tr").first).to_be_visible()
-    finally:
-        context.close()
 
 
 def test_date_fields_take_dd_mm_yyyy_with_a_calendar(browser: Browser, demo_fund: str):
     """One kind of date field: text in dd/mm/yyyy with a small calendar (static/js/app.js)."""
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    try:
-        _sign_in(page, demo_fund, ROLES["controller"])
+    with signed_in(browser, demo_fund, "controller", 1366, 900) as page:
         page.goto(f"{demo_fund}/audit/")
         field = page.locator("#f-from")
         expect(field).to_have_attribute("type", "text")
@@ -204,18 +150,11 @@ def test_date_fields_take_dd_mm_yyyy_with_a_calendar(browser: Browser, demo_fund
         page.get_by_role("button", name="Lọc").click()
         expect(page).to_have_url(re.compile(r"from=01%2F"))
         expect(page.locator("#f-from")).to_have_value(re.compile(r"^01/"))
-    finally:
-        context.close()
 
 
 def test_money_fields_group_thousands_while_typing(browser: Browser, demo_fund: str):
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    try:
-        _sign_in(page, demo_fund, ROLES["accountant"])
+    with signed_in(browser, demo_fund, "accountant", 1366, 900) as page:
         page.goto(f"{demo_fund}/capital/new")
         amount = page.locator("input.input-money").first
         amount.press_sequentially("1500000")
         expect(amount).to_have_value("1.500.000")
-    finally:
-        context.close()

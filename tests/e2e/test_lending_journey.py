@@ -16,29 +16,20 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import BUSINESS_DATE, PASSWORD
+from fundapp.extensions import db
+from fundapp.ledger.services import record_capital
+from tests.conftest import BUSINESS_DATE, make_user
+from tests.e2e.conftest import sign_in
 
 # The journey starts a month before the fixture's business date, so that instalment 1
 # (one month after the disbursement) falls due on the business date and can be paid then.
 START = date(2026, 10, 20)
 
 
-def sign_in(page: Page, base_url: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base_url}/login")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("Đăng nhập")).click()
-    expect(page.get_by_role("button", name="Đăng xuất").first).to_be_attached()
-
-
 @pytest.fixture
 def journey(live_server: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """Capital in the fund, a second officer to appraise, and the business date moved to
     START for the duration of the test (restored afterwards: the server is shared)."""
-    from fundapp.extensions import db
-    from fundapp.ledger.services import record_capital
-    from tests.conftest import make_user
 
     app = live_server["app"]
     with app.app_context():

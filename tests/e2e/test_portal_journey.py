@@ -18,25 +18,19 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import BUSINESS_DATE, PASSWORD
+from fundapp.extensions import db
+from fundapp.loans.days import Notice
+from tests.conftest import BUSINESS_DATE, make_cooperative, make_user
 from tests.documents.conftest import pdf_text
+from tests.documents.helpers import repay
+from tests.e2e.conftest import sign_in
+from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
 
 PDF = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
 USERNAME = "e2e.htx.gadoi"
 
 
-def sign_in(page: Page, base_url: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base_url}/login")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("Đăng nhập")).click()
-    expect(page.get_by_role("button", name="Đăng xuất").first).to_be_attached()
-
-
 def _notice(loan: Any, no: int, due: str) -> Any:
-    from fundapp.loans.days import Notice
-
     return Notice(
         kind="overdue_transfer",
         event_key=f"loan:{loan.id}:inst:{no}:{due}",
@@ -53,10 +47,6 @@ def _notice(loan: Any, no: int, due: str) -> Any:
 def cooperative(live_server: dict[str, Any]) -> dict[str, Any]:
     """Its own cooperative and user (the shared server's first cooperative is the lending
     journey's), its loan, two unread notices, and a neighbour with a loan of its own."""
-    from fundapp.extensions import db
-    from tests.conftest import make_cooperative, make_user
-    from tests.documents.helpers import repay
-    from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
 
     with live_server["app"].app_context():
         staff = fund_and_staff()

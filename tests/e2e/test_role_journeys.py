@@ -32,13 +32,13 @@ from sqlalchemy import select
 from fundapp.cooperatives import services as cooperatives
 from fundapp.extensions import db
 from fundapp.ledger.services import record_capital
-from fundapp.lending import services as lending
+from fundapp.lending import applications, disbursements
 from fundapp.loans.models import Reversal
 from fundapp.repayments import services as repayments
-from tests.conftest import BUSINESS_DATE, PASSWORD, make_cooperative, make_user
+from tests.conftest import BUSINESS_DATE, make_cooperative, make_user
 from tests.documents.conftest import pdf_text, squeeze
 from tests.documents.helpers import repay
-from tests.e2e.conftest import artifact_stem, save_failure_artifacts
+from tests.e2e.conftest import artifact_stem, save_failure_artifacts, sign_in
 from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
 
 DISBURSED_ON = date(2026, 10, 20)
@@ -46,15 +46,6 @@ ENTRUSTED_SEEDED = ("Liên minh HTX Việt Nam (ủy thác thí điểm)", 1_111
 ENTRUSTED_NEW = ("Quỹ Hỗ trợ phát triển HTX Trung ương", 2_345_678_000)
 COOPERATIVE_USER = "e2e.htx.maytre"
 PDF = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
-
-
-def sign_in(page: Page, base_url: str, username: str, password: str = PASSWORD) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base_url}/login")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(password)
-    page.get_by_role("button", name=re.compile("Đăng nhập")).click()
-    expect(page.get_by_role("button", name="Đăng xuất").first).to_be_attached()
 
 
 def dong(text: str) -> int:
@@ -108,7 +99,7 @@ def world(live_server: dict[str, Any]) -> dict[str, Any]:
             on=DISBURSED_ON,
             cooperative=make_cooperative(name="HTX Gạo nếp cái hoa vàng Yên Dũng"),
         )
-        tranche = lending.record_disbursement(
+        tranche = disbursements.record_disbursement(
             staff.accountant,
             tranche_loan.id,
             {"amount": 300_000_000, "date": BUSINESS_DATE, "reference": "UNC 118/2026"},
@@ -117,7 +108,7 @@ def world(live_server: dict[str, Any]) -> dict[str, Any]:
         name, amount = ENTRUSTED_SEEDED
         record_capital(None, "entrusted", amount, date(2026, 6, 30), "HĐUT 02/2026", "", name)
 
-        large = lending.create_application(
+        large = applications.create_application(
             staff.officer,
             {
                 "cooperative_id": make_cooperative(name="HTX Dịch vụ nông nghiệp Hiệp Hòa").id,
@@ -131,8 +122,8 @@ def world(live_server: dict[str, Any]) -> dict[str, Any]:
             },
             DISBURSED_ON,
         )
-        lending.submit(staff.officer, large)
-        lending.appraise(staff.appraiser, large, 600_000_000, "Đủ điều kiện", DISBURSED_ON)
+        applications.submit(staff.officer, large)
+        applications.appraise(staff.appraiser, large, 600_000_000, "Đủ điều kiện", DISBURSED_ON)
 
         inspected = active("HTX Thủy sản Lục Nam")
         watched = active("HTX Mật ong Yên Thế")

@@ -4,6 +4,7 @@ the environment of a scheduler process of its own."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from datetime import date, timedelta
 from pathlib import Path
@@ -12,7 +13,9 @@ from typing import Any
 from sqlalchemy import select
 
 from fundapp.extensions import db
-from fundapp.loans.days import CloseDayRun
+from fundapp.loans.days import CloseDayRun, LoanDay
+from fundapp.loans.models import Loan
+from fundapp.servicing.close_day import run_close_day, run_pending
 from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,3 +64,29 @@ def scheduler_env(database_url: str, business_day: date, **extra: str) -> dict[s
         **extra,
     )
     return env
+
+
+def start_scheduler(env: dict[str, str]) -> subprocess.Popen[str]:
+    """`flask jobs run --once` in a process of its own (output and errors in one pipe)."""
+    return subprocess.Popen(
+        [str(FLASK), "jobs", "run", "--once"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def close(until: date, start: date | None = None) -> None:
+    """Close the book up to ``until`` (a first run of ``start`` before, when given); the
+    caller commits."""
+    if start is not None:
+        run_close_day(start, "cli")
+        db.session.commit()
+    run_pending(until, "cli")
+
+
+def day_of(loan: Loan) -> LoanDay:
+    """The loan's classification row (days past due, group) as the last run left it."""
+    return db.session.get(LoanDay, loan.id)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from fundapp.extensions import db
 from fundapp.loans.days import CloseDayFailure
-from fundapp.servicing import close_day
+from fundapp.servicing import close_day, provisions
 from tests.conftest import (
     BUSINESS_DATE,
     api_token,
@@ -171,14 +171,14 @@ def test_a_failed_run_from_the_web_is_flashed_and_listed_with_its_error(client, 
     book_in_arrears(loans=1)
     close_day.run_pending(FIRST, "cli")
     login(client, make_user("accountant"))
-    real = close_day._provisions
+    real = provisions.post_provisions
 
     def broken_on_the_17th(day, *args):
         if day == FIRST + timedelta(days=3):
             raise RuntimeError("provision table locked by the auditor")
         return real(day, *args)
 
-    monkeypatch.setattr(close_day, "_provisions", broken_on_the_17th)
+    monkeypatch.setattr(provisions, "post_provisions", broken_on_the_17th)
     response = client.post("/close-day/run", follow_redirects=True)
     assert response.status_code == 200
     text = response.get_data(as_text=True)

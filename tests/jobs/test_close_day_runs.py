@@ -14,7 +14,7 @@ from fundapp.jobs.runner import close_day_job
 from fundapp.ledger.models import JournalEntry, JournalLine
 from fundapp.ledger.services import check_invariants
 from fundapp.loans.days import CloseDayFailure, CloseDayRun, Notice
-from fundapp.servicing import close_day
+from fundapp.servicing import close_day, provisions
 from tests.conftest import BUSINESS_DATE
 from tests.jobs.helpers import FIRST, book_in_arrears, days, runs
 
@@ -106,7 +106,7 @@ def test_a_failing_date_rolls_back_whole_is_recorded_and_the_next_run_succeeds(
         assert _count(JournalEntry) > entries
         raise RuntimeError("provision rates unreadable")
 
-    monkeypatch.setattr(close_day, "_provisions", broken_provisions)
+    monkeypatch.setattr(provisions, "post_provisions", broken_provisions)
     with pytest.raises(RuntimeError, match="provision rates unreadable"):
         close_day.run_pending(failing, "test")
     assert calls == [failing]

@@ -22,7 +22,7 @@ from fundapp.ledger.services import check_invariants
 from fundapp.loans.days import CloseDayRun
 from fundapp.servicing import close_day
 from tests.conftest import BUSINESS_DATE, PG_URL
-from tests.jobs.helpers import FLASK, ROOT, book_in_arrears, days, scheduler_env
+from tests.jobs.helpers import FLASK, ROOT, book_in_arrears, days, scheduler_env, start_scheduler
 
 pytestmark = [
     pytest.mark.postgres,
@@ -65,14 +65,7 @@ def test_a_killed_catch_up_resumes_and_the_ledger_is_exact(app, tmp_path: Path) 
     db.session.remove()
 
     env = scheduler_env(PG_URL, BUSINESS_DATE)
-    process = subprocess.Popen(
-        [str(FLASK), "jobs", "run", "--once"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = start_scheduler(env)
     try:
         deadline = time.monotonic() + 120
         while _closed_count() < 4 and time.monotonic() < deadline and process.poll() is None:

@@ -21,7 +21,7 @@ from flask import Flask
 from fundapp.extensions import db
 from fundapp.jobs import JOBS, cron_fields, daily_time
 from fundapp.jobs.runner import MISFIRE_GRACE_SECONDS, build_scheduler, close_day_job
-from fundapp.servicing import close_day
+from fundapp.servicing import close_day, provisions
 from tests.conftest import BUSINESS_DATE, PG_URL, fresh_database, make_app
 from tests.jobs.helpers import FIRST, FLASK, ROOT, book_in_arrears, days, runs, scheduler_env
 
@@ -127,7 +127,7 @@ def test_flask_jobs_run_once_exits_1_when_the_close_of_day_fails(app, runner, mo
     def broken(*_args: object) -> int:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(close_day, "_provisions", broken)
+    monkeypatch.setattr(provisions, "post_provisions", broken)
     result = runner.invoke(args=["jobs", "run", "--once"])
     assert result.exit_code == 1
     assert "FAILED" in result.output and "disk full" in result.output

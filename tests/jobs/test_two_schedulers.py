@@ -1,10 +1,9 @@
 """Two scheduler processes started together on one PostgreSQL: each date closes once
-(SPEC §8: never twice at once, the advisory lock; SPEC §12: the scheduler stays one process,
-guarded by a database lock)."""
+(docs/rules.md#close-of-day: never twice at once, the advisory lock; the scheduler stays one
+process, guarded by a database lock)."""
 
 from __future__ import annotations
 
-import subprocess
 from collections import Counter
 from datetime import timedelta
 
@@ -17,7 +16,7 @@ from fundapp.ledger.services import check_invariants
 from fundapp.loans.days import CloseDayFailure, CloseDayRun
 from fundapp.servicing import close_day
 from tests.conftest import BUSINESS_DATE, PG_URL
-from tests.jobs.helpers import FIRST, FLASK, ROOT, book_in_arrears, days, scheduler_env
+from tests.jobs.helpers import FIRST, book_in_arrears, days, scheduler_env, start_scheduler
 
 pytestmark = [
     pytest.mark.postgres,
@@ -33,17 +32,7 @@ def test_two_scheduler_processes_started_together_close_each_date_once(app):
     db.session.remove()  # no connection of ours holds a transaction or a lock
 
     env = scheduler_env(PG_URL, BUSINESS_DATE)
-    processes = [
-        subprocess.Popen(
-            [str(FLASK), "jobs", "run", "--once"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for _ in range(2)
-    ]
+    processes = [start_scheduler(env) for _ in range(2)]
     outputs = []
     try:
         for process in processes:

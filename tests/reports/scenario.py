@@ -30,7 +30,7 @@ from typing import Any
 
 from fundapp.extensions import db
 from fundapp.ledger.services import record_capital
-from fundapp.lending import services as ls
+from fundapp.lending import collateral
 from fundapp.repayments import services as rs
 from fundapp.servicing.close_day import run_close_day, run_pending
 from tests.conftest import make_cooperative
@@ -66,7 +66,7 @@ def small_fund() -> SmallFund:
         sector="Chăn nuôi gà đồi",
     )
     loan_a = contracted_loan(staff, 120_000_000, date(2026, 1, 5), coop_a)
-    ls.add_collateral(
+    collateral.add_collateral(
         staff.officer,
         loan_a,
         {"kind": "Quyền sử dụng đất", "valuation": 40_000_000, "discount_factor": "0.5"},

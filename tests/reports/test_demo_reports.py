@@ -1,4 +1,5 @@
-"""The reports on the demo fund (SPEC §13): the figures of the fund's own report."""
+"""The reports on the demo fund (README, "Demo logins"): the figures of the fund's own
+report."""
 
 from __future__ import annotations
 

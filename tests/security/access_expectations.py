@@ -1,5 +1,6 @@
 """Who may use each route: one row per (endpoint, method) of the URL map, written by hand
-from SPEC §1 (roles) and §11, and from what each page or API call is for.
+from docs/rules.md#security and #maker-checker-and-approval-authority, and from what each
+page or API call is for.
 
 A row names the actors allowed and the answer they get. Everyone else gets the refusal of
 their kind, which the test derives: anonymous → 302 to /login on a page, 401 on the API;
@@ -128,7 +129,7 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("api.reset_user_password", "POST"): allow(ADMIN, ok=422),
     ("api.list_user_tokens", "GET"): allow(ADMIN),
     ("api.revoke_user_token", "DELETE"): allow(ADMIN, ok=204),
-    # SPEC §11: the audit log is visible to the controller and the admin.
+    # docs/rules.md#security: the audit log is visible to the controller and the admin.
     ("audit.index", "GET"): allow(CONTROLLER, ADMIN),
     ("api.list_audit", "GET"): allow(CONTROLLER, ADMIN),
     # --- cooperatives and related groups: the officer registers them --------------------
@@ -162,7 +163,7 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("api.fund_position", "GET"): allow(*STAFF),
     ("api.fund_overview", "GET"): allow(*STAFF),
     ("api.list_journal", "GET"): allow(*STAFF),
-    # --- lending policy: the board edits it; SPEC is silent on the admin reading it, the
+    # --- lending policy: the board edits it; docs/rules.md is silent on the admin reading it, the
     # code lets the admin read it with the system settings.
     ("policy.index", "GET"): allow(*STAFF, ADMIN),
     ("policy.history", "GET"): allow(*STAFF, ADMIN),
@@ -209,8 +210,8 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("api.list_application_documents", "GET"): allow(*BORROWER_READ),
     ("api.upload_application_document", "POST"): allow(OFFICER, COOPERATIVE, ok=422),
     ("api.download_application_document", "GET"): allow(*BORROWER_READ, content=OCTET),
-    # --- loans: staff pages; each action to its role (SPEC §1). An action with an empty
-    # form is refused with the loan page and its messages (422); deciding a pending item
+    # --- loans: staff pages; each action to its role (docs/rules.md#security). An action with
+    # an empty form is refused with the loan page and its messages (422); deciding a pending item
     # needs no input and goes through (302).
     ("loans.index", "GET"): allow(*STAFF),
     ("loans.approvals", "GET"): allow(*STAFF),

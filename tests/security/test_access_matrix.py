@@ -31,8 +31,8 @@ from werkzeug.routing import Rule
 from fundapp.auth.services import issue_token
 from fundapp.documents import pdf
 from fundapp.extensions import db
-from fundapp.lending import services as lending
-from fundapp.lending import uploads
+from fundapp.lending import applications, collateral, disbursements, inspections, uploads, writeoffs
+from fundapp.lending import restructuring as lending_restructuring
 from fundapp.loans.days import Notice
 from fundapp.loans.relief import OffBalanceRemoval
 from fundapp.policy import services as policy
@@ -57,7 +57,13 @@ from tests.security.access_expectations import (
     ROLES,
     Access,
 )
-from tests.services.lending_helpers import Staff, contracted_loan, disburse, fund_and_staff
+from tests.services.lending_helpers import (
+    Staff,
+    application_data,
+    contracted_loan,
+    disburse,
+    fund_and_staff,
+)
 
 # Who may do what does not depend on the database; the PostgreSQL run leaves it to SQLite.
 pytestmark = pytest.mark.skipif(
@@ -176,7 +182,7 @@ def _loan_book(staff: Staff, coop: Any) -> dict[str, int]:
     repayment = repayments.record_repayment(
         staff.accountant, loan.id, {"amount": 1_000_000, "date": date(2025, 2, 6)}, BUSINESS_DATE
     )
-    pending = lending.record_disbursement(
+    pending = disbursements.record_disbursement(
         staff.accountant, loan.id, {"amount": 20_000_000, "date": "2025-03-06"}, BUSINESS_DATE
     )
     reversal = repayments.request_reversal(staff.accountant, repayment.id, "Ghi nhầm số tiền")
@@ -186,8 +192,10 @@ def _loan_book(staff: Staff, coop: Any) -> dict[str, int]:
         "new_maturity": "2026-12-06",
         "reason": "Mất mùa vải thiều",
     }
-    restructuring = lending.request_restructuring(staff.officer, loan.id, extension, BUSINESS_DATE)
-    write_off = lending.propose_write_off(
+    restructuring = lending_restructuring.request_restructuring(
+        staff.officer, loan.id, extension, BUSINESS_DATE
+    )
+    write_off = writeoffs.propose_write_off(
         staff.director, loan.id, "Không còn khả năng thu hồi", BUSINESS_DATE
     )
     relief = reliefs.request_relief(
@@ -208,7 +216,7 @@ def _loan_book(staff: Staff, coop: Any) -> dict[str, int]:
         loan_id=loan.id, write_off_id=write_off.id, reason="x", proposed_by_id=staff.director.id
     )
     db.session.add(removal)
-    lending.add_collateral(
+    collateral.add_collateral(
         staff.officer,
         loan,
         {
@@ -218,24 +226,15 @@ def _loan_book(staff: Staff, coop: Any) -> dict[str, int]:
             "discount_factor": "0.5",
         },
     )
-    lending.add_inspection(
+    inspections.add_inspection(
         staff.officer,
         loan,
         {"inspected_on": "2025-03-01", "finding": "proper", "notes": "Đúng mục đích"},
         BUSINESS_DATE,
     )
-    draft = lending.create_application(
+    draft = applications.create_application(
         staff.officer,
-        {
-            "cooperative_id": coop.id,
-            "project_name": "Xưởng sơ chế vải thiều",
-            "total_project_cost": 100_000_000,
-            "own_equity": 50_000_000,
-            "requested_amount": 50_000_000,
-            "term_months": 24,
-            "annual_rate": "6",
-            "principal_method": "equal_principal",
-        },
+        application_data(coop, 50_000_000, project_name="Xưởng sơ chế vải thiều", term_months=24),
         BUSINESS_DATE,
     )
     pdf = FileStorage(io.BytesIO(b"%PDF-1.4 phuong an"), filename="phuong-an.pdf")

@@ -29,7 +29,7 @@ from fundapp.cooperatives.models import Cooperative
 from fundapp.domain.dates import utcnow
 from fundapp.extensions import db
 from fundapp.ledger.models import CapitalEntry
-from fundapp.lending import services as ls
+from fundapp.lending import applications
 from fundapp.loans.days import CloseDayRun
 from fundapp.loans.models import Application, Repayment
 from tests.conftest import (
@@ -42,7 +42,12 @@ from tests.conftest import (
     make_user,
 )
 from tests.documents.helpers import repay
-from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
+from tests.services.lending_helpers import (
+    application_data,
+    contracted_loan,
+    disburse,
+    fund_and_staff,
+)
 
 API = "/api/v1"
 
@@ -72,18 +77,9 @@ class Scene:
 
 
 def _draft(officer: Any, coop: Any) -> Application:
-    return ls.create_application(
+    return applications.create_application(
         officer,
-        {
-            "cooperative_id": coop.id,
-            "project_name": "Nhà sơ chế vải thiều",
-            "total_project_cost": 200_000_000,
-            "own_equity": 100_000_000,
-            "requested_amount": 100_000_000,
-            "term_months": 12,
-            "annual_rate": "6",
-            "principal_method": "equal_principal",
-        },
+        application_data(coop, 100_000_000, project_name="Nhà sơ chế vải thiều"),
         BUSINESS_DATE,
     )
 

@@ -37,23 +37,35 @@ from wtforms import BooleanField
 from wtforms.csrf.core import CSRFTokenField
 
 import fundapp
+from fundapp.admin.forms import ResetPasswordForm, UserForm
+from fundapp.auth.forms import ChangePasswordForm, LoginForm
 from fundapp.auth.models import ApiToken, User
 from fundapp.auth.services import issue_token
+from fundapp.cooperatives.forms import CooperativeForm, RelatedGroupForm
 from fundapp.cooperatives.models import Cooperative
 from fundapp.cooperatives.services import create_group
 from fundapp.extensions import db
+from fundapp.imports.template import csv_bytes
+from fundapp.ledger.forms import CapitalEntryForm
 from fundapp.ledger.services import record_capital
-from fundapp.lending import services as ls
+from fundapp.lending import application_forms as af
+from fundapp.lending import applications, contracts, disbursements, restructuring, writeoffs
+from fundapp.lending import forms as lf
 from fundapp.lending.uploads import clean_name, save_document
 from fundapp.loans.days import Notice
-from fundapp.loans.models import Application, ApplicationDocument, Loan
+from fundapp.loans.models import Application, ApplicationDocument, Disbursement, Loan, Repayment
 from fundapp.loans.relief import InterestRelief, OffBalanceRemoval
 from fundapp.policy import services as policy
+from fundapp.policy.forms import PolicyChangeForm, PolicyDecisionForm
 from fundapp.policy.services import install_defaults
+from fundapp.portal import forms as pf
 from fundapp.repayments import services as rs
 from fundapp.servicing import relief as reliefs
 from fundapp.servicing import risk
 from fundapp.servicing.close_day import run_close_day
+from fundapp.web import relief as rr
+from fundapp.web.imports import ImportForm
+from fundapp.web.imports import UploadForm as LoanFileForm
 from tests.conftest import (
     BUSINESS_DATE,
     PASSWORD,
@@ -189,12 +201,12 @@ def new_application(world: World, stage: str = "draft", **over: Any) -> Applicat
     that no borrower's limit fills up)."""
     u = world.users
     data = _application_data(make_cooperative(), **over)
-    app = ls.create_application(u["officer"], data, BUSINESS_DATE)
+    app = applications.create_application(u["officer"], data, BUSINESS_DATE)
     if stage in ("submitted", "appraised"):
-        ls.submit(u["officer"], app)
+        applications.submit(u["officer"], app)
     if stage == "appraised":
         amount = app.requested_amount
-        ls.appraise(u["appraiser"], app, amount, "Phương án khả thi", BUSINESS_DATE)
+        applications.appraise(u["appraiser"], app, amount, "Phương án khả thi", BUSINESS_DATE)
     db.session.commit()
     return app
 
@@ -208,14 +220,14 @@ def _draft_by(member: User, coop: Cooperative) -> Application:
     data = _application_data(coop)
     data.pop("cooperative_id")
     data.pop("annual_rate")
-    app = ls.create_application(member, data, BUSINESS_DATE)
+    app = applications.create_application(member, data, BUSINESS_DATE)
     db.session.commit()
     return app
 
 
 def approved_loan(world: World) -> Loan:
     app = new_application(world, "appraised")
-    loan = ls.approve(world.users["director"], app, "Đồng ý", BUSINESS_DATE)
+    loan = applications.approve(world.users["director"], app, "Đồng ý", BUSINESS_DATE)
     db.session.commit()
     return loan
 
@@ -233,7 +245,7 @@ def over_limit_application(world: World) -> Application:
 
 
 def pending_disbursement(world: World) -> Any:
-    d = ls.record_disbursement(
+    d = disbursements.record_disbursement(
         world.users["accountant"],
         world.contracted.id,
         {"amount": 1_000_000, "date": BUSINESS_DATE},
@@ -280,16 +292,22 @@ def pending_relief(world: World) -> InterestRelief:
     return item
 
 
-def _refuse_relief(world: World, loan: Loan, data: dict[str, Any]) -> None:
-    """A loan takes one pending relief at a time: the director turns each down."""
-    db.session.expire_all()
-    item = db.session.scalar(
-        select(InterestRelief).where(
-            InterestRelief.loan_id == loan.id, InterestRelief.status == "pending"
+def _refuser(model: Any, decide: Any, decider: str) -> Any:
+    """After a case: a loan takes one pending request (``model``) at a time, so ``decider``
+    turns the case's request down with ``decide``."""
+
+    def refuse(world: World, loan: Loan, data: dict[str, Any]) -> None:
+        db.session.expire_all()
+        item = db.session.scalar(
+            select(model).where(model.loan_id == loan.id, model.status == "pending")
         )
-    )
-    reliefs.decide_relief(world.users["director"], item.id, False, "Chưa đủ hồ sơ", BUSINESS_DATE)
-    db.session.commit()
+        decide(world.users[decider], item.id, False, "Chưa đủ hồ sơ", BUSINESS_DATE)
+        db.session.commit()
+
+    return refuse
+
+
+_refuse_relief = _refuser(InterestRelief, reliefs.decide_relief, "director")
 
 
 def written_off_loan(world: World) -> Loan:
@@ -298,8 +316,8 @@ def written_off_loan(world: World) -> Loan:
     handled = date(2021, 3, 1)
     loan = contracted_loan(world.staff, on=date(2020, 1, 6))
     disburse(world.staff, loan, loan.amount, date(2020, 1, 6))
-    proposal = ls.propose_write_off(world.users["director"], loan.id, "Mất vốn", handled)
-    ls.decide_write_off(world.users["board"], proposal.id, True, "Đồng ý xử lý", handled)
+    proposal = writeoffs.propose_write_off(world.users["director"], loan.id, "Mất vốn", handled)
+    writeoffs.decide_write_off(world.users["board"], proposal.id, True, "Đồng ý xử lý", handled)
     db.session.commit()
     return loan
 
@@ -313,16 +331,7 @@ def pending_removal(world: World) -> OffBalanceRemoval:
     return item
 
 
-def _refuse_removal(world: World, loan: Loan, data: dict[str, Any]) -> None:
-    """A loan takes one pending removal at a time: the board turns each down."""
-    db.session.expire_all()
-    item = db.session.scalar(
-        select(OffBalanceRemoval).where(
-            OffBalanceRemoval.loan_id == loan.id, OffBalanceRemoval.status == "pending"
-        )
-    )
-    risk.decide_removal(world.users["board"], item.id, False, "Chưa đủ hồ sơ", BUSINESS_DATE)
-    db.session.commit()
+_refuse_removal = _refuser(OffBalanceRemoval, risk.decide_removal, "board")
 
 
 def _world(app: Flask) -> World:
@@ -553,7 +562,7 @@ def _cancel_loan(world: World, app: Application, data: dict[str, Any]) -> None:
     """The override case approves 3,2 tỷ each time: cancelled, it no longer holds the cash."""
     db.session.expire_all()
     loan = db.session.scalar(select(Loan).where(Loan.application_id == app.id))
-    ls.cancel(world.users["director"], loan, "Kiểm thử")
+    contracts.cancel(world.users["director"], loan, "Kiểm thử")
     db.session.commit()
 
 
@@ -586,19 +595,6 @@ CUSTOM = {"custom_schedule": {"principal_method": "custom"}}
 
 
 def _form_cases() -> list[FormCase]:
-    from fundapp.admin.forms import ResetPasswordForm, UserForm
-    from fundapp.auth.forms import ChangePasswordForm, LoginForm
-    from fundapp.cooperatives.forms import CooperativeForm, RelatedGroupForm
-    from fundapp.imports.template import csv_bytes
-    from fundapp.ledger.forms import CapitalEntryForm
-    from fundapp.lending import application_forms as af
-    from fundapp.lending import forms as lf
-    from fundapp.policy.forms import PolicyChangeForm, PolicyDecisionForm
-    from fundapp.portal import forms as pf
-    from fundapp.web import relief as rr
-    from fundapp.web.imports import ImportForm
-    from fundapp.web.imports import UploadForm as LoanFileForm
-
     pdf = {"file": PDF_BYTES}
     return [
         FormCase(
@@ -896,10 +892,6 @@ def test_form_payloads_are_refused_or_stored_and_shown_escaped(
 API = "/api/v1"
 
 
-def _answered_id(world: World, target: Any, body: dict[str, Any], answer: dict) -> int:
-    return answer["id"]
-
-
 @dataclass(frozen=True)
 class ApiCase:
     """One API operation: each string field of its body gets each payload in turn, the
@@ -1027,7 +1019,7 @@ def pending_reversal(world: World) -> Any:
 
 def pending_restructuring(world: World) -> Any:
     loan = active_loan(world)
-    item = ls.request_restructuring(
+    item = restructuring.request_restructuring(
         world.users["officer"], loan.id,
         {"kind": "extension", "effective_date": BUSINESS_DATE,
          "new_maturity": date(2027, 7, 10), "reason": "Mất mùa do rét đậm"},
@@ -1039,7 +1031,7 @@ def pending_restructuring(world: World) -> Any:
 
 def write_off_proposal(world: World) -> Any:
     loan = active_loan(world, on=date(2025, 1, 6))
-    item = ls.propose_write_off(
+    item = writeoffs.propose_write_off(
         world.users["director"], loan.id, "Mất khả năng trả nợ", BUSINESS_DATE
     )
     db.session.commit()
@@ -1048,7 +1040,9 @@ def write_off_proposal(world: World) -> Any:
 
 def _refuse_write_off(world: World, loan: Loan, body: dict, answer: dict) -> None:
     """The old loan takes one proposal at a time: the board turns each down."""
-    ls.decide_write_off(world.users["board"], answer["id"], False, "Chưa đủ hồ sơ", BUSINESS_DATE)
+    writeoffs.decide_write_off(
+        world.users["board"], answer["id"], False, "Chưa đủ hồ sơ", BUSINESS_DATE
+    )
     db.session.commit()
 
 
@@ -1485,7 +1479,6 @@ COPIED_READS = {
 
 def _path_values(world: World) -> dict[str, Any]:
     """A real id for every kind of path parameter, each visible to its reader."""
-    from fundapp.loans.models import Disbursement, Repayment
 
     notice = db.session.scalar(
         select(Notice).where(Notice.cooperative_id == world.coop.id).order_by(Notice.id)

@@ -22,7 +22,7 @@ from flask import Flask
 
 from fundapp.documents.pdf import ResourceRefused, StaticOnlyFetcher, html_to_pdf, static_fetcher
 from fundapp.extensions import db
-from fundapp.lending import services as ls
+from fundapp.lending import disbursements
 from fundapp.repayments import services as rs
 from tests.conftest import fresh_database, login, make_app, make_cooperative, make_user
 from tests.services.lending_helpers import contracted_loan, fund_and_staff
@@ -305,13 +305,13 @@ def hostile(app, listener) -> Hostile:
     )
     loan = contracted_loan(staff, cooperative=coop, project_name=payloads["project_name"])
     day = date(2026, 1, 5)
-    tranche = ls.record_disbursement(
+    tranche = disbursements.record_disbursement(
         staff.accountant,
         loan.id,
         {"amount": 120_000_000, "date": day, "reference": payloads["tranche"]},
         day,
     )
-    ls.approve_disbursement(staff.director, tranche.id, day)
+    disbursements.approve_disbursement(staff.director, tranche.id, day)
     paid = rs.record_repayment(
         staff.accountant,
         loan.id,

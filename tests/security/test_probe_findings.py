@@ -44,8 +44,7 @@ from fundapp.core.validation import MAX_ROW_ID, digits, iso_day, json_too_deep, 
 from fundapp.domain.money import MoneyError, parse_dong, parse_rate
 from fundapp.extensions import db
 from fundapp.ledger.models import CapitalEntry
-from fundapp.lending import services as ls
-from fundapp.lending import uploads
+from fundapp.lending import applications, uploads
 from fundapp.loans.models import (
     Application,
     ApplicationDocument,
@@ -148,23 +147,27 @@ def appraised_scene() -> Appraised:
     neighbour_loan = contracted_loan(staff, amount=NEIGHBOUR_DEBT, cooperative=neighbour)
     disburse(staff, neighbour_loan, NEIGHBOUR_DEBT, date(2026, 1, 5))
 
-    approved = ls.create_application(
+    approved = applications.create_application(
         staff.officer,
         application_data(own.id, 600_000_000, 350_000_000, 250_000_000),
         BUSINESS_DATE,
     )
-    ls.submit(staff.officer, approved)
-    checks = ls.appraise(staff.appraiser, approved, 250_000_000, INTERNAL_NOTE, BUSINESS_DATE)
+    applications.submit(staff.officer, approved)
+    checks = applications.appraise(
+        staff.appraiser, approved, 250_000_000, INTERNAL_NOTE, BUSINESS_DATE
+    )
     assert not next(c for c in checks if c.code == "related_group").passed
-    loan = ls.approve(staff.board, approved, DECISION, BUSINESS_DATE, override_reason=OVERRIDE)
+    loan = applications.approve(
+        staff.board, approved, DECISION, BUSINESS_DATE, override_reason=OVERRIDE
+    )
 
-    pending = ls.create_application(
+    pending = applications.create_application(
         staff.officer,
         application_data(own.id, 420_000_000, 320_000_000, 100_000_000),
         BUSINESS_DATE,
     )
-    ls.submit(staff.officer, pending)
-    ls.appraise(staff.appraiser, pending, 100_000_000, INTERNAL_NOTE, BUSINESS_DATE)
+    applications.submit(staff.officer, pending)
+    applications.appraise(staff.appraiser, pending, 100_000_000, INTERNAL_NOTE, BUSINESS_DATE)
     db.session.commit()
     return Appraised(
         member=make_user("cooperative", cooperative=own),
@@ -357,10 +360,10 @@ def quota_scene(tmp_path: Path, files: int, size: int) -> Iterator[Quota]:
         staff = fund_and_staff()
         coop = make_cooperative()
         data = application_data(coop.id, 200_000_000, 100_000_000, 100_000_000)
-        draft = ls.create_application(staff.officer, data, BUSINESS_DATE)
-        sibling = ls.create_application(staff.officer, data, BUSINESS_DATE)
+        draft = applications.create_application(staff.officer, data, BUSINESS_DATE)
+        sibling = applications.create_application(staff.officer, data, BUSINESS_DATE)
         other = make_cooperative()
-        stranger = ls.create_application(
+        stranger = applications.create_application(
             staff.officer, {**data, "cooperative_id": other.id}, BUSINESS_DATE
         )
         db.session.commit()
@@ -541,7 +544,7 @@ def test_parallel_uploads_never_pass_the_quota_together(tmp_path):
     with fresh_database(app):
         staff = fund_and_staff()
         coop = make_cooperative()
-        draft = ls.create_application(
+        draft = applications.create_application(
             staff.officer,
             application_data(coop.id, 200_000_000, 100_000_000, 100_000_000),
             BUSINESS_DATE,

@@ -31,7 +31,7 @@ from fundapp.auth.services import issue_token
 from fundapp.extensions import db
 from fundapp.ledger.models import JournalEntry
 from fundapp.ledger.services import check_invariants
-from fundapp.lending import services as ls
+from fundapp.lending import applications, disbursements, restructuring, writeoffs
 from fundapp.loans.models import (
     Application,
     Disbursement,
@@ -51,7 +51,13 @@ from tests.conftest import (
     make_cooperative,
     make_user,
 )
-from tests.services.lending_helpers import Staff, contracted_loan, disburse, fund_and_staff
+from tests.services.lending_helpers import (
+    Staff,
+    application_data,
+    contracted_loan,
+    disburse,
+    fund_and_staff,
+)
 
 PARALLEL = 10
 
@@ -186,7 +192,7 @@ def test_parallel_disbursements_of_what_remains_make_one_pending_tranche(live):
 def test_parallel_approvals_of_one_tranche_post_it_once(live):
     staff = fund_and_staff()
     loan = contracted_loan(staff)
-    tranche = ls.record_disbursement(
+    tranche = disbursements.record_disbursement(
         staff.accountant, loan.id, {"amount": 120_000_000, "date": "2026-01-15"}, BUSINESS_DATE
     )
     loan_id, tranche_id, token = loan.id, tranche.id, token_of(staff.director)
@@ -226,7 +232,7 @@ def test_parallel_approvals_of_one_restructuring_apply_it_once(live):
     staff = fund_and_staff()
     loan = contracted_loan(staff, on=date(2026, 11, 2))
     disburse(staff, loan, 120_000_000, date(2026, 11, 2))
-    request = ls.request_restructuring(
+    request = restructuring.request_restructuring(
         staff.officer,
         loan.id,
         {
@@ -250,7 +256,7 @@ def test_parallel_approvals_of_one_write_off_post_it_once(live):
     staff = fund_and_staff()
     loan = contracted_loan(staff, on=date(2025, 6, 2))
     disburse(staff, loan, 120_000_000, date(2025, 6, 2))  # never repaid: group 5 by now
-    proposal = ls.propose_write_off(staff.director, loan.id, "HTX giải thể", BUSINESS_DATE)
+    proposal = writeoffs.propose_write_off(staff.director, loan.id, "HTX giải thể", BUSINESS_DATE)
     loan_id, proposal_id, token = loan.id, proposal.id, token_of(staff.board)
     let_go()
     one_wins(live.fire(PARALLEL, f"/write-offs/{proposal_id}/approve", {}, token))
@@ -262,22 +268,15 @@ def test_parallel_approvals_of_one_write_off_post_it_once(live):
 
 def test_parallel_approvals_of_one_application_make_one_loan(live):
     staff: Staff = fund_and_staff()
-    application = ls.create_application(
+    application = applications.create_application(
         staff.officer,
-        {
-            "cooperative_id": make_cooperative().id,
-            "project_name": "Nhà sơ chế vải thiều",
-            "total_project_cost": 240_000_000,
-            "own_equity": 120_000_000,
-            "requested_amount": 120_000_000,
-            "term_months": 12,
-            "annual_rate": "6",
-            "principal_method": "equal_principal",
-        },
+        application_data(make_cooperative(), 120_000_000, project_name="Nhà sơ chế vải thiều"),
         BUSINESS_DATE,
     )
-    ls.submit(staff.officer, application)
-    ls.appraise(staff.appraiser, application, 120_000_000, "Phương án khả thi", BUSINESS_DATE)
+    applications.submit(staff.officer, application)
+    applications.appraise(
+        staff.appraiser, application, 120_000_000, "Phương án khả thi", BUSINESS_DATE
+    )
     application_id, token = application.id, token_of(staff.director)
     let_go()
     body = {"note": "Đồng ý"}

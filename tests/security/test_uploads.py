@@ -30,7 +30,7 @@ from config import Config
 from fundapp.audit.models import AuditLog
 from fundapp.extensions import db
 from fundapp.imports.template import xlsx_bytes
-from fundapp.lending import services as ls
+from fundapp.lending import applications
 from fundapp.loans.models import Application, ApplicationDocument, Loan
 from tests.conftest import (
     BUSINESS_DATE,
@@ -42,7 +42,7 @@ from tests.conftest import (
     make_user,
 )
 from tests.data.make_import_files import HAND_CHECKED_CSV
-from tests.services.lending_helpers import fund_and_staff
+from tests.services.lending_helpers import application_data, fund_and_staff, portal_application_form
 
 API = "/api/v1"
 MAX_FILE = 128 * 1024  # UPLOAD_MAX_BYTES: "128 KB" in the messages
@@ -98,22 +98,9 @@ class Scene:
     accountant_token: dict[str, str]
 
 
-PORTAL_FORM = {
-    "project_name": "Kho lạnh bảo quản vải thiều",
-    "purpose": "Xây kho lạnh 200 m²",
-    "description": "Kho lạnh cho 40 hộ thành viên.",
-    "total_project_cost": "500.000.000",
-    "own_equity": "150.000.000",
-    "requested_amount": "300.000.000",
-    "term_months": "24",
-    "principal_method": "equal_principal",
-    "principal_every_months": "3",
-    "interest_every_months": "1",
-    "grace_months": "0",
-    "custom_schedule": "",
-    "collateral_offered": "",
-    "action": "draft",
-}
+PORTAL_FORM = portal_application_form(
+    purpose="Xây kho lạnh 200 m²", collateral_offered="", action="draft"
+)
 
 
 def _signed_in(app: Flask, user: Any) -> Any:
@@ -137,18 +124,9 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
         staff = fund_and_staff()
         coop = make_cooperative(name="HTX Vải thiều Thanh Hà")
         member = make_user("cooperative", cooperative=coop)
-        draft = ls.create_application(
+        draft = applications.create_application(
             staff.officer,
-            {
-                "cooperative_id": coop.id,
-                "project_name": "Nhà sơ chế vải thiều",
-                "total_project_cost": 200_000_000,
-                "own_equity": 100_000_000,
-                "requested_amount": 100_000_000,
-                "term_months": 12,
-                "annual_rate": "6",
-                "principal_method": "equal_principal",
-            },
+            application_data(coop, 100_000_000, project_name="Nhà sơ chế vải thiều"),
             BUSINESS_DATE,
         )
         db.session.commit()

@@ -37,7 +37,8 @@ from fundapp.core.security import MONEY_AND_APPROVAL
 from fundapp.domain.dates import utcnow
 from fundapp.extensions import db
 from fundapp.ledger.models import CapitalEntry
-from fundapp.lending import services as ls
+from fundapp.lending import applications, disbursements, writeoffs
+from fundapp.lending import restructuring as lending_restructuring
 from fundapp.lending.uploads import save_document
 from fundapp.loans.days import Notice
 from fundapp.policy import services as policy
@@ -175,15 +176,19 @@ def _build_world(app: Flask, folders: tuple[Path, ...]) -> World:
         "new_maturity": "2027-06-05",
         "reason": "Mất mùa do sương muối",
     }
-    restructuring = ls.request_restructuring(staff.officer, loan.id, extension, BUSINESS_DATE)
-    tranche = ls.record_disbursement(
+    restructuring = lending_restructuring.request_restructuring(
+        staff.officer, loan.id, extension, BUSINESS_DATE
+    )
+    tranche = disbursements.record_disbursement(
         staff.accountant, loan.id, {"amount": 20_000_000, "date": BUSINESS_DATE}, BUSINESS_DATE
     )
     db.session.commit()
 
     bad_loan = contracted_loan(staff, cooperative=coop_b, on=date(2025, 1, 6))
     disburse(staff, bad_loan, 120_000_000, date(2025, 1, 6))
-    write_off = ls.propose_write_off(staff.director, bad_loan.id, "HTX giải thể", BUSINESS_DATE)
+    write_off = writeoffs.propose_write_off(
+        staff.director, bad_loan.id, "HTX giải thể", BUSINESS_DATE
+    )
     relief = reliefs.request_relief(
         staff.officer,
         loan.id,
@@ -194,22 +199,28 @@ def _build_world(app: Flask, folders: tuple[Path, ...]) -> World:
     # Risk-handled more than five years ago: its removal from off-balance tracking pending.
     old_loan = contracted_loan(staff, cooperative=coop_b, on=date(2020, 1, 6))
     disburse(staff, old_loan, 120_000_000, date(2020, 1, 6))
-    handled = ls.propose_write_off(staff.director, old_loan.id, "Mất vốn", date(2021, 3, 1))
-    ls.decide_write_off(staff.board, handled.id, True, "Đồng ý xử lý", date(2021, 3, 1))
+    handled = writeoffs.propose_write_off(staff.director, old_loan.id, "Mất vốn", date(2021, 3, 1))
+    writeoffs.decide_write_off(staff.board, handled.id, True, "Đồng ý xử lý", date(2021, 3, 1))
     removal = risk.propose_removal(staff.director, old_loan.id, "Hết hạn theo dõi", BUSINESS_DATE)
 
-    draft = ls.create_application(staff.officer, _application_data(coop_a), BUSINESS_DATE)
-    submitted = ls.create_application(staff.officer, _application_data(coop_b), BUSINESS_DATE)
-    ls.submit(staff.officer, submitted)
-    appraised = ls.create_application(staff.officer, _application_data(coop_b), BUSINESS_DATE)
-    ls.submit(staff.officer, appraised)
-    ls.appraise(staff.appraiser, appraised, 200_000_000, "Khả thi", BUSINESS_DATE)
-    approved = ls.create_application(staff.officer, _application_data(coop_b), BUSINESS_DATE)
-    ls.submit(staff.officer, approved)
-    ls.appraise(staff.appraiser, approved, 200_000_000, "Khả thi", BUSINESS_DATE)
-    new_loan = ls.approve(staff.director, approved, "Đồng ý", BUSINESS_DATE)
+    draft = applications.create_application(staff.officer, _application_data(coop_a), BUSINESS_DATE)
+    submitted = applications.create_application(
+        staff.officer, _application_data(coop_b), BUSINESS_DATE
+    )
+    applications.submit(staff.officer, submitted)
+    appraised = applications.create_application(
+        staff.officer, _application_data(coop_b), BUSINESS_DATE
+    )
+    applications.submit(staff.officer, appraised)
+    applications.appraise(staff.appraiser, appraised, 200_000_000, "Khả thi", BUSINESS_DATE)
+    approved = applications.create_application(
+        staff.officer, _application_data(coop_b), BUSINESS_DATE
+    )
+    applications.submit(staff.officer, approved)
+    applications.appraise(staff.appraiser, approved, 200_000_000, "Khả thi", BUSINESS_DATE)
+    new_loan = applications.approve(staff.director, approved, "Đồng ý", BUSINESS_DATE)
     own_data = {k: v for k, v in _application_data(coop_a).items() if k != "annual_rate"}
-    own = ls.create_application(member, own_data, BUSINESS_DATE)
+    own = applications.create_application(member, own_data, BUSINESS_DATE)
     # Pending changes of the policy page's parameter: one another board member proposed (the
     # boss may approve or reject it), one the boss proposed (the boss may withdraw it).
     for maker, value, day in ((staff.board, "25", 1), (boss, "30", 2)):

@@ -1,5 +1,6 @@
 """Accrued interest (lãi dự thu), doubtful accrued interest and provision release, with
-figures worked out by hand (Circular 52/2022 Art. 5–6 as read in docs/rules.md).
+figures worked out by hand (Circular 52/2022 Art. 5–6 as read in
+docs/rules.md#income-recognition).
 
 The loan of the main scenario: 600.000.000 đ at 7,2 %/year, 12 months, principal at
 maturity (bullet), interest every 3 months, disbursed 15/01/2026. One day of interest is
@@ -25,6 +26,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fundapp.domain.accrual import AccrualRow, accrued, month_pieces
 from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalEntry
@@ -32,7 +34,6 @@ from fundapp.ledger.services import balances, check_invariants
 from fundapp.repayments import services as rs
 from fundapp.reports import fund_balance
 from fundapp.servicing import accrual
-from fundapp.servicing.accrual import AccrualRow, accrued, month_pieces
 from fundapp.servicing.close_day import run_close_day, run_pending
 from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
 

@@ -16,31 +16,20 @@ import pytest
 
 from fundapp.extensions import db
 from fundapp.ledger.services import check_invariants
-from fundapp.lending import services as ls
-from fundapp.loans import store as book
-from fundapp.loans.days import LoanDay
+from fundapp.lending import restructuring
+from fundapp.loans import standing, store
 from fundapp.loans.models import Loan
 from fundapp.policy import services as policy
 from fundapp.policy.models import PolicyParameter
-from fundapp.servicing.close_day import run_close_day, run_pending
+from fundapp.servicing.close_day import run_pending
+from tests.jobs.helpers import close, day_of
 from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
-
-
-def close(until: date, start: date | None = None) -> None:
-    if start is not None:
-        run_close_day(start, "cli")
-        db.session.commit()
-    run_pending(until, "cli")
-
-
-def day_of(loan: Loan) -> LoanDay:
-    return db.session.get(LoanDay, loan.id)
 
 
 def live(loan: Loan, day: date) -> int:
     """The group the API and the portal show on ``day``."""
     fresh = db.session.get(Loan, loan.id)
-    return book.live_group(fresh, book.replay(fresh), day)
+    return standing.live_group(fresh, store.replay(fresh), day)
 
 
 def loan_disbursed(staff, when: date, **terms) -> Loan:
@@ -110,8 +99,8 @@ def test_every_active_loan_is_reexamined_when_the_law_changes(staff):
 
 def restructure(staff, loan: Loan, kind: str, effective: date, **extra) -> None:
     data = {"kind": kind, "effective_date": effective.isoformat(), "reason": "Mất mùa", **extra}
-    request = ls.request_restructuring(staff.officer, loan.id, data, effective)
-    ls.decide_restructuring(staff.director, request.id, True, "", effective)
+    request = restructuring.request_restructuring(staff.officer, loan.id, data, effective)
+    restructuring.decide_restructuring(staff.director, request.id, True, "", effective)
     db.session.commit()
 
 
@@ -173,7 +162,7 @@ def test_the_live_group_agrees_with_the_close_of_day_during_the_wait(staff):
     close(due + timedelta(days=35), start=due)
     assert day_of(loan).debt_group == 3  # 35 days: group 3
     # 22/03: pays everything due (instalment 1 with its overdue interest, and instalment 2).
-    payoff = book.replay(db.session.get(Loan, loan.id)).balances(date(2026, 3, 22)).total_due
+    payoff = store.replay(db.session.get(Loan, loan.id)).balances(date(2026, 3, 22)).total_due
     rs.record_repayment(
         staff.accountant, loan.id, {"amount": payoff, "date": "2026-03-22"}, date(2026, 3, 22)
     )

@@ -1,4 +1,4 @@
-"""Close of day with frozen dates and figures checked by hand (SPEC §8).
+"""Close of day with frozen dates and figures checked by hand (docs/rules.md#close-of-day).
 
 The loan of every scenario: 120.000.000 đ at 6 %/year over 12 months, equal principal
 monthly, disbursed 15/01/2026. Instalment 1 falls due 15/02/2026: principal 10.000.000,
@@ -17,15 +17,17 @@ from datetime import date, timedelta
 
 import pytest
 
+from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.services import balances, check_invariants
-from fundapp.lending import services as ls
-from fundapp.loans.days import CloseDayRun, DebtGroupHistory, LoanDay, Notice
-from fundapp.loans.models import Loan
+from fundapp.lending import collateral, restructuring
+from fundapp.loans.days import CloseDayRun, DebtGroupHistory, Notice
+from fundapp.loans.models import Instalment, Loan
 from fundapp.repayments import services as rs
 from fundapp.servicing.close_day import run_close_day, run_pending
 from tests.conftest import make_cooperative
+from tests.jobs.helpers import close, day_of
 from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
 
 DUE = date(2026, 2, 15)
@@ -37,17 +39,6 @@ def setup(app):
     loan = contracted_loan(staff)
     disburse(staff, loan, 120_000_000, date(2026, 1, 15))
     return staff, loan
-
-
-def close(until: date, start: date | None = None) -> None:
-    if start is not None:
-        run_close_day(start, "cli")
-        db.session.commit()
-    run_pending(until, "cli")
-
-
-def day_of(loan: Loan) -> LoanDay:
-    return db.session.get(LoanDay, loan.id)
 
 
 def test_on_its_due_date_an_instalment_is_not_yet_overdue(setup):
@@ -146,7 +137,7 @@ def test_group_boundaries(setup, days, group):
 
 def test_a_restructured_loan_takes_its_floor(setup):
     staff, loan = setup
-    request = ls.request_restructuring(
+    request = restructuring.request_restructuring(
         staff.officer,
         loan.id,
         {
@@ -157,7 +148,7 @@ def test_a_restructured_loan_takes_its_floor(setup):
         },
         date(2026, 2, 1),
     )
-    ls.decide_restructuring(staff.director, request.id, True, "", date(2026, 2, 1))
+    restructuring.decide_restructuring(staff.director, request.id, True, "", date(2026, 2, 1))
     db.session.commit()
     close(date(2026, 2, 2), start=date(2026, 2, 2))
     record = day_of(loan)
@@ -178,7 +169,6 @@ def test_a_borrower_with_two_loans_takes_the_worst_group(setup):
 
 def pay_on_time(staff, loan: Loan, no: int) -> None:
     """Pay instalment ``no`` in full on its due date."""
-    from fundapp.loans.models import Instalment
 
     inst = db.session.query(Instalment).filter_by(loan_id=loan.id, no=no).one()
     rs.record_repayment(
@@ -224,7 +214,7 @@ def test_collateral_added_to_a_loan_in_arrears_lowers_its_provision_next_run(set
     close(DUE + timedelta(days=100), start=DUE + timedelta(days=100))
     # 100 days: group 4 (90–< 180), 50 % × 120.000.000 = 60.000.000
     assert day_of(loan).specific_provision == 60_000_000
-    ls.add_collateral(
+    collateral.add_collateral(
         staff.officer,
         loan,
         {"kind": "Quyền sử dụng đất", "valuation": 100_000_000, "discount_factor": "0.5"},
@@ -237,7 +227,7 @@ def test_collateral_added_to_a_loan_in_arrears_lowers_its_provision_next_run(set
 
 def test_provision_uses_the_rate_and_the_discounted_collateral(setup):
     staff, loan = setup
-    ls.add_collateral(
+    collateral.add_collateral(
         staff.officer,
         loan,
         {"kind": "Quyền sử dụng đất", "valuation": 100_000_000, "discount_factor": "0.5"},
@@ -259,7 +249,7 @@ def test_provisions_post_rounded_half_up_to_the_dong(app):
     # General provision, group 1: 0,75 % × 1.141.072.492 = 8.558.043,69 → 8.558.044.
     assert day_of(loan).specific_provision == 0
     assert balances()[acc.PROVISION] == 8_558_044
-    ls.add_collateral(
+    collateral.add_collateral(
         staff.officer,
         loan,
         {"kind": "Quyền sử dụng đất", "valuation": 99_999_998, "discount_factor": "0.5"},
@@ -298,8 +288,6 @@ def test_catch_up_runs_every_missed_date_in_order(setup):
 
 
 def test_gaps_and_earlier_dates_are_refused(setup):
-    from fundapp.domain.errors import DomainError
-
     close(DUE, start=DUE)
     with pytest.raises(DomainError, match="chạy bù"):
         run_close_day(DUE + timedelta(days=3), "cli")

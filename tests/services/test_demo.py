@@ -113,7 +113,7 @@ def test_demo_seed_builds_the_bac_giang_fund(app, runner, client):
 
 
 def _check_loan_book() -> None:
-    """The 49 projects of the fund's report, built through the services (SPEC §13)."""
+    """The 49 projects of the fund's report, built through the services (README, "Demo logins")."""
     loans = list(db.session.scalars(select(Loan).order_by(Loan.id)))
     active = [loan for loan in loans if loan.status == "active"]
     assert len(active) == 49

@@ -19,13 +19,14 @@ from fundapp.cooperatives.models import Cooperative
 from fundapp.domain.errors import PermissionDenied
 from fundapp.extensions import db
 from fundapp.imports import services
+from fundapp.imports.cells import CellError, day, money, pairs, rate
 from fundapp.imports.columns import COLUMNS
-from fundapp.imports.parser import CellError, ImportFileError, day, money, pairs, parse, rate
+from fundapp.imports.parser import ImportFileError, parse
 from fundapp.imports.template import csv_bytes, xlsx_bytes
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalEntry, JournalLine
 from fundapp.ledger.services import record_capital
-from fundapp.loans import store as book
+from fundapp.loans import store
 from fundapp.loans.models import Disbursement, Loan, LoanTransition, Repayment
 from fundapp.policy.services import install_defaults
 from tests.conftest import BUSINESS_DATE, api_token, fresh_database, make_app, make_user
@@ -399,7 +400,7 @@ def test_import_rebuilds_two_loans_checked_by_hand(app: Any, runner: Any, client
     # 92 days to 10/08 → 3.024.657,53 → 3.024.658, both paid; 92 days to 10/11 → 3.024.658,
     # unpaid: 10 days past due on 20/11, with late interest of 3.024.658 × 10 % × 10 / 365
     # = 8.286,73 → 8.287 đ.
-    balances = book.replay(b).balances(BUSINESS_DATE)
+    balances = store.replay(b).balances(BUSINESS_DATE)
     assert (
         balances.principal_outstanding,
         balances.principal_overdue,
@@ -654,7 +655,8 @@ def _api_balances(app: Any) -> dict[str, dict[str, Any]]:
 
 
 def test_the_49_demo_loans_import_to_the_dong() -> None:
-    from fundapp.demo.seed import CAPITAL, seed
+    from fundapp.demo.data import CAPITAL
+    from fundapp.demo.seed import seed
     from fundapp.imports.export import loan_book
 
     with fresh_database(make_app()) as demo:

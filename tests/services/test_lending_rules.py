@@ -9,8 +9,10 @@ import pytest
 
 from fundapp.domain.errors import DomainError, PermissionDenied, ValidationFailed
 from fundapp.extensions import db
+from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalEntry
-from fundapp.lending import services as ls
+from fundapp.ledger.services import balances, check_invariants
+from fundapp.lending import applications, contracts, disbursements, lifecycle, limits, writeoffs
 from fundapp.loans.models import (
     Application,
     ApplicationStatus,
@@ -21,26 +23,23 @@ from fundapp.loans.models import (
 )
 from fundapp.repayments import services as rs
 from tests.conftest import make_cooperative, make_user
-from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
+from tests.services.lending_helpers import (
+    application_data,
+    contracted_loan,
+    disburse,
+    fund_and_staff,
+)
 
 DAY = date(2026, 1, 5)
 
 
 def _application(staff, amount=120_000_000, **extra):
     coop = extra.pop("cooperative", None) or make_cooperative()
-    data = {
-        "cooperative_id": coop.id,
-        "project_name": "Dự án nấm",
-        "total_project_cost": amount * 2,
-        "own_equity": amount,
-        "requested_amount": amount,
-        "term_months": 24,
-        "annual_rate": "6.5",
-        "principal_method": "equal_principal",
-        **extra,
-    }
-    app = ls.create_application(staff.officer, data, DAY)
-    ls.submit(staff.officer, app)
+    data = application_data(
+        coop, amount, project_name="Dự án nấm", term_months=24, annual_rate="6.5", **extra
+    )
+    app = applications.create_application(staff.officer, data, DAY)
+    applications.submit(staff.officer, app)
     return app
 
 
@@ -50,13 +49,13 @@ def _application(staff, amount=120_000_000, **extra):
 )
 def test_every_application_transition_pair_follows_the_table(app, source, target):
     application = Application(status=source, id=1)
-    allowed = target in ls.APPLICATION_TRANSITIONS[source]
+    allowed = target in lifecycle.APPLICATION_TRANSITIONS[source]
     if allowed:
-        ls.transition(application, target, None)
+        lifecycle.transition(application, target, None)
         assert application.status == target
     else:
         with pytest.raises(DomainError, match="Không thể chuyển trạng thái"):
-            ls.transition(application, target, None)
+            lifecycle.transition(application, target, None)
         assert application.status == source
     db.session.rollback()
 
@@ -66,12 +65,12 @@ def test_every_application_transition_pair_follows_the_table(app, source, target
 )
 def test_every_loan_transition_pair_follows_the_table(app, source, target):
     loan = Loan(status=source, id=1)
-    if target in ls.LOAN_TRANSITIONS[source]:
-        ls.transition(loan, target, None)
+    if target in lifecycle.LOAN_TRANSITIONS[source]:
+        lifecycle.transition(loan, target, None)
         assert loan.status == target
     else:
         with pytest.raises(DomainError):
-            ls.transition(loan, target, None)
+            lifecycle.transition(loan, target, None)
         assert loan.status == source
     db.session.rollback()
 
@@ -79,35 +78,35 @@ def test_every_loan_transition_pair_follows_the_table(app, source, target):
 def test_appraiser_and_creator_cannot_approve(app):
     staff = fund_and_staff()
     application = _application(staff)
-    ls.appraise(staff.appraiser, application, 120_000_000, "Khả thi", DAY)
+    applications.appraise(staff.appraiser, application, 120_000_000, "Khả thi", DAY)
     db.session.commit()
     both = make_user("officer", "director")
     application.created_by_id = both.id
     with pytest.raises(PermissionDenied):
-        ls.approve(both, application, "", DAY)
+        applications.approve(both, application, "", DAY)
     appraiser_director = make_user("officer", "director")
     application.created_by_id = staff.officer.id
     application.appraised_by_id = appraiser_director.id
     with pytest.raises(PermissionDenied, match="không được tự phê duyệt"):
-        ls.approve(appraiser_director, application, "", DAY)
+        applications.approve(appraiser_director, application, "", DAY)
 
 
 def test_officer_cannot_approve_at_all(app):
     staff = fund_and_staff()
     application = _application(staff)
-    ls.appraise(staff.appraiser, application, 120_000_000, "Khả thi", DAY)
+    applications.appraise(staff.appraiser, application, 120_000_000, "Khả thi", DAY)
     with pytest.raises(PermissionDenied):
-        ls.approve(staff.officer, application, "", DAY)
+        applications.approve(staff.officer, application, "", DAY)
 
 
 def test_director_authority_limit_and_board_above_it(app):
     staff = fund_and_staff()
     application = _application(staff, amount=600_000_000)
-    ls.appraise(staff.appraiser, application, 600_000_000, "Khả thi", DAY)
+    applications.appraise(staff.appraiser, application, 600_000_000, "Khả thi", DAY)
     with pytest.raises(DomainError, match="Thẩm quyền phê duyệt"):
-        ls.approve(staff.director, application, "", DAY)
+        applications.approve(staff.director, application, "", DAY)
     assert application.status == ApplicationStatus.APPRAISED
-    loan = ls.approve(staff.board, application, "Hội đồng đồng ý", DAY)
+    loan = applications.approve(staff.board, application, "Hội đồng đồng ý", DAY)
     assert loan.amount == 600_000_000 and loan.contract_no == "HD-2026-0001"
     assert loan.policy_snapshot["single_borrower_limit_pct"] == "15"
 
@@ -119,16 +118,18 @@ def test_single_borrower_limit_needs_board_and_a_reason(app):
     coop = make_cooperative()
     contracted_loan(staff, amount=2_000_000_000, cooperative=coop)
     application = _application(staff, amount=300_000_000, cooperative=coop)
-    ls.appraise(staff.appraiser, application, 300_000_000, "Khả thi", DAY)
-    checks = {c.code: c for c in ls.rule_checks(application, 300_000_000, DAY)}
+    applications.appraise(staff.appraiser, application, 300_000_000, "Khả thi", DAY)
+    checks = {c.code: c for c in limits.rule_checks(application, 300_000_000, DAY)}
     assert not checks["single_borrower"].passed
     assert checks["single_borrower"].detail.endswith("còn trống \u221250.000.000 đ")
     assert checks["related_group"].passed  # 25 % = 3.750.000.000
     with pytest.raises(DomainError, match="Vượt giới hạn"):
-        ls.approve(staff.director, application, "", DAY)
+        applications.approve(staff.director, application, "", DAY)
     with pytest.raises(ValidationFailed, match="lý do"):
-        ls.approve(staff.board, application, "", DAY)
-    loan = ls.approve(staff.board, application, "", DAY, override_reason="Dự án trọng điểm tỉnh")
+        applications.approve(staff.board, application, "", DAY)
+    loan = applications.approve(
+        staff.board, application, "", DAY, override_reason="Dự án trọng điểm tỉnh"
+    )
     assert application.override_reason == "Dự án trọng điểm tỉnh"
     assert loan.amount == 300_000_000
 
@@ -138,40 +139,40 @@ def test_eligibility_and_equity_block_even_the_board(app):
     application = _application(
         staff, amount=100_000_000, total_project_cost=110_000_000, own_equity=10_000_000
     )
-    ls.appraise(staff.appraiser, application, 100_000_000, "Thiếu vốn đối ứng", DAY)
+    applications.appraise(staff.appraiser, application, 100_000_000, "Thiếu vốn đối ứng", DAY)
     with pytest.raises(DomainError, match="Không phê duyệt được"):
-        ls.approve(staff.board, application, "", DAY, override_reason="x")
+        applications.approve(staff.board, application, "", DAY, override_reason="x")
 
 
 def test_cash_available_blocks(app):
     staff = fund_and_staff(capital=100_000_000)
     application = _application(staff, amount=150_000_000)
-    ls.appraise(staff.appraiser, application, 150_000_000, "Khả thi", DAY)
+    applications.appraise(staff.appraiser, application, 150_000_000, "Khả thi", DAY)
     with pytest.raises(DomainError, match="đủ vốn"):
-        ls.approve(staff.board, application, "", DAY, override_reason="x")
+        applications.approve(staff.board, application, "", DAY, override_reason="x")
 
 
 def test_disbursement_checker_is_not_the_maker_and_limits_hold(app):
     staff = fund_and_staff()
     loan = contracted_loan(staff)
     maker = make_user("accountant", "director")
-    d = ls.record_disbursement(
+    d = disbursements.record_disbursement(
         maker, loan.id, {"amount": 100_000_000, "date": "2026-01-15"}, date(2026, 1, 15)
     )
     with pytest.raises(PermissionDenied):
-        ls.approve_disbursement(maker, d.id, date(2026, 1, 15))
+        disbursements.approve_disbursement(maker, d.id, date(2026, 1, 15))
     assert d.status == "pending"
     with pytest.raises(ValidationFailed) as caught:
-        ls.record_disbursement(
+        disbursements.record_disbursement(
             staff.accountant,
             loan.id,
             {"amount": 20_000_001, "date": "2026-01-15"},
             date(2026, 1, 15),
         )
     assert "còn được giải ngân 20.000.000 đ" in caught.value.fields["amount"]
-    ls.approve_disbursement(staff.director, d.id, date(2026, 1, 15))
+    disbursements.approve_disbursement(staff.director, d.id, date(2026, 1, 15))
     with pytest.raises(DomainError, match="đã được xử lý"):
-        ls.approve_disbursement(staff.director, d.id, date(2026, 1, 15))
+        disbursements.approve_disbursement(staff.director, d.id, date(2026, 1, 15))
 
 
 @pytest.mark.parametrize(
@@ -247,32 +248,33 @@ def test_contract_and_disbursement_state_rules(app):
     staff = fund_and_staff()
     coop = make_cooperative()
     application = _application(staff, cooperative=coop)
-    ls.appraise(staff.appraiser, application, 120_000_000, "ok", DAY)
-    loan = ls.approve(staff.director, application, "", DAY)
+    applications.appraise(staff.appraiser, application, 120_000_000, "ok", DAY)
+    loan = applications.approve(staff.director, application, "", DAY)
     with pytest.raises(DomainError, match="đã ký hợp đồng"):
-        ls.record_disbursement(staff.accountant, loan.id, {"amount": 1, "date": "2026-01-06"}, DAY)
+        disbursements.record_disbursement(
+            staff.accountant, loan.id, {"amount": 1, "date": "2026-01-06"}, DAY
+        )
     with pytest.raises(ValidationFailed):
-        ls.sign_contract(staff.officer, loan, date(2026, 1, 1), DAY)  # before approval
+        contracts.sign_contract(staff.officer, loan, date(2026, 1, 1), DAY)  # before approval
     assert db.session.query(Disbursement).count() == 0
 
 
 def test_write_off_needs_group_five_and_the_board_and_posts_the_memo(app):
-    from fundapp.ledger import accounts as acc
-    from fundapp.ledger.services import balances, check_invariants
-
     staff = fund_and_staff()
     loan = contracted_loan(staff)
     disburse(staff, loan, 120_000_000, date(2026, 1, 15))
     # Nothing paid: the oldest instalment (15/02/2026) is 179 days past due on 13/08/2026,
     # one short of group 5 (180 days, Circular 14/2024/TT-NHNN, from 12/08/2024).
     with pytest.raises(DomainError, match="nhóm 5"):
-        ls.propose_write_off(staff.director, loan.id, "Mất khả năng trả nợ", date(2026, 8, 13))
+        writeoffs.propose_write_off(
+            staff.director, loan.id, "Mất khả năng trả nợ", date(2026, 8, 13)
+        )
     # 15/02/2026 + 180 days = 14/08/2026: group 5.
     later = date(2026, 8, 14)
-    proposal = ls.propose_write_off(staff.director, loan.id, "Mất khả năng trả nợ", later)
+    proposal = writeoffs.propose_write_off(staff.director, loan.id, "Mất khả năng trả nợ", later)
     with pytest.raises(PermissionDenied):
-        ls.decide_write_off(staff.director, proposal.id, True, "", later)
-    ls.decide_write_off(staff.board, proposal.id, True, "Đồng ý xử lý", later)
+        writeoffs.decide_write_off(staff.director, proposal.id, True, "", later)
+    writeoffs.decide_write_off(staff.board, proposal.id, True, "Đồng ý xử lý", later)
     db.session.commit()
     assert loan.status == LoanStatus.WRITTEN_OFF
     assert (loan.written_off, loan.principal_outstanding) == (120_000_000, 0)

@@ -1,4 +1,5 @@
-"""Random histories of one loan through the real services; SPEC §7 invariants after each step."""
+"""Random histories of one loan through the real services; the invariants of
+docs/rules.md#posting-and-accounts after each step."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
 from fundapp.ledger.services import check_invariants
-from fundapp.lending import services as ls
-from fundapp.loans import store as book
+from fundapp.lending import disbursements, restructuring
+from fundapp.loans import store
 from fundapp.loans.models import Loan, LoanStatus, Repayment
 from fundapp.repayments import services as rs
 from fundapp.servicing import relief as reliefs
@@ -54,10 +55,10 @@ class LoanHistory(RuleBasedStateMachine):
         self._disburse(160_000_000)
 
     def _disburse(self, amount: int) -> None:
-        d = ls.record_disbursement(
+        d = disbursements.record_disbursement(
             self.staff.accountant, self.loan.id, {"amount": amount, "date": self.today}, self.today
         )
-        ls.approve_disbursement(self.staff.director, d.id, self.today)
+        disbursements.approve_disbursement(self.staff.director, d.id, self.today)
         db.session.commit()
 
     def _attempt(self, action) -> None:  # type: ignore[no-untyped-def]
@@ -82,7 +83,7 @@ class LoanHistory(RuleBasedStateMachine):
     @rule(kind=st.sampled_from(["on_time", "partial", "over", "payoff"]), back=st.integers(0, 20))
     def repay(self, kind: str, back: int) -> None:
         value_date = max(self.today - timedelta(days=back), self.loan.first_disbursement_date)
-        state = book.replay(self.loan)
+        state = store.replay(self.loan)
         due = state.balances(value_date).total_due
         payoff = state.payoff_amount(value_date)
         amount = {
@@ -124,7 +125,7 @@ class LoanHistory(RuleBasedStateMachine):
         new_maturity = maturity + timedelta(days=30 * months)
 
         def go() -> None:
-            request = ls.request_restructuring(
+            request = restructuring.request_restructuring(
                 self.staff.officer,
                 self.loan.id,
                 {
@@ -135,7 +136,9 @@ class LoanHistory(RuleBasedStateMachine):
                 },
                 self.today,
             )
-            ls.decide_restructuring(self.staff.director, request.id, True, "", self.today)
+            restructuring.decide_restructuring(
+                self.staff.director, request.id, True, "", self.today
+            )
 
         self._attempt(go)
 
@@ -174,7 +177,7 @@ class LoanHistory(RuleBasedStateMachine):
         result = check_invariants()
         assert result.ok, result.problems
         loan = db.session.get(Loan, self.loan.id)
-        state = book.replay(loan)
+        state = store.replay(loan)
         assert loan.principal_outstanding == state.principal_outstanding
         # Scheduled principal, plus principal prepaid ahead of the schedule, is what was lent.
         prepaid = sum(

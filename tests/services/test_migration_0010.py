@@ -10,21 +10,14 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
 from fundapp.extensions import db
+from tests.conftest import load_units
+from tests.services.conftest import models_schema
 
-
-@pytest.fixture(autouse=True)
-def _migrations_dir(app: Any, monkeypatch: Any) -> None:
-    monkeypatch.chdir(app.root_path + "/..")
+pytestmark = pytest.mark.usefixtures("migrations_dir")
 
 
 def _rebuild() -> None:
-    from tests.conftest import load_units
-
-    db.session.rollback()
-    with db.engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-    db.drop_all()
-    db.create_all()
+    models_schema()
     load_units()
 
 

@@ -11,11 +11,9 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
 from fundapp.extensions import db
+from tests.services.conftest import empty_database, models_schema
 
-
-@pytest.fixture(autouse=True)
-def _migrations_dir(app, monkeypatch):
-    monkeypatch.chdir(app.root_path + "/..")
+pytestmark = pytest.mark.usefixtures("migrations_dir")
 
 
 def _versions() -> set[tuple[str, str, str]]:
@@ -25,10 +23,7 @@ def _versions() -> set[tuple[str, str, str]]:
 
 
 def test_0011_writes_the_2024_law_into_a_fund_that_has_the_2021_law(app):
-    db.session.rollback()
-    db.drop_all()
-    with db.engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    empty_database()
     try:
         upgrade(revision="0010")
         now = datetime.now(UTC)
@@ -57,8 +52,4 @@ def test_0011_writes_the_2024_law_into_a_fund_that_has_the_2021_law(app):
         assert ("group_thresholds_days", "2024-08-12", "10,30,90,180") not in _versions()
         assert len(_versions()) == 3
     finally:
-        db.session.rollback()
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-        db.drop_all()
-        db.create_all()
+        models_schema()

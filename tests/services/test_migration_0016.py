@@ -11,18 +11,13 @@ from sqlalchemy import inspect, text
 
 from fundapp.core.lists import vn_key
 from fundapp.extensions import db
+from tests.services.conftest import empty_database, models_schema
 
-
-@pytest.fixture(autouse=True)
-def _migrations_dir(app, monkeypatch):
-    monkeypatch.chdir(app.root_path + "/..")
+pytestmark = pytest.mark.usefixtures("migrations_dir")
 
 
 def test_0016_fills_the_keys_of_stored_rows(app):
-    db.session.rollback()
-    db.drop_all()
-    with db.engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    empty_database()
     try:
         upgrade(revision="0015")
         now = datetime.now(UTC)
@@ -51,8 +46,4 @@ def test_0016_fills_the_keys_of_stored_rows(app):
         columns = {c["name"] for c in inspect(db.engine).get_columns("users")}
         assert "search_key" not in columns and "name_key" not in columns
     finally:
-        db.session.rollback()
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-        db.drop_all()
-        db.create_all()
+        models_schema()

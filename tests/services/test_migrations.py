@@ -12,6 +12,9 @@ from flask_migrate import upgrade
 from sqlalchemy import inspect
 
 from fundapp.extensions import db, migrate
+from tests.services.conftest import empty_database, models_schema
+
+pytestmark = pytest.mark.usefixtures("migrations_dir")
 
 
 def test_single_migration_head(app):
@@ -21,10 +24,7 @@ def test_single_migration_head(app):
 
 
 def test_upgrade_builds_the_models_schema(app):
-    db.session.rollback()
-    db.drop_all()
-    with db.engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    empty_database()
     upgrade()
     tables = set(inspect(db.engine).get_table_names())
     assert {
@@ -49,13 +49,4 @@ def test_upgrade_builds_the_models_schema(app):
 
     assert db.session.query(User).count() == 0
     assert db.session.query(PolicyParameter).count() == 0
-    db.session.rollback()  # release the session's locks before dropping tables
-    with db.engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-    db.drop_all()
-    db.create_all()
-
-
-@pytest.fixture(autouse=True)
-def _migrations_dir(app, monkeypatch):
-    monkeypatch.chdir(app.root_path + "/..")
+    models_schema()

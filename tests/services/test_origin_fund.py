@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,12 +26,13 @@ from fundapp.funds.models import Fund
 from fundapp.imports import services as imports
 from fundapp.imports.template import csv_bytes
 from fundapp.ledger.models import CapitalEntry
-from fundapp.ledger.services import fund_position, record_capital
-from fundapp.lending import services as ls
+from fundapp.ledger.services import record_capital
+from fundapp.lending import contracts
 from fundapp.loans.models import Loan, LoanStatus
-from tests.conftest import BUSINESS_DATE, api_token, make_cooperative
+from fundapp.reports.origin_book import fund_position
+from tests.conftest import BUSINESS_DATE, api_token, login, make_cooperative, make_user
 from tests.data.make_import_files import GOOD
-from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
+from tests.services.lending_helpers import approved_loan, contracted_loan, disburse, fund_and_staff
 
 API = "/api/v1"
 BN_NAME = "Quỹ hỗ trợ phát triển HTX tỉnh Bắc Ninh (cũ)"
@@ -320,29 +322,6 @@ def test_dashboard_per_origin_adds_up(two_books: Any, client: Any) -> None:
 # --- the allocation order of the contract ------------------------------------------------------
 
 
-def _approved_loan(staff: Any, amount: int = 120_000_000) -> Loan:
-    on = date(2026, 1, 5)
-    app = ls.create_application(
-        staff.officer,
-        {
-            "cooperative_id": make_cooperative().id,
-            "project_name": "Kho lạnh",
-            "total_project_cost": amount * 2,
-            "own_equity": amount,
-            "requested_amount": amount,
-            "term_months": 12,
-            "annual_rate": "6",
-            "principal_method": "equal_principal",
-        },
-        on,
-    )
-    ls.submit(staff.officer, app)
-    ls.appraise(staff.appraiser, app, amount, "Khả thi", on)
-    loan = ls.approve(staff.director, app, "Đồng ý", on)
-    db.session.commit()
-    return loan
-
-
 @pytest.mark.parametrize(
     ("order", "allocations"),
     [
@@ -359,7 +338,7 @@ def test_the_contracts_order_allocates_a_repayment(
     app: Any, client: Any, order: str, allocations: list[tuple[str, int]]
 ) -> None:
     staff = fund_and_staff()
-    loan = _approved_loan(staff)
+    loan = approved_loan(staff, project_name="Kho lạnh")
     officer = api_token(client, staff.officer)
     signed = client.post(
         f"{API}/loans/{loan.id}/contract",
@@ -382,7 +361,7 @@ def test_the_contracts_order_allocates_a_repayment(
 
 def test_the_order_is_read_only_after_the_first_disbursement(app: Any, client: Any) -> None:
     staff = fund_and_staff()
-    loan = _approved_loan(staff)
+    loan = approved_loan(staff, project_name="Kho lạnh")
     assert loan.repayment_order == "standard"  # the default
     officer = api_token(client, staff.officer)
     changed = client.patch(
@@ -391,7 +370,7 @@ def test_the_order_is_read_only_after_the_first_disbursement(app: Any, client: A
     assert changed.status_code == 200 and changed.json["repayment_order"] == "principal_first"
     bad = client.patch(f"{API}/loans/{loan.id}", headers=officer, json={"repayment_order": "x"})
     assert bad.status_code == 422
-    ls.sign_contract(staff.officer, loan, date(2026, 1, 5), date(2026, 1, 5))
+    contracts.sign_contract(staff.officer, loan, date(2026, 1, 5), date(2026, 1, 5))
     db.session.commit()
     disburse(staff, loan, 120_000_000, date(2026, 1, 5))
     assert db.session.get(Loan, loan.id).status == LoanStatus.ACTIVE
@@ -401,16 +380,14 @@ def test_the_order_is_read_only_after_the_first_disbursement(app: Any, client: A
     assert late.status_code == 409 and "repayment_order" in late.json["error"]["fields"]
     assert db.session.get(Loan, loan.id).repayment_order == "principal_first"
     with pytest.raises(Conflict):
-        ls.set_repayment_order(staff.officer, loan, "standard")
+        contracts.set_repayment_order(staff.officer, loan, "standard")
     # An empty body changes nothing, whatever the status.
     assert client.patch(f"{API}/loans/{loan.id}", headers=officer, json={}).status_code == 200
 
 
 def test_the_contract_form_sets_the_order(app: Any, client: Any) -> None:
-    from tests.conftest import login
-
     staff = fund_and_staff()
-    loan = _approved_loan(staff)
+    loan = approved_loan(staff, project_name="Kho lạnh")
     login(client, staff.officer)
     page = client.get(f"/loans/{loan.id}")
     assert "contract-repayment_order" in page.get_data(as_text=True)
@@ -428,8 +405,6 @@ def test_the_contract_form_sets_the_order(app: Any, client: Any) -> None:
 
 
 def test_the_capital_form_records_the_origin(app: Any, client: Any) -> None:
-    from tests.conftest import login, make_user
-
     funds.create(None, "BN", BN_NAME)
     db.session.commit()
     login(client, make_user("accountant"))
@@ -455,10 +430,6 @@ def test_the_capital_form_records_the_origin(app: Any, client: Any) -> None:
 def test_the_import_page_brings_a_book_in_under_its_origin(
     app: Any, client: Any, tmp_path: Any
 ) -> None:
-    from pathlib import Path
-
-    from tests.conftest import login
-
     app.config["IMPORT_FOLDER"] = str(tmp_path / "imports")
     staff = fund_and_staff()
     own = contracted_loan(staff)
@@ -492,8 +463,6 @@ def test_the_origins_commands(app: Any, runner: Any) -> None:
 
 
 def test_the_pages_name_the_origin_fund(two_books: Any, client: Any) -> None:
-    from tests.conftest import login
-
     login(client, two_books.accountant)
     loan = db.session.scalar(select(Loan).where(Loan.origin_fund_id.is_not(None)))
     assert BN_NAME in client.get(f"/loans/{loan.id}").get_data(as_text=True)

@@ -1,4 +1,4 @@
-"""Allocation of a repayment to what is due (SPEC §5)."""
+"""Allocation of a repayment to what is due (docs/rules.md#allocation-and-prepayment)."""
 
 from __future__ import annotations
 

@@ -11,14 +11,13 @@ from hypothesis import strategies as st
 
 from fundapp.domain.replay import (
     DisbursementEvent,
-    Product,
     RepaymentEvent,
     ReplayError,
     RestructureEvent,
     Row,
     replay,
 )
-from fundapp.domain.schedule import LoanTerms
+from fundapp.domain.terms import LoanTerms, Product
 
 # 120.000.000 đ, 6 %/year, 12 months, equal principal monthly, disbursed 15/01/2026.
 PRODUCT = Product(LoanTerms(120_000_000, Decimal("6"), 12))

@@ -1,4 +1,6 @@
-"""Overdue interest, days past due and debt groups (SPEC §2, §8)."""
+"""Overdue interest, days past due and debt groups
+(docs/rules.md#interest-overdue-interest-and-late-interest,
+docs/rules.md#debt-classification-and-provisions)."""
 
 from __future__ import annotations
 

@@ -11,13 +11,12 @@ from hypothesis import strategies as st
 
 from fundapp.domain.replay import (
     DisbursementEvent,
-    Product,
     ReliefEvent,
     RepaymentEvent,
     ReplayError,
     replay,
 )
-from fundapp.domain.schedule import LoanTerms
+from fundapp.domain.terms import LoanTerms, Product
 
 PRODUCT = Product(LoanTerms(120_000_000, Decimal("6"), 12))
 TRANCHE = [DisbursementEvent(1, date(2026, 1, 15), 120_000_000)]

@@ -1,4 +1,4 @@
-"""Repayment schedules (SPEC §4): hand-computed tables and properties.
+"""Repayment schedules (docs/rules.md#schedules): hand-computed tables and properties.
 
 Every figure below was worked out by hand, independently of the code: interest of a row is
 Σ(balance × days) × rate / 36 500, rounded half-up once. "a × b d" means a balance of a đồng
@@ -18,24 +18,24 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from fundapp.domain.dates import add_months
+from fundapp.domain.reschedule import (
+    add_disbursement,
+    adjust_term,
+    extend_term,
+    rebuild_schedule,
+)
 from fundapp.domain.schedule import (
-    FREQUENCIES,
-    CustomPrincipal,
     Disbursement,
     Instalment,
-    LoanTerms,
     Prepayment,
     ScheduleError,
     accrued_interest,
-    add_disbursement,
-    adjust_term,
     annuity_payment,
     build_schedule,
-    extend_term,
     maturity_date,
     outstanding_principal,
-    rebuild_schedule,
 )
+from fundapp.domain.terms import FREQUENCIES, CustomPrincipal, LoanTerms
 
 Row = tuple[date, int, int]  # due date, principal, interest
 

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from fundapp.audit.models import AuditLog
 from fundapp.extensions import db
@@ -18,7 +18,7 @@ from fundapp.loans.models import (
     LoanTransition,
 )
 from fundapp.loans.models import Loan as LoanRow
-from tests.conftest import login, make_cooperative, make_user
+from tests.conftest import count, login, make_cooperative, make_user
 
 PDF = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
 CHARTER = 15_000_000_000
@@ -79,10 +79,6 @@ def form(coop, **changes) -> dict[str, str]:
 
 def text(response) -> str:
     return response.get_data(as_text=True)
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
 def fresh(app_id: int) -> Application:

@@ -9,11 +9,13 @@ from datetime import date
 
 import pytest
 
+from fundapp.auth.models import UserRole
 from fundapp.extensions import db
-from fundapp.lending import services as ls
+from fundapp.lending import applications, disbursements
 from fundapp.policy import services as policy
+from fundapp.work.decisions import decisions_for
 from tests.conftest import api_token, login, make_cooperative, make_user
-from tests.services.lending_helpers import contracted_loan, fund_and_staff
+from tests.services.lending_helpers import application_data, contracted_loan, fund_and_staff
 
 TODAY = date(2026, 11, 20)  # the tests' business date
 TBODY = re.compile(r"<tbody>(.*?)</tbody>", re.S)
@@ -25,22 +27,15 @@ def rows(page: str) -> int:
 
 
 def _appraised(staff, amount: int) -> None:
-    app = ls.create_application(
+    app = applications.create_application(
         staff.officer,
-        {
-            "cooperative_id": make_cooperative().id,
-            "project_name": f"Dự án {amount}",
-            "total_project_cost": amount * 2,
-            "own_equity": amount,
-            "requested_amount": amount,
-            "term_months": 24,
-            "annual_rate": "6",
-            "principal_method": "equal_principal",
-        },
+        application_data(
+            make_cooperative(), amount, project_name=f"Dự án {amount}", term_months=24
+        ),
         TODAY,
     )
-    ls.submit(staff.officer, app)
-    ls.appraise(staff.appraiser, app, amount, "Phương án khả thi", TODAY)
+    applications.submit(staff.officer, app)
+    applications.appraise(staff.appraiser, app, amount, "Phương án khả thi", TODAY)
 
 
 @pytest.fixture
@@ -53,7 +48,9 @@ def queue(app):
     _appraised(staff, 400_000_000)
     _appraised(staff, 600_000_000)
     loan = contracted_loan(staff, 50_000_000, TODAY)
-    ls.record_disbursement(staff.accountant, loan.id, {"amount": 50_000_000, "date": TODAY}, TODAY)
+    disbursements.record_disbursement(
+        staff.accountant, loan.id, {"amount": 50_000_000, "date": TODAY}, TODAY
+    )
     policy.propose(
         staff.board,
         "min_equity_pct",
@@ -63,21 +60,14 @@ def queue(app):
         "Siết vốn đối ứng",
         TODAY,
     )
-    waiting = ls.create_application(
+    waiting = applications.create_application(
         staff.officer,
-        {
-            "cooperative_id": make_cooperative().id,
-            "project_name": "Chưa thẩm định",
-            "total_project_cost": 200_000_000,
-            "own_equity": 100_000_000,
-            "requested_amount": 100_000_000,
-            "term_months": 24,
-            "annual_rate": "6",
-            "principal_method": "equal_principal",
-        },
+        application_data(
+            make_cooperative(), 100_000_000, project_name="Chưa thẩm định", term_months=24
+        ),
         TODAY,
     )
-    ls.submit(staff.officer, waiting)
+    applications.submit(staff.officer, waiting)
     db.session.commit()
     return staff
 
@@ -156,14 +146,10 @@ def test_the_maker_does_not_get_his_own_item(client, queue):
 
 
 def _queue_of(user) -> list[str]:
-    from fundapp.work.decisions import decisions_for
-
     return [d.kind for d in decisions_for(user, TODAY)]
 
 
 def test_an_appraiser_who_is_also_director_does_not_decide_his_own_file(app, queue):
-    from fundapp.auth.models import UserRole
-
     db.session.add(UserRole(user_id=queue.appraiser.id, role="director"))
     db.session.commit()
     db.session.refresh(queue.appraiser)

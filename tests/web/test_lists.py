@@ -17,18 +17,12 @@ from openpyxl import load_workbook
 from fundapp.core.lists import fold, vn_key
 from fundapp.domain.money import format_dong
 from fundapp.extensions import db
-from tests.conftest import PASSWORD, login, make_cooperative, make_user
+from tests.conftest import PASSWORD, client_for, make_cooperative, make_user
 from tests.web.test_loans import active_loan, make_loan, people  # noqa: F401 (people: a fixture)
 
 # Hand-ordered: letters first (Ch after C + vowel, Đ after D), case and tone marks ignored
 # unless the letters are the same.
 VIETNAMESE_ORDER = ["an", "Ánh", "Cà phê", "Chè", "Dứa", "Đào"]
-
-
-def client_for(app: Any, user: Any) -> Any:
-    client = app.test_client()
-    assert login(client, user).status_code == 302
-    return client
 
 
 def sheet_rows(response: Any) -> list[tuple[Any, ...]]:

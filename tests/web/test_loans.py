@@ -15,8 +15,8 @@ from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalEntry
 from fundapp.ledger.services import Line, balances, post, record_capital
-from fundapp.lending import services as lending
-from fundapp.loans import store as book
+from fundapp.lending import applications, contracts, disbursements
+from fundapp.loans import store
 from fundapp.loans.models import (
     Collateral,
     Disbursement,
@@ -30,7 +30,7 @@ from fundapp.loans.models import (
 )
 from fundapp.policy.services import install_defaults
 from fundapp.repayments import services as repayments
-from tests.conftest import BUSINESS_DATE, login, make_cooperative, make_user
+from tests.conftest import BUSINESS_DATE, client_for, make_cooperative, make_user
 
 EARLY = date(2026, 1, 10)  # a loan disbursed then has instalments past due on the business date
 
@@ -48,17 +48,10 @@ def people(app: Any) -> SimpleNamespace:
     )
 
 
-def client_for(app: Any, user: Any) -> Any:
-    client = app.test_client()
-    response = login(client, user)
-    assert response.status_code == 302
-    return client
-
-
 def make_loan(people: SimpleNamespace, as_of: date = BUSINESS_DATE, sign: bool = True) -> Loan:
     """Application → submitted → appraised by a second officer → approved → contract."""
     coop = make_cooperative()
-    application = lending.create_application(
+    application = applications.create_application(
         people.officer,
         {
             "cooperative_id": coop.id,
@@ -71,20 +64,20 @@ def make_loan(people: SimpleNamespace, as_of: date = BUSINESS_DATE, sign: bool =
         },
         as_of,
     )
-    lending.submit(people.officer, application)
-    lending.appraise(people.appraiser, application, 240_000_000, "Đủ điều kiện", as_of)
-    loan = lending.approve(people.director, application, "Đồng ý cho vay", as_of)
+    applications.submit(people.officer, application)
+    applications.appraise(people.appraiser, application, 240_000_000, "Đủ điều kiện", as_of)
+    loan = applications.approve(people.director, application, "Đồng ý cho vay", as_of)
     if sign:
-        lending.sign_contract(people.officer, loan, as_of, as_of)
+        contracts.sign_contract(people.officer, loan, as_of, as_of)
     db.session.commit()
     return loan
 
 
 def disburse(people: SimpleNamespace, loan: Loan, as_of: date) -> Disbursement:
-    item = lending.record_disbursement(
+    item = disbursements.record_disbursement(
         people.accountant, loan.id, {"amount": loan.amount, "date": as_of}, as_of
     )
-    lending.approve_disbursement(people.director, item.id, as_of)
+    disbursements.approve_disbursement(people.director, item.id, as_of)
     db.session.commit()
     return item
 
@@ -198,7 +191,7 @@ def test_the_recorder_of_a_disbursement_cannot_approve_it(app, people):
 
 def test_director_rejects_a_pending_disbursement(app, people):
     loan = make_loan(people)
-    item = lending.record_disbursement(
+    item = disbursements.record_disbursement(
         people.accountant, loan.id, {"amount": "1000000", "date": BUSINESS_DATE}, BUSINESS_DATE
     )
     db.session.commit()
@@ -297,7 +290,7 @@ def test_repayment_posts_and_the_schedule_shows_the_instalment_paid(app, people)
 @pytest.fixture
 def closed_loan(people: SimpleNamespace) -> Loan:
     loan = active_loan(people, BUSINESS_DATE)
-    payoff = book.replay(loan).payoff_amount(BUSINESS_DATE)
+    payoff = store.replay(loan).payoff_amount(BUSINESS_DATE)
     repayments.record_repayment(
         people.accountant, loan.id, {"amount": payoff, "date": BUSINESS_DATE}, BUSINESS_DATE
     )
@@ -428,7 +421,7 @@ def test_the_requester_of_a_reversal_cannot_approve_it(app, people):
 def test_an_item_of_another_loan_is_not_found(app, people):
     loan = make_loan(people)
     other = make_loan(people)
-    item = lending.record_disbursement(
+    item = disbursements.record_disbursement(
         people.accountant, other.id, {"amount": "1000000", "date": BUSINESS_DATE}, BUSINESS_DATE
     )
     db.session.commit()
@@ -644,7 +637,7 @@ def test_the_search_finds_a_contract_a_project_or_a_borrower_in_any_case(app, pe
 
 def test_approvals_page_lists_pending_work(app, people):
     loan = make_loan(people)
-    lending.record_disbursement(
+    disbursements.record_disbursement(
         people.accountant, loan.id, {"amount": "1000000", "date": BUSINESS_DATE}, BUSINESS_DATE
     )
     db.session.commit()

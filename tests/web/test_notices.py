@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from fundapp.extensions import db
 from fundapp.loans.days import Notice
+from fundapp.notices.delivery import deliver_pending
 from fundapp.servicing.close_day import run_close_day, run_pending
-from fundapp.servicing.notices import deliver_pending
 from tests.conftest import login, make_cooperative, make_user
 from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
 

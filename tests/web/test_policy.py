@@ -12,21 +12,18 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from fundapp.audit.models import AuditLog
 from fundapp.extensions import db
 from fundapp.policy import services
+from fundapp.policy.bounds import OutOfRange
 from fundapp.policy.models import PolicyChange, PolicyParameter
-from fundapp.policy.parameters import BY_KEY, DEFAULTS_EFFECTIVE, PARAMS, OutOfRange
-from tests.conftest import BUSINESS_DATE, login, make_user
+from fundapp.policy.parameters import BY_KEY, DEFAULTS_EFFECTIVE, PARAMS
+from tests.conftest import BUSINESS_DATE, count, login, make_user
 
 LATER = date(2026, 12, 1)  # after the business date (20/11/2026)
 DECREE_45 = "Nghị định 45/2021/NĐ-CP"
-
-
-def count(model: Any, **where: Any) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).filter_by(**where)) or 0
 
 
 def proposal(value: str, effective: str = "01/12/2026", **over: str) -> dict[str, str]:

@@ -27,19 +27,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from fundapp.audit.models import AuditLog
 from fundapp.cooperatives.models import Cooperative
 from fundapp.extensions import db
-from fundapp.lending import services as ls
+from fundapp.lending import applications
 from fundapp.loans.days import Notice
 from fundapp.loans.models import Application, ApplicationDocument, Disbursement, Loan
 from fundapp.repayments import services as rs
 from fundapp.servicing.close_day import run_close_day
-from tests.conftest import BUSINESS_DATE, login, make_cooperative, make_user
+from tests.conftest import BUSINESS_DATE, count, login, make_cooperative, make_user
 from tests.documents.helpers import repay
-from tests.services.lending_helpers import Staff, contracted_loan, disburse, fund_and_staff
+from tests.services.lending_helpers import (
+    Staff,
+    contracted_loan,
+    disburse,
+    fund_and_staff,
+    portal_application_form,
+)
 
 PDF = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
 
@@ -68,10 +74,6 @@ def block(html: str, element_id: str) -> str:
         if depth == 0:
             return html[start : html.index(">", start + match.start()) + 1]
     raise AssertionError(f"#{element_id} is not closed")
-
-
-def count(model: Any) -> int:
-    return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
 def made_by(user: Any) -> list[Application]:
@@ -316,29 +318,8 @@ def test_notices_unread_count_and_marking_read(portal):
 # --- applying online -------------------------------------------------------------------------
 
 
-def application_form(**changes: Any) -> dict[str, Any]:
-    data = {
-        "project_name": "Kho lạnh bảo quản vải thiều",
-        "purpose": "Xây kho lạnh 200 m², mua máy sấy",
-        "description": "Kho lạnh cho 40 hộ thành viên.",
-        "total_project_cost": "500.000.000",
-        "own_equity": "150.000.000",
-        "requested_amount": "300.000.000",
-        "term_months": "24",
-        "principal_method": "equal_principal",
-        "principal_every_months": "3",
-        "interest_every_months": "1",
-        "grace_months": "0",
-        "custom_schedule": "",
-        "collateral_offered": "Quyền sử dụng đất thửa 123",
-        "action": "submit",
-    }
-    data.update(changes)
-    return data
-
-
 def post_application(client: Any, url: str = "/portal/applications/new", files=(), **changes):
-    data = application_form(**changes)
+    data = portal_application_form(**changes)
     data["documents"] = [(io.BytesIO(content), name) for content, name in files]
     return client.post(url, data=data, content_type="multipart/form-data")
 
@@ -459,7 +440,7 @@ def test_draft_edit_then_submit_and_no_withdrawal_after_appraisal(portal):
     assert client.get(edit).status_code == 302  # a submitted application is not edited
 
     # A second officer appraises what the cooperative submitted.
-    ls.appraise(portal.staff.appraiser, app, 250_000_000, "Khả thi", BUSINESS_DATE)
+    applications.appraise(portal.staff.appraiser, app, 250_000_000, "Khả thi", BUSINESS_DATE)
     db.session.commit()
     response = client.post(f"/portal/applications/{app.id}/withdraw", data={"reason": ""})
     assert response.status_code == 422
@@ -467,7 +448,7 @@ def test_draft_edit_then_submit_and_no_withdrawal_after_appraisal(portal):
     db.session.expire_all()
     assert db.session.get(Application, app.id).status == "appraised"
 
-    loan = ls.approve(portal.staff.director, app, "Đồng ý cho vay", BUSINESS_DATE)
+    loan = applications.approve(portal.staff.director, app, "Đồng ý cho vay", BUSINESS_DATE)
     db.session.commit()
     decided = text(client.get(f"/portal/applications/{app.id}"))
     assert "Quỹ đã phê duyệt hồ sơ" in decided and "Đồng ý cho vay" in decided
@@ -556,7 +537,7 @@ def test_another_cooperatives_loan_application_document_and_notice_are_not_found
         assert client.get(url).status_code == 404, url
     for action in ("submit", "withdraw", "edit"):
         url = f"/portal/applications/{other_app.id}/{action}"
-        assert client.post(url, data=application_form()).status_code == 404, url
+        assert client.post(url, data=portal_application_form()).status_code == 404, url
     upload = client.post(
         f"/portal/applications/{other_app.id}/documents",
         data={"file": (io.BytesIO(PDF), "x.pdf")},

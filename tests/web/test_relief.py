@@ -7,19 +7,13 @@ from datetime import date
 from typing import Any
 
 from fundapp.extensions import db
-from fundapp.loans import store as book
+from fundapp.loans import store
 from fundapp.loans.relief import InterestRelief
 from fundapp.servicing.close_day import run_close_day
-from tests.conftest import BUSINESS_DATE, login
+from tests.conftest import BUSINESS_DATE, client_for
 from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
 
 LONG_AGO = date(2025, 6, 2)
-
-
-def client_for(app: Any, user: Any) -> Any:
-    client = app.test_client()
-    login(client, user)
-    return client
 
 
 def _loan(staff: Any) -> Any:
@@ -55,12 +49,12 @@ def test_request_on_the_loan_page_and_decision_on_the_approvals_page(app):
     director = client_for(app, staff.director)
     page = director.get("/loans/approvals").get_data(as_text=True)
     assert f'action="/interest-reliefs/{relief.id}/approve"' in page
-    before = book.replay(loan).balances(BUSINESS_DATE).interest_overdue
+    before = store.replay(loan).balances(BUSINESS_DATE).interest_overdue
     response = director.post(f"/interest-reliefs/{relief.id}/approve", data={"back": "approvals"})
     assert response.status_code == 302 and response.location.endswith("/loans/approvals")
     db.session.expire_all()
     assert db.session.get(InterestRelief, relief.id).status == "approved"
-    assert before - book.replay(loan).balances(BUSINESS_DATE).interest_overdue == 3_500_000
+    assert before - store.replay(loan).balances(BUSINESS_DATE).interest_overdue == 3_500_000
     assert director.get(f"/loans/{loan.id}/relief").status_code == 200
 
 
@@ -94,12 +88,14 @@ def test_the_requester_cannot_approve_on_the_web(app):
 
 
 def test_the_risk_section_shows_when_removal_is_allowed_and_refuses_it_before(app):
-    from fundapp.lending import services as ls
+    from fundapp.lending import writeoffs
 
     staff = fund_and_staff()
     loan = _loan(staff)
-    proposal = ls.propose_write_off(staff.director, loan.id, "Không thu hồi được", BUSINESS_DATE)
-    ls.decide_write_off(staff.board, proposal.id, True, "", BUSINESS_DATE)
+    proposal = writeoffs.propose_write_off(
+        staff.director, loan.id, "Không thu hồi được", BUSINESS_DATE
+    )
+    writeoffs.decide_write_off(staff.board, proposal.id, True, "", BUSINESS_DATE)
     db.session.commit()
     director = client_for(app, staff.director)
     page = director.get(f"/loans/{loan.id}/relief").get_data(as_text=True)

@@ -10,14 +10,16 @@ import pytest
 from sqlalchemy import select
 
 from fundapp.extensions import db
-from fundapp.lending import services as ls
+from fundapp.lending import applications, disbursements
 from fundapp.loans.days import Notice
 from fundapp.loans.models import ApplicationDocument
+from fundapp.policy import services as policy
 from fundapp.work import notify
 from tests.conftest import make_cooperative, make_user
-from tests.services.lending_helpers import contracted_loan, fund_and_staff
+from tests.services.lending_helpers import application_data, contracted_loan, fund_and_staff
 
 ON = date(2026, 1, 5)
+PROJECT = "Nhà xưởng sấy vải"
 
 
 def _work(user=None, kind=None):
@@ -38,7 +40,9 @@ def test_pending_disbursement_tells_each_director_once(staff):
     second_director = make_user("director")
     loan = contracted_loan(staff, 120_000_000, ON)
     before = {u.id: len(_work(u)) for u in (staff.director, second_director)}
-    d = ls.record_disbursement(staff.accountant, loan.id, {"amount": 50_000_000, "date": ON}, ON)
+    d = disbursements.record_disbursement(
+        staff.accountant, loan.id, {"amount": 50_000_000, "date": ON}, ON
+    )
     db.session.commit()
     for user in (staff.director, second_director):
         notes = _work(user)
@@ -50,7 +54,7 @@ def test_pending_disbursement_tells_each_director_once(staff):
     assert _work(second_director)[-1].read_at is None
     # Later units of work (the approval) add nothing for the same event, and the decision
     # marks the notice done for every director it was sent to.
-    ls.approve_disbursement(staff.director, d.id, ON)
+    disbursements.approve_disbursement(staff.director, d.id, ON)
     db.session.commit()
     assert len(_work(staff.director)) == before[staff.director.id] + 1
     db.session.expire_all()
@@ -63,20 +67,24 @@ def test_pending_disbursement_tells_each_director_once(staff):
 
 def test_appraised_application_goes_to_the_director_within_his_limit_and_board_above(staff):
     coop = make_cooperative()
-    small = ls.create_application(staff.officer, _data(coop, 100_000_000), ON)
-    big = ls.create_application(staff.officer, _data(coop, 900_000_000), ON)
+    small = applications.create_application(
+        staff.officer, application_data(coop, 100_000_000, project_name=PROJECT), ON
+    )
+    big = applications.create_application(
+        staff.officer, application_data(coop, 900_000_000, project_name=PROJECT), ON
+    )
     for app in (small, big):
-        ls.submit(staff.officer, app)
+        applications.submit(staff.officer, app)
         db.session.commit()
     assert _work(staff.director) == [] and _work(staff.board) == []
-    ls.appraise(staff.appraiser, small, 100_000_000, "Khả thi", ON)
-    ls.appraise(staff.appraiser, big, 900_000_000, "Khả thi", ON)
+    applications.appraise(staff.appraiser, small, 100_000_000, "Khả thi", ON)
+    applications.appraise(staff.appraiser, big, 900_000_000, "Khả thi", ON)
     db.session.commit()
     # The default approval limit of the director is 500.000.000 đ.
     assert [n.event_key for n in _work(staff.director)] == [f"application:{small.id}:appraised"]
     assert [n.event_key for n in _work(staff.board)] == [f"application:{big.id}:appraised"]
     assert _work(staff.appraiser) == []
-    ls.approve(staff.director, small, "Đồng ý", ON)
+    applications.approve(staff.director, small, "Đồng ý", ON)
     db.session.commit()
     db.session.expire_all()
     assert _work(staff.director)[0].read_at is not None
@@ -86,7 +94,9 @@ def test_appraised_application_goes_to_the_director_within_his_limit_and_board_a
 def test_work_rolled_back_sends_nothing(staff):
     loan = contracted_loan(staff, 120_000_000, ON)
     count = len(_work())
-    ls.record_disbursement(staff.accountant, loan.id, {"amount": 50_000_000, "date": ON}, ON)
+    disbursements.record_disbursement(
+        staff.accountant, loan.id, {"amount": 50_000_000, "date": ON}, ON
+    )
     db.session.flush()
     db.session.rollback()
     db.session.commit()
@@ -98,11 +108,15 @@ def test_online_application_and_upload_tell_the_cooperatives_officer(staff):
     contracted_loan(staff, 120_000_000, ON, coop)  # staff.officer now follows this coop
     other_officer = make_user("officer")
     rep = make_user("cooperative", cooperative=coop)
-    data = {k: v for k, v in _data(coop, 80_000_000).items() if k != "annual_rate"}
-    app = ls.create_application(rep, data, ON)  # a cooperative does not set the rate
+    data = {
+        k: v
+        for k, v in application_data(coop, 80_000_000, project_name=PROJECT).items()
+        if k != "annual_rate"
+    }
+    app = applications.create_application(rep, data, ON)  # a cooperative does not set the rate
     db.session.commit()
     assert _work(kind="coop_application") == []  # a draft is not an application yet
-    ls.submit(rep, app)
+    applications.submit(rep, app)
     db.session.commit()
     notes = _work(kind="coop_application")
     assert [(n.user_id, n.event_key) for n in notes] == [
@@ -127,7 +141,9 @@ def test_email_goes_once_through_the_backend(staff, caplog):
     staff.director.email = "giamdoc@example.vn"
     db.session.commit()
     loan = contracted_loan(staff, 120_000_000, ON)
-    ls.record_disbursement(staff.accountant, loan.id, {"amount": 50_000_000, "date": ON}, ON)
+    disbursements.record_disbursement(
+        staff.accountant, loan.id, {"amount": 50_000_000, "date": ON}, ON
+    )
     db.session.commit()
     with caplog.at_level(logging.INFO, logger="fundapp.mail"):
         sent = notify.deliver()
@@ -139,8 +155,6 @@ def test_email_goes_once_through_the_backend(staff, caplog):
 
 
 def test_policy_change_tells_the_other_board_members(staff):
-    from fundapp.policy import services as policy
-
     second = make_user("board")
     change = policy.propose(
         staff.board,
@@ -154,16 +168,3 @@ def test_policy_change_tells_the_other_board_members(staff):
     db.session.commit()
     assert [n.event_key for n in _work(second)] == [f"policy_change:{change.id}"]
     assert _work(staff.board) == []
-
-
-def _data(coop, amount):
-    return {
-        "cooperative_id": coop.id,
-        "project_name": "Nhà xưởng sấy vải",
-        "total_project_cost": amount * 2,
-        "own_equity": amount,
-        "requested_amount": amount,
-        "term_months": 12,
-        "annual_rate": "6",
-        "principal_method": "equal_principal",
-    }

@@ -28,7 +28,7 @@ from openpyxl import load_workbook
 from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.services import Line, post, record_capital
-from fundapp.ledger.trial_balance import account_ledger, sides, trial_balance
+from fundapp.reports.trial_balance import account_ledger, sides, trial_balance
 from tests.conftest import login, make_user
 
 FEB = (date(2026, 2, 1), date(2026, 2, 28))

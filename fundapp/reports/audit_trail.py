@@ -20,8 +20,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from fundapp.audit.models import AuditLog
+from fundapp.auth.models import User
+from fundapp.cooperatives.models import Cooperative
 from fundapp.core.formatting import date_filter, money_filter, rate_filter
 from fundapp.extensions import db
+from fundapp.ledger.models import CapitalEntry
+from fundapp.loans import models as m
+from fundapp.policy.parameters import BY_KEY
 
 ACTION_LABELS: dict[str, Any] = {
     "application.create": _l("Lập hồ sơ vay vốn"),
@@ -296,11 +301,6 @@ def _changes(log: AuditLog) -> list[Change]:
 
 def _names(logs: Sequence[AuditLog]) -> dict[tuple[str, str], str]:
     """Each (entity, id) of the page named as the fund names it, in one query per kind."""
-    from fundapp.auth.models import User
-    from fundapp.cooperatives.models import Cooperative
-    from fundapp.ledger.models import CapitalEntry
-    from fundapp.loans import models as m
-
     ids: dict[str, set[int]] = defaultdict(set)
     for log in logs:
         if log.entity_id and log.entity_id.isdigit() and len(log.entity_id) < 10:
@@ -394,8 +394,6 @@ def _names(logs: Sequence[AuditLog]) -> dict[tuple[str, str], str]:
 
 
 def _policy_subject(log: AuditLog) -> str | None:
-    from fundapp.policy.parameters import BY_KEY
-
     key = (log.after or {}).get("key") or (log.before or {}).get("key") or log.entity_id
     param = BY_KEY.get(str(key))
     if param is None:

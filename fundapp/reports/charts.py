@@ -1,4 +1,5 @@
-"""Server-side SVG charts from plain data, for the dashboard page and the fund report PDF.
+"""Server-side SVG charts from plain data, for the dashboard page and the fund report PDF
+(in reports, below the dashboard, because the fund balance report draws them too).
 
 Each chart is a standalone ``<svg>`` (xmlns, viewBox, width and height, so WeasyPrint sizes
 it) drawn with presentation attributes only: the CSP forbids ``style`` attributes and
@@ -12,16 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-if TYPE_CHECKING:
-    from fundapp.dashboard.figures import ChartSeries
-    from fundapp.reports.positions import LoanPosition
+from fundapp.reports.positions import LoanPosition
+from fundapp.reports.series import ChartSeries, chart_series
 
 FONT = "DejaVu Sans"
 INK = "#1b2523"
@@ -461,6 +460,4 @@ def fund_report_charts(
     Keys: ``outstanding`` (24 month-ends), ``by_area``, ``debt_groups`` and
     ``collections`` (due vs collected, 12 months).
     """
-    from fundapp.dashboard.figures import chart_series
-
     return dashboard_charts(chart_series(as_of, positions))

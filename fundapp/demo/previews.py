@@ -1,5 +1,9 @@
 """``flask documents previews``: one of each loan document and each report from the current
-database, as PDF and as a PNG of its first page, to look at the layout and the diacritics."""
+database, as PDF and as a PNG of its first page, to look at the layout and the diacritics.
+
+It sits with the demo, above documents and reports, because it prints both (documents
+below it, reports rendered with the documents' PDF engine); the documents blueprint
+registers it under ``flask documents``."""
 
 from __future__ import annotations
 
@@ -9,10 +13,13 @@ from datetime import date
 from pathlib import Path
 
 import click
+from flask.cli import with_appcontext
 from sqlalchemy import exists, select
 
 from fundapp.core.dates import business_date
 from fundapp.documents import builders
+from fundapp.documents.labels import labels
+from fundapp.documents.notice_pdf import render_notice
 from fundapp.documents.pdf import render_pdf
 from fundapp.documents.statement import build_statement, default_start
 from fundapp.extensions import db
@@ -25,7 +32,7 @@ from fundapp.loans.models import (
     LoanStatus,
     Repayment,
 )
-from fundapp.web.documents import bp, labels, render_notice
+from fundapp.reports.catalogue import REPORTS, pdf_bytes
 
 
 def _sample_loan() -> Loan | None:
@@ -94,14 +101,13 @@ def _documents(loan: Loan) -> dict[str, bytes]:
 
 def _reports(today: date) -> dict[str, bytes]:
     """Each report of the fund with its default filters, as of ``today``."""
-    from fundapp.reports.catalogue import REPORTS, pdf_bytes
-
     return {
         f"report-{slug}": pdf_bytes(spec, spec.build({}, today)) for slug, spec in REPORTS.items()
     }
 
 
-@bp.cli.command("previews")
+@click.command("previews")
+@with_appcontext
 @click.option(
     "--out",
     "out_dir",

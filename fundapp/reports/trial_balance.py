@@ -19,7 +19,8 @@ from fundapp.extensions import db
 from fundapp.funds.services import ALL, OriginFilter
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalEntry, JournalLine
-from fundapp.ledger.services import line_origin
+from fundapp.loans.models import Loan
+from fundapp.reports.origin_book import line_origin
 
 
 def sides(net_debit: int) -> tuple[int, int]:
@@ -142,8 +143,6 @@ class AccountLedger:
 def account_ledger(code: str, start: date, end: date, origin: OriginFilter = ALL) -> AccountLedger:
     """The lines of one account in [start, end], in date and entry order, each with the
     running balance; an entry's lines on the account are added up into one line."""
-    from fundapp.loans.models import Loan
-
     opening_query = line_origin(
         select(func.coalesce(func.sum(JournalLine.debit - JournalLine.credit), 0))
         .select_from(JournalLine)
