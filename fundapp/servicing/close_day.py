@@ -219,12 +219,14 @@ def _lock_loans() -> None:
 
 def _close(day: date, last_closed: date | None) -> dict[str, Any]:
     counts: dict[str, Any] = {}
+    # The loans first, then their instalments: the order a repayment takes them in
+    # (``store.lock_loan``, then the store), so the two wait for each other, never deadlock.
+    _lock_loans()
     if last_closed is None:
         overdue_accrual.seed_overdue_state(day)
         counts["instalments_accruing"] = 0
     else:
         counts["instalments_accruing"] = overdue_accrual.advance_overdue_state(day)
-    _lock_loans()
     # Month end (D is the first of a month): the month's accrued interest, dated D − 1,
     # before this run bills anything (servicing.accrual).
     counts.update(accrual.month_end(day))
