@@ -20,6 +20,9 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, request, url_for
 from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from sqlalchemy import Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -253,11 +256,6 @@ def _cell_value(value: Any, kind: str) -> Any:
 def xlsx_bytes(title: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> bytes:
     """A workbook of one sheet: a bold header row, then ``rows``; money as integers shown
     with thousand separators, dates as dates."""
-    # openpyxl loads only when a workbook is made: pages never pay for it.
-    from openpyxl import Workbook  # (on export only)
-    from openpyxl.styles import Font  # (on export only)
-    from openpyxl.utils import get_column_letter  # (on export only)
-
     book = Workbook()
     sheet = book.active
     sheet.title = title[:31]
