@@ -166,8 +166,9 @@ fmt: venv
 	exit $$rc
 
 # Close of day at 10 000 and 100 000 loans, then HTTP load on the larger book; results in
-# docs/benchmarks.md. Options pass through, e.g. `make bench BENCH_ARGS="--sizes 2000"` (see
-# --help). The load generator (Locust) gets its own virtualenv from requirements-bench.txt.
+# docs/benchmarks.md. Options pass through, e.g. `make bench BENCH_ARGS="--sizes 2000"`, or
+# `BENCH_ARGS="--compare 1d3b21f"` to run an older commit beside this code in the same sitting
+# (see --help). The load generator (Locust) gets its own virtualenv from requirements-bench.txt.
 BENCH_VENV := .venv-bench
 
 bench: venv

@@ -1,6 +1,7 @@
 """``python -m benchmarks``: close of day on generated portfolios, then the fund balance report
 and a long loan statement as PDF, then the web app and the API under HTTP load on the
-largest book (see docs/benchmarks.md).
+largest book (see docs/benchmarks.md); with ``--compare REV`` each size is first run with
+the code of REV, and the report sets the two side by side.
 
 Needs ``FUNDAPP_TEST_DATABASE_URL`` pointing at a PostgreSQL database it may wipe;
 ``make bench`` runs it under ``scripts/pg-test.sh``, which starts a throwaway server.
@@ -11,15 +12,19 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from benchmarks.compare import Rev
     from benchmarks.documents import DocumentResult
     from benchmarks.http import HttpResult
+    from benchmarks.runner import SizeResult
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DOC = ROOT / "docs" / "benchmarks.md"
@@ -43,6 +48,16 @@ def _positive(raw: str) -> int:
         raise argparse.ArgumentTypeError("a whole number, e.g. 30") from None
     if value < 1:
         raise argparse.ArgumentTypeError("at least 1")
+    return value
+
+
+def _count(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a whole number, e.g. 4") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("0 or more")
     return value
 
 
@@ -92,9 +107,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="also run the app's check_invariants on each generated book (replays every loan)",
     )  # fmt: skip
     parser.add_argument(
-        "--doc", type=Path, default=DEFAULT_DOC, help=f"results file (default {DEFAULT_DOC})"
-    )
+        "--output", "--doc", dest="doc", type=Path, default=DEFAULT_DOC, metavar="PATH",
+        help=f"results file (default {DEFAULT_DOC.relative_to(ROOT)}); it is rewritten, its "
+        "history kept",
+    )  # fmt: skip
     parser.add_argument("--no-doc", action="store_true", help="do not write the results file")
+    parser.add_argument(
+        "--compare", metavar="REV", default=None,
+        help="also run every size with the code of the commit REV (e.g. 1d3b21f), before "
+        "this code's run of it, on a book generated the same way by REV's own code; the "
+        "report puts REV's figures beside this code's",
+    )  # fmt: skip
+    # Set by --compare for its child runs: their results go there as JSON.
+    parser.add_argument("--part-json", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument(
         "--documents", action=argparse.BooleanOptionalAction, default=True,
         help="time the fund balance report PDF at 10 000 loans and the statement PDF of a "
@@ -121,11 +146,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "client per gunicorn worker, i.e. a page's own latency, then the queue behind 8)",
     )  # fmt: skip
     parser.add_argument(
+        "--mixed-readers", type=_count, default=4, metavar="N",
+        help="signed-in users reading the dashboard and the loan list in the mixed run "
+        "(default 4; 0 skips the mixed run)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--mixed-writers", type=_count, default=4, metavar="N",
+        help="API clients posting repayments on distinct loans meanwhile (default 4)",
+    )  # fmt: skip
+    parser.add_argument(
         "--profile", type=Path, default=None, metavar="DIR",
         help="profile each close-of-day run (cProfile) into DIR; implies --no-doc, since "
         "the profiler slows the runs down",
     )  # fmt: skip
     return parser.parse_args(argv)
+
+
+@dataclass
+class _Sitting:
+    """What this code measured, size after size."""
+
+    results: list[SizeResult] = field(default_factory=list)
+    documents: list[DocumentResult] = field(default_factory=list)
+    http: HttpResult | None = None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,12 +182,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
 
+    # Here, not at the top: --help and a missing database answer without loading the app.
     from sqlalchemy import text
 
-    from benchmarks import report
-    from benchmarks.documents import FUND_REPORT_AT, run_documents
-    from benchmarks.portfolio import build_portfolio, log
-    from benchmarks.runner import check_portfolio, time_runs, vacuum_analyze
+    import fundapp
+    from benchmarks import compare, report
+    from benchmarks.portfolio import log
     from config import TestingConfig
     from fundapp.app import create_app
     from fundapp.extensions import db
@@ -157,85 +200,51 @@ def main(argv: list[str] | None = None) -> int:
         SERVER_NAME = None
         MAIL_BACKEND = "log"
 
+    rev: Rev | None = None
+    if args.compare:
+        try:
+            rev = compare.prepare(args.compare, log)
+        except (ValueError, OSError, subprocess.SubprocessError) as exc:
+            print(f"benchmarks: --compare {args.compare}: {exc}", file=sys.stderr)
+            return 2
     app = create_app(BenchConfig)
     started = datetime.now()
     wall = time.perf_counter()
-    results = []
-    documents: list[DocumentResult] = []
-    http_result: HttpResult | None = None
-    with app.app_context():
-        version = db.session.scalar(text("SELECT version()")) or "PostgreSQL"
-        db.session.rollback()
-        mach = report.machine(version.split(",")[0])
-        for line in mach.lines():
-            log(line)
-        for size in args.sizes:
-            log(f"generating {size:,} loans")
-            # Borrowers pay up to the day before the first run; the runner records the
-            # following days' repayments between runs (unless --no-payments).
-            portfolio = build_portfolio(
-                size,
-                args.date,
-                args.date - timedelta(days=1),
-                seed=args.seed,
-                template_count=args.templates,
-                workers=args.workers,
-            )
-            log(
-                f"generated {size:,} loans in {portfolio.timings['total_s']:.1f} s: "
-                + ", ".join(f"{k} {v:,}" for k, v in portfolio.counts.items())
-            )
-            result = check_portfolio(portfolio, full=args.full_check)
-            if result.problems:
-                log("generated book checks FAILED: " + "; ".join(result.problems))
-            else:
-                log(f"generated book checks passed ({len(result.checks)})")
-            result.vacuum_s = vacuum_analyze()
-            log(f"VACUUM ANALYZE in {result.vacuum_s:.1f} s")
-            time_runs(
-                result,
-                portfolio,
-                args.date,
-                args.steady_days,
-                args.run_timeout,
-                payments=not args.no_payments,
-                first_timeout_s=args.first_run_timeout,
-                profile=args.profile,
-            )
-            for warning in result.warnings:
-                log(f"warning: {warning}")
-            results.append(result)
-            if args.documents and size == FUND_REPORT_AT and not documents:
-                # Now, while this book is in the database: the next size replaces it.
-                documents = run_documents(size, DOCUMENT_RUNS, log, last_day)
-            if args.http and size == max(args.sizes) and http_result is None:
-                from benchmarks.http import run_http
-
-                # After the documents: their timings must not see the load's repayments.
-                http_result = run_http(
-                    size,
-                    last_day,
-                    url,
-                    args.http_clients,
-                    args.http_duration,
-                    log,
-                    args.http_page_clients,
-                )
-        if args.documents and not documents:
-            documents = _documents_on_own_book(args, last_day)
-        db.session.remove()
+    sitting = _Sitting()
+    try:
+        with app.app_context():
+            version = db.session.scalar(text("SELECT version()")) or "PostgreSQL"
+            db.session.rollback()
+            mach = report.machine(version.split(",")[0])
+            if rev is not None:
+                mach.compared = rev.label
+            for line in mach.lines():
+                log(line)
+            for size in args.sizes:
+                if rev is not None:
+                    # REV's run drops and rebuilds the schema: no connection of ours may
+                    # hold a lock on it, nor keep statements prepared against it.
+                    db.session.remove()
+                    db.engine.dispose()
+                    compare.run_size(rev, args, size, log)
+                _one_size(args, size, last_day, url, sitting)
+            if args.documents and not sitting.documents:
+                sitting.documents = _documents_on_own_book(args, last_day)
+            db.session.remove()
+    finally:
+        if rev is not None:
+            compare.cleanup(rev)
+    results, documents, http_result = sitting.results, sitting.documents, sitting.http
 
     log(f"all done in {time.perf_counter() - wall:.0f} s")
-    for line in report.table(results) + report.verdict(results):
-        print(line)
-    if documents:
-        print()
-        for line in report.documents_table(documents) + report.documents_verdict(documents):
-            print(line)
-    if http_result is not None:
-        print()
-        for line in report.http_summary(http_result):
-            print(line)
+    if args.part_json is not None:
+        # A run of --compare: its figures go back to the parent, which prints them.
+        where = str(Path(fundapp.__file__).resolve().parent)
+        compare.write_part(
+            args.part_json, compare.Part(results, documents, http_result, fundapp=where)
+        )
+    else:
+        _print_summary(results, documents, http_result, rev)
     if not args.no_doc and args.profile is None:
         args_line = "python -m benchmarks " + shlex.join(argv if argv is not None else sys.argv[1:])
         report.write_markdown(
@@ -247,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
             report.NOTES,
             documents,
             http=http_result,
+            rev=rev,
         )
         log(f"results written to {args.doc}")
     if any(r.problems for r in results):
@@ -255,7 +265,98 @@ def main(argv: list[str] | None = None) -> int:
         return 3  # a close-of-day run raised an error (its traceback is in the report)
     if http_result is not None and http_result.broken:
         return 4  # a repayment was lost or inexact, or the books broke under load
+    if rev is not None and rev.errors:
+        return 5  # the older commit's run failed: the comparison is incomplete
     return 0
+
+
+def _print_summary(
+    results: list[SizeResult],
+    documents: list[DocumentResult],
+    http_result: HttpResult | None,
+    rev: Rev | None,
+) -> None:
+    from benchmarks import figures, report  # loads the app: see main
+
+    for line in report.table(results) + report.verdict(results):
+        print(line)
+    if documents:
+        print()
+        for line in report.documents_table(documents) + report.documents_verdict(documents):
+            print(line)
+    if http_result is not None:
+        print()
+        for line in report.http_summary(http_result):
+            print(line)
+    print()
+    old = None if rev is None else figures.headline(rev.results, rev.documents, rev.http)
+    headline = figures.headline(results, documents, http_result)
+    for line in figures.side_by_side(headline, old, rev.label if rev else ""):
+        print(line)
+
+
+def _one_size(
+    args: argparse.Namespace, size: int, last_day: date, url: str, sitting: _Sitting
+) -> None:
+    """Generate ``size`` loans, time the close of day, then (at their sizes) the documents
+    and the HTTP load."""
+    # These load the app: see main.
+    from benchmarks.documents import FUND_REPORT_AT, run_documents
+    from benchmarks.portfolio import build_portfolio, log
+    from benchmarks.runner import check_portfolio, time_runs, vacuum_analyze
+
+    log(f"generating {size:,} loans")
+    # Borrowers pay up to the day before the first run; the runner records the following
+    # days' repayments between runs (unless --no-payments).
+    portfolio = build_portfolio(
+        size,
+        args.date,
+        args.date - timedelta(days=1),
+        seed=args.seed,
+        template_count=args.templates,
+        workers=args.workers,
+    )
+    log(
+        f"generated {size:,} loans in {portfolio.timings['total_s']:.1f} s: "
+        + ", ".join(f"{k} {v:,}" for k, v in portfolio.counts.items())
+    )
+    result = check_portfolio(portfolio, full=args.full_check)
+    if result.problems:
+        log("generated book checks FAILED: " + "; ".join(result.problems))
+    else:
+        log(f"generated book checks passed ({len(result.checks)})")
+    result.vacuum_s = vacuum_analyze()
+    log(f"VACUUM ANALYZE in {result.vacuum_s:.1f} s")
+    time_runs(
+        result,
+        portfolio,
+        args.date,
+        args.steady_days,
+        args.run_timeout,
+        payments=not args.no_payments,
+        first_timeout_s=args.first_run_timeout,
+        profile=args.profile,
+    )
+    for warning in result.warnings:
+        log(f"warning: {warning}")
+    sitting.results.append(result)
+    if args.documents and size == FUND_REPORT_AT and not sitting.documents:
+        # Now, while this book is in the database: the next size replaces it.
+        sitting.documents = run_documents(size, DOCUMENT_RUNS, log, last_day)
+    if args.http and size == max(args.sizes) and sitting.http is None:
+        from benchmarks.http import run_http
+
+        # After the documents: their timings must not see the load's repayments.
+        sitting.http = run_http(
+            size,
+            last_day,
+            url,
+            args.http_clients,
+            args.http_duration,
+            log,
+            args.http_page_clients,
+            (args.mixed_readers, args.mixed_writers),
+        )
 
 
 def _documents_on_own_book(args: argparse.Namespace, last_day: date) -> list[DocumentResult]:

@@ -9,8 +9,11 @@ the Secure flag, since the load comes over plain http on the loopback), then
    time at a fixed concurrency after a warm-up;
 2. repayments: concurrent API clients post repayments, first on distinct loans, then all
    on one loan; every one must land and every balance move by exactly what the answers
-   allocated, and ``flask fund check`` runs afterwards;
-3. the schedule of a 60-instalment loan, built by the pure function, in this process.
+   allocated;
+3. mixed: signed-in staff read the dashboard and the loan list (Locust) while API clients
+   post repayments on distinct loans, for a fixed time; the same checks of the writes;
+4. ``flask fund check`` (and ``--deep`` when the app has it), timed;
+5. the schedule of a 60-instalment loan, built by the pure function, in this process.
 
 gunicorn is stopped however the phase ends. Every loop is bounded in count or time.
 """
@@ -59,19 +62,20 @@ MIN_REQUESTS = 20  # a slow page runs past --http-duration until it has this man
 MAX_PAGE_S = 300  # ... but no longer than this, warm-up included
 REQUEST_TIMEOUT_S = 300
 
-# Targets of the issue: p95 of each page, repayments per second on distinct loans.
 # Pages whose whole-book figures each worker keeps while the book is unchanged
 # (fundapp/reports/cache.py): each worker computes them once before the load, timed apart.
 CACHED_PAGES = ("dashboard", "fund_report")
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
-PAGE_TARGETS_MS: dict[str, float | None] = {
-    "list": 150,
-    "detail": 100,
-    "dashboard": 300,
-    "fund_report": None,
-}
+# Targets of the issue, at the largest book on 2 workers. The loan page: p95 at 8 clients,
+# and a worker's time per request (2 workers × the measured time / the requests).
+DETAIL_TARGET_CLIENTS = 8
+DETAIL_P95_TARGET_MS = 100.0
+DETAIL_WORKER_TARGET_MS = 15.0
+# The dashboard and the loan list are judged while repayments are posted (the mixed run).
+MIXED_P95_TARGETS_MS: dict[str, float] = {"dashboard": 300.0, "list": 150.0}
 REPAYMENTS_TARGET_PER_S = 100.0
+CHECK_TARGET_S = 60.0
 DISTINCT_LOANS_PER_CLIENT = 40
 SAME_LOAN_PER_CLIENT = 10
 SAME_LOAN_AMOUNT = 1_000_000
@@ -81,6 +85,26 @@ SCHEDULE_RUNS = 50
 SCHEDULE_INSTALMENTS = 60
 LIST_URLS = 400
 DETAIL_URLS = 500
+MIXED_READERS = 4
+MIXED_WRITERS = 4
+MIXED_AMOUNT = 2_000_000
+MIXED_PER_SECOND_CAP = 150  # loans drawn for the writers: this rate over the whole run
+MIXED_REPLAY_SAMPLE = 500  # of the loans the mixed run repaid, replayed afterwards
+
+
+def page_targets(key: str, clients: int, mixed: bool = False) -> tuple[float | None, float | None]:
+    """The p95 target (ms) and the worker-time target (ms a request) of a page scenario."""
+    if mixed:
+        return MIXED_P95_TARGETS_MS.get(key), None
+    if key == "detail" and clients == DETAIL_TARGET_CLIENTS:
+        return DETAIL_P95_TARGET_MS, DETAIL_WORKER_TARGET_MS
+    return None, None
+
+
+def worker_ms(per_second: float | None) -> float | None:
+    """A worker's time per request: ``WORKERS`` workers busy for the whole window, shared
+    by the requests answered in it (1000 × workers / requests per second)."""
+    return 1000 * WORKERS / per_second if per_second else None
 
 
 @dataclass
@@ -90,6 +114,7 @@ class PageResult:
     what: str
     target_ms: float | None
     clients: int = 1
+    target_worker_ms: float | None = None
     requests: int = 0
     failures: int = 0
     p50_ms: float | None = None
@@ -99,12 +124,27 @@ class PageResult:
     errors: list[str] = field(default_factory=list)
     error: str = ""  # why it was not measured
     first_ms: list[float] = field(default_factory=list)  # cached pages: each worker's first
+    # Requests of the measured window still unanswered when Locust stopped: the time each
+    # had taken so far (it took at least that long).
+    in_flight_ms: list[float] = field(default_factory=list)
+
+    @property
+    def worker_ms(self) -> float | None:
+        return worker_ms(self.per_second)
 
     @property
     def met(self) -> bool | None:
-        if self.target_ms is None or self.p95_ms is None:
+        if self.target_ms is None and self.target_worker_ms is None:
             return None
-        return self.p95_ms <= self.target_ms and not self.failures
+        if self.p95_ms is None:
+            return False if self.error else None
+        ok = not self.failures
+        if self.target_ms is not None:
+            ok = ok and self.p95_ms <= self.target_ms
+            ok = ok and all(ms <= self.target_ms for ms in self.in_flight_ms)
+        if self.target_worker_ms is not None:
+            ok = ok and self.worker_ms is not None and self.worker_ms <= self.target_worker_ms
+        return ok
 
 
 @dataclass
@@ -166,6 +206,22 @@ class FundCheck:
     ok: bool = False
     seconds: float = 0.0
     detail: str = ""
+    command: str = "flask fund check"
+
+
+@dataclass
+class MixedRun:
+    """Readers (Locust) on the dashboard and the loan list while writers post repayments."""
+
+    readers: int
+    writers: int
+    duration_s: int
+    pages: list[PageResult] = field(default_factory=list)
+    repayments: RepaymentRun | None = None
+    replayed: int = 0
+    replay_problems: list[str] = field(default_factory=list)
+    writes_ended_early_s: float = 0.0  # the writers ran out of loans this long before the end
+    error: str = ""
 
 
 @dataclass
@@ -196,16 +252,26 @@ class HttpResult:
     replayed: int = 0
     server_errors: list[str] = field(default_factory=list)  # from gunicorn's log
     check: FundCheck = field(default_factory=FundCheck)
+    deep_check: FundCheck | None = None  # None: the app has no `flask fund check --deep`
+    mixed: MixedRun | None = None
     schedules: list[ScheduleTiming] = field(default_factory=list)
     error: str = ""
 
     @property
     def broken(self) -> bool:
         """A lost or inexact repayment, or broken books: the figures do not count."""
+        mixed = self.mixed
         return (
             any(r.problems for r in self.repayments)
             or bool(self.replay_problems)
             or (self.check.ran and not self.check.ok)
+            or (self.deep_check is not None and self.deep_check.ran and not self.deep_check.ok)
+            or (mixed is not None and bool(mixed.replay_problems))
+            or (
+                mixed is not None
+                and mixed.repayments is not None
+                and bool(mixed.repayments.problems)
+            )
         )
 
 
@@ -220,16 +286,19 @@ def run_http(
     duration_s: int,
     log: Callable[[str], None],
     page_clients: tuple[int, ...] = (2,),
+    mixed: tuple[int, int] = (MIXED_READERS, MIXED_WRITERS),
 ) -> HttpResult:
     """Everything above on the book in ``database_url``, whose business date is
-    ``business_day``; errors are recorded in the result, never raised."""
+    ``business_day``; ``mixed`` is (readers, writers) of the mixed run, which (0, 0) skips.
+    Errors are recorded in the result, never raised."""
     from fundapp.extensions import db
 
     result = HttpResult(loans, business_day, clients, duration_s, tuple(page_clients))
     env = _server_env(database_url, business_day)
     rng = random.Random(loans * 7 + clients)
+    readers, writers = mixed
     try:
-        staff, cashiers = _bench_users(max(clients, *page_clients))
+        staff, cashiers = _bench_users(max(clients, writers))
         plan = _page_plan(staff, rng)
     except Exception as exc:
         db.session.rollback()
@@ -246,7 +315,10 @@ def run_http(
                 for username in staff:
                     _token(server.port, username)
                 _run_pages(result, plan, server.port, workdir, log)
-                _run_repayments(result, cashiers, server.port, rng, log)
+                _run_repayments(result, cashiers[:clients], server.port, rng, log)
+                if readers and writers:
+                    result.mixed = MixedRun(readers, writers, duration_s)
+                    _run_mixed(result, plan, cashiers[:writers], server.port, workdir, rng, log)
         except Exception as exc:
             db.session.rollback()
             result.error = f"{type(exc).__name__}: {exc}"
@@ -256,6 +328,10 @@ def run_http(
             log(f"http: server error: {line}")
     if result.repayments:
         result.check = fund_check(env, log)
+        if has_deep_check(env):
+            result.deep_check = fund_check(env, log, deep=True)
+        else:
+            log("http: `flask fund check --deep` does not exist in this code; not timed")
     result.schedules = time_schedules(SCHEDULE_RUNS)
     for s in result.schedules:
         log(f"http: schedule {s.label}: median {s.median_ms:.2f} ms of {len(s.runs)}")
@@ -534,7 +610,12 @@ def _run_pages(
     ]
     for key, scenario, clients in scenarios:
         page = PageResult(
-            key, scenario["label"], PAGE_WHAT[key], PAGE_TARGETS_MS[key], clients=clients
+            key,
+            scenario["label"],
+            PAGE_WHAT[key],
+            page_targets(key, clients)[0],
+            clients=clients,
+            target_worker_ms=page_targets(key, clients)[1],
         )
         result.pages.append(page)
         if not version:
@@ -609,18 +690,25 @@ def _signed_in(port: int, username: str, password: str) -> urllib.request.Opener
     raise RuntimeError(f"sign-in as {username} refused")
 
 
+def _locust_call(
+    clients: int, run_time: int, port: int, plan: Path, key: str, figures: Path
+) -> tuple[list[str], dict[str, str]]:
+    args = [
+        str(LOCUST), "-f", str(LOCUSTFILE), "--headless", "--only-summary",
+        "-u", str(clients), "-r", str(clients), "--run-time", f"{run_time}s",
+        "--host", f"http://127.0.0.1:{port}", "--loglevel", "WARNING",
+    ]  # fmt: skip
+    env = {**os.environ, "BENCH_PLAN": str(plan), "BENCH_SCENARIO": key,
+           "BENCH_RESULT": str(figures)}  # fmt: skip
+    return args, env
+
+
 def _locust(
     page: PageResult, result: HttpResult, plan: Path, key: str, port: int, workdir: Path
 ) -> None:
     figures = workdir / f"{key}.json"
     run_time = max(MAX_PAGE_S, WARMUP_S + result.duration_s)
-    args = [
-        str(LOCUST), "-f", str(LOCUSTFILE), "--headless", "--only-summary",
-        "-u", str(page.clients), "-r", str(page.clients), "--run-time", f"{run_time}s",
-        "--host", f"http://127.0.0.1:{port}", "--loglevel", "WARNING",
-    ]  # fmt: skip
-    env = {**os.environ, "BENCH_PLAN": str(plan), "BENCH_SCENARIO": key,
-           "BENCH_RESULT": str(figures)}  # fmt: skip
+    args, env = _locust_call(page.clients, run_time, port, plan, key, figures)
     try:
         done = subprocess.run(
             args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=run_time + 120
@@ -632,12 +720,14 @@ def _locust(
         tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-8:])
         page.error = f"Locust exited {done.returncode} without figures: {tail}"
         return
-    read_locust_result(page, json.loads(figures.read_text(encoding="utf-8")))
+    by_label = json.loads(figures.read_text(encoding="utf-8"))
+    read_locust_result(page, by_label.get(page.label, {"requests": 0, "failures": 0}))
 
 
 def read_locust_result(page: PageResult, figures: dict[str, Any]) -> None:
-    """The measured requests' figures as the locustfile wrote them (warm-up and sign-in
-    apart), and every failure."""
+    """The measured requests' figures of one group as the locustfile wrote them (warm-up
+    and sign-in apart), and every failure."""
+    page.in_flight_ms = [float(ms) for ms in figures.get("in_flight_ms", [])]
     page.requests = int(figures["requests"])
     page.failures = int(figures["failures"])
     page.errors = list(figures.get("errors", []))
@@ -654,10 +744,13 @@ def describe_page(p: PageResult) -> str:
     if p.error:
         return f"{p.label}, {p.clients} clients: not measured — {p.error}"
     errors = f"; errors: {'; '.join(p.errors[:5])}" if p.errors else ""
+    late = ""
+    if p.in_flight_ms:
+        late = f"; {len(p.in_flight_ms)} unanswered at the end (≥ {max(p.in_flight_ms):.0f} ms)"
     return (
         f"{p.label}, {p.clients} clients: {p.requests} requests, p50 {_ms(p.p50_ms)} ms, "
-        f"p95 {_ms(p.p95_ms)} ms, max {_ms(p.max_ms)} ms, {p.per_second or 0:.1f} req/s, "
-        f"{p.failures} failed{errors}"
+        f"p95 {_ms(p.p95_ms)} ms, max {_ms(p.max_ms)} ms, {p.per_second or 0:.1f} req/s "
+        f"(≈ {_ms(p.worker_ms)} ms of a worker each), {p.failures} failed{late}{errors}"
     )
 
 
@@ -718,10 +811,15 @@ def _token(port: int, username: str) -> str:
 
 
 def _post_all(
-    port: int, tokens: list[str], jobs: list[list[tuple[int, int]]], day: date
+    port: int,
+    tokens: list[str],
+    jobs: list[list[tuple[int, int]]],
+    day: date,
+    stop: threading.Event | None = None,
 ) -> tuple[list[Posted], float]:
-    """Each client (a thread) posts its jobs one after another; all start together. The
-    wall time runs from the start to the last answer."""
+    """Each client (a thread) posts its jobs one after another; all start together, and
+    each stops early once ``stop`` is set. The wall time runs from the start to the last
+    answer."""
     barrier = threading.Barrier(len(jobs) + 1)
     out: list[list[Posted]] = [[] for _ in jobs]
 
@@ -730,6 +828,8 @@ def _post_all(
         try:
             barrier.wait()
             for loan_id, amount in jobs[n]:
+                if stop is not None and stop.is_set():
+                    break
                 body = {"amount": amount, "date": day.isoformat(), "method": "bank",
                         "reference": f"BENCH-{n}-{len(out[n]) + 1}"}  # fmt: skip
                 t = time.perf_counter()
@@ -753,7 +853,7 @@ def _post_all(
     barrier.wait()
     started = time.perf_counter()
     for t in threads:
-        t.join(REQUEST_TIMEOUT_S * (max(len(j) for j in jobs) + 1))
+        t.join(REQUEST_TIMEOUT_S * (max((len(j) for j in jobs), default=0) + 1))
     posted = [p for client_posts in out for p in client_posts]
     finished = max((p.finished for p in posted), default=started)
     return posted, finished - started
@@ -987,6 +1087,124 @@ def _run_repayments(
     )
 
 
+MIXED_LABELS = {"dashboard": "dashboard, during writes", "list": "loan list, during writes"}
+
+
+def _mixed_jobs(writers: int, count: int, rng: random.Random) -> list[list[tuple[int, int]]]:
+    """``count`` active loans drawn at random, each repaid once by one writer: a fixed sum,
+    which pays what is owed first and then prepays principal; none closes its loan."""
+    from sqlalchemy import text
+
+    from fundapp.extensions import db
+
+    ids = list(
+        db.session.scalars(
+            text(
+                "SELECT id FROM loans WHERE status = 'active' AND principal_outstanding > :floor "
+                "ORDER BY id"
+            ),
+            {"floor": 4 * MIXED_AMOUNT},
+        )
+    )
+    db.session.rollback()
+    picked = rng.sample(ids, min(count, len(ids)))
+    return [[(loan_id, MIXED_AMOUNT) for loan_id in picked[n::writers]] for n in range(writers)]
+
+
+def _run_mixed(
+    result: HttpResult,
+    plan: dict[str, Any],
+    cashiers: list[str],
+    port: int,
+    workdir: Path,
+    rng: random.Random,
+    log: Callable[[str], None],
+) -> None:
+    """Locust readers on the dashboard and the loan list for the warm-up plus the measured
+    window, while the writers post repayments on distinct loans from the readers' start
+    to their end; then the writes are checked like the other repayment runs."""
+    from benchmarks.runner import compare_with_replay
+
+    mixed = result.mixed
+    if mixed is None:
+        return
+    groups = []
+    for key in ("dashboard", "list"):
+        label = MIXED_LABELS[key]
+        groups.append({"label": label, "urls": plan["scenarios"][key]["urls"], "weight": 1})
+        mixed.pages.append(
+            PageResult(
+                key,
+                label,
+                PAGE_WHAT[key],
+                page_targets(key, mixed.readers, mixed=True)[0],
+                clients=mixed.readers,
+            )
+        )
+    if not LOCUST.exists():
+        mixed.error = f"Locust not found at {LOCUST.relative_to(ROOT)}"
+        return
+    tokens = [_token(port, u) for u in cashiers]
+    jobs = _mixed_jobs(len(tokens), MIXED_PER_SECOND_CAP * (WARMUP_S + mixed.duration_s + 30), rng)
+    pool = [loan_id for client_jobs in jobs for loan_id, _ in client_jobs]
+    plan_path = workdir / "mixed-plan.json"
+    mixed_plan = {**plan, "duration_s": mixed.duration_s,
+                  "scenarios": {"mixed": {"fixed": True, "groups": groups}}}  # fmt: skip
+    plan_path.write_text(json.dumps(mixed_plan), encoding="utf-8")
+    figures = workdir / "mixed.json"
+    # The locustfile ends a fixed run after its window; --run-time is only the backstop.
+    run_time = WARMUP_S + mixed.duration_s + 60
+    args, env = _locust_call(mixed.readers, run_time, port, plan_path, "mixed", figures)
+    run = RepaymentRun(f"{len(tokens)} clients, distinct loans, during reads", len(tokens), 0)
+    mixed.repayments = run
+    log(
+        f"http: mixed: {mixed.readers} readers (dashboard, loan list) for {WARMUP_S} s + "
+        f"{mixed.duration_s} s while {len(tokens)} API clients repay distinct loans "
+        f"(up to {len(pool)})"
+    )
+    before = _figures(pool)
+    stop = threading.Event()
+    locust_log = workdir / "mixed-locust.log"
+    with locust_log.open("wb") as out:
+        proc = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    threading.Thread(target=lambda: (proc.wait(), stop.set()), daemon=True).start()
+    try:
+        with LockWatch() as watch:
+            run.posted, run.seconds = _post_all(port, tokens, jobs, result.business_day, stop)
+        writes_done = time.perf_counter()
+        ran_out = not stop.is_set()  # the writers' loans, not the readers' window, ended first
+        proc.wait(timeout=run_time + 120)
+        if ran_out:
+            mixed.writes_ended_early_s = time.perf_counter() - writes_done
+    except subprocess.TimeoutExpired:
+        mixed.error = f"Locust did not finish within {run_time + 120} s"
+    finally:
+        _stop(proc)
+    run.lock_samples, run.lock_waits = watch.samples, watch.waits
+    touched = sorted({p.loan_id for p in run.posted})
+    run.loans = len(touched)
+    verify(run, before)
+    log("http: mixed: " + describe_repayments(run))
+    if figures.exists():
+        by_label = json.loads(figures.read_text(encoding="utf-8"))
+        for page in mixed.pages:
+            read_locust_result(page, by_label.get(page.label, {"requests": 0, "failures": 0}))
+            log("http: mixed: " + describe_page(page))
+    elif not mixed.error:
+        mixed.error = f"Locust exited {proc.returncode} without figures: {_tail(locust_log, 8)}"
+    if mixed.error:
+        log(f"http: mixed: {mixed.error}")
+    sample = sorted(rng.sample(touched, min(MIXED_REPLAY_SAMPLE, len(touched))))
+    mixed.replayed = len(sample)
+    mixed.replay_problems = compare_with_replay(sample, result.business_day)
+    log(
+        f"http: mixed: {len(sample)} of the {len(touched)} loans repaid, against the app's "
+        "replay and ledger targets: " + ("; ".join(mixed.replay_problems) or "all equal")
+    )
+
+
 def describe_repayments(r: RepaymentRun) -> str:
     if r.error:
         return f"{r.label}: not measured — {r.error}"
@@ -1018,15 +1236,32 @@ def describe_locks(r: RepaymentRun) -> str:
 # --- afterwards: the books, and the schedule maths ----------------------------------------------
 
 
-def fund_check(env: dict[str, str], log: Callable[[str], None]) -> FundCheck:
-    """``flask fund check`` on the bench database, in its own process, timed."""
-    check = FundCheck()
+def has_deep_check(env: dict[str, str]) -> bool:
+    """Whether this code's ``flask fund check`` has the ``--deep`` option."""
     flask = Path(sys.executable).with_name("flask")
-    log(f"http: flask fund check (limit {CHECK_TIMEOUT_S} s)")
+    try:
+        done = subprocess.run(
+            [str(flask), "fund", "check", "--help"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0 and "--deep" in done.stdout
+
+
+def fund_check(env: dict[str, str], log: Callable[[str], None], deep: bool = False) -> FundCheck:
+    """``flask fund check`` (``--deep``) on the bench database, in its own process, timed."""
+    check = FundCheck(command="flask fund check --deep" if deep else "flask fund check")
+    flask = Path(sys.executable).with_name("flask")
+    log(f"http: {check.command} (limit {CHECK_TIMEOUT_S} s)")
     started = time.perf_counter()
     try:
         done = subprocess.run(
-            [str(flask), "fund", "check"],
+            [str(flask), "fund", "check", *(["--deep"] if deep else [])],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -1036,7 +1271,7 @@ def fund_check(env: dict[str, str], log: Callable[[str], None]) -> FundCheck:
     except subprocess.TimeoutExpired:
         check.seconds = time.perf_counter() - started
         check.detail = f"not finished within {CHECK_TIMEOUT_S} s (stopped)"
-        log(f"http: flask fund check {check.detail}")
+        log(f"http: {check.command} {check.detail}")
         return check
     check.seconds = time.perf_counter() - started
     check.ran = True
@@ -1048,7 +1283,7 @@ def fund_check(env: dict[str, str], log: Callable[[str], None]) -> FundCheck:
     else:
         tail = broken[:10] or done.stderr.strip().splitlines()[-5:]
         check.detail = f"exit {done.returncode}: " + "; ".join(tail)
-    log(f"http: flask fund check in {check.seconds:.1f} s: {check.detail}")
+    log(f"http: {check.command} in {check.seconds:.1f} s: {check.detail}")
     return check
 
 

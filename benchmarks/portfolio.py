@@ -1,6 +1,6 @@
 """A generated loan portfolio, written straight into PostgreSQL.
 
-The schema comes from the models (``db.drop_all()`` then ``db.create_all()``); the policy
+The schema comes from the models (schema ``public`` dropped, then ``db.create_all()``); the policy
 defaults, the users and the charter capital go through the app's own services; the loans
 and their history are loaded with COPY, from templates replayed by the app's engine (see
 :mod:`benchmarks.templates`), so every row satisfies the constraints and the invariants:
@@ -18,6 +18,7 @@ No close of day has run on the generated book: the first run classifies every lo
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections import Counter as Tally
@@ -75,7 +76,9 @@ class Portfolio:
 
 
 def log(message: str) -> None:
-    print(f"[bench {datetime.now():%H:%M:%S}] {message}", flush=True)
+    # The run of an older commit (--compare) tags its lines with that commit.
+    tag = os.environ.get("BENCH_LOG_TAG", "")
+    print(f"[bench {tag + ' ' if tag else ''}{datetime.now():%H:%M:%S}] {message}", flush=True)
 
 
 def _stamp(day: date, hour: int = 3) -> datetime:
@@ -124,7 +127,11 @@ def build_portfolio(
 
     t = time.perf_counter()
     db.session.remove()
-    db.drop_all()
+    # The whole schema, not the models' tables: the previous book may have been made by
+    # another commit's models (--compare), with tables, columns or types these lack.
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
     db.create_all()
     timings["schema_s"] = time.perf_counter() - t
 
