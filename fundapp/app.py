@@ -23,7 +23,7 @@ from fundapp.api import bp as api_bp
 from fundapp.auth.models import User
 from fundapp.auth.services import user_for_session
 from fundapp.cli import register
-from fundapp.core import formatting
+from fundapp.core import formatting, replica
 from fundapp.core.dates import business_date
 from fundapp.core.db import serialise_sqlite
 from fundapp.core.security import ROLE_LABELS, has_role, role_conflicts
@@ -35,6 +35,7 @@ from fundapp.imports.cli import loans_cli
 from fundapp.ledger.services import register_check, register_overview_extra
 from fundapp.loans.integrity import check_loans
 from fundapp.loans.queries import overview_figures
+from fundapp.loans.verify import deep_check
 from fundapp.notices.delivery import deliver_pending  # (see the comment above)
 from fundapp.notices.services import unread_count
 from fundapp.policy.services import check_stored_values
@@ -122,6 +123,7 @@ def select_locale() -> str:
 
 
 def register_extensions(app: Flask) -> None:
+    replica.configure(app)
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
@@ -327,6 +329,7 @@ def register_domain_hooks() -> None:
     """Later modules add their invariants and figures to the ledger's check and overview."""
 
     register_check(check_loans)
+    register_check(deep_check, deep=True)
     register_check(check_stored_values)
     register_overview_extra(overview_figures)
 

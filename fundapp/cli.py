@@ -70,9 +70,23 @@ fund_cli = AppGroup("fund", help="The fund's books.")
 
 
 @fund_cli.command("check")
-def fund_check() -> None:
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Also replay every loan's history and compare it with the stored schedule, "
+    "allocations and balances.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes replaying the loans with --deep (default: one per CPU; 1: in this one).",
+)
+def fund_check(deep: bool, workers: int | None) -> None:
     """Verify the ledger's invariants; exit 1 naming each broken one."""
-    result = check_invariants()
+    if workers is not None and not deep:
+        raise click.UsageError("--workers goes with --deep")
+    result = check_invariants(deep=deep, workers=workers)
     for rule in result.checked:
         click.echo(f"checked: {rule}")
     if not result.ok:

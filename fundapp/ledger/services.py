@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, func, literal, select, union_all
 
 from fundapp import audit
 from fundapp.core.db import bulk_insert, upsert
@@ -300,9 +300,10 @@ class CheckResult:
         self.problems.append(message)
 
 
-def check_invariants() -> CheckResult:
+def check_invariants(deep: bool = False, workers: int | None = None) -> CheckResult:
     """The ledger's invariants (docs/rules.md#posting-and-accounts). Each failure names the rule
-    that broke."""
+    that broke. ``deep``: also the registered deep checks (every loan's history replayed, by
+    ``workers`` processes), minutes on a large book where the rest takes seconds."""
     result = CheckResult()
 
     result.checked.append("every journal entry is balanced")
@@ -364,40 +365,52 @@ def check_invariants() -> CheckResult:
         result.fail("off-balance memo accounts do not net to zero")
 
     result.checked.append("per-loan running balances = the loan's journal lines")
-    summed = {
-        (loan_id, account): int(total)
-        for loan_id, account, total in db.session.execute(
-            select(
-                JournalLine.loan_id,
-                JournalLine.account,
-                func.sum(JournalLine.debit - JournalLine.credit),
-            )
-            .where(JournalLine.loan_id.is_not(None))
-            .group_by(JournalLine.loan_id, JournalLine.account)
+    # Both sides in one column each, then grouped: a key missing on either side counts as 0,
+    # as a FULL OUTER JOIN would have it, and only the differing keys come back.
+    both = union_all(
+        select(
+            LoanBalance.loan_id,
+            LoanBalance.account,
+            LoanBalance.balance.label("kept"),
+            literal(0, BigInteger).label("summed"),
+        ),
+        select(
+            JournalLine.loan_id,
+            JournalLine.account,
+            literal(0, BigInteger).label("kept"),
+            (JournalLine.debit - JournalLine.credit).label("summed"),
+        ).where(JournalLine.loan_id.is_not(None)),
+    ).subquery()
+    kept, summed = func.sum(both.c.kept), func.sum(both.c.summed)
+    for loan_id, account, kept_total, lines_total in db.session.execute(
+        select(both.c.loan_id, both.c.account, kept, summed)
+        .group_by(both.c.loan_id, both.c.account)
+        .having(kept != summed)
+        .order_by(both.c.loan_id, both.c.account)
+    ):
+        result.fail(
+            f"loan {loan_id} account {account}: running balance {int(kept_total)} != "
+            f"lines {int(lines_total)}"
         )
-    }
-    kept = {
-        (row.loan_id, row.account): row.balance for row in db.session.scalars(select(LoanBalance))
-    }
-    for key in set(summed) | set(kept):
-        if summed.get(key, 0) != kept.get(key, 0):
-            result.fail(
-                f"loan {key[0]} account {key[1]}: running balance {kept.get(key, 0)} != "
-                f"lines {summed.get(key, 0)}"
-            )
 
     for extra in _EXTRA_CHECKS:
         extra(result)
+    if deep:
+        for extra in _DEEP_CHECKS:
+            extra(result, workers)
     return result
 
 
-# Later modules (loans, repayments) register their own invariants here.
+# Later modules (loans, repayments) register their own invariants here: ``fn(result)``,
+# and ``fn(result, workers)`` for a deep one.
 _EXTRA_CHECKS: list = []
+_DEEP_CHECKS: list = []
 
 
-def register_check(fn: Any) -> Any:
-    if fn not in _EXTRA_CHECKS:
-        _EXTRA_CHECKS.append(fn)
+def register_check(fn: Any, deep: bool = False) -> Any:
+    checks = _DEEP_CHECKS if deep else _EXTRA_CHECKS
+    if fn not in checks:
+        checks.append(fn)
     return fn
 
 

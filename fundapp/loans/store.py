@@ -11,6 +11,7 @@ back-dated repayment or a reversal corrects earlier postings by an adjusting ent
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,7 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from fundapp.domain import replay as engine
-from fundapp.domain.allocation import AllocationError
+from fundapp.domain.allocation import Allocation, AllocationError
 from fundapp.domain.errors import N_, DomainError, NotFound
 from fundapp.domain.overdue import OverdueError, Reduction, balance_days
 from fundapp.domain.schedule import ScheduleError
@@ -90,55 +91,54 @@ class History:
 
 
 def history_of(loan: Loan) -> History:
+    return histories_of([loan.id])[loan.id]
+
+
+def histories_of(loan_ids: Sequence[int]) -> dict[int, History]:
+    """The history of each of ``loan_ids``, read in one statement per kind of event (a
+    loan without events has an empty history)."""
     # Plain columns, not ORM rows: a replay runs on every money action of the loan.
-    disbursements = tuple(
-        engine.DisbursementEvent(id_, when, amount)
-        for id_, when, amount in db.session.execute(
-            select(Disbursement.id, Disbursement.value_date, Disbursement.amount)
-            .where(
-                Disbursement.loan_id == loan.id,
-                Disbursement.status == DisbursementStatus.POSTED,
-            )
-            .order_by(Disbursement.value_date, Disbursement.id)
+    ids = list(loan_ids)
+    events: dict[int, tuple[list, list, list, list]] = {i: ([], [], [], []) for i in ids}
+    for loan_id, id_, when, amount in db.session.execute(
+        select(Disbursement.loan_id, Disbursement.id, Disbursement.value_date, Disbursement.amount)
+        .where(
+            Disbursement.loan_id.in_(ids),
+            Disbursement.status == DisbursementStatus.POSTED,
         )
-    )
-    repayments = tuple(
-        engine.RepaymentEvent(id_, when, amount, id_)
-        for id_, when, amount in db.session.execute(
-            select(Repayment.id, Repayment.value_date, Repayment.amount)
-            .where(Repayment.loan_id == loan.id, Repayment.reversed.is_(False))
-            .order_by(Repayment.value_date, Repayment.id)
+        .order_by(Disbursement.loan_id, Disbursement.value_date, Disbursement.id)
+    ):
+        events[loan_id][0].append(engine.DisbursementEvent(id_, when, amount))
+    for loan_id, id_, when, amount in db.session.execute(
+        select(Repayment.loan_id, Repayment.id, Repayment.value_date, Repayment.amount)
+        .where(Repayment.loan_id.in_(ids), Repayment.reversed.is_(False))
+        .order_by(Repayment.loan_id, Repayment.value_date, Repayment.id)
+    ):
+        events[loan_id][1].append(engine.RepaymentEvent(id_, when, amount, id_))
+    for r in db.session.scalars(
+        select(Restructuring)
+        .where(
+            Restructuring.loan_id.in_(ids),
+            Restructuring.status == ApprovalStatus.APPROVED,
         )
-    )
-    restructures = tuple(
-        restructure_event(r)
-        for r in db.session.scalars(
-            select(Restructuring)
-            .where(
-                Restructuring.loan_id == loan.id,
-                Restructuring.status == ApprovalStatus.APPROVED,
-            )
-            .order_by(Restructuring.effective_date, Restructuring.id)
+        .order_by(Restructuring.loan_id, Restructuring.effective_date, Restructuring.id)
+    ):
+        events[r.loan_id][2].append(restructure_event(r))
+    for loan_id, id_, when, interest, penalty in db.session.execute(
+        select(
+            InterestRelief.loan_id,
+            InterestRelief.id,
+            InterestRelief.effective_date,
+            InterestRelief.interest,
+            InterestRelief.penalty,
         )
-    )
-    return History(disbursements, repayments, restructures, relief_events(loan.id))
-
-
-def relief_events(loan_id: int) -> tuple[engine.ReliefEvent, ...]:
-    """The loan's approved interest reliefs (miễn, giảm lãi), dated on their approval."""
-    return tuple(
-        engine.ReliefEvent(id_, when, interest, penalty)
-        for id_, when, interest, penalty in db.session.execute(
-            select(
-                InterestRelief.id,
-                InterestRelief.effective_date,
-                InterestRelief.interest,
-                InterestRelief.penalty,
-            )
-            .where(InterestRelief.loan_id == loan_id, InterestRelief.status == "approved")
-            .order_by(InterestRelief.effective_date, InterestRelief.id)
-        )
-    )
+        .where(InterestRelief.loan_id.in_(ids), InterestRelief.status == "approved")
+        .order_by(InterestRelief.loan_id, InterestRelief.effective_date, InterestRelief.id)
+    ):
+        events[loan_id][3].append(engine.ReliefEvent(id_, when, interest, penalty))
+    return {
+        i: History(tuple(d), tuple(r), tuple(s), tuple(f)) for i, (d, r, s, f) in events.items()
+    }
 
 
 def restructure_event(r: Restructuring) -> engine.RestructureEvent:
@@ -212,6 +212,80 @@ def rule_message(rule: str, detail: str) -> str:
     return _("Không thực hiện được (quy tắc %(rule)s): %(detail)s", rule=rule, detail=detail)
 
 
+def instalment_columns(state: engine.LoanState, book_date: date | None) -> dict[int, dict]:
+    """What ``store`` writes on each instalment row of the replayed ``state``, by number:
+    the schedule, what is paid and waived, and the overdue state as of ``book_date`` (the
+    last close of day, None before the first). ``loans.verify`` compares the stored rows
+    with this."""
+    out: dict[int, dict] = {}
+    for row in state.rows:
+        plan = row.plan
+        values = {
+            "due_date": plan.due_date,
+            "interest_from": plan.interest_from,
+            "principal_due_date": plan.principal_due,
+            "opening_principal": plan.opening_principal,
+            "principal": plan.principal,
+            "interest": plan.interest,
+            "principal_paid": plan.principal - row.principal_unpaid,
+            # Settled on the row: paid, or waived by an approved relief (no longer owed).
+            "interest_paid": plan.interest - row.interest_unpaid,
+            "penalty_paid": row.penalty_paid + row.penalty_waived,
+            "interest_waived": sum(a for _, a in row.interest_waived),
+            "penalty_waived": row.penalty_waived,
+            "paid_on": _paid_on(row),
+        }
+        # Overdue state as of the last close of day, which the next run advances by a day.
+        if book_date is not None and row.due_date < book_date:
+            values["principal_balance_days"] = balance_days(
+                plan.principal,
+                row.due_date,
+                book_date,
+                [Reduction(d, a) for d, a in row.principal_paid],
+            )
+            values["interest_balance_days"] = balance_days(
+                plan.interest,
+                row.due_date,
+                book_date,
+                [Reduction(d, a) for d, a in row.interest_paid + row.interest_waived],
+            )
+            values["penalty_accrued"] = row.penalty_accrued(state.product, book_date)
+        else:
+            values["principal_balance_days"] = values["interest_balance_days"] = 0
+            values["penalty_accrued"] = 0
+        out[plan.no] = values
+    return out
+
+
+def allocation_json(allocations: Iterable[Allocation]) -> list[dict]:
+    """An allocation as stored on a repayment or a relief."""
+    return [{"no": a.no, "component": a.component, "amount": a.amount} for a in allocations]
+
+
+def repayment_columns(state: engine.LoanState, repayment_id: int) -> tuple[list[dict], int]:
+    """The allocation and prepaid principal ``store`` writes on a repayment of the loan; a
+    reversed one (not in the replay) allocates nothing."""
+    result = state.repayments.get(repayment_id)
+    if result is None:
+        return [], 0
+    return allocation_json(result.allocations), result.prepaid_principal
+
+
+def loan_columns(state: engine.LoanState, written_off: int) -> dict:
+    """The loan's cached balances ``store`` writes from the replayed ``state``."""
+    values = {
+        "disbursed": state.disbursed,
+        "principal_paid": state.principal_paid,
+        "interest_paid": state.interest_paid,
+        "penalty_paid": state.penalty_paid,
+        "principal_outstanding": max(state.principal_outstanding - written_off, 0),
+    }
+    if state.tranches:
+        values["first_disbursement_date"] = state.tranches[0].date
+        values["maturity_date"] = state.maturity
+    return values
+
+
 def store(loan: Loan, state: engine.LoanState, book_date: date | None) -> None:
     """Write the replayed schedule and allocations back, and the cached balances.
     ``book_date``: the last closed business date (``loans.days.last_run_date``; None before
@@ -220,79 +294,31 @@ def store(loan: Loan, state: engine.LoanState, book_date: date | None) -> None:
     existing = {
         i.no: i for i in db.session.scalars(select(Instalment).where(Instalment.loan_id == loan.id))
     }
-    wanted = set()
-    for row in state.rows:
-        plan = row.plan
-        wanted.add(plan.no)
-        inst = existing.get(plan.no)
+    wanted = instalment_columns(state, book_date)
+    for no, values in wanted.items():
+        inst = existing.get(no)
         if inst is None:
-            inst = Instalment(loan_id=loan.id, no=plan.no)
+            inst = Instalment(loan_id=loan.id, no=no)
             db.session.add(inst)
-        inst.due_date = plan.due_date
-        inst.interest_from = plan.interest_from
-        inst.principal_due_date = plan.principal_due
-        inst.opening_principal = plan.opening_principal
-        inst.principal = plan.principal
-        inst.interest = plan.interest
-        inst.principal_paid = plan.principal - row.principal_unpaid
-        # Settled on the row: paid, or waived by an approved relief (no longer owed).
-        inst.interest_paid = plan.interest - row.interest_unpaid
-        inst.penalty_paid = row.penalty_paid + row.penalty_waived
-        inst.interest_waived = sum(a for _, a in row.interest_waived)
-        inst.penalty_waived = row.penalty_waived
-        inst.paid_on = _paid_on(row)
-        # Overdue state as of the last close of day, which the next run advances by a day.
-        if book_date is not None and row.due_date < book_date:
-            inst.principal_balance_days = balance_days(
-                plan.principal,
-                row.due_date,
-                book_date,
-                [Reduction(d, a) for d, a in row.principal_paid],
-            )
-            inst.interest_balance_days = balance_days(
-                plan.interest,
-                row.due_date,
-                book_date,
-                [Reduction(d, a) for d, a in row.interest_paid + row.interest_waived],
-            )
-            inst.penalty_accrued = row.penalty_accrued(state.product, book_date)
-        else:
-            inst.principal_balance_days = inst.interest_balance_days = 0
-            inst.penalty_accrued = 0
+        for column, value in values.items():
+            setattr(inst, column, value)
     for no, inst in existing.items():
         if no not in wanted:
             db.session.delete(inst)
     db.session.flush()
 
     for repayment in db.session.scalars(select(Repayment).where(Repayment.loan_id == loan.id)):
-        result = state.repayments.get(repayment.id)
-        if result is None:
-            repayment.allocations, repayment.prepaid_principal = [], 0
-        else:
-            repayment.allocations = [
-                {"no": a.no, "component": a.component, "amount": a.amount}
-                for a in result.allocations
-            ]
-            repayment.prepaid_principal = result.prepaid_principal
+        repayment.allocations, repayment.prepaid_principal = repayment_columns(state, repayment.id)
     if state.reliefs:
         for relief in db.session.scalars(
             select(InterestRelief).where(
                 InterestRelief.loan_id == loan.id, InterestRelief.id.in_(list(state.reliefs))
             )
         ):
-            relief.allocations = [
-                {"no": a.no, "component": a.component, "amount": a.amount}
-                for a in state.reliefs[relief.id].allocations
-            ]
+            relief.allocations = allocation_json(state.reliefs[relief.id].allocations)
 
-    loan.disbursed = state.disbursed
-    loan.principal_paid = state.principal_paid
-    loan.interest_paid = state.interest_paid
-    loan.penalty_paid = state.penalty_paid
-    loan.principal_outstanding = max(state.principal_outstanding - loan.written_off, 0)
-    if state.tranches:
-        loan.first_disbursement_date = state.tranches[0].date
-        loan.maturity_date = state.maturity
+    for column, value in loan_columns(state, loan.written_off).items():
+        setattr(loan, column, value)
 
 
 def _paid_on(row: engine.Row) -> date | None:
