@@ -43,6 +43,9 @@ class Config:
         "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'fundapp.db'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
+    # A streaming replica of the PostgreSQL primary; the dashboard and the reports read from
+    # it when set (fundapp/core/replica.py), everything else uses DATABASE_URL.
+    DATABASE_URL_REPLICA = _env("DATABASE_URL_REPLICA", "")
     FUNDAPP_TIMEZONE = _env("FUNDAPP_TIMEZONE", "Asia/Ho_Chi_Minh")
     # The fund's province (a code of the 34-province map of 01/07/2025): the communes the
     # cooperative form offers and the units `flask units load` brings in by default.
@@ -133,6 +136,7 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = _env("FUNDAPP_TEST_DATABASE_URL", "sqlite://")
+    DATABASE_URL_REPLICA = ""  # tests/services/test_replica.py starts one of its own
     WTF_CSRF_ENABLED = False
     SERVER_NAME = "localhost"
     ARGON2_PROFILE = "cheapest"  # only here: see fundapp/auth/models.py

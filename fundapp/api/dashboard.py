@@ -10,6 +10,7 @@ from fundapp.api import bp, report_shapes, shapes
 from fundapp.api.common import api_roles
 from fundapp.api.spec import operation, read_query
 from fundapp.core.dates import business_date
+from fundapp.core.replica import reads_from_replica
 from fundapp.core.security import STAFF_READ
 from fundapp.dashboard import figures
 from fundapp.funds import services as funds
@@ -18,6 +19,7 @@ from fundapp.funds import services as funds
 @bp.route("/dashboard", methods=["GET"])
 @api_roles(*STAFF_READ)
 @operation(query=shapes.DashboardQuery, returns=report_shapes.Dashboard)
+@reads_from_replica
 def dashboard() -> Any:
     """The dashboard's figures and chart series.
 

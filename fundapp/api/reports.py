@@ -15,6 +15,7 @@ from fundapp.api import bp, report_shapes
 from fundapp.api.common import api_roles
 from fundapp.api.spec import JSON, PDF, XLSX, operation, read_query
 from fundapp.core.dates import business_date
+from fundapp.core.replica import reads_from_replica
 from fundapp.core.security import STAFF_READ
 from fundapp.reports.catalogue import REPORTS, ReportSpec, pdf_download, report_json, xlsx_download
 
@@ -109,7 +110,9 @@ def _register(spec: ReportSpec) -> None:
         view.__name__ = endpoint
         view.__doc__ = f"{described.name} as {label}.\n\n{described.description}"
         returns = described.returns if content == JSON else bytes
-        described_view = operation(query=described.query, returns=returns, content=content)(view)
+        described_view = operation(query=described.query, returns=returns, content=content)(
+            reads_from_replica(view)
+        )
         bp.add_url_rule(
             f"/reports/{spec.slug}{suffix}", endpoint, api_roles(*STAFF_READ)(described_view)
         )

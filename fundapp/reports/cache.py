@@ -23,6 +23,16 @@ renews it — and exact: ``xmax`` only grows and, while it stays, the list in pr
 only shrinks, so a snapshot text never comes back. A request that has written in its
 own transaction, not yet committed, is not served from or stored in the cache.
 
+On a streaming replica (``fundapp.core.replica``) the snapshot is no version at all: a hot
+standby's snapshot keeps every transaction in progress out of the text, so the commit of
+one that is neither the oldest in progress nor the newest changes the data and not the
+text. There the version is the WAL position replayed so far (``pg_last_wal_replay_lsn``):
+a standby's data changes only by replaying WAL, and that position only grows. (On the
+primary it is empty, or frozen since a promotion, so it is kept in the version everywhere.)
+``txid_current()`` and its kind cannot run on a standby; ``pg_current_xact_id_if_assigned``
+can, and is empty there. Results are kept per server read (the session's bind), so the
+primary's and a lagging replica's are never confused.
+
 Each process keeps at most ``REPORT_CACHE_SIZE`` results (least recently used out);
 ``REPORT_CACHE_SIZE = 0`` turns the cache off (the test configuration does, so each test
 computes its figures).
@@ -56,10 +66,13 @@ def book_version() -> tuple[Any, ...] | None:
     """Marks that change whenever a committed change can alter a figure of the book;
     ``None`` when this transaction has itself written (its figures are its own)."""
     if db.session.get_bind().dialect.name == "postgresql":
-        snapshot, own = db.session.execute(
-            text("SELECT pg_current_snapshot()::text, pg_current_xact_id_if_assigned()")
+        snapshot, replayed, own = db.session.execute(
+            text(
+                "SELECT pg_current_snapshot()::text, pg_last_wal_replay_lsn()::text,"
+                " pg_current_xact_id_if_assigned()"
+            )
         ).one()
-        return None if own is not None else (snapshot,)
+        return None if own is not None else (snapshot, replayed)
     columns = (
         func.count(JournalEntry.id),
         func.max(JournalEntry.id),
@@ -88,7 +101,7 @@ def remembered(name: str, args: tuple[Hashable, ...], compute: Callable[[], T]) 
     if version is None:
         return compute()
     key = (
-        current_app.config.get("SQLALCHEMY_DATABASE_URI"),
+        str(db.session.get_bind().url),
         name,
         args,
         business_date(),

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from fundapp.core.dates import business_date
+from fundapp.core.replica import reads_from_replica
 from fundapp.core.security import STAFF_READ, roles_required
 from fundapp.dashboard import figures
 from fundapp.domain.errors import ValidationFailed
@@ -18,6 +19,7 @@ bp = Blueprint("dashboard", __name__)
 
 @bp.route("/dashboard")
 @roles_required(*STAFF_READ)
+@reads_from_replica
 def index() -> Any:
     today = business_date()
     raw = request.args.get("as_of", "").strip()[:20]

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from fundapp.core.dates import business_date
+from fundapp.core.replica import reads_from_replica
 from fundapp.core.security import STAFF_READ, roles_required
 from fundapp.domain.errors import ValidationFailed
 from fundapp.funds.services import origins
@@ -56,7 +57,9 @@ def _register(spec: ReportSpec) -> None:
             return make(spec)
 
         view.__name__ = endpoint
-        bp.add_url_rule(f"/{spec.slug}{suffix}", endpoint, roles_required(*STAFF_READ)(view))
+        bp.add_url_rule(
+            f"/{spec.slug}{suffix}", endpoint, roles_required(*STAFF_READ)(reads_from_replica(view))
+        )
 
 
 for _spec in REPORTS.values():
