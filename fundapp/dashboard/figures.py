@@ -1,8 +1,9 @@
 """The director's dashboard as of a date: key figures and the series behind the charts.
 
-Balances come from the ledger (``ledger.services``) and each loan's position from
-``reports.positions``, both as of the requested date; flows over a period are the journal
-entries dated in it. Pending approvals are the live queues: they have no "as of".
+Balances come from the ledger (``ledger.services``) and the loans' balances summed by debt
+group and area (``reports.aggregates``), both as of the requested date; flows over a
+period are the journal entries dated in it. Pending approvals are the live queues: they
+have no "as of".
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ from fundapp.loans.models import (
     WriteOff,
 )
 from fundapp.policy.services import pending_changes
-from fundapp.reports import cache
+from fundapp.reports import aggregates, cache
+from fundapp.reports.aggregates import AREA_AND_GROUP
 from fundapp.reports.origin_book import fund_position
-from fundapp.reports.positions import loan_flows, loan_positions
 from fundapp.reports.series import ChartSeries, chart_series, month_start
 from fundapp.servicing.relief import pending_reliefs
 from fundapp.servicing.risk import pending_removals
@@ -77,16 +78,19 @@ class Flows:
     interest_collected: int
 
 
-def flows(start: date, end: date, origin: OriginFilter = ALL) -> Flows:
-    moved = loan_flows(start, end, origin).values()
+def _flows(moved: aggregates.FlowTotals) -> Flows:
     return Flows(
-        start=start,
-        end=end,
-        disbursed=sum(f.disbursed for f in moved),
-        collected=sum(f.collected for f in moved),
-        principal_collected=sum(f.principal_collected for f in moved),
-        interest_collected=sum(f.interest_collected for f in moved),
+        start=moved.start,
+        end=moved.end,
+        disbursed=moved.disbursed,
+        collected=moved.collected,
+        principal_collected=moved.principal_collected,
+        interest_collected=moved.interest_collected,
     )
+
+
+def flows(start: date, end: date, origin: OriginFilter = ALL) -> Flows:
+    return _flows(aggregates.flow_totals(start, end, origin))
 
 
 # --- pending approvals -----------------------------------------------------------------------
@@ -209,17 +213,21 @@ def dashboard(as_of: date, by: str = "commune", origin: OriginFilter = ALL) -> D
 
 
 def _book_figures(as_of: date, by: str = "commune", origin: OriginFilter = ALL) -> Dashboard:
-    positions = [p for p in loan_positions(as_of, origin) if p.outstanding]
+    book = aggregates.book(as_of, AREA_AND_GROUP, origin)
+    groups = aggregates.by_debt_group(book.rows)
+    month, year = aggregates.flows_since(
+        (month_start(as_of), as_of.replace(month=1, day=1)), as_of, origin
+    )
     return Dashboard(
         as_of=as_of,
         position=fund_position(as_of, origin),
-        bad_debt=sum(p.outstanding for p in positions if p.debt_group in BAD_DEBT_GROUPS),
-        projects=len(positions),
-        cooperatives=len({p.cooperative_id for p in positions}),
-        month=flows(month_start(as_of), as_of, origin),
-        year=flows(as_of.replace(month=1, day=1), as_of, origin),
+        bad_debt=sum(groups[g][1] for g in BAD_DEBT_GROUPS),
+        projects=book.total.loans,
+        cooperatives=book.total.borrowers,
+        month=_flows(month),
+        year=_flows(year),
         pending=PendingApprovals(0, 0, 0, 0, 0, 0),  # read live by dashboard()
-        series=chart_series(as_of, positions, by, origin),
+        series=chart_series(as_of, book, by, origin),
     )
 
 

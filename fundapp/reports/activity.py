@@ -18,16 +18,16 @@ from datetime import date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from fundapp.cooperatives.models import KIND_LABELS
 from fundapp.domain.cooperatives import CooperativeKind
 from fundapp.funds.services import ALL, OriginFilter
+from fundapp.reports import aggregates
 from fundapp.reports.positions import (
     BAD_DEBT_GROUPS,
-    LoanDimensions,
+    TERM_CLASS_LABELS,
     TermClass,
+    borrower_area,
     general_provision_held,
-    loan_dimensions,
-    loan_flows,
-    loan_positions,
 )
 from fundapp.reports.tables import Column, Row, Table
 
@@ -73,14 +73,26 @@ class ActivityReport:
     total_provision: int
 
 
-def _key(dim: LoanDimensions, group_by: str, by: str) -> tuple[str, str]:
+# The columns of ``reports.aggregates`` each grouping is made of.
+_COLUMNS = {
+    "area": ("commune_unit_id", "former_district_code"),
+    "sector": ("sector",),
+    "borrower_kind": ("borrower_kind",),
+    "term_class": ("term_class",),
+}
+
+
+def _key(columns: tuple, group_by: str, by: str, as_of: date) -> tuple[str, str]:
+    """(key, label) of the group the loans of ``columns`` (``_COLUMNS[group_by]``) are
+    in, as ``positions.loan_dimensions`` names it."""
     if group_by == "area":
-        return dim.area(by)
+        return borrower_area(columns[0], columns[1], as_of).area(by)
+    (value,) = columns
     if group_by == "sector":
-        return dim.sector, dim.sector or _("(Chưa ghi ngành nghề)")
+        return value, value or _("(Chưa ghi ngành nghề)")
     if group_by == "borrower_kind":
-        return dim.borrower_kind, dim.borrower_kind_label
-    return dim.term_class, dim.term_class_label
+        return value, str(KIND_LABELS.get(CooperativeKind(value), value))
+    return value, str(TERM_CLASS_LABELS[TermClass(value)])
 
 
 def _order(group_by: str) -> dict[str, int]:
@@ -108,41 +120,52 @@ _SUMMED = (
 def build(
     start: date, end: date, group_by: str, by: str = "commune", origin: OriginFilter = ALL
 ) -> ActivityReport:
-    """``origin``: one origin fund's book, or all (consolidated, the default)."""
-    flows = loan_flows(start, end, origin)
-    positions = {p.loan_id: p for p in loan_positions(end, origin)}
-    dims = loan_dimensions(set(flows) | set(positions), end)
+    """``origin``: one origin fund's book, or all (consolidated, the default).
+
+    Summed in the database per borrower's commune, sector, kind or term class
+    (``reports.aggregates``): the figures of ``loan_flows`` and ``loan_positions`` added
+    up per group, without a row per loan."""
+    columns = _COLUMNS[group_by]
     figures: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(_SUMMED, 0))
     labels: dict[str, str] = {}
-    borrowers: dict[str, set[int]] = defaultdict(set)
-    for loan_id, dim in dims.items():
-        key, label = _key(dim, group_by, by)
-        labels[key] = label
-        row = figures[key]
-        flow = flows.get(loan_id)
-        if flow is not None:
-            row["opening"] += flow.opening
-            row["disbursed"] += flow.disbursed
-            row["principal_collected"] += flow.principal_collected
-            row["interest_collected"] += flow.interest_collected
-            row["written_off"] += flow.written_off
-            row["closing"] += flow.closing
-        position = positions.get(loan_id)
-        if position is not None:
-            row["overdue"] += position.principal_overdue
-            row["provision"] += position.specific_provision
-            if position.debt_group in BAD_DEBT_GROUPS:
-                row["bad_debt"] += position.outstanding
-            if position.outstanding > 0:
-                row["projects"] += 1
-                borrowers[key].add(dim.cooperative_id)
+    borrowers: dict[str, int] = defaultdict(int)
+    places: dict[tuple, str] = {}
+
+    def group(values: tuple) -> dict[str, int]:
+        if values not in places:
+            key, label = _key(values, group_by, by, end)
+            places[values], labels[key] = key, label
+        return figures[places[values]]
+
+    for values, flow in aggregates.flows_by(start, end, columns, origin).items():
+        row = group(values)
+        row["opening"] += flow.opening
+        row["disbursed"] += flow.disbursed
+        row["principal_collected"] += flow.principal_collected
+        row["interest_collected"] += flow.interest_collected
+        row["written_off"] += flow.written_off
+        row["closing"] += flow.closing
+    held = aggregates.book(end, (*columns, "debt_group"), origin, outstanding_only=False)
+    for position in held.rows:
+        row = group(tuple(getattr(position, name) for name in columns))
+        row["overdue"] += position.principal_overdue
+        row["provision"] += position.specific_provision
+        if position.debt_group in BAD_DEBT_GROUPS:
+            row["bad_debt"] += position.outstanding
+    lending = aggregates.book(end, columns, origin)
+    for position in lending.rows:
+        values = tuple(getattr(position, name) for name in columns)
+        group(values)["projects"] += position.loans
+        # A borrower has one commune, sector and kind: its loans are in one row per
+        # group (a term class may count it twice, as each of its loans' classes).
+        borrowers[places[values]] += position.borrowers
     order = _order(group_by)
     keys = sorted(
         figures,
         key=lambda k: (order.get(k, len(order)), k if group_by == "area" else labels[k].lower()),
     )
     rows = tuple(
-        ActivityRow(key=k, label=labels[k], **figures[k], cooperatives=len(borrowers[k]))
+        ActivityRow(key=k, label=labels[k], **figures[k], cooperatives=borrowers[k])
         for k in keys
         if any(figures[k].values())
     )
@@ -150,7 +173,7 @@ def build(
         key="total",
         label=_("Tổng cộng"),
         **{name: sum(getattr(r, name) for r in rows) for name in _SUMMED},
-        cooperatives=len(set().union(*borrowers.values())) if borrowers else 0,
+        cooperatives=lending.total.borrowers,
     )
     general = general_provision_held(end, origin)
     return ActivityReport(

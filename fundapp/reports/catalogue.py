@@ -21,6 +21,7 @@ from fundapp.domain.dates import format_date
 from fundapp.funds.services import OriginFilter, find
 from fundapp.reports import (
     activity,
+    aggregates,
     cache,
     classification,
     fund_balance,
@@ -28,9 +29,9 @@ from fundapp.reports import (
     par,
     params,
 )
+from fundapp.reports.aggregates import AREA_AND_GROUP, Book
 from fundapp.reports.charts import fund_report_charts
 from fundapp.reports.excel import TitleBlock, workbook_bytes
-from fundapp.reports.positions import LoanPosition, loan_positions
 from fundapp.reports.tables import Table
 from fundapp.reports.trial_balance import account_ledger, trial_balance
 
@@ -103,8 +104,8 @@ def _fund_balance(args: Mapping[str, str], today: date) -> Built:
     start = params.report_date(args, "from", today, date(as_of.year, 1, 1))
     params.check_order(start, as_of, "from")
     origin = params.origin(args)
-    positions = loan_positions(as_of, origin)
-    report = fund_balance.build(as_of, start, positions, origin)
+    book = aggregates.book(as_of, AREA_AND_GROUP, origin)
+    report = fund_balance.build(as_of, start, book, origin)
     return Built(
         report=report,
         tables=fund_balance.tables(report),
@@ -113,13 +114,13 @@ def _fund_balance(args: Mapping[str, str], today: date) -> Built:
         dates=(as_of,),
         date_label=_("Đến ngày"),
         filename=f"bao-cao-nguon-von-{as_of.isoformat()}",
-        extras={"charts": _charts(as_of, positions)},
+        extras={"charts": _charts(as_of, book)},
     )
 
 
-def _charts(as_of: date, positions: list[LoanPosition]) -> list[tuple[str, Any]]:
+def _charts(as_of: date, book: Book) -> list[tuple[str, Any]]:
     """The dashboard's charts as of the report's date, with their captions, in order."""
-    charts = fund_report_charts(as_of, positions)
+    charts = fund_report_charts(as_of, book)
     captions = (
         ("outstanding", _("Dư nợ cho vay cuối mỗi tháng (24 tháng)")),
         ("by_area", _("Dư nợ theo xã, phường (hiện nay)")),

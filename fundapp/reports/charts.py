@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from fundapp.reports.positions import LoanPosition
+from fundapp.reports.aggregates import Book
 from fundapp.reports.series import ChartSeries, chart_series
 
 FONT = "DejaVu Sans"
@@ -452,12 +452,11 @@ def dashboard_charts(series: ChartSeries) -> dict[str, Markup]:
     }
 
 
-def fund_report_charts(
-    as_of: date, positions: list[LoanPosition] | None = None
-) -> dict[str, Markup]:
-    """The dashboard's four charts as of ``as_of``, for the fund balance report PDF.
+def fund_report_charts(as_of: date, book: Book | None = None) -> dict[str, Markup]:
+    """The dashboard's four charts as of ``as_of``, for the fund balance report PDF
+    (``book``: ``aggregates.book(as_of, AREA_AND_GROUP)`` when the caller has it).
 
     Keys: ``outstanding`` (24 month-ends), ``by_area``, ``debt_groups`` and
     ``collections`` (due vs collected, 12 months).
     """
-    return dashboard_charts(chart_series(as_of, positions))
+    return dashboard_charts(chart_series(as_of, book))

@@ -29,6 +29,7 @@ from fundapp.funds.services import ALL, OriginFilter
 from fundapp.loans.standing import classification_version
 from fundapp.policy import services as policy
 from fundapp.policy.parameters import BY_KEY, DEFAULTS_EFFECTIVE
+from fundapp.reports import aggregates
 from fundapp.reports.params import Quarter
 from fundapp.reports.positions import (
     DEBT_GROUP_LABELS,
@@ -151,11 +152,8 @@ def required_specific(position: LoanPosition, rate: Decimal) -> int:
 
 def _whole_book_general_base(as_of: date) -> int:
     """Groups 1–4 principal of every origin's loans: the general provision's base."""
-    return sum(
-        p.outstanding
-        for p in loan_positions(as_of)
-        if p.outstanding > 0 and in_general_base(p.debt_group)
-    )
+    rows = aggregates.book(as_of, ("debt_group",)).rows
+    return sum(row.outstanding for row in rows if in_general_base(row.debt_group))
 
 
 def build(quarter: Quarter, origin: OriginFilter = ALL) -> ClassificationReport:

@@ -2,7 +2,8 @@
 (docs/rules.md#posting-and-accounts, docs/rules.md#income-recognition).
 
 Sources and uses are the ledger's balances as of the date (``reports.origin_book.fund_position``);
-the split of outstanding by debt group and the period's flows come from the loans' lines.
+the split of outstanding by debt group and the period's flows are the loans' balances and
+lines summed in the database (``reports.aggregates``).
 """
 
 from __future__ import annotations
@@ -15,15 +16,10 @@ from flask_babel import gettext as _
 
 from fundapp.domain.dates import format_date
 from fundapp.funds.services import ALL, OriginFilter
+from fundapp.reports import aggregates
+from fundapp.reports.aggregates import AREA_AND_GROUP, Book
 from fundapp.reports.origin_book import fund_position
-from fundapp.reports.positions import (
-    BAD_DEBT_GROUPS,
-    DEBT_GROUP_LABELS,
-    LoanPosition,
-    general_provision_held,
-    loan_flows,
-    loan_positions,
-)
+from fundapp.reports.positions import BAD_DEBT_GROUPS, DEBT_GROUP_LABELS, general_provision_held
 from fundapp.reports.tables import Column, Row, Table, ratio
 from fundapp.servicing.accrual import accrued_to_date
 
@@ -99,27 +95,23 @@ class FundBalanceReport:
 def build(
     as_of: date,
     period_start: date | None = None,
-    positions: list[LoanPosition] | None = None,
+    book: Book | None = None,
     origin: OriginFilter = ALL,
 ) -> FundBalanceReport:
-    """The report as of ``as_of``; ``positions`` are ``loan_positions(as_of, origin)``
-    when the caller has them already. ``origin``: one origin fund's book (its capital, its
-    loans and their cash, income and provisions; see ``reports.origin_book.line_origin``), or
-    all (consolidated, the default): the consolidated figures are the per-origin sums."""
+    """The report as of ``as_of``; ``book`` is ``aggregates.book(as_of, AREA_AND_GROUP,
+    origin)`` when the caller has it already (for the charts). ``origin``: one origin
+    fund's book (its capital, its loans and their cash, income and provisions; see
+    ``reports.origin_book.line_origin``), or all (consolidated, the default): the
+    consolidated figures are the per-origin sums."""
     start = period_start or date(as_of.year, 1, 1)
     position = fund_position(as_of, origin)
-    positions = loan_positions(as_of, origin) if positions is None else positions
+    book = aggregates.book(as_of, AREA_AND_GROUP, origin) if book is None else book
     general = general_provision_held(as_of, origin)
     outstanding = position.outstanding
-    by_group = {g: [0, 0] for g in range(1, 6)}
-    for p in positions:
-        if p.outstanding:
-            by_group[p.debt_group][0] += 1
-            by_group[p.debt_group][1] += p.outstanding
-    flows = loan_flows(start, as_of, origin).values()
+    by_group = aggregates.by_debt_group(book.rows)
+    flows = aggregates.flow_totals(start, as_of, origin)
     accrued = accrued_to_date(as_of)
     bad_debt = sum(by_group[g][1] for g in BAD_DEBT_GROUPS)
-    borrowing = [p for p in positions if p.outstanding > 0]
     return FundBalanceReport(
         as_of=as_of,
         total_capital=position.total_capital,
@@ -151,12 +143,12 @@ def build(
         period=PeriodFigures(
             start=start,
             end=as_of,
-            disbursed=sum(f.disbursed for f in flows),
-            principal_collected=sum(f.principal_collected for f in flows),
-            interest_collected=sum(f.interest_collected for f in flows),
+            disbursed=flows.disbursed,
+            principal_collected=flows.principal_collected,
+            interest_collected=flows.interest_collected,
         ),
-        projects=len(borrowing),
-        cooperatives=len({p.cooperative_id for p in borrowing}),
+        projects=book.total.loans,
+        cooperatives=book.total.borrowers,
         overdue_ratio=ratio(position.loans_overdue, outstanding),
         bad_debt=bad_debt,
         bad_debt_ratio=ratio(bad_debt, outstanding),

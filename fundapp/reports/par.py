@@ -14,7 +14,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 
 from fundapp.funds.services import ALL, OriginFilter
-from fundapp.reports.positions import loan_positions
+from fundapp.reports import aggregates
 from fundapp.reports.tables import Column, Row, Table, ratio
 
 PAR_THRESHOLDS = (1, 30, 90)
@@ -59,38 +59,40 @@ class ParReport:
 
 
 def build(as_of: date, origin: OriginFilter = ALL) -> ParReport:
-    """``origin``: one origin fund's book, or all (consolidated, the default)."""
-    positions = [p for p in loan_positions(as_of, origin) if p.outstanding > 0]
-    total = sum(p.outstanding for p in positions)
+    """``origin``: one origin fund's book, or all (consolidated, the default).
+
+    The loans with outstanding are summed in the database per oldest unpaid due date
+    (``reports.aggregates``): a row per date, whatever the size of the book."""
+    ages = [
+        ((as_of - row.oldest_due).days if row.oldest_due else 0, row)
+        for row in aggregates.book(as_of, ("oldest_due",), origin).rows
+    ]
+    total = sum(row.outstanding for _days, row in ages)
     par = []
     for days in PAR_THRESHOLDS:
-        late = [p for p in positions if p.days_past_due >= days]
-        amount = sum(p.outstanding for p in late)
-        par.append(ParLine(days, len(late), amount, ratio(amount, total)))
+        late = [row for age, row in ages if age >= days]
+        amount = sum(row.outstanding for row in late)
+        par.append(ParLine(days, sum(row.loans for row in late), amount, ratio(amount, total)))
     buckets = []
     for key, first, last in BUCKETS:
-        inside = [
-            p
-            for p in positions
-            if p.days_past_due >= first and (last is None or p.days_past_due <= last)
-        ]
-        amount = sum(p.outstanding for p in inside)
+        inside = [row for age, row in ages if age >= first and (last is None or age <= last)]
+        amount = sum(row.outstanding for row in inside)
         buckets.append(
             AgeBucket(
                 key=key,
                 first_day=first,
                 last_day=last,
-                loans=len(inside),
+                loans=sum(row.loans for row in inside),
                 outstanding=amount,
-                principal_overdue=sum(p.principal_overdue for p in inside),
+                principal_overdue=sum(row.principal_overdue for row in inside),
                 share=ratio(amount, total),
             )
         )
     return ParReport(
         as_of=as_of,
-        loans=len(positions),
+        loans=sum(row.loans for _days, row in ages),
         outstanding=total,
-        principal_overdue=sum(p.principal_overdue for p in positions),
+        principal_overdue=sum(row.principal_overdue for _days, row in ages),
         par=tuple(par),
         buckets=tuple(buckets),
     )

@@ -5,7 +5,10 @@ dated on or before it (journal lines carry the loan), the debt group recorded by
 of day in force on that date, and the instalments' due and paid-off dates. Nothing is read
 from a loan's cached balances, so a report for last March shows last March.
 
-All queries are set-based (a handful of GROUP BY statements for the whole book).
+All queries are set-based (a handful of GROUP BY statements for the whole book), but the
+result is one Python object per loan: for the reports that list loans one by one. Figures
+of the whole book (totals by group, area, days past due) are summed in the database by
+``reports.aggregates``, the same figures without a row per loan.
 """
 
 from __future__ import annotations
@@ -98,11 +101,46 @@ class LoanDimensions:
     def area(self, by: str) -> tuple[str, str]:
         """(code, name) of the borrower's area: ``commune`` (current), ``former_district``
         or ``former_province``."""
-        if by == "former_district":
-            return self.former_district_code, self.former_district_name
-        if by == "former_province":
-            return self.former_province_code, self.former_province_name
-        return self.commune_code, self.commune_name
+        return _area(self, by)
+
+
+@dataclass(frozen=True)
+class BorrowerArea:
+    """Where a borrower is on a date, as reports name it (``LoanDimensions``' area)."""
+
+    commune_code: str
+    commune_name: str
+    former_district_code: str
+    former_district_name: str
+    former_province_code: str
+    former_province_name: str
+
+    def area(self, by: str) -> tuple[str, str]:
+        return _area(self, by)
+
+
+def _area(where: LoanDimensions | BorrowerArea, by: str) -> tuple[str, str]:
+    if by == "former_district":
+        return where.former_district_code, where.former_district_name
+    if by == "former_province":
+        return where.former_province_code, where.former_province_name
+    return where.commune_code, where.commune_name
+
+
+def borrower_area(
+    commune_unit_id: int | None, former_district_code: str | None, as_of: date
+) -> BorrowerArea:
+    """The area of a borrower recorded in ``commune_unit_id`` and ``former_district_code``
+    on ``as_of``; what is unknown is named so (the reports' rows still add up)."""
+    area = areas.area_of(commune_unit_id, former_district_code, as_of)
+    return BorrowerArea(
+        commune_code=area.commune_code or "",
+        commune_name=area.commune_name or _("(Chưa có xã, phường)"),
+        former_district_code=area.former_district_code or "",
+        former_district_name=area.former_district_name or _("(Chưa rõ huyện cũ)"),
+        former_province_code=area.former_province_code or "",
+        former_province_name=area.former_province_name or _("(Chưa rõ tỉnh cũ)"),
+    )
 
 
 @dataclass(frozen=True)
@@ -207,31 +245,36 @@ def loan_dimensions(loan_ids: set[int] | None, as_of: date) -> dict[int, LoanDim
         Cooperative.kind,
     ).join(Cooperative, Cooperative.id == Loan.cooperative_id)
     out: dict[int, LoanDimensions] = {}
+    # Places and labels are the same for every loan of a commune or a kind: worked out once
+    # each, not per loan (translating a label or placing a commune costs more than a row).
+    places: dict[tuple[int | None, str | None], BorrowerArea] = {}
+    kind_labels: dict[str, str] = {}
+    term_labels = {tc: str(label) for tc, label in TERM_CLASS_LABELS.items()}
     for row in db.session.execute(query):
         loan_id = row.loan_id
         if loan_ids is not None and loan_id not in loan_ids:
             continue
         tc = term_class(row.term_months, short_max, medium_max)
         kind = row.kind
-        area = areas.area_of(row.commune_unit_id, row.former_district_code, as_of)
+        if kind not in kind_labels:
+            kind_labels[kind] = str(KIND_LABELS.get(CooperativeKind(kind), kind))
+        place = (row.commune_unit_id, row.former_district_code)
+        if place not in places:
+            places[place] = borrower_area(*place, as_of)
+        area = places[place]
         out[loan_id] = LoanDimensions(
             loan_id=loan_id,
             contract_no=row.contract_no,
             project_name=row.project_name,
             cooperative_id=row.cooperative_id,
             cooperative_name=row.name,
-            commune_code=area.commune_code or "",
-            commune_name=area.commune_name or _("(Chưa có xã, phường)"),
-            former_district_code=area.former_district_code or "",
-            former_district_name=area.former_district_name or _("(Chưa rõ huyện cũ)"),
-            former_province_code=area.former_province_code or "",
-            former_province_name=area.former_province_name or _("(Chưa rõ tỉnh cũ)"),
+            **vars(area),
             sector=row.sector or "",
             borrower_kind=kind,
-            borrower_kind_label=str(KIND_LABELS.get(CooperativeKind(kind), kind)),
+            borrower_kind_label=kind_labels[kind],
             term_months=row.term_months,
             term_class=tc.value,
-            term_class_label=str(TERM_CLASS_LABELS[tc]),
+            term_class_label=term_labels[tc],
             origin_fund_id=row.origin_fund_id,
         )
     return out

@@ -1,14 +1,13 @@
 """The chart series of the fund's book: outstanding by month-end, by area, by debt group,
 and what fell due against what was collected, month by month.
 
-Plain data read from the journal and the loan positions, shared by the dashboard page and
-the fund balance report's charts (fundapp/reports/charts.py), which is why it sits in
-reports, below the dashboard.
+Plain data read from the journal and the book's sums (``reports.aggregates``), shared by
+the dashboard page and the fund balance report's charts (fundapp/reports/charts.py), which
+is why it sits in reports, below the dashboard.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -21,7 +20,8 @@ from fundapp.funds.services import ALL, OriginFilter
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalEntry, JournalLine
 from fundapp.loans.models import Instalment, Loan
-from fundapp.reports.positions import LoanPosition, loan_positions
+from fundapp.reports import aggregates
+from fundapp.reports.aggregates import AREA_AND_GROUP, Book
 
 PRINCIPAL_ACCOUNTS = (acc.LOANS_IN_TERM, acc.LOANS_OVERDUE)
 SERIES_MONTHS = 24
@@ -155,36 +155,31 @@ def collections_by_month(
     return out
 
 
-def by_area(positions: list[LoanPosition], by: str = "commune") -> list[AreaAmount]:
+def by_area(book: Book, by: str = "commune") -> list[AreaAmount]:
     """Outstanding per area (``by``: commune, former_district, former_province), largest
     first; the areas add up to the whole book whichever grouping."""
-    totals: dict[tuple[str, str], int] = defaultdict(int)
-    for p in positions:
-        if p.outstanding:
-            totals[p.area(by)] += p.outstanding
+    totals = aggregates.by_area(book.rows, by, book.as_of)
     rows = [AreaAmount(code, name, amount) for (code, name), amount in totals.items()]
     return sorted(rows, key=lambda r: (-r.outstanding, r.code))
 
 
-def by_debt_group(positions: list[LoanPosition]) -> dict[int, int]:
-    totals = {group: 0 for group in range(1, 6)}
-    for p in positions:
-        totals[p.debt_group] += p.outstanding
-    return totals
+def by_debt_group(book: Book) -> dict[int, int]:
+    return {group: amount for group, (_n, amount) in aggregates.by_debt_group(book.rows).items()}
 
 
 def chart_series(
     as_of: date,
-    positions: list[LoanPosition] | None = None,
+    book: Book | None = None,
     by: str = "commune",
     origin: OriginFilter = ALL,
 ) -> ChartSeries:
-    positions = loan_positions(as_of, origin) if positions is None else positions
+    """``book``: ``aggregates.book(as_of, AREA_AND_GROUP, origin)`` when the caller has it."""
+    book = aggregates.book(as_of, AREA_AND_GROUP, origin) if book is None else book
     return ChartSeries(
         as_of=as_of,
         outstanding_by_month=outstanding_by_month(as_of, origin=origin),
-        by_area=by_area(positions, by),
-        debt_groups=by_debt_group(positions),
+        by_area=by_area(book, by),
+        debt_groups=by_debt_group(book),
         collections=collections_by_month(as_of, origin=origin),
         area_by=by,
     )
