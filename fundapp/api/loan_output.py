@@ -19,7 +19,7 @@ from fundapp.api.common import current_api_user, timestamp
 from fundapp.core.security import STAFF_READ, has_role
 from fundapp.extensions import db
 from fundapp.funds import services as funds
-from fundapp.loans import standing, store
+from fundapp.loans import standing, stored
 from fundapp.loans.models import (
     Application,
     Disbursement,
@@ -141,7 +141,7 @@ def loan_json(loan: Loan) -> shapes.Loan:
 
 
 def balances_json(loan: Loan, as_of: date) -> shapes.Balances:
-    state = store.replay(loan)
+    state = stored.state_of(loan)
     b = state.balances(as_of)
     group = standing.live_group(loan, state, as_of)
     return {

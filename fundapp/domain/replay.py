@@ -528,14 +528,25 @@ def replay(
         *((v.date, 2, v.id, v) for v in reliefs),
         *((p.date, 3, p.seq or p.id, p) for p in repayments),
     ]
-    for _date, kind, _order, event in sorted(events, key=lambda e: (e[0], e[1], e[2])):
-        if kind == 0:
-            _disburse(state, event)  # type: ignore[arg-type]
-        elif kind == 1:
-            _restructure(state, event)  # type: ignore[arg-type]
-        elif kind == 2:
-            _relieve(state, event)  # type: ignore[arg-type]
-        else:
-            _repay(state, event)  # type: ignore[arg-type]
-        state.last_event = _date
+    for _date, _kind, _order, event in sorted(events, key=lambda e: (e[0], e[1], e[2])):
+        apply(state, event)  # type: ignore[arg-type]
     return state
+
+
+Event = DisbursementEvent | RestructureEvent | ReliefEvent | RepaymentEvent
+
+
+def apply(state: LoanState, event: Event) -> None:
+    """``event`` applied to ``state`` in place, as the replay applies it in its turn. On a
+    state whose events are all dated on or before ``event`` (same-day events of a kind the
+    replay orders earlier), this is the replay of the history with ``event`` added: how a
+    repayment that is the loan's latest event is posted without replaying the loan."""
+    if isinstance(event, DisbursementEvent):
+        _disburse(state, event)
+    elif isinstance(event, RestructureEvent):
+        _restructure(state, event)
+    elif isinstance(event, ReliefEvent):
+        _relieve(state, event)
+    else:
+        _repay(state, event)
+    state.last_event = event.date

@@ -18,7 +18,6 @@ from sqlalchemy import and_, func, or_, select, text
 from fundapp.audit.models import AuditLog
 from fundapp.cooperatives.models import Cooperative
 from fundapp.domain import terms
-from fundapp.domain.errors import DomainError
 from fundapp.domain.replay import Balances, LoanState
 from fundapp.extensions import db
 from fundapp.loans.models import (
@@ -37,7 +36,7 @@ from fundapp.loans.models import (
     WriteOff,
 )
 from fundapp.loans.standing import live_group
-from fundapp.loans.store import replay
+from fundapp.loans.stored import state_of
 
 # Loans whose balances come from the replay (a written-off loan is carried off-balance).
 REPLAYED_STATUSES = (LoanStatus.ACTIVE, LoanStatus.CLOSED)
@@ -149,7 +148,6 @@ class LoanPosition:
     debt_group: int | None = None
     next_due: NextDue | None = None
     payoff: int = 0
-    error: str = ""
 
     @property
     def overdue(self) -> bool:
@@ -165,15 +163,12 @@ def _next_due(state: LoanState, as_of: date) -> NextDue | None:
 
 
 def loan_position(loan: Loan, as_of: date) -> LoanPosition:
-    """The loan on ``as_of`` from its replayed history: balances, the debt group with the
-    borrower's (``loans.standing.live_group``), the next instalment, the payoff amount; an
-    impossible history is the position's ``error``."""
+    """The loan on ``as_of`` from its stored state (``loans.stored``: the replayed history
+    as stored, read without replaying): balances, the debt group with the borrower's
+    (``loans.standing.live_group``), the next instalment, the payoff amount."""
     if loan.status not in REPLAYED_STATUSES or not loan.disbursed:
         return LoanPosition(loan)
-    try:
-        state = replay(loan)
-    except DomainError as exc:
-        return LoanPosition(loan, error=exc.message)
+    state = state_of(loan)
     balances = state.balances(as_of)
     return LoanPosition(
         loan,

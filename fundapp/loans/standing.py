@@ -30,7 +30,7 @@ from fundapp.domain.overdue import (
 from fundapp.extensions import db
 from fundapp.loans.days import LoanDay
 from fundapp.loans.models import ApprovalStatus, Loan, LoanStatus, Restructuring
-from fundapp.loans.store import replay
+from fundapp.loans.stored import states_of
 from fundapp.policy import services as policy
 from fundapp.policy.parameters import BY_KEY, DEFAULTS_EFFECTIVE
 
@@ -157,7 +157,11 @@ def restructured_days_past_due(state: engine.LoanState, as_of: date, since: date
 
 
 def live_own_group(
-    loan: Any, state: engine.LoanState, as_of: date, restructured: Any = None
+    loan: Any,
+    state: engine.LoanState,
+    as_of: date,
+    restructured: Any = None,
+    version: Any = None,
 ) -> int:
     """The loan's own group on ``as_of`` from its replayed ``state``, as the close of day of
     that date sets it. ``restructured``: the loan as its restructurings stood on ``as_of``
@@ -169,26 +173,36 @@ def live_own_group(
         since = latest_restructuring(loan.id, as_of if restructured is not None else None)
     late = restructured_days_past_due(state, as_of, since)
     previous = stored_standing(loan.id, as_of)
-    return own_standing(subject, dpd, as_of, previous, late).group
+    return own_standing(subject, dpd, as_of, previous, late, version).group
 
 
 def live_group(loan: Any, state: engine.LoanState, as_of: date, restructured: Any = None) -> int:
     """The debt group the API, the portal and the statement show: the loan's own (the law
     in force on ``as_of``, the upgrade rule), then its borrower's worst."""
-    return borrower_group(loan, live_own_group(loan, state, as_of, restructured), as_of)
+    version = classification_version(as_of)
+    own = live_own_group(loan, state, as_of, restructured, version)
+    return borrower_group(loan, own, as_of, version)
 
 
-def borrower_group(loan: Any, own: int, as_of: date) -> int:
+def borrower_group(loan: Any, own: int, as_of: date, version: Any = None) -> int:
     """One borrower, one group (docs/rules.md#debt-classification-and-provisions): an active
     loan takes the worst own group, as of
     ``as_of``, of its borrower's active loans (``own`` is this loan's)."""
     if loan.status != LoanStatus.ACTIVE:
         return own
-    siblings = db.session.scalars(
-        select(Loan).where(
-            Loan.cooperative_id == loan.cooperative_id,
-            Loan.id != loan.id,
-            Loan.status == LoanStatus.ACTIVE,
+    siblings = list(
+        db.session.scalars(
+            select(Loan).where(
+                Loan.cooperative_id == loan.cooperative_id,
+                Loan.id != loan.id,
+                Loan.status == LoanStatus.ACTIVE,
+            )
         )
     )
-    return worst_group([own, *(live_own_group(s, replay(s), as_of) for s in siblings)])
+    if not siblings:
+        return own
+    states = states_of(siblings)
+    version = version or classification_version(as_of)
+    return worst_group(
+        [own, *(live_own_group(s, states[s.id], as_of, None, version) for s in siblings)]
+    )

@@ -18,7 +18,7 @@ from fundapp.extensions import db
 from fundapp.ledger.models import JournalEntry
 from fundapp.lending import approvals
 from fundapp.lending.lifecycle import STATUS_LABELS, add_audited, require, transition
-from fundapp.loans import numbering, store
+from fundapp.loans import incremental, numbering, store
 from fundapp.loans.models import ApprovalStatus, LoanStatus, Repayment, Reversal
 
 METHODS = ("bank", "cash", "offset")
@@ -58,6 +58,8 @@ def record_repayment(actor: Any, loan_id: int, data: dict, as_of: date) -> Repay
         errors["date"] = _("Ngày trả nợ không được trước ngày giải ngân đầu tiên.")
     if errors:
         raise ValidationFailed(_("Dữ liệu chưa hợp lệ, xin kiểm tra lại."), errors)
+    # On or after every other event of the loan: applied to its stored state, no replay.
+    prior = incremental.prior_state(loan, value_date)
     repayment = Repayment(
         loan_id=loan.id,
         amount=amount,
@@ -69,9 +71,13 @@ def record_repayment(actor: Any, loan_id: int, data: dict, as_of: date) -> Repay
     )
     db.session.add(repayment)
     db.session.flush()
-    state, entry_id = store.refresh(
-        loan, as_of, "repayment", actor, "", _("Thu nợ %(c)s", c=loan.contract_no)
-    )
+    description = _("Thu nợ %(c)s", c=loan.contract_no)
+    if prior is not None:
+        state, entry_id = incremental.post_repayment(
+            loan, prior, repayment, as_of, actor, description
+        )
+    else:
+        state, entry_id = store.refresh(loan, as_of, "repayment", actor, "", description)
     # The receipt number comes last: the series' counter row is then locked from here to
     # the commit only, not through the replay, so repayments on different loans do not
     # queue behind one another. Numbers stay gap-free (a rollback returns the number).

@@ -227,6 +227,7 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
         counts["instalments_accruing"] = 0
     else:
         counts["instalments_accruing"] = overdue_accrual.advance_overdue_state(day)
+        counts["loans_restated"] = overdue_accrual.restate_later_events(day)
     # Month end (D is the first of a month): the month's accrued interest, dated D − 1,
     # before this run bills anything (servicing.accrual).
     counts.update(accrual.month_end(day))

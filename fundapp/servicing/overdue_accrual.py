@@ -11,14 +11,25 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import NUMERIC, and_, exists, func, or_, select, update
+from sqlalchemy import NUMERIC, and_, bindparam, exists, func, or_, select, union, update
 
+from fundapp.core.db import in_chunks
 from fundapp.domain.money import round_dong
 from fundapp.domain.overdue import YEAR_PERCENT, interest_from_balance_days
 from fundapp.domain.terms import overdue_rate
 from fundapp.extensions import db
-from fundapp.loans import store
-from fundapp.loans.models import Instalment, Loan, LoanStatus
+from fundapp.loans import store, stored
+from fundapp.loans.models import (
+    ApprovalStatus,
+    Disbursement,
+    DisbursementStatus,
+    Instalment,
+    Loan,
+    LoanStatus,
+    Repayment,
+    Restructuring,
+)
+from fundapp.loans.relief import InterestRelief
 
 # An instalment with principal or interest still to pay.
 OPEN = or_(
@@ -30,20 +41,93 @@ ACTIVE = select(Loan.id).where(Loan.status == LoanStatus.ACTIVE)
 LATE = or_(OPEN, Instalment.penalty_accrued > Instalment.penalty_paid)
 
 
+OVERDUE_STATE = ("principal_balance_days", "interest_balance_days", "penalty_accrued")
+
+
+def restate_overdue_state(loan_ids: list[int], day: date) -> None:
+    """The overdue state as of ``day`` of every instalment of ``loan_ids``, from the loans'
+    stored states (``loans.stored``: their replayed history, read, not replayed), in
+    chunks: a read of each table and one executemany of the changed rows per chunk."""
+    table = Instalment.__table__
+    for part in in_chunks(loan_ids):
+        loans = db.session.scalars(select(Loan).where(Loan.id.in_(part))).all()
+        states = stored.states_of(loans)
+        have = {
+            (row.loan_id, row.no): tuple(row[1:])
+            for row in db.session.execute(
+                select(
+                    Instalment.loan_id,
+                    Instalment.principal_balance_days,
+                    Instalment.interest_balance_days,
+                    Instalment.penalty_accrued,
+                    Instalment.no,
+                ).where(Instalment.loan_id.in_(part))
+            )
+        }
+        changed = []
+        for loan_id, state in states.items():
+            for no, values in store.instalment_columns(state, day).items():
+                want = tuple(values[c] for c in OVERDUE_STATE)
+                if have.get((loan_id, no), (None,))[:3] != want:
+                    changed.append(
+                        {"_loan": loan_id, "_no": no, **dict(zip(OVERDUE_STATE, want, strict=True))}
+                    )
+        if changed:
+            db.session.execute(
+                update(table)
+                .where(table.c.loan_id == bindparam("_loan"), table.c.no == bindparam("_no"))
+                .values({c: bindparam(c) for c in OVERDUE_STATE}),
+                changed,
+            )
+        for loan in loans:
+            loan.reclassify = True
+    db.session.flush()
+
+
 def seed_overdue_state(day: date) -> None:
-    """First run ever: the overdue state of each late loan from its history, as of ``day``
-    (the run row is flushed, so ``store.store`` computes as of this date)."""
+    """First run ever: the overdue state as of ``day`` of each active loan with an
+    instalment past due that is open or was paid after its due date (one paid on time bore
+    no overdue interest): what was stored before it was stored as of no closed date."""
     late = db.session.scalars(
-        select(Loan)
+        select(Loan.id)
         .where(
             Loan.status == LoanStatus.ACTIVE,
-            exists().where(Instalment.loan_id == Loan.id, Instalment.due_date < day, OPEN),
+            exists().where(
+                Instalment.loan_id == Loan.id,
+                Instalment.due_date < day,
+                or_(OPEN, Instalment.paid_on.is_(None), Instalment.paid_on > Instalment.due_date),
+            ),
         )
         .order_by(Loan.id)
-    )
-    for loan in late:
-        store.store(loan, store.replay(loan), day)
-    db.session.flush()
+    ).all()
+    restate_overdue_state(list(late), day)
+
+
+def restate_later_events(day: date) -> int:
+    """Active loans with an event dated on or after ``day`` already recorded (a run that
+    catches up missed dates, or one started after the day's first payments): their overdue
+    state as of ``day`` from the replay. The advance counts what is paid now; a payment
+    lowers the overdue balance only from its value date, so for these loans it would count
+    it too early. Normally there are none."""
+    later = union(
+        select(Repayment.loan_id).where(Repayment.value_date >= day, Repayment.reversed.is_(False)),
+        select(InterestRelief.loan_id).where(
+            InterestRelief.effective_date >= day, InterestRelief.status == "approved"
+        ),
+        select(Disbursement.loan_id).where(
+            Disbursement.value_date >= day, Disbursement.status == DisbursementStatus.POSTED
+        ),
+        select(Restructuring.loan_id).where(
+            Restructuring.effective_date >= day, Restructuring.status == ApprovalStatus.APPROVED
+        ),
+    ).subquery()
+    ids = db.session.scalars(
+        select(Loan.id)
+        .where(Loan.status == LoanStatus.ACTIVE, Loan.id.in_(select(later.c[0])))
+        .order_by(Loan.id)
+    ).all()
+    restate_overdue_state(list(ids), day)
+    return len(ids)
 
 
 def advance_overdue_state(day: date) -> int:

@@ -29,7 +29,7 @@ from fundapp.domain.errors import N_, DomainError, PermissionDenied, ValidationF
 from fundapp.extensions import db
 from fundapp.lending import approvals
 from fundapp.lending.lifecycle import add_audited, require, transition
-from fundapp.loans import store
+from fundapp.loans import store, stored
 from fundapp.loans.models import Loan, LoanStatus
 from fundapp.loans.relief import InterestRelief, ReliefKind, ReliefReason
 from fundapp.policy import services as policy
@@ -68,7 +68,7 @@ class Waivable:
 
 
 def waivable(loan: Loan, as_of: date, state: engine.LoanState | None = None) -> Waivable:
-    state = state or store.replay(loan)
+    state = state or stored.state_of(loan)
     rows = [r for r in state.rows if r.due_date <= as_of]
     return Waivable(
         as_of,

@@ -28,7 +28,6 @@ from fundapp.core import lists
 from fundapp.core.dates import business_date
 from fundapp.core.forms import id_arg, page_arg
 from fundapp.core.security import AUDIT_READ, STAFF_READ, Role, has_role, roles_required
-from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
 from fundapp.lending import contracts, lifecycle, search
 from fundapp.lending import inspections as lending_inspections
@@ -45,7 +44,7 @@ from fundapp.lending.forms import (
     RepaymentForm,
     RestructuringForm,
 )
-from fundapp.loans import queries, store
+from fundapp.loans import queries, stored
 from fundapp.loans.models import ApprovalStatus, DisbursementStatus, Loan, LoanStatus
 from fundapp.policy import services as policy_services
 from fundapp.policy.parameters import PARAMS
@@ -388,15 +387,10 @@ def detail_page(loan_id: int, failed: dict[str, FlaskForm] | None = None, status
     today = as_of.strftime("%d/%m/%Y")
 
     balances = payoff = None
-    replay_error = ""
     if loan.status in queries.REPLAYED_STATUSES and loan.disbursed:
-        try:
-            state = store.replay(loan)
-        except DomainError as exc:
-            replay_error = exc.message
-        else:
-            balances = state.balances(as_of)
-            payoff = state.payoff_amount(as_of) if loan.status == LoanStatus.ACTIVE else 0
+        state = stored.state_of(loan)
+        balances = state.balances(as_of)
+        payoff = state.payoff_amount(as_of) if loan.status == LoanStatus.ACTIVE else 0
 
     records = queries.loan_records(loan)
     disbursements, reversals = records.disbursements, records.reversals
@@ -453,7 +447,6 @@ def detail_page(loan_id: int, failed: dict[str, FlaskForm] | None = None, status
         today=today,
         balances=balances,
         payoff=payoff,
-        replay_error=replay_error,
         maturity=contracts.maturity_of(loan),
         overdue_rate=queries.overdue_rate(loan),
         schedule=queries.build_schedule(loan, as_of),

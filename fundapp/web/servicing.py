@@ -35,6 +35,7 @@ COUNT_LABELS = (
     ("loans_examined", _l("Khoản vay được xét")),
     ("instalments_overdue", _l("Kỳ trả nợ quá hạn")),
     ("instalments_accruing", _l("Kỳ đang tính lãi quá hạn")),
+    ("loans_restated", _l("Khoản vay tính lại từ lịch sử (có giao dịch ghi ngày từ ngày khóa sổ)")),
     ("overdue_transfers", _l("Chuyển nợ quá hạn")),
     ("group_changes", _l("Đổi nhóm nợ")),
     ("ledger_entries", _l("Bút toán")),

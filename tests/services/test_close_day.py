@@ -16,12 +16,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.services import balances, check_invariants
 from fundapp.lending import collateral, restructuring
+from fundapp.loans import store
 from fundapp.loans.days import CloseDayRun, DebtGroupHistory, Notice
 from fundapp.loans.models import Instalment, Loan
 from fundapp.repayments import services as rs
@@ -303,3 +305,55 @@ def test_a_cooperative_without_arrears_is_not_touched(setup):
     result = run_pending(DUE + timedelta(days=1), "cli")[0]
     # The late loan is examined, the current one (never late, group 1, classified) is not.
     assert result.counts["loans_examined"] == 1
+
+
+def test_a_catch_up_counts_a_payment_from_its_value_date_not_from_its_recording(setup):
+    """Closed up to 16/02; the runs of 17–20/02 missed; on 20/02 a payment dated 18/02
+    is recorded, then the missed dates are run. Instalment 1 (10.000.000 principal,
+    611.507 interest, due 15/02) owed its whole principal on 15–17/02 and half of it on
+    18–19/02, so by 20/02:
+    principal × days 10.000.000 × 3 + 5.000.000 × 2 = 40.000.000, interest × days
+    611.507 × 3 = 1.834.521, overdue interest (40.000.000 × 9 % + 1.834.521 × 10 %) / 365
+    = 10.365,62 → 10.366. Advancing from what is paid at the time of the run would have
+    counted the payment from 16/02 (30.000.000 principal × days)."""
+    staff, loan = setup
+    close(DUE + timedelta(days=1), start=DUE)
+    # Penalty to 18/02, 3 days: 10.000.000 × 9 % × 3 / 365 = 7.397,26
+    #                          + 611.507 × 10 % × 3 / 365 = 502,61 → 7.899,87 → 7.900.
+    repayment = rs.record_repayment(
+        staff.accountant,
+        loan.id,
+        {"amount": 7_900 + 611_507 + 5_000_000, "date": "2026-02-18"},
+        date(2026, 2, 20),
+    )
+    db.session.commit()
+    assert repayment.allocations == [
+        {"no": 1, "component": "penalty", "amount": 7_900},
+        {"no": 1, "component": "interest", "amount": 611_507},
+        {"no": 1, "component": "principal", "amount": 5_000_000},
+    ]
+    close(date(2026, 2, 20))
+    db.session.commit()
+    first = db.session.scalars(
+        select(Instalment).where(Instalment.loan_id == loan.id, Instalment.no == 1)
+    ).one()
+    assert (first.principal_balance_days, first.interest_balance_days) == (40_000_000, 1_834_521)
+    assert first.penalty_accrued == 10_366
+    assert (
+        db.session.scalar(
+            select(CloseDayRun.counts).where(CloseDayRun.business_date == date(2026, 2, 18))
+        )["loans_restated"]
+        == 1
+    )
+    assert (
+        db.session.scalar(
+            select(CloseDayRun.counts).where(CloseDayRun.business_date == date(2026, 2, 19))
+        )["loans_restated"]
+        == 0
+    )
+    assert (
+        store.replay(loan).rows[0].penalty_accrued(store.product_of(loan), DUE + timedelta(5))
+        == 10_366
+    )
+    result = check_invariants()
+    assert result.ok, result.problems

@@ -3,19 +3,24 @@ docs/rules.md#posting-and-accounts after each step."""
 
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
 
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from sqlalchemy import select
 
+from fundapp.domain import posting as posting_rule
 from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
 from fundapp.ledger.services import check_invariants
 from fundapp.lending import disbursements, restructuring
-from fundapp.loans import store
-from fundapp.loans.models import Loan, LoanStatus, Repayment
+from fundapp.loans import posting, store, stored
+from fundapp.loans.days import last_run_date
+from fundapp.loans.models import Instalment, Loan, LoanStatus, Repayment
 from fundapp.repayments import services as rs
+from fundapp.servicing import close_day
 from fundapp.servicing import relief as reliefs
 from tests.conftest import fresh_database, make_app
 from tests.services.lending_helpers import contracted_loan, fund_and_staff
@@ -94,6 +99,8 @@ class LoanHistory(RuleBasedStateMachine):
         }[kind]
         if amount <= 0:
             return
+        latest = state.last_event is None or value_date >= state.last_event
+        event("repayment, latest event" if latest else "repayment, back-dated")
         self._attempt(
             lambda: rs.record_repayment(
                 self.staff.accountant,
@@ -197,9 +204,46 @@ class LoanHistory(RuleBasedStateMachine):
         )
         assert sum(i.interest_waived + i.penalty_waived for i in loan.instalments) == waived
 
+    @rule()
+    def close_days(self) -> None:
+        """The close of day up to today: overdue balance-days, transfers, groups, postings."""
+        close_day.run_pending(self.today, "cli")
+        event("close of day")
+
+    @invariant()
+    def stored_state_is_the_replay(self) -> None:
+        """What the reads use (the stored rows, payments and waivers, no replay) is the
+        replayed state, and gives the same figures on every date around today."""
+        if not hasattr(self, "loan"):
+            return
+        loan = db.session.get(Loan, self.loan.id)
+        if not loan.disbursed:
+            return
+        replayed, read = store.replay(loan), stored.state_of(loan)
+        assert read == replayed
+        for day in (self.today - timedelta(days=40), self.today, self.today + timedelta(days=95)):
+            assert read.balances(day) == replayed.balances(day)
+            assert read.payoff_amount(day) == replayed.payoff_amount(day)
+        # Every stored column and the ledger are what the replay of the history gives. The
+        # close of day keeps the overdue state (as of the last close of day) of active
+        # loans; a closed loan keeps that of its last change.
+        book_date = last_run_date()
+        want = store.instalment_columns(replayed, book_date)
+        overdue_state = {"principal_balance_days", "interest_balance_days", "penalty_accrued"}
+        for i in db.session.scalars(select(Instalment).where(Instalment.loan_id == loan.id)):
+            kept = set(want[i.no])
+            if loan.status != LoanStatus.ACTIVE:
+                kept -= overdue_state
+            assert {k: getattr(i, k) for k in kept} == {k: want[i.no][k] for k in kept}, i.no
+        assert len(loan.instalments) == len(want)
+        have = posting.ledger_position(loan.id)
+        target = posting_rule.targets(replayed, book_date, loan.debt_group, bool(loan.written_off))
+        target = posting.with_doubtful_expense(loan.id, target, have, self.today)
+        assert not posting_rule.differences(target, have)
+
 
 LoanHistory.TestCase.settings = settings(
-    max_examples=20,
+    max_examples=int(os.environ.get("FUNDAPP_STATEFUL_EXAMPLES", "20")),
     stateful_step_count=12,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
