@@ -28,10 +28,11 @@ from fundapp.extensions import db
 from fundapp.funds.services import ALL, OriginFilter
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalEntry, JournalLine, LoanBalance
-from fundapp.loans.days import DebtGroupHistory, last_run_date
+from fundapp.loans.days import last_run_date
 from fundapp.loans.models import Instalment, Loan
 from fundapp.policy import services as policy
 from fundapp.reports.positions import POSITION_ACCOUNTS, borrower_area
+from fundapp.servicing.debt_groups import latest_groups_query
 
 PRINCIPAL_ACCOUNTS = (acc.LOANS_IN_TERM, acc.LOANS_OVERDUE)
 # What the dashboard and the fund balance report group by: their debt-group table and
@@ -160,31 +161,9 @@ def _per_loan(as_of: date) -> Any:
 
 
 def _group_history(as_of: date) -> Any:
-    """Each loan's group from its latest classification on or before ``as_of``, as
-    ``servicing.debt_groups.latest_groups``: a subquery (ref_id, debt_group) to join.
-
-    Ranked, not probed per loan: a correlated lookup is as fast to run, but the planner
-    prices it per loan and, above a few thousand loans, spends longer compiling the
-    statement (PostgreSQL's JIT) than running it."""
-    ranked = (
-        select(
-            DebtGroupHistory.ref_id,
-            DebtGroupHistory.debt_group,
-            func.row_number()
-            .over(
-                partition_by=DebtGroupHistory.ref_id,
-                order_by=DebtGroupHistory.business_date.desc(),
-            )
-            .label("n"),
-        )
-        .where(DebtGroupHistory.kind == "loan", DebtGroupHistory.business_date <= as_of)
-        .subquery("ranked")
-    )
-    return (
-        select(ranked.c.ref_id, ranked.c.debt_group)
-        .where(ranked.c.n == 1)
-        .subquery("group_history")
-    )
+    """Each loan's group from its latest classification on or before ``as_of``
+    (``servicing.debt_groups.latest_groups``): a subquery (ref_id, debt_group) to join."""
+    return latest_groups_query("loan", as_of=as_of).subquery("group_history")
 
 
 def _oldest_unpaid(as_of: date) -> Any:
