@@ -302,6 +302,15 @@ def _load(portfolio: Portfolio, rng: random.Random) -> None:
                 "WHERE loan_id IS NOT NULL GROUP BY loan_id, account"
             )
         )
+    # The totals a posting keeps, when the schema has them: the lines were loaded, not posted.
+    if "ledger_day_totals" in tables:
+        from fundapp.ledger.services import rebuild_day_totals  # only in a schema that has it
+
+        rebuild_day_totals()
+    if "book_loans" in tables:
+        from fundapp.loans.book import rebuild  # only in a schema that has it
+
+        rebuild()
     # Document counters continue after the generated numbers.
     counter = tables["counters"]
     for series, value in sorted(loader.numbers.items()):

@@ -415,6 +415,15 @@ def _bulk_on_time_payments(
                 "amounts": [m[2] for m in moves],
             },
         )
+    # The totals a posting keeps, when the schema has them: these lines were not posted.
+    if "ledger_day_totals" in tables:
+        from fundapp.ledger.services import rebuild_day_totals  # only in a schema that has it
+
+        rebuild_day_totals()
+    if "book_loans" in tables:
+        from fundapp.core.db import touch_loans  # only in a schema that has the totals
+
+        touch_loans(loan_ids)  # their rows are refreshed when the day's payments commit
 
 
 def _accruals_held(loan_ids: list[int], tables: Any) -> dict[int, dict[str, int]]:

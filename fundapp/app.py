@@ -33,6 +33,7 @@ from fundapp.extensions import babel, csrf, db, login_manager, migrate
 from fundapp.funds.services import origin_of
 from fundapp.imports.cli import loans_cli
 from fundapp.ledger.services import register_check, register_overview_extra
+from fundapp.loans import book
 from fundapp.loans.integrity import check_loans
 from fundapp.loans.queries import overview_figures
 from fundapp.loans.verify import deep_check
@@ -338,6 +339,8 @@ def register_domain_hooks() -> None:
     register_check(check_loans)
     register_check(deep_check, deep=True)
     register_check(check_stored_values)
+    register_check(book.check_totals)
+    book.install()  # the whole-book totals, refreshed before each commit
     register_overview_extra(overview_figures)
 
     notify.install()  # notifications of work from what each unit of work flushes

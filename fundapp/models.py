@@ -6,7 +6,14 @@ from fundapp.audit.models import AuditLog
 from fundapp.auth.models import ApiToken, LoginThrottle, User, UserRole, UserSession
 from fundapp.cooperatives.models import Cooperative, CooperativeAddress, RelatedGroup
 from fundapp.funds.models import Fund
-from fundapp.ledger.models import CapitalEntry, JournalEntry, JournalLine, LoanBalance
+from fundapp.ledger.models import (
+    CapitalEntry,
+    JournalEntry,
+    JournalLine,
+    LedgerDayTotal,
+    LoanBalance,
+)
+from fundapp.loans.book import BookBorrower, BookLoan, BookTotal
 from fundapp.loans.days import (
     CloseDayFailure,
     CloseDayRun,
@@ -38,6 +45,9 @@ __all__ = [
     "Application",
     "ApplicationDocument",
     "AuditLog",
+    "BookBorrower",
+    "BookLoan",
+    "BookTotal",
     "CapitalEntry",
     "CloseDayFailure",
     "CloseDayRun",
@@ -54,6 +64,7 @@ __all__ = [
     "InterestRelief",
     "JournalEntry",
     "JournalLine",
+    "LedgerDayTotal",
     "Loan",
     "LoanBalance",
     "LoanDay",

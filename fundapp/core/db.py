@@ -233,3 +233,18 @@ def upsert(
         statement = statement.returning(returning)
     result = db.session.execute(statement) if bulk else db.session.execute(statement, rows)
     return list(result.scalars()) if returning is not None else []
+
+
+# --- loans changed in the transaction -----------------------------------------------------
+
+TOUCHED_LOANS = "touched_loans"
+
+
+def touch_loans(loan_ids: Any) -> None:
+    """Note that the loans ``loan_ids`` changed in this transaction: the whole-book totals
+    (``fundapp.loans.book``) recompute their rows before it commits. Postings note their
+    loans themselves; a bulk UPDATE of loans or instalments outside the ORM notes them
+    here."""
+    db.session.info.setdefault(TOUCHED_LOANS, set()).update(
+        int(i) for i in loan_ids if i is not None
+    )

@@ -213,7 +213,7 @@ def dashboard(as_of: date, by: str = "commune", origin: OriginFilter = ALL) -> D
 
 
 def _book_figures(as_of: date, by: str = "commune", origin: OriginFilter = ALL) -> Dashboard:
-    book = aggregates.book(as_of, AREA_AND_GROUP, origin)
+    book = aggregates.book(as_of, AREA_AND_GROUP, origin, row_borrowers=False)
     groups = aggregates.by_debt_group(book.rows)
     month, year = aggregates.flows_since(
         (month_start(as_of), as_of.replace(month=1, day=1)), as_of, origin

@@ -119,3 +119,20 @@ class LoanBalance(db.Model):
     )
     account: Mapped[str] = mapped_column(String(8), primary_key=True)
     balance: Mapped[int] = mapped_column(Money, default=0)
+
+
+class LedgerDayTotal(db.Model):
+    """The journal summed per day, account and kind of entry, lines of a loan apart from
+    the others: kept with every posting (``ledger.services.post``), so the fund's position
+    and the month-by-month series read a few rows a day, not the whole journal. ``flask fund
+    check`` verifies it against the lines."""
+
+    __tablename__ = "ledger_day_totals"
+
+    entry_date: Mapped[date] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(8), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # Lines naming a loan (``JournalLine.loan_id``) and the others, apart.
+    loan_line: Mapped[bool] = mapped_column(primary_key=True)
+    debit: Mapped[int] = mapped_column(Money, default=0)
+    credit: Mapped[int] = mapped_column(Money, default=0)

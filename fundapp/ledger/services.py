@@ -9,10 +9,10 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import BigInteger, func, literal, select, union_all
+from sqlalchemy import BigInteger, delete, func, insert, literal, select, union_all
 
 from fundapp import audit
-from fundapp.core.db import bulk_insert, upsert
+from fundapp.core.db import bulk_insert, touch_loans, upsert
 from fundapp.domain.errors import DomainError, ValidationFailed
 from fundapp.domain.money import MAX_AMOUNT
 from fundapp.extensions import db
@@ -23,6 +23,7 @@ from fundapp.ledger.models import (
     CapitalEntry,
     JournalEntry,
     JournalLine,
+    LedgerDayTotal,
     LoanBalance,
 )
 
@@ -93,6 +94,8 @@ def post(
         ],
     )
     _bump_loan_balances(lines)
+    _bump_day_totals(entry_date, kind, lines)
+    touch_loans({line.loan_id for line in lines})
     return entry
 
 
@@ -108,6 +111,88 @@ def _bump_loan_balances(lines: list[Line]) -> None:
     upsert(LoanBalance, rows, ["loan_id", "account"], add=("balance",))
 
 
+def _bump_day_totals(entry_date: date, kind: str, lines: list[Line]) -> None:
+    """Add the entry to ``ledger_day_totals`` (checked by fund check). The rows are written
+    in key order, so two postings of the same day wait for each other, never deadlock."""
+    sums: dict[tuple[str, bool], list[int]] = defaultdict(lambda: [0, 0])
+    for line in lines:
+        total = sums[(line.account, line.loan_id is not None)]
+        total[0] += line.debit
+        total[1] += line.credit
+    rows = [
+        {
+            "entry_date": entry_date,
+            "kind": kind,
+            "account": account,
+            "loan_line": loan_line,
+            "debit": debit,
+            "credit": credit,
+        }
+        for (account, loan_line), (debit, credit) in sorted(sums.items())
+    ]
+    upsert(
+        LedgerDayTotal,
+        rows,
+        ["entry_date", "account", "kind", "loan_line"],
+        add=("debit", "credit"),
+    )
+
+
+def rebuild_day_totals() -> None:
+    """``ledger_day_totals`` recomputed from the journal, in one statement (after lines were
+    loaded in bulk, not posted)."""
+    for statement in day_totals_statements():
+        db.session.execute(statement)
+
+
+def _journal_day_sums() -> Any:
+    """The journal lines summed as ``ledger_day_totals`` keeps them."""
+    loan_line = JournalLine.loan_id.is_not(None)
+    return (
+        select(
+            JournalEntry.entry_date,
+            JournalLine.account,
+            JournalEntry.kind,
+            loan_line,
+            func.sum(JournalLine.debit),
+            func.sum(JournalLine.credit),
+        )
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .group_by(JournalEntry.entry_date, JournalLine.account, JournalEntry.kind, loan_line)
+    )
+
+
+def day_totals_statements() -> list[Any]:
+    """The statements of ``rebuild_day_totals`` (also run by the migration that made the
+    table)."""
+    return [
+        delete(LedgerDayTotal),
+        insert(LedgerDayTotal).from_select(
+            ["entry_date", "account", "kind", "loan_line", "debit", "credit"], _journal_day_sums()
+        ),
+    ]
+
+
+def _day_total_differences() -> list[str]:
+    """The keys of ``ledger_day_totals`` whose sums differ from the lines' (at most 20)."""
+    summed = {
+        (r[0], r[1], r[2], bool(r[3])): (int(r[4]), int(r[5]))
+        for r in db.session.execute(_journal_day_sums())
+    }
+    kept = {
+        (r.entry_date, r.account, r.kind, bool(r.loan_line)): (int(r.debit), int(r.credit))
+        for r in db.session.execute(select(LedgerDayTotal.__table__))
+    }
+    wrong = sorted(
+        k for k in summed.keys() | kept.keys() if summed.get(k, (0, 0)) != kept.get(k, (0, 0))
+    )
+    return [
+        f"day total {d.isoformat()} {a} {k} ({'loan' if line else 'other'} lines): kept "
+        f"{kept.get((d, a, k, line), (0, 0))} != lines {summed.get((d, a, k, line), (0, 0))}"
+        for d, a, k, line in wrong[:20]
+    ]
+
+
 LineScope = Callable[[Any], Any]
 """Keeps a query over journal lines to one book (``reports.origin_book.origin_scope``: an
 origin fund's lines are chosen by their loan, which the ledger, below the loans, does not
@@ -121,18 +206,28 @@ def _scoped(query: Any, scope: LineScope | None) -> Any:
 def balances(as_of: date | None = None, scope: LineScope | None = None) -> dict[str, int]:
     """Each account's balance on its normal side, counting entries dated up to ``as_of``
     (of one book, ``scope``, or of all)."""
-    query = (
-        select(
-            JournalLine.account,
-            func.coalesce(func.sum(JournalLine.debit), 0),
-            func.coalesce(func.sum(JournalLine.credit), 0),
+    if scope is None:
+        # The whole journal: its day totals, a few rows a day whatever the book's size.
+        query = select(
+            LedgerDayTotal.account,
+            func.coalesce(func.sum(LedgerDayTotal.debit), 0),
+            func.coalesce(func.sum(LedgerDayTotal.credit), 0),
+        ).group_by(LedgerDayTotal.account)
+        if as_of is not None:
+            query = query.where(LedgerDayTotal.entry_date <= as_of)
+    else:
+        query = (
+            select(
+                JournalLine.account,
+                func.coalesce(func.sum(JournalLine.debit), 0),
+                func.coalesce(func.sum(JournalLine.credit), 0),
+            )
+            .join(JournalEntry)
+            .group_by(JournalLine.account)
         )
-        .join(JournalEntry)
-        .group_by(JournalLine.account)
-    )
-    query = _scoped(query, scope)
-    if as_of is not None:
-        query = query.where(JournalEntry.entry_date <= as_of)
+        query = scope(query)
+        if as_of is not None:
+            query = query.where(JournalEntry.entry_date <= as_of)
     result = {code: 0 for code in acc.ACCOUNTS}
     for code, debit, credit in db.session.execute(query):
         debit, credit = int(debit), int(credit)
@@ -392,6 +487,10 @@ def check_invariants(deep: bool = False, workers: int | None = None) -> CheckRes
             f"loan {loan_id} account {account}: running balance {int(kept_total)} != "
             f"lines {int(lines_total)}"
         )
+
+    result.checked.append("the day totals = the journal lines")
+    for problem in _day_total_differences():
+        result.fail(problem)
 
     for extra in _EXTRA_CHECKS:
         extra(result)

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, update
 
+from fundapp.core.db import touch_loans
 from fundapp.domain import replay as engine
 from fundapp.domain.allocation import AllocationError
 from fundapp.domain.errors import DomainError
@@ -102,3 +103,4 @@ def _write_rows(loan_id: int, state: engine.LoanState, book_date: date | None, n
             for no in sorted(nos)
         ],
     )
+    touch_loans([loan_id])

@@ -20,6 +20,7 @@ from fundapp.cooperatives.models import Cooperative
 from fundapp.domain import terms
 from fundapp.domain.replay import Balances, LoanState
 from fundapp.extensions import db
+from fundapp.loans import book
 from fundapp.loans.models import (
     UNSETTLED,
     Collateral,
@@ -305,8 +306,39 @@ class BookSlice:
 
 
 def book_slices(as_of: date) -> tuple[BookSlice, ...]:
-    """The whole book cut by every filter of the loan list but the search, in one
-    statement."""
+    """The whole book cut by every filter of the loan list but the search: from the kept
+    totals (``loans.book``), the late loans' from the kept loans by their oldest amount
+    owed; summed from the loans when this transaction has changed some."""
+    if book.pending():
+        return _summed_slices(as_of)
+    late = {
+        (status, district, officer): rest
+        for status, district, officer, *rest in book.late_totals(as_of)
+    }
+    whole = {
+        (row["status"], row["former_district_code"], row["officer_id"]): (
+            row["loans"],
+            row["amount"],
+            row["outstanding"],
+        )
+        for row in book.totals(("status", "former_district_code", "officer_id"))
+    }
+    out = []
+    for key, (n, amount, outstanding) in sorted(whole.items(), key=lambda kv: repr(kv[0])):
+        late_n, late_amount, late_outstanding = late.get(key, (0, 0, 0))
+        if late_n:
+            out.append(BookSlice(*key, True, late_n, late_amount, late_outstanding))
+        if n - late_n:
+            out.append(
+                BookSlice(
+                    *key, False, n - late_n, amount - late_amount, outstanding - late_outstanding
+                )
+            )
+    return tuple(out)
+
+
+def _summed_slices(as_of: date) -> tuple[BookSlice, ...]:
+    """``book_slices`` summed from the loans, in one statement."""
     loans = (
         select(
             Loan.status.label("status"),

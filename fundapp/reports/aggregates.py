@@ -27,7 +27,8 @@ from fundapp.cooperatives.models import Cooperative
 from fundapp.extensions import db
 from fundapp.funds.services import ALL, OriginFilter
 from fundapp.ledger import accounts as acc
-from fundapp.ledger.models import JournalEntry, JournalLine, LoanBalance
+from fundapp.ledger.models import JournalEntry, JournalLine, LedgerDayTotal, LoanBalance
+from fundapp.loans import book as kept
 from fundapp.loans.days import last_run_date
 from fundapp.loans.models import Instalment, Loan
 from fundapp.policy import services as policy
@@ -46,7 +47,8 @@ class BookRow:
     their sums as of the date, in đồng (as in ``reports.positions.LoanPosition``)."""
 
     loans: int
-    borrowers: int
+    # None when not counted per row (``book(row_borrowers=False)``).
+    borrowers: int | None
     principal_in_term: int
     principal_overdue: int
     interest_receivable: int
@@ -218,6 +220,7 @@ def book(
     origin: OriginFilter = ALL,
     *,
     outstanding_only: bool = True,
+    row_borrowers: bool = True,
 ) -> Book:
     """The loans on the books at the end of ``as_of`` (of one origin fund's book, or of
     all), summed per combination of the ``by`` columns (``DIMENSIONS``), and in total.
@@ -226,11 +229,19 @@ def book(
     the reports count "projects with outstanding"; otherwise every loan with a balance
     (interest receivable or a provision without principal too), as ``loan_positions``.
 
-    One statement: the per-loan sums are a common table expression read twice, by the
-    grouped rows and by the total (borrowers are counted once, not per row)."""
+    As of the business date (nothing dated after it, every debt group current), grouped
+    by the kept dimensions (``KEPT_DIMENSIONS``), the figures are the kept totals
+    (``loans.book``): a few thousand rows, however large the book. ``row_borrowers``:
+    count the borrowers of each row too (from the kept loans); otherwise only the total's
+    are counted and the rows' are None.
+
+    Otherwise one statement: the per-loan sums are a common table expression read twice,
+    by the grouped rows and by the total (borrowers are counted once, not per row)."""
     unknown = set(by) - set(DIMENSIONS)
     if unknown:
         raise ValueError(f"unknown book dimensions: {sorted(unknown)}")
+    if outstanding_only and set(by) <= KEPT_DIMENSIONS and _totals_hold(as_of):
+        return _kept_book(as_of, by, origin, row_borrowers)
     per_loan = _per_loan(as_of)
     query = select(per_loan, Loan.cooperative_id.label("cooperative_id")).join(
         Loan, Loan.id == per_loan.c.loan_id
@@ -285,6 +296,59 @@ def book(
         else:
             rows.append(made)
     return Book(as_of, tuple(by), tuple(rows), whole)
+
+
+# The dimensions ``loans.book`` keeps its totals by.
+KEPT_DIMENSIONS = frozenset(
+    {
+        "debt_group",
+        "commune_unit_id",
+        "former_district_code",
+        "officer_id",
+        "origin_fund_id",
+        "status",
+    }
+)
+
+
+def _totals_hold(as_of: date) -> bool:
+    """Whether the kept totals are the book as of ``as_of``: no journal entry is dated
+    after it, no close of day ran for a later date (the loans' groups are current), and
+    this transaction has changed no loan (its totals are refreshed when it commits)."""
+    last = last_run_date()  # (a query: the session's pending changes are flushed first)
+    if (last is not None and as_of < last) or kept.pending():
+        return False
+    latest = db.session.scalar(select(func.max(LedgerDayTotal.entry_date)))
+    return latest is None or latest <= as_of
+
+
+def _kept_book(as_of: date, by: tuple[str, ...], origin: OriginFilter, row_borrowers: bool) -> Book:
+    """``book`` from the kept totals (``loans.book``)."""
+    summed = {
+        tuple(row[name] for name in by): [row["held_loans"], *(row[name] for name in _SUMS)]
+        for row in kept.totals(by, origin)
+    }
+    counted: dict[tuple, int] = {}
+    if row_borrowers and by:
+        counted = kept.borrowers_by(by, origin)
+    rows = tuple(
+        BookRow(
+            loans=figures[0],
+            borrowers=counted.get(key, 0) if row_borrowers else None,
+            **dict(zip(_SUMS, figures[1:], strict=True)),
+            **dict(zip(by, key, strict=True)),
+        )
+        for key, figures in summed.items()
+        if figures[0]
+    )
+    total = BookRow(
+        loans=sum(r.loans for r in rows),
+        borrowers=kept.borrowers(origin),
+        **{name: sum(getattr(r, name) for r in rows) for name in _SUMS},
+    )
+    if not by:
+        rows = ()
+    return Book(as_of, tuple(by), rows, total)
 
 
 def by_area(rows: tuple[BookRow, ...], by: str, as_of: date) -> dict[tuple[str, str], int]:
@@ -342,6 +406,19 @@ class FlowTotals:
 
 def principal_outstanding(as_of: date, origin: OriginFilter = ALL) -> int:
     """Σ loans' principal (in term and overdue) at the end of ``as_of``."""
+    if origin.origin is None:
+        return int(
+            db.session.scalar(
+                select(
+                    func.coalesce(func.sum(LedgerDayTotal.debit - LedgerDayTotal.credit), 0)
+                ).where(
+                    LedgerDayTotal.loan_line,
+                    LedgerDayTotal.account.in_(PRINCIPAL_ACCOUNTS),
+                    LedgerDayTotal.entry_date <= as_of,
+                )
+            )
+            or 0
+        )
     moves = _balances(as_of, PRINCIPAL_ACCOUNTS)
     query = select(func.coalesce(func.sum(moves.c.amount), 0))
     if origin.origin is not None:
@@ -363,34 +440,35 @@ def flows_since(
 
     The opening is the closing less the principal lines dated in the period: the same
     lines the per-loan opening leaves out, so the figures are ``loan_flows`` summed."""
-    kind = JournalEntry.kind
-    is_cash = JournalLine.account == acc.CASH
-    is_principal = JournalLine.account.in_(PRINCIPAL_ACCOUNTS)
-    net_debit = JournalLine.debit - JournalLine.credit
+    # The whole book: the journal's day totals; one origin fund's: its loans' lines.
+    whole = origin.origin is None
+    table: Any = LedgerDayTotal if whole else JournalLine
+    kind = LedgerDayTotal.kind if whole else JournalEntry.kind
+    entry_date = LedgerDayTotal.entry_date if whole else JournalEntry.entry_date
+    is_cash = table.account == acc.CASH
+    is_principal = table.account.in_(PRINCIPAL_ACCOUNTS)
+    net_debit = table.debit - table.credit
 
     def total(condition: Any, amount: Any) -> Any:
         return func.coalesce(func.sum(case((condition, amount), else_=0)), 0)
 
     columns = []
     for start in starts:
-        dated = JournalEntry.entry_date >= start
+        dated = entry_date >= start
         columns += [
             total(and_(dated, is_cash, kind == "disbursement"), -net_debit),
             total(and_(dated, is_cash, kind != "disbursement"), net_debit),
             total(and_(dated, is_principal, kind == "write_off"), -net_debit),
             total(and_(dated, is_principal), net_debit),
         ]
-    query = (
-        select(*columns)
-        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-        .where(
-            JournalLine.loan_id.is_not(None),
-            JournalEntry.entry_date >= min(starts),
-            JournalEntry.entry_date <= end,
-            JournalLine.account.in_((acc.CASH, *PRINCIPAL_ACCOUNTS)),
-        )
+    query = select(*columns).where(
+        LedgerDayTotal.loan_line if whole else JournalLine.loan_id.is_not(None),
+        entry_date >= min(starts),
+        entry_date <= end,
+        table.account.in_((acc.CASH, *PRINCIPAL_ACCOUNTS)),
     )
-    if origin.origin is not None:
+    if not whole:
+        query = query.join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
         query = origin.apply(query.join(Loan, Loan.id == JournalLine.loan_id), Loan.origin_fund_id)
     sums = [int(value) for value in db.session.execute(query).one()]
     closing = principal_outstanding(end, origin)

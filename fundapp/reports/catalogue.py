@@ -104,7 +104,7 @@ def _fund_balance(args: Mapping[str, str], today: date) -> Built:
     start = params.report_date(args, "from", today, date(as_of.year, 1, 1))
     params.check_order(start, as_of, "from")
     origin = params.origin(args)
-    book = aggregates.book(as_of, AREA_AND_GROUP, origin)
+    book = aggregates.book(as_of, AREA_AND_GROUP, origin, row_borrowers=False)
     report = fund_balance.build(as_of, start, book, origin)
     return Built(
         report=report,

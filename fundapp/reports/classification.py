@@ -152,7 +152,7 @@ def required_specific(position: LoanPosition, rate: Decimal) -> int:
 
 def _whole_book_general_base(as_of: date) -> int:
     """Groups 1–4 principal of every origin's loans: the general provision's base."""
-    rows = aggregates.book(as_of, ("debt_group",)).rows
+    rows = aggregates.book(as_of, ("debt_group",), row_borrowers=False).rows
     return sum(row.outstanding for row in rows if in_general_base(row.debt_group))
 
 

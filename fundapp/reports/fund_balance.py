@@ -105,7 +105,11 @@ def build(
     consolidated figures are the per-origin sums."""
     start = period_start or date(as_of.year, 1, 1)
     position = fund_position(as_of, origin)
-    book = aggregates.book(as_of, AREA_AND_GROUP, origin) if book is None else book
+    book = (
+        aggregates.book(as_of, AREA_AND_GROUP, origin, row_borrowers=False)
+        if book is None
+        else book
+    )
     general = general_provision_held(as_of, origin)
     outstanding = position.outstanding
     by_group = aggregates.by_debt_group(book.rows)

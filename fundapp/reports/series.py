@@ -18,7 +18,7 @@ from fundapp.domain.dates import add_months
 from fundapp.extensions import db
 from fundapp.funds.services import ALL, OriginFilter
 from fundapp.ledger import accounts as acc
-from fundapp.ledger.models import JournalEntry, JournalLine
+from fundapp.ledger.models import JournalEntry, JournalLine, LedgerDayTotal
 from fundapp.loans.models import Instalment, Loan
 from fundapp.reports import aggregates
 from fundapp.reports.aggregates import AREA_AND_GROUP, Book
@@ -81,20 +81,30 @@ def outstanding_by_month(
 ) -> list[tuple[date, int]]:
     """Outstanding principal at each of the last ``months`` month-ends, the last point
     being ``as_of`` itself: one GROUP BY over the journal by month and a running sum."""
-    year, month = _month_key(JournalEntry.entry_date)
-    query = (
-        select(year, month, func.sum(JournalLine.debit - JournalLine.credit))
-        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-        .where(
-            JournalLine.account.in_(PRINCIPAL_ACCOUNTS),
-            JournalEntry.entry_date <= as_of,
+    if origin.origin is None:
+        # The whole book: the journal's day totals.
+        year, month = _month_key(LedgerDayTotal.entry_date)
+        query = (
+            select(year, month, func.sum(LedgerDayTotal.debit - LedgerDayTotal.credit))
+            .where(
+                LedgerDayTotal.account.in_(PRINCIPAL_ACCOUNTS),
+                LedgerDayTotal.entry_date <= as_of,
+            )
+            .group_by(year, month)
         )
-        .group_by(year, month)
-    )
-    moved = {
-        (int(y), int(m)): int(total)
-        for y, m, total in db.session.execute(_of_origin(query, JournalLine.loan_id, origin))
-    }
+    else:
+        year, month = _month_key(JournalEntry.entry_date)
+        query = (
+            select(year, month, func.sum(JournalLine.debit - JournalLine.credit))
+            .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+            .where(
+                JournalLine.account.in_(PRINCIPAL_ACCOUNTS),
+                JournalEntry.entry_date <= as_of,
+            )
+            .group_by(year, month)
+        )
+        query = _of_origin(query, JournalLine.loan_id, origin)
+    moved = {(int(y), int(m)): int(total) for y, m, total in db.session.execute(query)}
     first = add_months(month_start(as_of), -(months - 1))
     running = sum(total for key, total in moved.items() if key < (first.year, first.month))
     points = []
@@ -122,6 +132,40 @@ def collections_by_month(
         (int(y), int(m)): int(total)
         for y, m, total in db.session.execute(_of_origin(due_query, Instalment.loan_id, origin))
     }
+    if origin.origin is None:
+        collected = _collected_by_month(first, as_of)
+    else:
+        collected = _origin_collected_by_month(first, as_of, origin)
+    out = []
+    for index in range(months):
+        start = add_months(first, index)
+        key = (start.year, start.month)
+        out.append(MonthCollection(start, due.get(key, 0), collected.get(key, 0)))
+    return out
+
+
+def _collected_by_month(first: date, as_of: date) -> dict[tuple[int, int], int]:
+    """The cash collected on loans per month from ``first`` to ``as_of``: the journal's day
+    totals of the cash lines of a loan, disbursements left out."""
+    year, month = _month_key(LedgerDayTotal.entry_date)
+    query = (
+        select(year, month, func.sum(LedgerDayTotal.debit - LedgerDayTotal.credit))
+        .where(
+            LedgerDayTotal.loan_line,
+            LedgerDayTotal.account == acc.CASH,
+            LedgerDayTotal.kind != "disbursement",
+            LedgerDayTotal.entry_date >= first,
+            LedgerDayTotal.entry_date <= as_of,
+        )
+        .group_by(year, month)
+    )
+    return {(int(y), int(m)): int(total or 0) for y, m, total in db.session.execute(query)}
+
+
+def _origin_collected_by_month(
+    first: date, as_of: date, origin: OriginFilter
+) -> dict[tuple[int, int], int]:
+    """``_collected_by_month`` of one origin fund's loans, from their journal lines."""
     year, month = _month_key(JournalEntry.entry_date)
     collected_cash = case(
         (
@@ -141,18 +185,12 @@ def collections_by_month(
         )
         .group_by(year, month)
     )
-    collected = {
+    return {
         (int(y), int(m)): int(total or 0)
         for y, m, total in db.session.execute(
             _of_origin(collected_query, JournalLine.loan_id, origin)
         )
     }
-    out = []
-    for index in range(months):
-        start = add_months(first, index)
-        key = (start.year, start.month)
-        out.append(MonthCollection(start, due.get(key, 0), collected.get(key, 0)))
-    return out
 
 
 def by_area(book: Book, by: str = "commune") -> list[AreaAmount]:
@@ -174,7 +212,11 @@ def chart_series(
     origin: OriginFilter = ALL,
 ) -> ChartSeries:
     """``book``: ``aggregates.book(as_of, AREA_AND_GROUP, origin)`` when the caller has it."""
-    book = aggregates.book(as_of, AREA_AND_GROUP, origin) if book is None else book
+    book = (
+        aggregates.book(as_of, AREA_AND_GROUP, origin, row_borrowers=False)
+        if book is None
+        else book
+    )
     return ChartSeries(
         as_of=as_of,
         outstanding_by_month=outstanding_by_month(as_of, origin=origin),

@@ -41,7 +41,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, insert, select, text, union, update
 
-from fundapp.core.db import in_chunks, upsert
+from fundapp.core.db import in_chunks, touch_loans, upsert
 from fundapp.domain.accrual import horizon_of
 from fundapp.domain.dates import utcnow
 from fundapp.domain.errors import DomainError
@@ -393,6 +393,7 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
     regrouped = [{"id": i, "debt_group": g} for i, g in final.items() if loans[i].debt_group != g]
     if regrouped:
         db.session.execute(update(Loan).execution_options(synchronize_session=False), regrouped)
+        touch_loans(r["id"] for r in regrouped)
 
     # Steps 1–2 in the ledger: transfer, billing and accrual, as one entry of differences.
     have = _positions(list(loans))

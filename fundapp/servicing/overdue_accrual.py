@@ -13,7 +13,7 @@ from datetime import date
 
 from sqlalchemy import NUMERIC, and_, bindparam, exists, func, or_, select, union, update
 
-from fundapp.core.db import in_chunks
+from fundapp.core.db import in_chunks, touch_loans
 from fundapp.domain.money import round_dong
 from fundapp.domain.overdue import YEAR_PERCENT, interest_from_balance_days
 from fundapp.domain.terms import overdue_rate
@@ -81,6 +81,7 @@ def restate_overdue_state(loan_ids: list[int], day: date) -> None:
             )
         for loan in loans:
             loan.reclassify = True
+        touch_loans(part)
     db.session.flush()
 
 
