@@ -14,8 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy.orm import Load, defaultload, lazyload
 
 from fundapp.audit.models import AuditLog
+from fundapp.auth.models import User
 from fundapp.cooperatives.models import Cooperative
 from fundapp.domain import terms
 from fundapp.domain.replay import Balances, LoanState
@@ -36,6 +38,7 @@ from fundapp.loans.models import (
     Reversal,
     WriteOff,
 )
+from fundapp.loans.relief import InterestRelief
 from fundapp.loans.standing import live_group
 from fundapp.loans.stored import state_of
 
@@ -76,9 +79,21 @@ class Schedule:
     totals: dict[str, int]
 
 
-def build_schedule(loan: Loan, as_of: date) -> Schedule:
+def instalments_of(loan: Loan) -> list[Instalment]:
+    """The loan's stored schedule rows, by number."""
+    return list(
+        db.session.scalars(
+            select(Instalment).where(Instalment.loan_id == loan.id).order_by(Instalment.no)
+        )
+    )
+
+
+def build_schedule(
+    loan: Loan, as_of: date, instalments: list[Instalment] | None = None
+) -> Schedule:
     """The loan's stored schedule with what is paid on each row and its status on
-    ``as_of``, and the totals of its columns."""
+    ``as_of``, and the totals of its columns; ``instalments``: its rows already read
+    (:func:`instalments_of`)."""
     rows = [
         ScheduleRow(
             no=i.no,
@@ -92,9 +107,7 @@ def build_schedule(loan: Loan, as_of: date) -> Schedule:
             paid_on=i.paid_on,
             status=i.status_on(as_of),
         )
-        for i in db.session.scalars(
-            select(Instalment).where(Instalment.loan_id == loan.id).order_by(Instalment.no)
-        )
+        for i in (instalments_of(loan) if instalments is None else instalments)
     ]
     keys = ("principal", "interest", "total", "principal_paid", "interest_paid", "remaining")
     totals = {k: sum(getattr(r, k) for r in rows) for k in keys}
@@ -111,15 +124,26 @@ class RepaymentRow:
     pending_reversal: Reversal | None
 
 
-def repayment_rows(loan: Loan, pending: dict[int, Reversal]) -> list[RepaymentRow]:
+def repayments_of(loan: Loan) -> list[Repayment]:
+    """Each repayment of the loan, oldest first (the loan itself is not read again)."""
+    return list(
+        db.session.scalars(
+            select(Repayment)
+            .where(Repayment.loan_id == loan.id)
+            .order_by(Repayment.value_date, Repayment.id)
+            .options(lazyload(Repayment.loan), *_people(Repayment.recorded_by))
+        )
+    )
+
+
+def repayment_rows(
+    loan: Loan, pending: dict[int, Reversal], repayments: list[Repayment] | None = None
+) -> list[RepaymentRow]:
     """Each repayment of the loan, oldest first, with its allocation by instalment and the
-    reversal waiting for a decision on it (``pending``, by repayment id)."""
+    reversal waiting for a decision on it (``pending``, by repayment id); ``repayments``:
+    them already read (:func:`repayments_of`)."""
     out = []
-    for r in db.session.scalars(
-        select(Repayment)
-        .where(Repayment.loan_id == loan.id)
-        .order_by(Repayment.value_date, Repayment.id)
-    ):
+    for r in repayments_of(loan) if repayments is None else repayments:
         instalments: dict[int, list[tuple[str, int]]] = {}
         for a in r.allocations or []:
             component = str(a["component"])
@@ -195,6 +219,7 @@ class LoanRecords:
     collateral: list[Collateral]
     inspections: list[Inspection]
     transitions: list[LoanTransition]
+    reliefs: bool = True  # whether the loan has any interest relief (requested or decided)
 
 
 def posted_disbursements(loan_id: int) -> list[Disbursement]:
@@ -221,12 +246,62 @@ def transitions_of(entity: str, entity_id: int) -> list[LoanTransition]:
     )
 
 
-def loan_records(loan: Loan) -> LoanRecords:
-    """The loan's records for its page, a query each."""
+def _people(*relations: Any) -> list[Any]:
+    """Options for rows that name users (``relations``: attributes, or paths to them): only
+    the names are shown, so a user's roles and cooperative are not read with them (read
+    when something asks for them)."""
+    paths = [r if isinstance(r, Load) else defaultload(r) for r in relations]
+    return [
+        option for p in paths for option in (p.lazyload(User.roles), p.lazyload(User.cooperative))
+    ]
 
-    def of(model: Any) -> list[Any]:
+
+def _record_kinds(loan_id: Any) -> list[Any]:
+    """Columns: whether the loan ``loan_id`` (a value or a column) has any record of each
+    kind the page lists only when there is one."""
+    return [
+        select(Reversal.id)
+        .join(Repayment, Repayment.id == Reversal.repayment_id)
+        .where(Repayment.loan_id == loan_id)
+        .exists()
+        .label("reversals"),
+        *(
+            select(model.id).where(model.loan_id == loan_id).exists().label(key)
+            for key, model in (
+                ("restructurings", Restructuring),
+                ("write_offs", WriteOff),
+                ("collateral", Collateral),
+                ("inspections", Inspection),
+                ("reliefs", InterestRelief),
+            )
+        ),
+    ]
+
+
+def loan_for_page(loan_id: int, *options: Any) -> tuple[Loan | None, Any]:
+    """The loan (with ``options``) and which kinds of record it has (for
+    :func:`loan_records`), in one statement; ``(None, None)`` when there is no such loan."""
+    row = db.session.execute(
+        select(Loan, *_record_kinds(Loan.id)).where(Loan.id == loan_id).options(*options)
+    ).one_or_none()
+    return (None, None) if row is None else (row[0], row)
+
+
+def loan_records(loan: Loan, has: Any = None) -> LoanRecords:
+    """The loan's records for its page: the disbursements and the status history, and the
+    kinds of record the loan has any of (``has``, from :func:`loan_for_page`, or one
+    statement), each read only then. The rows' loan is the one given (already read), not
+    read again with each."""
+    if has is None:
+        has = db.session.execute(select(*_record_kinds(loan.id))).one()
+
+    def of(key: str, model: Any, *options: Any) -> list[Any]:
+        if not getattr(has, key):
+            return []
         return list(
-            db.session.scalars(select(model).where(model.loan_id == loan.id).order_by(model.id))
+            db.session.scalars(
+                select(model).where(model.loan_id == loan.id).order_by(model.id).options(*options)
+            )
         )
 
     return LoanRecords(
@@ -235,6 +310,10 @@ def loan_records(loan: Loan) -> LoanRecords:
                 select(Disbursement)
                 .where(Disbursement.loan_id == loan.id)
                 .order_by(Disbursement.value_date, Disbursement.id)
+                .options(
+                    lazyload(Disbursement.loan),
+                    *_people(Disbursement.recorded_by, Disbursement.approved_by),
+                )
             )
         ),
         reversals=list(
@@ -243,19 +322,45 @@ def loan_records(loan: Loan) -> LoanRecords:
                 .join(Repayment, Repayment.id == Reversal.repayment_id)
                 .where(Repayment.loan_id == loan.id)
                 .order_by(Reversal.id)
+                .options(
+                    defaultload(Reversal.repayment).lazyload(Repayment.loan),
+                    *_people(
+                        Reversal.requested_by,
+                        Reversal.approved_by,
+                        defaultload(Reversal.repayment).defaultload(Repayment.recorded_by),
+                    ),
+                )
             )
+        )
+        if has.reversals
+        else [],
+        restructurings=of(
+            "restructurings",
+            Restructuring,
+            lazyload(Restructuring.loan),
+            *_people(Restructuring.requested_by, Restructuring.approved_by),
         ),
-        restructurings=of(Restructuring),
-        write_offs=of(WriteOff),
-        collateral=of(Collateral),
+        write_offs=of("write_offs", WriteOff, lazyload(WriteOff.loan)),
+        collateral=of("collateral", Collateral),
         inspections=list(
             db.session.scalars(
                 select(Inspection)
                 .where(Inspection.loan_id == loan.id)
                 .order_by(Inspection.inspected_on.desc(), Inspection.id.desc())
+                .options(*_people(Inspection.inspector))
+            )
+        )
+        if has.inspections
+        else [],
+        transitions=list(
+            db.session.scalars(
+                select(LoanTransition)
+                .where(LoanTransition.entity == "loan", LoanTransition.entity_id == loan.id)
+                .order_by(LoanTransition.at, LoanTransition.id)
+                .options(*_people(LoanTransition.user))
             )
         ),
-        transitions=transitions_of("loan", loan.id),
+        reliefs=bool(has.reliefs),
     )
 
 

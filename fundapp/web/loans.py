@@ -13,12 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from sqlalchemy.orm import defaultload
 from werkzeug.routing import BuildError
 
 from fundapp.areas.services import former_districts
@@ -382,26 +383,45 @@ def _snapshot_rows(snapshot: dict[str, str]) -> list[tuple[Any, Any]]:
 def detail_page(loan_id: int, failed: dict[str, FlaskForm] | None = None, status: int = 200) -> Any:
     """The loan page; an action refused (``web.loan_actions``) shows it with its failed form
     (``failed``, by prefix) open, and the error's ``status``."""
-    loan = db.get_or_404(Loan, loan_id)
+    # The page writes nothing: every panel that reads the loan's state shares one.
+    with stored.kept_states():
+        return _detail_page(loan_id, failed, status)
+
+
+def _detail_page(loan_id: int, failed: dict[str, FlaskForm] | None, status: int) -> Any:
+    # Only names of the loan's officer are shown: their roles and cooperative are not read.
+    loan, has = queries.loan_for_page(
+        loan_id,
+        defaultload(Loan.officer).lazyload(User.roles),
+        defaultload(Loan.officer).lazyload(User.cooperative),
+    )
+    if loan is None:
+        abort(404)
     as_of = business_date()
     today = as_of.strftime("%d/%m/%Y")
 
-    balances = payoff = None
-    if loan.status in queries.REPLAYED_STATUSES and loan.disbursed:
-        state = stored.state_of(loan)
-        balances = state.balances(as_of)
-        payoff = state.payoff_amount(as_of) if loan.status == LoanStatus.ACTIVE else 0
-
-    records = queries.loan_records(loan)
+    records = queries.loan_records(loan, has)
     disbursements, reversals = records.disbursements, records.reversals
     restructurings, write_offs = records.restructurings, records.write_offs
     collateral, inspections = records.collateral, records.inspections
+    instalments = queries.instalments_of(loan)
+    repayments = queries.repayments_of(loan)
+
+    balances = payoff = None
+    if loan.status in queries.REPLAYED_STATUSES and loan.disbursed:
+        # The stored state from the rows this page reads anyway (stored.state_of's own).
+        state = stored.state_from(
+            loan, disbursements, instalments, repayments, restructurings, records.reliefs
+        )
+        balances = state.balances(as_of)
+        payoff = state.payoff_amount(as_of) if loan.status == LoanStatus.ACTIVE else 0
+
     pending_disbursed = sum(
         d.amount for d in disbursements if d.status == DisbursementStatus.PENDING
     )
     undisbursed = loan.amount - loan.disbursed - pending_disbursed
     pending_reversals = {r.repayment_id: r for r in reversals if r.status == ApprovalStatus.PENDING}
-    repayment_rows = queries.repayment_rows(loan, pending_reversals)
+    repayment_rows = queries.repayment_rows(loan, pending_reversals, repayments)
     pending_wo = any(w.status == ApprovalStatus.PENDING for w in write_offs)
     can = _can(
         loan,
@@ -449,7 +469,7 @@ def detail_page(loan_id: int, failed: dict[str, FlaskForm] | None = None, status
         payoff=payoff,
         maturity=contracts.maturity_of(loan),
         overdue_rate=queries.overdue_rate(loan),
-        schedule=queries.build_schedule(loan, as_of),
+        schedule=queries.build_schedule(loan, as_of, instalments),
         disbursements=disbursements,
         undisbursed=undisbursed,
         repayments=repayment_rows,
