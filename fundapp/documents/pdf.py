@@ -26,10 +26,13 @@ from __future__ import annotations
 import gc
 import logging
 import mimetypes
+import re
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import tinyhtml5.inputstream
 from flask import Response, current_app, render_template
 from markupsafe import Markup
 from weasyprint import CSS, HTML
@@ -40,6 +43,27 @@ PDF_STYLESHEET = "css/pdf.css"
 
 # WeasyPrint logs every rendering step at INFO; only its warnings belong in the app's log.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+
+class _CharsUntilPatterns(dict[tuple[Iterable[str], bool], re.Pattern[str]]):
+    """The patterns of tinyhtml5's ``HTMLUnicodeInputStream.chars_until``, built once each.
+
+    tinyhtml5 2.1 stores each pattern it builds under the wrong key (a chained assignment
+    rebinds ``characters`` to the pattern before the key is made), so it never finds one and
+    builds it again for every run of text: about half of the parse of a long statement.
+    Built here on a miss, with tinyhtml5's own expression, its ``except KeyError`` never runs.
+    """
+
+    def __missing__(self, key: tuple[Iterable[str], bool]) -> re.Pattern[str]:
+        characters, opposite = key
+        chars = "".join(f"\\x{ord(char):02x}" for char in characters)
+        pattern = re.compile(f"[{chars}]+" if opposite else f"[^{chars}]+")
+        self[key] = pattern
+        return pattern
+
+
+if type(getattr(tinyhtml5.inputstream, "characters_until_regex", None)) is dict:
+    tinyhtml5.inputstream.characters_until_regex = _CharsUntilPatterns()
 
 
 class ResourceRefused(ValueError):
