@@ -311,6 +311,10 @@ def _load(portfolio: Portfolio, rng: random.Random) -> None:
         from fundapp.loans.book import rebuild  # only in a schema that has it
 
         rebuild()
+    if "due_month_totals" in tables:
+        from fundapp.loans import dues  # only in a schema that has it
+
+        dues.rebuild()
     # Document counters continue after the generated numbers.
     counter = tables["counters"]
     for series, value in sorted(loader.numbers.items()):

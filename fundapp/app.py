@@ -33,7 +33,7 @@ from fundapp.extensions import babel, csrf, db, login_manager, migrate
 from fundapp.funds.services import origin_of
 from fundapp.imports.cli import loans_cli
 from fundapp.ledger.services import register_check, register_overview_extra
-from fundapp.loans import book
+from fundapp.loans import book, dues
 from fundapp.loans.integrity import check_loans
 from fundapp.loans.queries import overview_figures
 from fundapp.loans.verify import deep_check
@@ -340,7 +340,9 @@ def register_domain_hooks() -> None:
     register_check(deep_check, deep=True)
     register_check(check_stored_values)
     register_check(book.check_totals)
+    register_check(dues.check_totals)
     book.install()  # the whole-book totals, refreshed before each commit
+    dues.install()  # what falls due month by month, likewise
     register_overview_extra(overview_figures)
 
     notify.install()  # notifications of work from what each unit of work flushes

@@ -21,6 +21,7 @@ from fundapp.loans.days import (
     LoanDay,
     Notice,
 )
+from fundapp.loans.dues import DueMonthTotal
 from fundapp.loans.models import (
     Application,
     ApplicationDocument,
@@ -57,6 +58,7 @@ __all__ = [
     "Counter",
     "DebtGroupHistory",
     "Disbursement",
+    "DueMonthTotal",
     "Fund",
     "IdempotencyKey",
     "Inspection",

@@ -27,7 +27,7 @@ from fundapp.domain.errors import DomainError
 from fundapp.domain.overdue import OverdueError
 from fundapp.domain.schedule import ScheduleError
 from fundapp.extensions import db
-from fundapp.loans import store
+from fundapp.loans import dues, store
 from fundapp.loans.days import last_run_date
 from fundapp.loans.models import Instalment, Loan, Repayment
 from fundapp.loans.posting import sync_ledger
@@ -92,6 +92,7 @@ def _write_rows(loan_id: int, state: engine.LoanState, book_date: date | None, n
     if not nos:
         return
     columns = store.instalment_columns(state, book_date)
+    dues.capture([loan_id])  # the months of its schedule before the rows are written
     table = Instalment.__table__
     names = sorted(next(iter(columns.values())))
     db.session.execute(

@@ -19,6 +19,7 @@ from fundapp.extensions import db
 from fundapp.funds.services import ALL, OriginFilter
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import JournalEntry, JournalLine, LedgerDayTotal
+from fundapp.loans import dues
 from fundapp.loans.models import Instalment, Loan
 from fundapp.reports import aggregates
 from fundapp.reports.aggregates import AREA_AND_GROUP, Book
@@ -122,16 +123,19 @@ def collections_by_month(
     due in the month (the loans' schedules) and the cash collected on loans in it."""
     first = add_months(month_start(as_of), -(months - 1))
     last = month_end(as_of)
-    year, month = _month_key(Instalment.due_date)
-    due_query = (
-        select(year, month, func.sum(Instalment.principal + Instalment.interest))
-        .where(Instalment.due_date >= first, Instalment.due_date <= last)
-        .group_by(year, month)
-    )
-    due = {
-        (int(y), int(m)): int(total)
-        for y, m, total in db.session.execute(_of_origin(due_query, Instalment.loan_id, origin))
-    }
+    if origin.origin is None and not dues.pending():
+        due = dues.months(first, last)  # the whole book: the months kept (loans.dues)
+    else:
+        year, month = _month_key(Instalment.due_date)
+        due_query = (
+            select(year, month, func.sum(Instalment.principal + Instalment.interest))
+            .where(Instalment.due_date >= first, Instalment.due_date <= last)
+            .group_by(year, month)
+        )
+        due = {
+            (int(y), int(m)): int(total)
+            for y, m, total in db.session.execute(_of_origin(due_query, Instalment.loan_id, origin))
+        }
     if origin.origin is None:
         collected = _collected_by_month(first, as_of)
     else:

@@ -1,5 +1,6 @@
 """whole-book totals kept with each change: the journal's day totals, each loan's row
-and the totals of the book (fundapp.loans.book), filled from what is there
+and the totals of the book (fundapp.loans.book), what falls due month by month
+(fundapp.loans.dues), filled from what is there
 
 Revision ID: 0017
 Revises: 0016
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from fundapp.ledger.services import day_totals_statements
+from fundapp.loans import dues
 from fundapp.loans.book import rebuild_statements
 
 revision = "0017"
@@ -20,6 +22,12 @@ depends_on = None
 
 
 def upgrade():
+    op.create_table(
+        "due_month_totals",
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("month", name=op.f("pk_due_month_totals")),
+    )
     op.create_table('book_borrowers',
     sa.Column('cooperative_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('origin_fund_id', sa.Integer(), autoincrement=False, nullable=False),
@@ -78,7 +86,11 @@ def upgrade():
         batch_op.create_index('ix_instalments_due_date_amounts', ['due_date'], unique=False, postgresql_include=['principal', 'interest'])
 
     bind = op.get_bind()
-    for statement in (*day_totals_statements(), *rebuild_statements()):
+    for statement in (
+        *day_totals_statements(),
+        *rebuild_statements(),
+        *dues.rebuild_statements(bind.dialect.name),
+    ):
         bind.execute(statement)
 
 
@@ -93,3 +105,4 @@ def downgrade():
     op.drop_table('ledger_day_totals')
     op.drop_table('book_totals')
     op.drop_table('book_borrowers')
+    op.drop_table("due_month_totals")

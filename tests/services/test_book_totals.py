@@ -15,8 +15,9 @@ from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import LedgerDayTotal
 from fundapp.ledger.services import check_invariants, fund_position
-from fundapp.loans import book
-from fundapp.loans.models import Loan
+from fundapp.lending import disbursements
+from fundapp.loans import book, dues
+from fundapp.loans.models import Instalment, Loan
 from fundapp.loans.queries import _summed_slices, book_slices
 from fundapp.repayments import services as rs
 from fundapp.reports import aggregates
@@ -162,4 +163,45 @@ def test_simultaneous_repayments_on_loans_of_one_total_all_land_in_it(app):
     assert _totals()["outstanding"] == 4 * 110_000_000
     cash = db.session.get(LedgerDayTotal, (TODAY, acc.CASH, "repayment", True))
     assert cash.debit == 4 * FIRST_INSTALMENT
+    assert check_invariants().ok
+
+
+def _due_by_month() -> dict[tuple[int, int], int]:
+    months: dict[tuple[int, int], int] = {}
+    for row in db.session.scalars(select(Instalment)):
+        key = (row.due_date.year, row.due_date.month)
+        months[key] = months.get(key, 0) + row.principal + row.interest
+    return months
+
+
+def test_what_falls_due_month_by_month_follows_the_schedules(app):
+    staff, first, _second = _two_loans()
+    kept = dues.months(date(2020, 1, 1), date(2030, 12, 31))
+    assert kept == _due_by_month()
+    # February: instalment 1 of each loan. 120.000.000 from 15/01: 10.000.000 + 611.507;
+    # 60.000.000 from 20/01: 5.000.000 + 60.000.000 × 6 % × 31/365 = 305.753.
+    assert kept[(2026, 2)] == FIRST_INSTALMENT + 5_000_000 + 305_753
+    # A prepayment rewrites the first loan's schedule: the months follow.
+    rs.record_repayment(
+        staff.accountant, first.id, {"amount": 40_000_000, "date": "2026-02-15"}, TODAY
+    )
+    db.session.commit()
+    assert dues.months(date(2020, 1, 1), date(2030, 12, 31)) == _due_by_month()
+    assert check_invariants().ok
+
+
+def test_a_schedule_written_in_a_savepoint_rolled_back_leaves_the_months_exact(app):
+    staff = fund_and_staff(CAPITAL)
+    loan = contracted_loan(staff, 120_000_000)
+    savepoint = db.session.begin_nested()
+    disbursements.approve_disbursement(
+        staff.director,
+        disbursements.record_disbursement(
+            staff.accountant, loan.id, {"amount": 120_000_000, "date": date(2026, 1, 15)}, TODAY
+        ).id,
+        TODAY,
+    )
+    savepoint.rollback()
+    disburse(staff, loan, 60_000_000, date(2026, 1, 15))
+    assert dues.months(date(2020, 1, 1), date(2030, 12, 31)) == _due_by_month()
     assert check_invariants().ok
