@@ -238,13 +238,14 @@ def upsert(
 # --- loans changed in the transaction -----------------------------------------------------
 
 TOUCHED_LOANS = "touched_loans"
+TOUCHED_BALANCES = "touched_balances"
 
 
-def touch_loans(loan_ids: Any) -> None:
+def touch_loans(loan_ids: Any, schedule: bool = True) -> None:
     """Note that the loans ``loan_ids`` changed in this transaction: the whole-book totals
-    (``fundapp.loans.book``) recompute their rows before it commits. Postings note their
-    loans themselves; a bulk UPDATE of loans or instalments outside the ORM notes them
-    here."""
-    db.session.info.setdefault(TOUCHED_LOANS, set()).update(
-        int(i) for i in loan_ids if i is not None
-    )
+    (``fundapp.loans.book``) recompute their rows before it commits. ``schedule``: their
+    instalments may have changed too (what is owed and since when), not only their
+    balances or columns. Postings note their loans themselves (balances only); a bulk
+    UPDATE of loans or instalments outside the ORM notes them here."""
+    key = TOUCHED_LOANS if schedule else TOUCHED_BALANCES
+    db.session.info.setdefault(key, set()).update(int(i) for i in loan_ids if i is not None)

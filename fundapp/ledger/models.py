@@ -134,5 +134,8 @@ class LedgerDayTotal(db.Model):
     kind: Mapped[str] = mapped_column(String(40), primary_key=True)
     # Lines naming a loan (``JournalLine.loan_id``) and the others, apart.
     loan_line: Mapped[bool] = mapped_column(primary_key=True)
+    # Each database connection adds to its own row of a key (``ledger.services``), so that
+    # postings on parallel connections never wait for one another; readers sum the slots.
+    slot: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, default=0)
     debit: Mapped[int] = mapped_column(Money, default=0)
     credit: Mapped[int] = mapped_column(Money, default=0)

@@ -95,7 +95,7 @@ def post(
     )
     _bump_loan_balances(lines)
     _bump_day_totals(entry_date, kind, lines)
-    touch_loans({line.loan_id for line in lines})
+    touch_loans({line.loan_id for line in lines}, schedule=False)
     return entry
 
 
@@ -112,19 +112,21 @@ def _bump_loan_balances(lines: list[Line]) -> None:
 
 
 def _bump_day_totals(entry_date: date, kind: str, lines: list[Line]) -> None:
-    """Add the entry to ``ledger_day_totals`` (checked by fund check). The rows are written
-    in key order, so two postings of the same day wait for each other, never deadlock."""
+    """Add the entry to ``ledger_day_totals`` (checked by fund check), to this connection's
+    rows (``_slot``), in key order: a transaction on the same slot waits, never deadlocks."""
     sums: dict[tuple[str, bool], list[int]] = defaultdict(lambda: [0, 0])
     for line in lines:
         total = sums[(line.account, line.loan_id is not None)]
         total[0] += line.debit
         total[1] += line.credit
+    slot = _slot()
     rows = [
         {
             "entry_date": entry_date,
             "kind": kind,
             "account": account,
             "loan_line": loan_line,
+            "slot": slot,
             "debit": debit,
             "credit": credit,
         }
@@ -133,9 +135,27 @@ def _bump_day_totals(entry_date: date, kind: str, lines: list[Line]) -> None:
     upsert(
         LedgerDayTotal,
         rows,
-        ["entry_date", "account", "kind", "loan_line"],
+        ["entry_date", "account", "kind", "loan_line", "slot"],
         add=("debit", "credit"),
     )
+
+
+DAY_TOTAL_SLOTS = 32
+
+
+def _slot() -> int:
+    """This connection's row of each key of ``ledger_day_totals``: the server process's id
+    modulo ``DAY_TOTAL_SLOTS`` on PostgreSQL (read once per connection), so that postings of
+    one day in parallel transactions add to different rows and do not wait for each other's
+    commit; 0 on SQLite (one writer at a time)."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        return 0
+    info = connection.connection.info
+    if "day_total_slot" not in info:
+        pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        info["day_total_slot"] = int(pid) % DAY_TOTAL_SLOTS
+    return info["day_total_slot"]
 
 
 def rebuild_day_totals() -> None:
@@ -179,9 +199,14 @@ def _day_total_differences() -> list[str]:
         (r[0], r[1], r[2], bool(r[3])): (int(r[4]), int(r[5]))
         for r in db.session.execute(_journal_day_sums())
     }
+    t = LedgerDayTotal
     kept = {
-        (r.entry_date, r.account, r.kind, bool(r.loan_line)): (int(r.debit), int(r.credit))
-        for r in db.session.execute(select(LedgerDayTotal.__table__))
+        (r[0], r[1], r[2], bool(r[3])): (int(r[4]), int(r[5]))
+        for r in db.session.execute(
+            select(
+                t.entry_date, t.account, t.kind, t.loan_line, func.sum(t.debit), func.sum(t.credit)
+            ).group_by(t.entry_date, t.account, t.kind, t.loan_line)
+        )
     }
     wrong = sorted(
         k for k in summed.keys() | kept.keys() if summed.get(k, (0, 0)) != kept.get(k, (0, 0))

@@ -35,6 +35,7 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    null,
     or_,
     select,
     text,
@@ -42,7 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from fundapp.cooperatives.models import Cooperative
-from fundapp.core.db import TOUCHED_LOANS, Money, in_chunks, upsert
+from fundapp.core.db import TOUCHED_BALANCES, TOUCHED_LOANS, Money, in_chunks, upsert
 from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import LoanBalance
@@ -151,9 +152,10 @@ ROW_COLUMNS = tuple(c.name for c in BookLoan.__table__.columns)
 # --- computing the rows ----------------------------------------------------------------------
 
 
-def _source(loan_ids: list[int] | None) -> Any:
+def _source(loan_ids: list[int] | None, owed_too: bool = True) -> Any:
     """The rows of ``book_loans`` as the loans, borrowers, balances and instalments give
-    them now (of ``loan_ids``, or of every loan)."""
+    them now (of ``loan_ids``, or of every loan). ``owed_too``: read the instalments for
+    the oldest amount owed; otherwise it is NULL (the caller keeps the one it had)."""
 
     def pivot(name: str, code: str) -> Any:
         amount = func.sum(case((LoanBalance.account == code, LoanBalance.balance), else_=0))
@@ -182,16 +184,15 @@ def _source(loan_ids: list[int] | None) -> Any:
         owed = owed.where(Instalment.loan_id.in_(loan_ids))
         query = query.where(Loan.id.in_(loan_ids))
     balances = balances.group_by(LoanBalance.loan_id).subquery("balances")
-    owed = owed.group_by(Instalment.loan_id).subquery("owed")
-    return (
-        query.add_columns(
-            *(func.coalesce(balances.c[name], 0).label(name) for name in _BALANCES),
-            owed.c.oldest_due,
-        )
+    query = (
+        query.add_columns(*(func.coalesce(balances.c[name], 0).label(name) for name in _BALANCES))
         .join(Cooperative, Cooperative.id == Loan.cooperative_id)
         .outerjoin(balances, balances.c.loan_id == Loan.id)
-        .outerjoin(owed, owed.c.loan_id == Loan.id)
     )
+    if not owed_too:
+        return query.add_columns(null().label("oldest_due"))
+    owed = owed.group_by(Instalment.loan_id).subquery("owed")
+    return query.add_columns(owed.c.oldest_due).outerjoin(owed, owed.c.loan_id == Loan.id)
 
 
 def _contribution(row: Any) -> tuple[tuple, tuple[int, ...]]:
@@ -221,9 +222,12 @@ def _add_to_totals(deltas: dict[tuple, list[int]]) -> None:
         upsert(BookTotal, chunk, list(KEYS), add=SUMS)
 
 
-def refresh(loan_ids: set[int]) -> None:
+def refresh(loan_ids: set[int], schedules: set[int] | None = None) -> None:
     """Recompute the ``book_loans`` rows of ``loan_ids`` and add the difference to
-    ``book_totals``, in the caller's transaction."""
+    ``book_totals``, in the caller's transaction. ``schedules``: those whose instalments
+    may have changed (all of them when None); the others keep their oldest amount owed,
+    without reading their instalments (the close of day posts to thousands of loans and
+    writes none of their schedules)."""
     if not loan_ids:
         return
     if len(loan_ids) >= REBUILD_FROM:
@@ -239,7 +243,11 @@ def refresh(loan_ids: set[int]) -> None:
             # commit, then reads its row (and its loan's new state) as the old one.
             old_query = old_query.order_by(BookLoan.loan_id).with_for_update()
         old = {r["loan_id"]: r for r in db.session.execute(old_query).mappings()}
-        new = {r["loan_id"]: dict(r) for r in db.session.execute(_source(chunk)).mappings()}
+        owed = [i for i in chunk if schedules is None or i in schedules or i not in old]
+        kept = sorted(set(chunk) - set(owed))
+        new = {r["loan_id"]: dict(r) for r in db.session.execute(_source(owed)).mappings()}
+        for r in db.session.execute(_source(kept, owed_too=False)).mappings() if kept else ():
+            new[r["loan_id"]] = {**r, "oldest_due": old[r["loan_id"]]["oldest_due"]}
         for loan_id in old.keys() | new.keys():
             if old.get(loan_id) is not None and new.get(loan_id) == dict(old[loan_id]):
                 continue
@@ -509,19 +517,21 @@ def pending() -> bool:
     """Whether this transaction changed loans whose rows are not refreshed yet (until it
     commits, the totals are those of the book before it)."""
     info = db.session.info
-    return bool(info.get(TOUCHED_LOANS) or info.get(_COOPERATIVES))
+    return bool(info.get(TOUCHED_LOANS) or info.get(TOUCHED_BALANCES) or info.get(_COOPERATIVES))
 
 
 def _noted(session: Session, flush_context: Any) -> None:
     """After a flush: the loans the session changed (new, or a counted column, or an
-    instalment), and the borrowers whose area changed, are noted for the commit."""
-    loans = session.info.setdefault(TOUCHED_LOANS, set())
+    instalment: then their schedule), and the borrowers whose area changed, are noted for
+    the commit."""
+    schedules = session.info.setdefault(TOUCHED_LOANS, set())
+    loans = session.info.setdefault(TOUCHED_BALANCES, set())
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Loan):
             if obj in session.new or obj in session.deleted or _changed(obj, _WATCHED_LOAN):
                 loans.add(obj.id)
         elif isinstance(obj, Instalment):
-            loans.add(obj.loan_id)
+            schedules.add(obj.loan_id)
         elif (
             isinstance(obj, Cooperative)
             and obj not in session.new
@@ -539,27 +549,26 @@ def _before_commit(session: Session) -> None:
     """Refresh the noted loans' rows before the transaction commits (and again if that
     refresh itself flushed changes)."""
     for _ in range(5):
+        session.flush()
         cooperatives = session.info.pop(_COOPERATIVES, set())
-        loans = session.info.pop(TOUCHED_LOANS, set())
+        schedules = session.info.pop(TOUCHED_LOANS, set())
+        loans = session.info.pop(TOUCHED_BALANCES, set()) | schedules
         if cooperatives:
             loans |= set(
                 session.scalars(select(Loan.id).where(Loan.cooperative_id.in_(cooperatives)))
             )
         if not loans:
             return
-        session.flush()
-        loans |= session.info.pop(TOUCHED_LOANS, set())
-        if session is db.session():
-            refresh(loans)
-        else:  # pragma: no cover - the app uses one scoped session
+        if session is not db.session():  # pragma: no cover - the app uses one scoped session
             return
+        refresh(loans, schedules)
 
 
 def _forget(session: Session, transaction: Any) -> None:
     """A transaction rolled back leaves nothing to refresh."""
     if transaction.parent is None:
-        session.info.pop(TOUCHED_LOANS, None)
-        session.info.pop(_COOPERATIVES, None)
+        for key in (TOUCHED_LOANS, TOUCHED_BALANCES, _COOPERATIVES):
+            session.info.pop(key, None)
 
 
 _installed = False

@@ -56,9 +56,10 @@ def upgrade():
     sa.Column('account', sa.String(length=8), nullable=False),
     sa.Column('kind', sa.String(length=40), nullable=False),
     sa.Column('loan_line', sa.Boolean(), nullable=False),
+    sa.Column('slot', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('debit', sa.BigInteger(), nullable=False),
     sa.Column('credit', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('entry_date', 'account', 'kind', 'loan_line', name=op.f('pk_ledger_day_totals'))
+    sa.PrimaryKeyConstraint('entry_date', 'account', 'kind', 'loan_line', 'slot', name=op.f('pk_ledger_day_totals'))
     )
     op.create_table('book_loans',
     sa.Column('loan_id', sa.Integer(), autoincrement=False, nullable=False),
