@@ -31,7 +31,6 @@ from sqlalchemy import (
     String,
     case,
     delete,
-    event,
     func,
     insert,
     inspect,
@@ -43,7 +42,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from fundapp.cooperatives.models import Cooperative
-from fundapp.core.db import TOUCHED_BALANCES, TOUCHED_LOANS, Money, in_chunks, upsert
+from fundapp.core.db import (
+    TOUCHED_BALANCES,
+    TOUCHED_LOANS,
+    Money,
+    among,
+    in_chunks,
+    listen_to_sessions,
+    upsert,
+)
 from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
 from fundapp.ledger.models import LoanBalance
@@ -180,9 +187,9 @@ def _source(loan_ids: list[int] | None, owed_too: bool = True) -> Any:
         Loan.principal_outstanding.label("outstanding"),
     )
     if loan_ids is not None:
-        balances = balances.where(LoanBalance.loan_id.in_(loan_ids))
-        owed = owed.where(Instalment.loan_id.in_(loan_ids))
-        query = query.where(Loan.id.in_(loan_ids))
+        balances = balances.where(among(LoanBalance.loan_id, loan_ids))
+        owed = owed.where(among(Instalment.loan_id, loan_ids))
+        query = query.where(among(Loan.id, loan_ids))
     balances = balances.group_by(LoanBalance.loan_id).subquery("balances")
     query = (
         query.add_columns(*(func.coalesce(balances.c[name], 0).label(name) for name in _BALANCES))
@@ -237,7 +244,7 @@ def refresh(loan_ids: set[int], schedules: set[int] | None = None) -> None:
     held: dict[tuple[int, int], int] = defaultdict(int)  # (borrower, origin): loans held
     postgres = db.session.get_bind().dialect.name == "postgresql"
     for chunk in in_chunks(sorted(loan_ids)):
-        old_query = select(BookLoan.__table__).where(BookLoan.loan_id.in_(chunk))
+        old_query = select(BookLoan.__table__).where(among(BookLoan.loan_id, chunk))
         if postgres:
             # Two transactions refreshing one loan: the second waits for the first to
             # commit, then reads its row (and its loan's new state) as the old one.
@@ -261,7 +268,7 @@ def refresh(loan_ids: set[int], schedules: set[int] | None = None) -> None:
                 held[(row["cooperative_id"], row["origin_fund_id"])] += sign * sums[3]
         gone = sorted(old.keys() - new.keys())
         if gone:
-            db.session.execute(delete(BookLoan).where(BookLoan.loan_id.in_(gone)))
+            db.session.execute(delete(BookLoan).where(among(BookLoan.loan_id, gone)))
         changed = [
             row for i, row in sorted(new.items()) if old.get(i) is None or row != dict(old[i])
         ]
@@ -571,15 +578,8 @@ def _forget(session: Session, transaction: Any) -> None:
             session.info.pop(key, None)
 
 
-_installed = False
-
-
 def install() -> None:
-    """Listen to every session (once per process): see the module's docstring."""
-    global _installed
-    if _installed:
-        return
-    event.listen(Session, "after_flush", _noted)
-    event.listen(Session, "before_commit", _before_commit)
-    event.listen(Session, "after_soft_rollback", _forget)
-    _installed = True
+    """Listen to every session: see the module's docstring."""
+    listen_to_sessions(
+        after_flush=_noted, before_commit=_before_commit, after_soft_rollback=_forget
+    )

@@ -19,10 +19,10 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, cast, delete, event, extract, func, insert, select
+from sqlalchemy import Date, cast, delete, extract, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from fundapp.core.db import Money, in_chunks, upsert
+from fundapp.core.db import Money, among, in_chunks, listen_to_sessions, upsert
 from fundapp.extensions import db
 from fundapp.loans.models import Instalment
 
@@ -55,7 +55,7 @@ def _months_of(loan_ids: list[int], session: Any) -> dict[int, dict[date, int]]:
                 month,
                 func.sum(Instalment.principal + Instalment.interest),
             )
-            .where(Instalment.loan_id.in_(chunk))
+            .where(among(Instalment.loan_id, chunk))
             .group_by(Instalment.loan_id, year, month)
         )
         for loan_id, y, m, amount in rows:
@@ -181,15 +181,11 @@ def check_totals(result: Any) -> None:
             )
 
 
-_installed = False
-
-
 def install() -> None:
-    global _installed
-    if _installed:
-        return
-    event.listen(Session, "before_flush", _before_flush)
-    event.listen(Session, "after_flush", _after_flush)
-    event.listen(Session, "before_commit", _before_commit)
-    event.listen(Session, "after_soft_rollback", _forget)
-    _installed = True
+    """Listen to every session: see the module's docstring."""
+    listen_to_sessions(
+        before_flush=_before_flush,
+        after_flush=_after_flush,
+        before_commit=_before_commit,
+        after_soft_rollback=_forget,
+    )

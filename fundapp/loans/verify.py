@@ -22,6 +22,7 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
+from fundapp.core.db import among
 from fundapp.domain import replay as engine
 from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
@@ -191,27 +192,27 @@ def _batch(ids: list[int], book_date: date | None, release: bool) -> list[str]:
         db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     # The loans' columns, not ORM rows: the caller's session keeps no row of the whole book.
     loans = db.session.execute(
-        select(*Loan.__table__.c).where(Loan.id.in_(ids)).order_by(Loan.id)
+        select(*Loan.__table__.c).where(among(Loan.id, ids)).order_by(Loan.id)
     ).all()
     histories = histories_of(ids)
     instalments: dict[int, list[Any]] = defaultdict(list)
     for row in db.session.execute(
         select(Instalment.loan_id, Instalment.no, *map(_column, _INSTALMENT_COLUMNS))
-        .where(Instalment.loan_id.in_(ids))
+        .where(among(Instalment.loan_id, ids))
         .order_by(Instalment.loan_id, Instalment.no)
     ):
         instalments[row.loan_id].append(row)
     repayments: dict[int, list[Any]] = defaultdict(list)
     for row in db.session.execute(
         select(Repayment.loan_id, Repayment.id, Repayment.allocations, Repayment.prepaid_principal)
-        .where(Repayment.loan_id.in_(ids))
+        .where(among(Repayment.loan_id, ids))
         .order_by(Repayment.id)
     ):
         repayments[row.loan_id].append(row)
     reliefs: dict[int, list[Any]] = defaultdict(list)
     for row in db.session.execute(
         select(InterestRelief.loan_id, InterestRelief.id, InterestRelief.allocations)
-        .where(InterestRelief.loan_id.in_(ids))
+        .where(among(InterestRelief.loan_id, ids))
         .order_by(InterestRelief.id)
     ):
         reliefs[row.loan_id].append(row)

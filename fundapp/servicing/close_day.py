@@ -41,7 +41,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, insert, select, text, union, update
 
-from fundapp.core.db import in_chunks, touch_loans, upsert
+from fundapp.core.db import among, in_chunks, touch_loans, upsert
 from fundapp.domain.accrual import horizon_of
 from fundapp.domain.dates import utcnow
 from fundapp.domain.errors import DomainError
@@ -263,7 +263,7 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
                     Loan.contract_no,
                     Loan.officer_id,
                     Loan.debt_group,
-                ).where(Loan.id.in_(part))
+                ).where(among(Loan.id, part))
             ):
                 loans[row.id] = row
             # Only instalments past due and not settled carry overdue principal, billed
@@ -276,7 +276,7 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
                     func.sum(Instalment.penalty_accrued - Instalment.penalty_paid),
                     func.min(Instalment.due_date),
                 )
-                .where(Instalment.loan_id.in_(part), Instalment.due_date < day, LATE)
+                .where(among(Instalment.loan_id, part), Instalment.due_date < day, LATE)
                 .group_by(Instalment.loan_id)
             ):
                 figures[loan_id] = (int(overdue or 0), int(billed or 0), int(penalty or 0))
@@ -289,7 +289,7 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
                     func.max(Restructuring.effective_date).label("since"),
                 )
                 .where(
-                    Restructuring.loan_id.in_(part),
+                    among(Restructuring.loan_id, part),
                     Restructuring.status == ApprovalStatus.APPROVED,
                 )
                 .group_by(Restructuring.loan_id)
@@ -311,7 +311,7 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
                     LoanDay.specific_provision,
                     LoanDay.penalty_accrued,
                     LoanDay.cured_on,
-                ).where(LoanDay.loan_id.in_(part))
+                ).where(among(LoanDay.loan_id, part))
             ):
                 previous[loan_id] = record[2]
                 before[loan_id] = Standing(record[1], record[0], record[5])
@@ -357,7 +357,7 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
         for coop_id, loan_id, group, own_before in db.session.execute(
             select(Loan.cooperative_id, Loan.id, Loan.debt_group, LoanDay.group_by_days)
             .outerjoin(LoanDay, LoanDay.loan_id == Loan.id)
-            .where(Loan.cooperative_id.in_(coop_part), Loan.status == LoanStatus.ACTIVE)
+            .where(among(Loan.cooperative_id, coop_part), Loan.status == LoanStatus.ACTIVE)
         ):
             if loan_id in own:
                 g = own[loan_id][1]
@@ -479,7 +479,7 @@ def _positions(ids: list[int]) -> dict[int, dict[str, int]]:
     for part in in_chunks(ids):
         for loan_id, account, balance in db.session.execute(
             select(LoanBalance.loan_id, LoanBalance.account, LoanBalance.balance).where(
-                LoanBalance.loan_id.in_(part)
+                among(LoanBalance.loan_id, part)
             )
         ):
             out.setdefault(loan_id, {})[account] = int(balance)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from fundapp.core.db import in_chunks
+from fundapp.core.db import among, in_chunks
 from fundapp.extensions import db
 from fundapp.loans.days import DebtGroupHistory
 
@@ -36,7 +36,7 @@ def latest_groups_query(
     if as_of is not None:
         conditions.append(DebtGroupHistory.business_date <= as_of)
     if refs is not None:
-        conditions.append(DebtGroupHistory.ref_id.in_(refs))
+        conditions.append(among(DebtGroupHistory.ref_id, refs))
     ranked = (
         select(
             DebtGroupHistory.ref_id,

@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 
 from fundapp.auth.models import User
 from fundapp.cooperatives.models import Cooperative
-from fundapp.core.db import upsert
+from fundapp.core.db import among, upsert
 from fundapp.core.formatting import money_filter
 from fundapp.domain.dates import utcnow
 from fundapp.domain.terms import overdue_rate
@@ -277,7 +277,7 @@ def for_day(
     ids = [loan_id for loan_id, _before, _after in group_changes]
     for start in range(0, len(ids), 5000):
         part = ids[start : start + 5000]
-        query = _with_recipients(select(*_loan_columns())).where(Loan.id.in_(part))
+        query = _with_recipients(select(*_loan_columns())).where(among(Loan.id, part))
         loans.update((row.id, row) for row in db.session.execute(query))
     for loan_id, before, after in group_changes:
         loan = loans[loan_id]

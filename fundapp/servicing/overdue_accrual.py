@@ -13,7 +13,7 @@ from datetime import date
 
 from sqlalchemy import NUMERIC, and_, bindparam, exists, func, or_, select, union, update
 
-from fundapp.core.db import in_chunks, touch_loans
+from fundapp.core.db import among, in_chunks, touch_loans
 from fundapp.domain.money import round_dong
 from fundapp.domain.overdue import YEAR_PERCENT, interest_from_balance_days
 from fundapp.domain.terms import overdue_rate
@@ -50,7 +50,7 @@ def restate_overdue_state(loan_ids: list[int], day: date) -> None:
     chunks: a read of each table and one executemany of the changed rows per chunk."""
     table = Instalment.__table__
     for part in in_chunks(loan_ids):
-        loans = db.session.scalars(select(Loan).where(Loan.id.in_(part))).all()
+        loans = db.session.scalars(select(Loan).where(among(Loan.id, part))).all()
         states = stored.states_of(loans)
         have = {
             (row.loan_id, row.no): tuple(row[1:])
@@ -61,7 +61,7 @@ def restate_overdue_state(loan_ids: list[int], day: date) -> None:
                     Instalment.interest_balance_days,
                     Instalment.penalty_accrued,
                     Instalment.no,
-                ).where(Instalment.loan_id.in_(part))
+                ).where(among(Instalment.loan_id, part))
             )
         }
         changed = []

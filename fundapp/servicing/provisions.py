@@ -15,7 +15,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from fundapp.core.db import in_chunks
+from fundapp.core.db import among, in_chunks
 from fundapp.domain import provisioning
 from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
@@ -36,7 +36,7 @@ def discounted_collateral(loan_ids: list[int]) -> dict[int, int]:
     for part in in_chunks(loan_ids):
         for loan_id, valuation, factor in db.session.execute(
             select(Collateral.loan_id, Collateral.valuation, Collateral.discount_factor).where(
-                Collateral.loan_id.in_(part)
+                among(Collateral.loan_id, part)
             )
         ):
             out[loan_id] = out.get(loan_id, 0) + provisioning.discounted_value(valuation, factor)
