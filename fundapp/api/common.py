@@ -47,7 +47,8 @@ def api_roles(*roles: str) -> Callable[[F], F]:
             if user is None:
                 db.session.rollback()
                 raise ApiUnauthorized(_("Mã truy cập thiếu, sai, đã hết hạn hoặc đã bị thu hồi."))
-            db.session.commit()  # last_used_at
+            if db.session.dirty:
+                db.session.commit()  # last_used_at
             g.api_user = user
             if roles and not has_role(user, *roles):
                 abort(403)

@@ -401,7 +401,14 @@ def issue_token(user: User, hours: int, name: str = "") -> tuple[str, ApiToken]:
     return raw, token
 
 
+# How stale a token's "last used" may get: writing it on every request would make each API
+# call, a read included, a write and a commit of its own.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
 def user_for_token(raw: str) -> User | None:
+    """The active user of a valid token; its ``last_used_at`` moves once a minute at most
+    (:data:`TOKEN_USE_RESOLUTION`)."""
     if not raw or len(raw) > 200:
         return None
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(raw)))
@@ -410,7 +417,8 @@ def user_for_token(raw: str) -> User | None:
         return None
     if not token.user.active:
         return None
-    token.last_used_at = now
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION:
+        token.last_used_at = now
     return token.user
 
 
