@@ -46,6 +46,7 @@ from fundapp.web.applications import bp as applications_bp
 from fundapp.web.audit import bp as audit_bp
 from fundapp.web.auth import bp as auth_bp
 from fundapp.web.cooperatives import bp as coop_bp
+from fundapp.web.credit_file import bp as credit_file_bp
 from fundapp.web.dashboard import bp as dashboard_bp
 from fundapp.web.documents import bp as documents_bp
 from fundapp.web.imports import bp as imports_bp
@@ -158,7 +159,7 @@ def register_blueprints(app: Flask) -> None:
     for bp in (
         main_bp, auth_bp, admin_bp, coop_bp, ledger_bp, policy_bp, audit_bp, portal_bp,
         applications_bp, loans_bp, notices_bp, servicing_bp, documents_bp, reports_bp,
-        dashboard_bp, imports_bp, relief_bp, work_bp,
+        dashboard_bp, imports_bp, relief_bp, work_bp, credit_file_bp,
     ):  # fmt: skip
         app.register_blueprint(bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -5,6 +5,7 @@ from fundapp.areas.models import AdminUnit, UnitSuccession
 from fundapp.audit.models import AuditLog
 from fundapp.auth.models import ApiToken, LoginThrottle, User, UserRole, UserSession
 from fundapp.cooperatives.models import Cooperative, CooperativeAddress, RelatedGroup
+from fundapp.documents.file_models import FileDocument, FormTemplate
 from fundapp.funds.models import Fund
 from fundapp.ledger.models import (
     CapitalEntry,
@@ -58,6 +59,8 @@ __all__ = [
     "Counter",
     "DebtGroupHistory",
     "Disbursement",
+    "FileDocument",
+    "FormTemplate",
     "DueMonthTotal",
     "Fund",
     "IdempotencyKey",

@@ -17,6 +17,7 @@ from fundapp.api import (  # noqa: E402, F401
     auth,
     close_day,
     cooperatives,
+    credit_file,
     dashboard,
     documents,
     fund,

@@ -159,6 +159,11 @@ API_FOR: dict[str, tuple[str, ...] | str] = {
     "portal.application_upload": ("api.upload_application_document",),
     "portal.application_document": ("api.download_application_document",),
     "portal.profile": ("api.get_cooperative", "api.update_own_contact"),
+    # the credit file
+    "credit_file.document": ("api.credit_file_document",),
+    "credit_file.version": ("api.credit_file_version",),
+    "credit_file.forms": ("api.list_form_templates",),
+    "credit_file.form": ("api.get_form_template", "api.change_form_template"),
     # importing existing loans
     "imports.index": "the upload form and its report; the import is POST /imports/loans",
     "imports.template_xlsx": ("api.loan_import_template_xlsx",),

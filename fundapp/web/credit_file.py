@@ -1,0 +1,226 @@
+"""The credit file's documents (``documents.credit_file``) on the pages and the API, and the
+page where the fund adjusts their wording.
+
+Opening a document issues it: staff who work on loans get the version matching the file's
+data (a new one when the data or the wording changed since the last); readers who change
+nothing (the controller, the cooperative) get the last version issued. Every version stays
+downloadable. The cooperative sees its own application form, decision and contracts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+from wtforms import StringField, TextAreaField
+from wtforms.validators import Length
+
+from fundapp.core.security import STAFF_READ, Role, can_see_cooperative, has_role, roles_required
+from fundapp.documents import credit_file
+from fundapp.documents import file_data as _registered  # noqa: F401 (registers the kinds)
+from fundapp.documents.file_models import FileDocument
+from fundapp.documents.pdf import pdf_response
+from fundapp.domain.errors import DomainError
+from fundapp.extensions import db
+from fundapp.loans.models import Application, Collateral, Loan
+
+bp = Blueprint("credit_file", __name__)
+
+READERS = (*STAFF_READ, Role.COOPERATIVE)
+ISSUERS = (Role.OFFICER, Role.ACCOUNTANT, Role.DIRECTOR, Role.BOARD)
+EDITORS = (Role.DIRECTOR, Role.ADMIN)
+# What a cooperative may open of its own file: not the fund's internal papers.
+FOR_BORROWER = {"application", "decision", "contract", "collateral_contract"}
+SUBJECT_LABELS = {
+    "application": _l("Hồ sơ vay vốn"),
+    "loan": _l("Khoản vay"),
+    "collateral": _l("Tài sản bảo đảm"),
+}
+SUBJECTS: dict[str, type] = {
+    "application": Application,
+    "loan": Loan,
+    "collateral": Collateral,
+}
+
+
+def _cooperative_of(subject: Any) -> int | None:
+    if isinstance(subject, Collateral):
+        loan = db.session.get(Loan, subject.loan_id)
+        return loan.cooperative_id if loan is not None else None
+    return getattr(subject, "cooperative_id", None)
+
+
+def subject_for(user: Any, key: str, subject_id: int) -> tuple[credit_file.Kind, Any]:
+    """The kind and its subject, if ``user`` may open it (anything else is "not found")."""
+    spec = credit_file.get_kind(key)
+    if spec is None or spec.subject not in SUBJECTS:
+        abort(404)
+    subject = db.session.get(SUBJECTS[spec.subject], subject_id)
+    coop = _cooperative_of(subject) if subject is not None else None
+    if subject is None or coop is None or not can_see_cooperative(user, coop):
+        abort(404)
+    if has_role(user, Role.COOPERATIVE) and key not in FOR_BORROWER:
+        abort(404)
+    if not available(spec, subject):
+        abort(404)
+    return spec, subject
+
+
+def available(spec: credit_file.Kind, subject: Any) -> bool:
+    """Whether the document exists yet for its subject (a decision once decided…)."""
+    if spec.key == "decision":
+        return subject.decided_at is not None
+    return True
+
+
+def document_pdf(user: Any, key: str, subject_id: int) -> Response:
+    """The document as the file stands (issued now if it changed), or, for a reader who
+    does not issue, the last version issued."""
+    _spec, subject = subject_for(user, key, subject_id)
+    if has_role(user, *ISSUERS):
+        try:
+            document = credit_file.issue(user, key, subject)
+            db.session.commit()
+        except IntegrityError:  # the same version issued by a parallel request: take it
+            db.session.rollback()
+            document = credit_file.latest(key, subject_id)
+        except DomainError:
+            db.session.rollback()
+            raise
+    else:
+        document = credit_file.latest(key, subject_id)
+    if document is None:
+        abort(404)
+    return pdf_response(document.pdf, credit_file.filename(document))
+
+
+def version_pdf(user: Any, key: str, subject_id: int, version: int) -> Response:
+    subject_for(user, key, subject_id)
+    document = credit_file.version_of(key, subject_id, version)
+    if document is None:
+        abort(404)
+    return pdf_response(document.pdf, credit_file.filename(document))
+
+
+def file_of(user: Any, subject_type: str, subject: Any) -> list[dict[str, Any]]:
+    """The documents of a subject for its page: each kind with its link and versions."""
+    issued: dict[str, list[FileDocument]] = {}
+    for document in credit_file.history(subject_type, subject.id):
+        issued.setdefault(document.kind, []).append(document)
+    borrower = has_role(user, Role.COOPERATIVE)
+    rows = []
+    for spec in credit_file.kinds_of(subject_type):
+        if (borrower and spec.key not in FOR_BORROWER) or not available(spec, subject):
+            continue
+        versions = issued.get(spec.key, [])
+        if not versions and not has_role(user, *ISSUERS):
+            continue
+        rows.append(
+            {
+                "kind": spec.key,
+                "title": spec.title,
+                "url": url_for("credit_file.document", key=spec.key, subject_id=subject.id),
+                "versions": [
+                    {
+                        "version": v.version,
+                        "reference_no": v.reference_no,
+                        "created_at": v.created_at,
+                        "url": url_for(
+                            "credit_file.version",
+                            key=spec.key,
+                            subject_id=subject.id,
+                            version=v.version,
+                        ),
+                    }
+                    for v in versions
+                ],
+            }
+        )
+    return rows
+
+
+@bp.app_template_global("credit_file_of")
+def credit_file_of(subject_type: str, subject: Any) -> list[dict[str, Any]]:
+    return file_of(current_user, subject_type, subject)
+
+
+@bp.route("/file/<key>/<int:subject_id>.pdf")
+@roles_required(*READERS)
+def document(key: str, subject_id: int) -> Response:
+    return document_pdf(current_user, key, subject_id)
+
+
+@bp.route("/file/<key>/<int:subject_id>/v<int:version>.pdf")
+@roles_required(*READERS)
+def version(key: str, subject_id: int, version: int) -> Response:
+    return version_pdf(current_user, key, subject_id, version)
+
+
+# --- the wording -----------------------------------------------------------------------------
+
+
+class TemplateForm(FlaskForm):
+    body = TextAreaField(_l("Nội dung mẫu"), validators=[Length(max=credit_file.BODY_LIMIT)])
+    note = StringField(_l("Nội dung thay đổi"), validators=[Length(max=1000)])
+
+
+def sample_of(spec: credit_file.Kind) -> Any:
+    """The newest subject of the kind, to check a new wording against real data."""
+    model = SUBJECTS[spec.subject]
+    query = select(model).order_by(model.id.desc()).limit(1)
+    if spec.key == "decision":
+        query = query.where(Application.decided_at.is_not(None))
+    return db.session.scalar(query)
+
+
+@bp.route("/admin/forms")
+@roles_required(*EDITORS)
+def forms() -> str:
+    rows = [
+        {
+            "spec": spec,
+            "current": credit_file.current_template(spec.key),
+            "issued": credit_file.issued_count(spec.key),
+        }
+        for spec in credit_file.KINDS.values()
+    ]
+    db.session.commit()  # the defaults stored as version 1
+    return render_template("credit_file/forms.html", rows=rows, subject_labels=SUBJECT_LABELS)
+
+
+@bp.route("/admin/forms/<key>", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def form(key: str) -> Any:
+    spec = credit_file.get_kind(key)
+    if spec is None:
+        abort(404)
+    versions = credit_file.versions(key)
+    chosen = request.args.get("v", type=int)
+    shown = next((v for v in versions if v.version == chosen), versions[0])
+    edit = TemplateForm(body=versions[0].body if request.method == "GET" else None)
+    if edit.validate_on_submit():
+        try:
+            saved = credit_file.save_template(
+                current_user, key, edit.body.data, edit.note.data, sample_of(spec)
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            for name, message in getattr(exc, "fields", {}).items():
+                getattr(edit, name).errors = [message]
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("Đã lưu phiên bản %(v)s của mẫu.", v=saved.version), "success")
+            return redirect(url_for("credit_file.form", key=key))
+    else:
+        db.session.commit()
+    return render_template(
+        "credit_file/form.html", spec=spec, versions=versions, shown=shown, form=edit
+    )
