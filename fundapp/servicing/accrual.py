@@ -34,7 +34,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from fundapp.core.db import in_chunks
+from fundapp.core.db import among, in_chunks
 from fundapp.domain.accrual import AccrualRow, accrued, month_start
 from fundapp.extensions import db
 from fundapp.ledger import accounts as acc
@@ -52,6 +52,76 @@ from fundapp.servicing.debt_groups import latest_groups
 
 # --------------------------------------------------------------------------------------
 # From the stored schedule, for many loans at once (close of day, reports)
+#
+# ``accrued`` only reads, of a loan's rows, (a) the rows it accrues: due on or after
+# ``billed_before`` with an interest span starting before ``min(horizon, due)``, and (b)
+# every row's principal as a balance change on its due date, summed over day spans that
+# all lie in ``[start, horizon)``, start being the earliest span start of (a). So it is
+# loaded as: the rows due on or after ``billed_before`` that start or fall due before
+# ``horizon`` (a change on or after ``horizon`` is outside every span), and the principal
+# of the rows due earlier as ONE change on the latest of their due dates: a change on or
+# before a span's first day only sets the opening balance, so the sum is the same as long
+# as that date is not after ``start``; a loan where it is (an odd schedule) has its earlier
+# rows loaded one by one.
+
+
+def _payments_after(part: list[int], paid_until: date) -> dict[tuple[int, int], int]:
+    """Interest paid on each (loan, row) by the repayments valued after ``paid_until``.
+
+    The store writes on each row ``interest_paid`` = Σ of the interest lines of the
+    repayments' allocations on it + ``interest_waived`` (``loans.store.instalment_columns``
+    and ``repayment_columns``, from one replay; the incremental path writes both from the
+    same state), so what was paid up to ``paid_until`` is the stored figure less the
+    waivers and less these."""
+    out: dict[tuple[int, int], int] = defaultdict(int)
+    for loan_id, allocations in db.session.execute(
+        select(Repayment.loan_id, Repayment.allocations).where(
+            among(Repayment.loan_id, part),
+            Repayment.reversed.is_(False),
+            Repayment.value_date > paid_until,
+        )
+    ):
+        for line in allocations or []:
+            if line.get("component") == "interest":
+                out[(loan_id, int(line["no"]))] += int(line["amount"])
+    return out
+
+
+def _earlier_rows(
+    part: list[int], billed_before: date, starts: dict[int, date]
+) -> dict[int, list[AccrualRow]]:
+    """The rows due before ``billed_before`` as :func:`accrued` reads them (principal only:
+    it accrues none of them), per loan that accrues anything (``starts``: its first day
+    accrued): one row of their whole principal due on the latest of their due dates (see
+    above), or each row when that date is after ``starts``."""
+    out: dict[int, list[AccrualRow]] = {}
+    each: list[int] = []
+    for loan_id, last_due, principal in db.session.execute(
+        select(Instalment.loan_id, func.max(Instalment.due_date), func.sum(Instalment.principal))
+        .where(
+            among(Instalment.loan_id, part),
+            Instalment.due_date < billed_before,
+            Instalment.principal > 0,
+        )
+        .group_by(Instalment.loan_id)
+    ):
+        start = starts.get(loan_id)
+        if start is None:  # nothing accrued: no change is read
+            continue
+        if last_due <= start:
+            out[loan_id] = [AccrualRow(last_due, None, int(principal), 0, 0)]
+        else:
+            each.append(loan_id)
+    for ids in in_chunks(each):
+        for loan_id, due, principal in db.session.execute(
+            select(Instalment.loan_id, Instalment.due_date, Instalment.principal).where(
+                among(Instalment.loan_id, ids),
+                Instalment.due_date < billed_before,
+                Instalment.principal > 0,
+            )
+        ):
+            out.setdefault(loan_id, []).append(AccrualRow(due, None, int(principal), 0, 0))
+    return out
 
 
 def accrued_of_loans(
@@ -61,15 +131,18 @@ def accrued_of_loans(
     paid_until: date | None = None,
 ) -> dict[int, int]:
     """:func:`accrued` of each loan from its stored schedule, with a few queries per
-    5 000 loans (no replay). ``paid_until``: count only payments with a value date up to
-    it (a report on an earlier date); by default the stored paid amounts."""
+    5 000 loans (no replay), reading only the rows that matter (see above). ``paid_until``:
+    count only payments with a value date up to it (a report on an earlier date: the stored
+    paid amounts less waivers and the repayments valued later); by default the stored paid
+    amounts."""
     out: dict[int, int] = {}
     for part in in_chunks(sorted(set(loan_ids))):
         rates = dict(
-            db.session.execute(select(Loan.id, Loan.annual_rate).where(Loan.id.in_(part))).all()
+            db.session.execute(select(Loan.id, Loan.annual_rate).where(among(Loan.id, part))).all()
         )
         rows: dict[int, list[tuple]] = defaultdict(list)
-        for loan_id, no, due, since, principal, interest, paid in db.session.execute(
+        starts: dict[int, date] = {}
+        for loan_id, no, due, since, principal, interest, paid, waived in db.session.execute(
             select(
                 Instalment.loan_id,
                 Instalment.no,
@@ -78,45 +151,53 @@ def accrued_of_loans(
                 Instalment.principal,
                 Instalment.interest,
                 Instalment.interest_paid,
-            ).where(Instalment.loan_id.in_(part))
+                Instalment.interest_waived,
+            ).where(
+                among(Instalment.loan_id, part),
+                Instalment.due_date >= billed_before,
+                (Instalment.due_date < horizon) | (Instalment.interest_from < horizon),
+            )
         ):
-            rows[loan_id].append((no, due, since, int(principal), int(interest), int(paid)))
+            rows[loan_id].append((no, due, since, int(principal), int(interest), paid, waived))
+            if since is not None and since < min(horizon, due):
+                starts[loan_id] = min(since, starts.get(loan_id, since))
+        earlier = _earlier_rows(part, billed_before, starts)
         tranches: dict[int, list[tuple[date, int]]] = defaultdict(list)
         for loan_id, when, amount in db.session.execute(
             select(Disbursement.loan_id, Disbursement.value_date, Disbursement.amount).where(
-                Disbursement.loan_id.in_(part), Disbursement.status == DisbursementStatus.POSTED
+                among(Disbursement.loan_id, part), Disbursement.status == DisbursementStatus.POSTED
             )
         ):
             tranches[loan_id].append((when, int(amount)))
         prepaid: dict[int, list[tuple[date, int]]] = defaultdict(list)
-        paid_by_row: dict[tuple[int, int], int] = defaultdict(int)
-        query = select(
-            Repayment.loan_id,
-            Repayment.value_date,
-            Repayment.prepaid_principal,
-            Repayment.allocations,
-        ).where(Repayment.loan_id.in_(part), Repayment.reversed.is_(False))
-        if paid_until is None:  # only the prepayments are needed: few rows
-            query = query.where(Repayment.prepaid_principal > 0)
-        for loan_id, when, amount, allocations in db.session.execute(query):
-            if amount:
-                prepaid[loan_id].append((when, int(amount)))
-            if paid_until is not None and when <= paid_until:
-                for line in allocations or []:
-                    if line.get("component") == "interest":
-                        paid_by_row[(loan_id, int(line["no"]))] += int(line["amount"])
+        # Never below 0 (the replay writes them); a report read every repayment, so any
+        # figure that is not 0.
+        some = (
+            Repayment.prepaid_principal > 0
+            if paid_until is None
+            else Repayment.prepaid_principal != 0
+        )
+        for loan_id, when, amount in db.session.execute(
+            select(Repayment.loan_id, Repayment.value_date, Repayment.prepaid_principal).where(
+                among(Repayment.loan_id, part), Repayment.reversed.is_(False), some
+            )
+        ):
+            prepaid[loan_id].append((when, int(amount)))
+        later = _payments_after(part, paid_until) if paid_until is not None else {}
         for loan_id in part:
             if loan_id not in rates or not tranches.get(loan_id):
                 continue
-            plan = [
+            plan = earlier.get(loan_id, []) + [
                 AccrualRow(
                     due,
                     since,
                     principal,
                     interest,
-                    paid if paid_until is None else paid_by_row.get((loan_id, no), 0),
+                    int(paid)
+                    if paid_until is None
+                    else int(paid) - int(waived) - later.get((loan_id, no), 0),
                 )
-                for no, due, since, principal, interest, paid in rows.get(loan_id, [])
+                for no, due, since, principal, interest, paid, waived in rows.get(loan_id, [])
             ]
             out[loan_id] = accrued(
                 Decimal(rates[loan_id]),
@@ -157,14 +238,14 @@ def month_end(day: date) -> dict[str, int]:
     groups: dict[int, tuple[int, int]] = {}
     for part in in_chunks(ids):
         for loan_id, group, coop in db.session.execute(
-            select(Loan.id, Loan.debt_group, Loan.cooperative_id).where(Loan.id.in_(part))
+            select(Loan.id, Loan.debt_group, Loan.cooperative_id).where(among(Loan.id, part))
         ):
             groups[loan_id] = (group, coop)
     held: dict[int, int] = {}
     for part in in_chunks(ids):
         for loan_id, balance in db.session.execute(
             select(LoanBalance.loan_id, LoanBalance.balance).where(
-                LoanBalance.loan_id.in_(part), LoanBalance.account == acc.ACCRUED_INTEREST
+                among(LoanBalance.loan_id, part), LoanBalance.account == acc.ACCRUED_INTEREST
             )
         ):
             held[loan_id] = int(balance)

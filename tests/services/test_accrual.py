@@ -367,3 +367,127 @@ def test_an_instalment_due_on_a_month_end_is_accrued_in_full_then_billed_next_da
     # billed + 1 day of overdue interest: 10.533.699 × 10 % / 365 = 2.885,94 → 2.886
     assert may[acc.INTEREST_RECEIVABLE] == 10_533_699 + 2_886
     ok()
+
+
+# --- many loans from the stored schedule: only the rows that matter are read -----------
+
+
+def test_a_report_on_a_past_date_ignores_a_later_repayment(setup):
+    """Instalment 1 ([15/01, 15/04), 10.652.055) paid on its due date. A report through the
+    end of 14/04 still holds all of it (the payment came later); one through 15/04 holds
+    only instalment 2's first day, 118.356 (600.000.000 × 7,2 % / 365)."""
+    staff, loan = setup
+    close(date(2026, 4, 15))
+    rs.record_repayment(
+        staff.accountant, loan.id, {"amount": BILLED, "date": "2026-04-15"}, date(2026, 4, 15)
+    )
+    db.session.commit()
+    day, next_day = date(2026, 4, 14), date(2026, 4, 15)
+    assert accrual.accrued_of_loans([loan.id], day, next_day, paid_until=day) == {loan.id: BILLED}
+    assert accrual.accrued_to_date(day).computed == BILLED
+    assert accrual.accrued_to_date(next_day).computed == 118_356
+    # the stored paid amounts, as the close of day reads them
+    assert accrual.accrued_of_loans([loan.id], day, next_day) == {loan.id: 0}
+
+
+def _as_first_read(state, billed_before: date, horizon: date, paid_until: date | None) -> int:
+    """:func:`accrued` of the replayed loan with EVERY row, paid as its repayments'
+    allocations say up to ``paid_until`` (None: paid or waived on the row)."""
+    from fundapp.domain.accrual import accrued_of_state
+
+    if paid_until is None:
+        return accrued_of_state(state, billed_before, horizon)
+    paid: dict[int, int] = {}
+    for result in state.repayments.values():
+        for line in result.allocations:
+            if line.component == "interest" and result.date <= paid_until:
+                paid[line.no] = paid.get(line.no, 0) + line.amount
+    rows = [
+        AccrualRow(
+            r.due_date, r.plan.interest_from, r.plan.principal, r.plan.interest, paid.get(r.no, 0)
+        )
+        for r in state.rows
+    ]
+    return accrued(
+        state.product.terms.annual_rate,
+        rows,
+        [(t.date, t.amount) for t in state.tranches],
+        [(p.date, p.amount) for p in state.prepayments],
+        billed_before,
+        horizon,
+    )
+
+
+def test_accrual_of_many_loans_reads_every_row_that_matters(app):
+    """Principal every month, interest every 3 months (principal rows due inside an
+    interest span), a second tranche mid-span, payments on due dates and one late, an
+    interest relief, a prepayment: on every day, the accrual from the stored rows equals
+    the one from all the replayed rows, for a report on that day (payments up to it) and
+    for the close of day (stored payments, to the day or to the month start)."""
+    from datetime import timedelta
+
+    from fundapp.domain.accrual import month_start
+    from fundapp.loans import store
+    from fundapp.servicing import relief as rl
+
+    staff = fund_and_staff()
+    loan = contracted_loan(
+        staff,
+        amount=600_000_000,
+        on=date(2026, 1, 5),
+        annual_rate="7.2",
+        principal_every_months=1,
+        interest_every_months=3,
+    )
+    disburse(staff, loan, 400_000_000, date(2026, 1, 15))
+    run_close_day(date(2026, 1, 16), "cli")
+    db.session.commit()
+    disburse(staff, loan, 200_000_000, date(2026, 2, 25))
+
+    def pay(day: date, amount: int | None = None):
+        close(day)
+        due = store.replay(loan).balances(day).total_due
+        data = {"amount": amount or due, "date": day.isoformat()}
+        repayment = rs.record_repayment(staff.accountant, loan.id, data, day)
+        db.session.commit()
+        return repayment
+
+    pay(date(2026, 2, 15))
+    pay(date(2026, 3, 15))
+    mistake = pay(date(2026, 3, 20), 50_000_000)  # a prepayment, then reversed
+    reversal = rs.request_reversal(staff.accountant, mistake.id, "Nhầm khoản vay")
+    rs.decide_reversal(staff.director, reversal.id, True, date(2026, 3, 20))
+    db.session.commit()
+    close(date(2026, 4, 20))  # instalment of 15/04 late: part of its interest waived
+    relief = rl.request_relief(
+        staff.officer,
+        loan.id,
+        {
+            "kind": "reduction",
+            "reason_code": "unable_to_pay",
+            "interest": 1_000_000,
+            "reason": "Thiên tai làm mất mùa vải thiều",
+            "evidence": "Biên bản xác nhận thiệt hại của UBND xã ngày 18/04/2026",
+        },
+        date(2026, 4, 20),
+    )
+    rl.decide_relief(staff.director, relief.id, True, "Đồng ý giảm", date(2026, 4, 20))
+    db.session.commit()
+    pay(date(2026, 4, 22))
+    pay(date(2026, 5, 15))
+    pay(date(2026, 5, 28), 100_000_000)  # nothing due: prepays principal
+    pay(date(2026, 6, 15))
+    assert any(p.amount for p in store.replay(loan).prepayments)
+    state = store.replay(loan)
+    day = date(2026, 1, 14)
+    while day < date(2026, 8, 5):
+        after = day + timedelta(days=1)
+        for billed_before, horizon, paid_until in (
+            (day, after, day),
+            (day, after, None),
+            (day, month_start(day), None),
+        ):
+            got = accrual.accrued_of_loans([loan.id], billed_before, horizon, paid_until)
+            want = _as_first_read(state, billed_before, horizon, paid_until)
+            assert got == {loan.id: want}, (billed_before, horizon, paid_until)
+        day = after
