@@ -3,12 +3,15 @@ successions, the former district and province of a commune, and the fund's commu
 
 from __future__ import annotations
 
+import threading
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask import current_app, g, has_app_context
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from fundapp.areas.catalogue import name_key
 from fundapp.areas.models import AdminUnit, UnitSuccession
@@ -53,31 +56,41 @@ class Step:
 
 
 class Index:
-    """Every loaded unit and succession in memory (a province's are a few hundred rows)."""
+    """Every loaded unit and succession in memory (a province's are a few hundred rows).
+    Built once and then only read: it is shared by every request of the process."""
 
-    def __init__(self) -> None:
-        rows = db.session.execute(
-            select(
-                AdminUnit.id, AdminUnit.era, AdminUnit.level, AdminUnit.code, AdminUnit.name,
-                AdminUnit.parent_id, AdminUnit.valid_from, AdminUnit.valid_to, AdminUnit.legal_act,
-            )
-        )  # fmt: skip
-        self.units: dict[int, Unit] = {r[0]: Unit(*r) for r in rows}
-        self.by_code: dict[tuple[str, str], list[Unit]] = defaultdict(list)
+    def __init__(self, rows: tuple[list[Any], list[Any]] | None = None) -> None:
+        units, successions = rows if rows is not None else _rows()
+        self.units: dict[int, Unit] = {r[0]: Unit(*r) for r in units}
+        by_code: dict[tuple[str, str], list[Unit]] = defaultdict(list)
         for u in self.units.values():
-            self.by_code[(u.level, u.code)].append(u)
-        for units in self.by_code.values():
-            units.sort(key=lambda u: u.valid_from or date.min)
-        self.next: dict[int, list[Step]] = defaultdict(list)
-        self.prev: dict[int, list[int]] = defaultdict(list)
-        for old, new, effective, kind, default in db.session.execute(
-            select(
-                UnitSuccession.old_unit_id, UnitSuccession.new_unit_id, UnitSuccession.effective,
-                UnitSuccession.kind, UnitSuccession.is_default,
-            )
-        ):  # fmt: skip
-            self.next[old].append(Step(new, effective, kind, default))
-            self.prev[new].append(old)
+            by_code[(u.level, u.code)].append(u)
+        for same in by_code.values():
+            same.sort(key=lambda u: u.valid_from or date.min)
+        nexts: dict[int, list[Step]] = defaultdict(list)
+        prevs: dict[int, list[int]] = defaultdict(list)
+        for old, new, effective, kind, default in successions:
+            nexts[old].append(Step(new, effective, kind, default))
+            prevs[new].append(old)
+        # Plain dicts: a lookup of a missing key must not add one to a shared index.
+        self.by_code: dict[tuple[str, str], list[Unit]] = dict(by_code)
+        self.next: dict[int, list[Step]] = dict(nexts)
+        self.prev: dict[int, list[int]] = dict(prevs)
+        self._remembered: dict[tuple, Any] = {}
+
+    def remembered(self, key: tuple, compute: Callable[..., Any]) -> Any:
+        """``compute(self, *key[1:])``, computed once per index: what is derived from the
+        units alone (the communes' groups and the former districts of a date), which every
+        page with a district filter shows. Callers copy what they hand out."""
+        try:
+            return self._remembered[key]
+        except KeyError:
+            pass
+        value = compute(self, *key[1:])
+        if len(self._remembered) >= 64:  # a new business date a day: never many
+            self._remembered.clear()
+        self._remembered[key] = value
+        return value
 
     def resolve(self, code: str, on: date, level: str = "commune") -> Unit | None:
         for u in self.by_code.get((level, code), []):
@@ -155,17 +168,84 @@ class Index:
         )
 
 
+def _rows() -> tuple[list[Any], list[Any]]:
+    units = db.session.execute(
+        select(
+            AdminUnit.id, AdminUnit.era, AdminUnit.level, AdminUnit.code, AdminUnit.name,
+            AdminUnit.parent_id, AdminUnit.valid_from, AdminUnit.valid_to, AdminUnit.legal_act,
+        ).order_by(AdminUnit.id)
+    ).tuples().all()  # fmt: skip
+    successions = db.session.execute(
+        select(
+            UnitSuccession.old_unit_id, UnitSuccession.new_unit_id, UnitSuccession.effective,
+            UnitSuccession.kind, UnitSuccession.is_default,
+        ).order_by(UnitSuccession.id)
+    ).tuples().all()  # fmt: skip
+    return units, successions
+
+
+# Sums of the rows' xmin (the id of the transaction that wrote each row version): an insert,
+# an update or a delete, committed or made earlier in the reading transaction, changes a
+# table's (count, sum) — every row version an update writes has a newer xmin than the one it
+# replaces — and a VACUUM (freezing included) leaves it as it is.
+_PG_STAMP = text(
+    "SELECT (SELECT count(*) FROM admin_units), (SELECT sum(xmin::text::bigint) FROM admin_units),"
+    " (SELECT count(*) FROM unit_successions),"
+    " (SELECT sum(xmin::text::bigint) FROM unit_successions)"
+)
+# Per database (the engine's URL): the stamp the index was built at, and the index.
+_built: dict[str, tuple[Any, Index]] = {}
+_built_lock = threading.Lock()
+
+
+def _shared_index() -> Index:
+    """The process's index of this database, checked against the tables first.
+
+    The index used to be read into ``flask.g``, i.e. rebuilt on every request. It is kept
+    for the process now, under the database's URL, and validated on each request (once, the
+    result memoised on ``g``) with a stamp read from the tables in the request's own
+    transaction, so that another process's load, another database behind the same URL (the
+    test suite's in-memory SQLite databases all share ``sqlite://``; a schema dropped and
+    loaded again) or rows added and not yet committed by this transaction are all seen:
+
+    - on PostgreSQL, the stamp is the count and the sum of the rows' ``xmin`` of both tables
+      (one statement over a few hundred rows): the index is rebuilt only when it differs;
+    - elsewhere (SQLite, a single process in development and tests), the stamp is the rows
+      themselves, read as before; only the building of the index from them is saved.
+
+    The stamp is read before the rows: a load committed in between leaves an index newer
+    than its stamp, rebuilt on the next request, never one older than its stamp.
+    :func:`forget` drops the process's indexes as well (after a load)."""
+    bind = db.session.get_bind()
+    key = bind.url.render_as_string(hide_password=True)
+    rows = None
+    if bind.dialect.name == "postgresql":
+        stamp: Any = tuple(db.session.execute(_PG_STAMP).one())
+    else:
+        rows = _rows()
+        stamp = rows
+    kept = _built.get(key)
+    if kept is not None and kept[0] == stamp:
+        return kept[1]
+    built = Index(rows)
+    with _built_lock:
+        _built[key] = (stamp, built)
+    return built
+
+
 def index() -> Index:
-    """The units of this request or command (read once)."""
+    """The units of this database, as of this request's or command's first lookup."""
     if not has_app_context():
         return Index()
     if "areas_index" not in g:
-        g.areas_index = Index()
+        g.areas_index = _shared_index()
     return g.areas_index
 
 
 def forget() -> None:
     """After a load, the next lookup reads the tables again."""
+    with _built_lock:
+        _built.clear()
     if has_app_context():
         g.pop("areas_index", None)
 
@@ -247,9 +327,14 @@ def commune_groups(
     """Today's communes of the fund's province, grouped by the former district most of each
     commune's predecessors lay in (the way staff still think of the map)."""
     ix = index()
+    groups = ix.remembered(("commune_groups", on, province or fund_province()), _commune_groups)
+    return [(label, list(communes)) for label, communes in groups]
+
+
+def _commune_groups(ix: Index, on: date, province: str) -> list[tuple[str, list[tuple[str, str]]]]:
     groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
     order: dict[str, tuple] = {}
-    for u in ix.communes_of(province or fund_province(), on):
+    for u in ix.communes_of(province, on):
         district = ix.former_district(u)
         former_province = ix.parent(district)
         label = f"{district.name} ({former_province.name})" if district and former_province else "—"
@@ -265,8 +350,12 @@ def former_districts(on: date, province: str | None = None) -> dict[str, str]:
     """The former districts of the fund's province (code → "name (former province)"), for
     filters: the districts today's communes lay in, then any other loaded district."""
     ix = index()
+    return dict(ix.remembered(("former_districts", on, province or fund_province()), _former))
+
+
+def _former(ix: Index, on: date, province: str) -> dict[str, str]:
     out: dict[str, str] = {}
-    for label, communes in commune_groups(on, province):
+    for label, communes in ix.remembered(("commune_groups", on, province), _commune_groups):
         for code, _name in communes:
             unit = ix.resolve(code, on)
             district = ix.former_district(unit) if unit else None

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from fundapp.domain import replay as engine
 from fundapp.domain.allocation import Allocation, AllocationError
@@ -124,21 +124,31 @@ def histories_of(loan_ids: Sequence[int]) -> dict[int, History]:
         .order_by(Restructuring.loan_id, Restructuring.effective_date, Restructuring.id)
     ):
         events[r.loan_id][2].append(restructure_event(r))
-    for loan_id, id_, when, interest, penalty in db.session.execute(
-        select(
-            InterestRelief.loan_id,
-            InterestRelief.id,
-            InterestRelief.effective_date,
-            InterestRelief.interest,
-            InterestRelief.penalty,
-        )
-        .where(InterestRelief.loan_id.in_(ids), InterestRelief.status == "approved")
-        .order_by(InterestRelief.loan_id, InterestRelief.effective_date, InterestRelief.id)
+    for id_, loan_id, when, interest, penalty, _allocations in db.session.execute(
+        approved_reliefs(ids)
     ):
         events[loan_id][3].append(engine.ReliefEvent(id_, when, interest, penalty))
     return {
         i: History(tuple(d), tuple(r), tuple(s), tuple(f)) for i, (d, r, s, f) in events.items()
     }
+
+
+def approved_reliefs(loan_ids: Sequence[int]) -> Select:
+    """The approved interest reliefs of ``loan_ids`` as plain columns (id, loan id,
+    effective date, interest, penalty, allocations), by loan, then effective date: what a
+    replay (:func:`histories_of`) and the stored state (``stored.states_of``) read of them."""
+    return (
+        select(
+            InterestRelief.id,
+            InterestRelief.loan_id,
+            InterestRelief.effective_date,
+            InterestRelief.interest,
+            InterestRelief.penalty,
+            InterestRelief.allocations,
+        )
+        .where(InterestRelief.loan_id.in_(list(loan_ids)), InterestRelief.status == "approved")
+        .order_by(InterestRelief.loan_id, InterestRelief.effective_date, InterestRelief.id)
+    )
 
 
 def restructure_event(r: Restructuring) -> engine.RestructureEvent:

@@ -40,8 +40,7 @@ from fundapp.loans.models import (
     Repayment,
     Restructuring,
 )
-from fundapp.loans.relief import InterestRelief
-from fundapp.loans.store import product_of, replay
+from fundapp.loans.store import approved_reliefs, product_of, replay
 
 
 def _allocations(raw: Iterable[dict] | None) -> tuple[Allocation, ...]:
@@ -103,18 +102,7 @@ def _rows(statement: Any) -> Iterator[Any]:
 
 
 def _approved_reliefs(ids: list[int]) -> Iterator[Any]:
-    return _rows(
-        select(
-            InterestRelief.id,
-            InterestRelief.loan_id,
-            InterestRelief.effective_date,
-            InterestRelief.interest,
-            InterestRelief.penalty,
-            InterestRelief.allocations,
-        )
-        .where(InterestRelief.loan_id.in_(ids), InterestRelief.status == "approved")
-        .order_by(InterestRelief.loan_id, InterestRelief.effective_date, InterestRelief.id)
-    )
+    return _rows(approved_reliefs(ids))
 
 
 def state_from(

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from sqlalchemy.orm import defaultload
+from sqlalchemy.orm import defaultload, lazyload
 from werkzeug.routing import BuildError
 
 from fundapp.areas.services import former_districts
@@ -163,7 +163,14 @@ def index() -> Any:
         count=False,  # counted below with the totals, in the same statement
     )
     ids = list(page.items)
-    rows = {loan.id: loan for loan in db.session.scalars(select(Loan).where(Loan.id.in_(ids)))}
+    # The list shows each loan's borrower, not its officer: the officer (and his roles) are
+    # not read with the page's rows.
+    rows = {
+        loan.id: loan
+        for loan in db.session.scalars(
+            select(Loan).where(Loan.id.in_(ids)).options(lazyload(Loan.officer))
+        )
+    }
     page.items = [rows[i] for i in ids if i in rows]
 
     def totals() -> tuple[int, int, int]:
@@ -203,6 +210,7 @@ def index() -> Any:
             select(User)
             .where(User.roles.any(UserRole.role == Role.OFFICER))
             .order_by(User.name_key, User.username)
+            .options(lazyload(User.roles), lazyload(User.cooperative))  # only their names
         )
     )
     filters = {

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import func, select
 from wtforms import SelectField, StringField, TextAreaField
 
 from fundapp.core.dates import business_date
@@ -77,7 +78,11 @@ def relief_panel(loan: Loan) -> Panel:
             can_see = reliefs.waivable(loan, business_date())
         except DomainError:
             can_see = None
-    pending = sum(1 for r in reliefs.reliefs_of(loan.id) if r.status == "pending")
+    pending = db.session.scalar(
+        select(func.count())
+        .select_from(InterestRelief)
+        .where(InterestRelief.loan_id == loan.id, InterestRelief.status == "pending")
+    )
     return Panel(loan, can, can_see, pending, form)
 
 

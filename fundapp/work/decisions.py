@@ -26,6 +26,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from fundapp.core.security import Role, has_role
 from fundapp.extensions import db
@@ -85,7 +86,12 @@ def pending_decisions(as_of: date) -> list[Decision]:
 
     def pending(model: Any, status: str = ApprovalStatus.PENDING) -> list[Any]:
         return list(
-            db.session.scalars(select(model).where(model.status == status).order_by(model.id))
+            db.session.scalars(
+                select(model)
+                .where(model.status == status)
+                .order_by(model.id)
+                .options(lazyload("*"))
+            )
         )
 
     out: list[Decision] = []
@@ -93,6 +99,7 @@ def pending_decisions(as_of: date) -> list[Decision]:
         select(Application)
         .where(Application.status == ApplicationStatus.APPRAISED)
         .order_by(Application.appraised_at, Application.id)
+        .options(lazyload("*"))
     ):
         amount = int(a.recommended_amount or a.requested_amount)
         out.append(
