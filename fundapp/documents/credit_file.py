@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, render_template
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from jinja2 import BaseLoader, StrictUndefined, TemplateError, TemplateNotFound
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -41,6 +42,9 @@ from fundapp.domain.errors import ValidationFailed
 from fundapp.extensions import db
 from fundapp.loans.numbering import next_number
 
+# The documents are Vietnamese legal papers, whoever opens them: their data and figures are
+# made in Vietnamese, so that a version does not change with the reader's language.
+LANGUAGE = "vi"
 MACROS = "documents/_macros.html"  # the one file a wording may import
 BODY_LIMIT = 200_000  # characters of a wording
 
@@ -167,7 +171,8 @@ def save_template(actor: Any, key: str, body: str, note: str, sample: Any) -> Fo
 
 def _try_render(key: str, body: str, sample: Any) -> str | None:
     try:
-        render_body(body, KINDS[key].build(sample), _sample_reference(key), 1)
+        with force_locale(LANGUAGE):
+            render_body(body, KINDS[key].build(sample), _sample_reference(key), 1)
     except TemplateError as exc:
         return _("Mẫu có lỗi: %(e)s", e=str(exc)[:300])
     return None
@@ -261,7 +266,8 @@ def issue(actor: Any, key: str, subject: Any) -> FileDocument:
     version when nothing changed since it was made, else the next version (flushed; the
     caller commits)."""
     spec = KINDS[key]
-    data = spec.build(subject)
+    with force_locale(LANGUAGE):
+        data = spec.build(subject)
     template = current_template(key)
     hashed = digest(data, template)
     last = latest(key, subject.id)
@@ -270,7 +276,8 @@ def issue(actor: Any, key: str, subject: Any) -> FileDocument:
     version = last.version + 1 if last is not None else 1
     day = data.get("document_date") or business_date()
     reference = last.reference_no if last is not None else _reference(spec, day)
-    pdf = html_to_pdf(render_body(template.body, data, reference, version))
+    with force_locale(LANGUAGE):
+        pdf = html_to_pdf(render_body(template.body, data, reference, version))
     document = FileDocument(
         kind=key,
         subject_type=spec.subject,

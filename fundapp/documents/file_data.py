@@ -16,19 +16,22 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from fundapp.cooperatives.models import Cooperative
-from fundapp.core.formatting import decimal_text
+from fundapp.core.formatting import decimal_text, money_filter
 from fundapp.documents.credit_file import kind
 from fundapp.documents.labels import labels
 from fundapp.documents.positions import local_date
 from fundapp.documents.statement import loan_facts
 from fundapp.documents.words import amount_in_words
 from fundapp.domain import schedule as plans
+from fundapp.domain.provisioning import discounted_value
 from fundapp.domain.terms import overdue_rate
 from fundapp.extensions import db
 from fundapp.lending.application_forms import METHOD_LABELS
 from fundapp.loans import store
 from fundapp.loans.models import Application, ApplicationStatus, Collateral, Loan
 from fundapp.loans.queries import instalments_of, posted_disbursements
+from fundapp.policy import services as policy
+from fundapp.servicing.debt_groups import latest_groups
 
 PREPAYMENT_MODES = {
     "keep_maturity": _l("giữ nguyên ngày đáo hạn, giảm số gốc các kỳ còn lại"),
@@ -330,4 +333,140 @@ def collateral_data(item: Collateral) -> dict[str, Any]:
             "valuation": _money(item.valuation),
             "discount_pct": item.discount_factor * 100,
         },
+    }
+
+
+# --- the appraisal report --------------------------------------------------------------------
+
+APPRAISAL_FIELDS = [
+    ("title", _l("Tên văn bản")),
+    ("document_date", _l("Ngày thẩm định")),
+    ("fund", _l("Quỹ")),
+    ("borrower", _l("Bên vay")),
+    ("project_name", _l("Tên dự án")),
+    ("description", _l("Mô tả dự án")),
+    ("purpose", _l("Mục đích")),
+    ("total_project_cost", _l("Tổng mức đầu tư: value, words")),
+    ("own_equity", _l("Vốn đối ứng: value, words")),
+    ("requested", _l("Số tiền đề nghị vay: value, words")),
+    ("conditions", _l("Điều kiện vay vốn (Nghị định 45/2021 Điều 22): label, passed, evidence")),
+    (
+        "limits",
+        _l(
+            "Kiểm tra giới hạn (Điều 23) và nguồn vốn lúc thẩm định: label, passed, "
+            "detail, blocking"
+        ),
+    ),
+    ("collateral_offered", _l("Tài sản bảo đảm đề xuất")),
+    ("collaterals", _l("Tài sản bảo đảm đã định giá: kind, description, valuation, discounted")),
+    ("recommended", _l("Số tiền đề nghị cho vay: value, words")),
+    ("terms", _l("Thời hạn, lãi suất, phương thức trả nợ đề nghị")),
+    ("schedule", _l("Lịch trả nợ dự kiến của số đề nghị cho vay")),
+    ("schedule_totals", _l("Cộng lịch trả nợ dự kiến")),
+    ("opinion", _l("Ý kiến thẩm định, rủi ro và biện pháp")),
+    ("appraised_by", _l("Cán bộ thẩm định")),
+    ("attachments", _l("Tài liệu trong hồ sơ")),
+]
+
+
+def _conditions(app: Application, day: date) -> list[dict[str, Any]]:
+    """Decree 45/2021 Art. 22 as the fund applies it, each with the evidence on file."""
+    coop = app.cooperative
+    checks = {c["code"]: c for c in app.appraisal_checks or []}
+    equity = checks.get("equity", {})
+    group = latest_groups("borrower", as_of=day, refs=[coop.id]).get(coop.id, 1)
+    bad_from = int(policy.value("bad_debt_from_group", day))
+    registered = bool(coop.registration_no and coop.tax_code)
+    return [
+        {
+            "label": str(_l("Đối tượng được vay, thành lập và hoạt động hợp pháp")),
+            "passed": registered and bool(checks.get("eligibility", {}).get("passed", True)),
+            "evidence": str(
+                _l(
+                    "%(k)s; số đăng ký %(r)s; mã số thuế %(t)s",
+                    k=coop.kind_label,
+                    r=coop.registration_no or "—",
+                    t=coop.tax_code or "—",
+                )
+            ),
+        },
+        {
+            "label": str(_l("Có dự án, phương án sản xuất kinh doanh khả thi")),
+            "passed": bool(app.project_name and app.total_project_cost > 0),
+            "evidence": str(
+                _l(
+                    "%(p)s; tổng mức đầu tư %(c)s; %(n)s tài liệu kèm theo",
+                    p=app.project_name,
+                    c=money_filter(app.total_project_cost),
+                    n=len(app.documents),
+                )
+            ),
+        },
+        {
+            "label": str(equity.get("label") or _l("Vốn đối ứng")),
+            "passed": bool(equity.get("passed", False)),
+            "evidence": str(equity.get("detail", "")),
+        },
+        {
+            "label": str(_l("Không có nợ xấu tại Quỹ")),
+            "passed": group < bad_from,
+            "evidence": str(_l("Nhóm nợ của bên vay tại Quỹ: %(g)s", g=group)),
+        },
+        {
+            "label": str(_l("Tài sản bảo đảm theo quy định của Quỹ")),
+            "passed": True,
+            "evidence": app.collateral_offered or str(_l("Không đề xuất tài sản bảo đảm")),
+        },
+    ]
+
+
+def appraisal_ready(app: Application) -> bool:
+    return app.appraised_at is not None
+
+
+@kind("appraisal", _l("Báo cáo thẩm định"), "application", "BCTĐ", "bao-cao-tham-dinh",
+      APPRAISAL_FIELDS)  # fmt: skip
+def appraisal_data(app: Application) -> dict[str, Any]:
+    day = local_date(app.appraised_at) or _application_date(app)
+    amount = app.recommended_amount or app.requested_amount
+    rows = list(
+        plans.build_schedule(store.terms_of(app, amount), [plans.Disbursement(day, amount)])
+    )
+    lines, totals = _rows(rows)
+    loan = app.loan
+    collaterals = collaterals_of(loan) if loan is not None else []
+    return {
+        "title": str(_l("Báo cáo thẩm định cho vay")),
+        "document_date": day,
+        "fund": fund(),
+        "borrower": borrower(app.cooperative),
+        "project_name": app.project_name,
+        "description": app.description or "",
+        "purpose": app.purpose or "",
+        "total_project_cost": _money(app.total_project_cost),
+        "own_equity": _money(app.own_equity),
+        "requested": _money(app.requested_amount),
+        "conditions": _conditions(app, day),
+        "limits": [
+            {k: c[k] for k in ("label", "passed", "detail", "blocking")}
+            for c in app.appraisal_checks or []
+            if c["code"] not in ("eligibility", "equity")
+        ],
+        "collateral_offered": app.collateral_offered or "",
+        "collaterals": [
+            {
+                "kind": c.kind,
+                "description": c.description or "",
+                "valuation": int(c.valuation),
+                "discounted": discounted_value(c.valuation, c.discount_factor),
+            }
+            for c in collaterals
+        ],
+        "recommended": _money(amount),
+        "terms": _terms(app),
+        "schedule": lines,
+        "schedule_totals": totals,
+        "opinion": app.appraisal_note or "",
+        "appraised_by": _person(app.appraised_by),
+        "attachments": [d.original_name for d in app.documents],
     }

@@ -284,3 +284,31 @@ def test_the_api_serves_the_documents_their_list_and_the_wording(app, client, pd
     )
     assert bad.status_code == 422
     assert "Mẫu có lỗi" in bad.get_json()["error"]["fields"]["body"]
+
+
+def test_the_appraisal_report_shows_each_condition_and_limit_with_its_evidence(
+    app, client, pdf
+) -> None:
+    s = story()
+    application = db.session.get(Application, s.loan.application_id)
+    flat = squeeze(pdf(_get(client_for(app, s.staff.officer),
+                            f"/file/appraisal/{application.id}.pdf").data))  # fmt: skip
+    for wording in (
+        "BÁO CÁO THẨM ĐỊNH CHO VAY",
+        "Số tiền đề nghị vay 120.000.000 đ (Một trăm hai mươi triệu đồng chẵn)",
+        # Decree 45 Art. 22: equity 120.000.000 of a 240.000.000 project.
+        "Vốn đối ứng 50%; số vay 120.000.000 đ, tối đa 120.000.000 đ Đạt",
+        "Không có nợ xấu tại Quỹ Nhóm nợ của bên vay tại Quỹ: 1 Đạt",
+        # Art. 23 on a charter capital of 15.000.000.000: 15 % and 25 %.
+        "giới hạn 2.250.000.000 đ; còn trống 2.130.000.000 đ Đạt",
+        "giới hạn 3.750.000.000 đ; còn trống 3.630.000.000 đ Đạt",
+        "Số tiền đề nghị cho vay 120.000.000 đ",
+        "Phương án khả thi",
+    ):
+        assert wording in flat, wording
+    # The indicative schedule of the recommended amount: twelve rows of 10.000.000.
+    assert flat.count(" 10.000.000 ") >= 12
+    assert "Cộng 120.000.000" in flat
+    # Internal: the cooperative does not get it.
+    coop = client_for(app, make_user("cooperative", cooperative=s.loan.cooperative))
+    assert coop.get(f"/file/appraisal/{application.id}.pdf").status_code == 404
