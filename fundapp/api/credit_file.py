@@ -33,7 +33,7 @@ from fundapp.web.credit_file import (
 )
 
 NO_NUL = r"^[^\x00]*$"
-SubjectType = Literal["application", "loan", "collateral"]
+SubjectType = Literal["application", "loan", "collateral", "inspection", "restructuring"]
 
 
 class FileVersion(TypedDict):
@@ -154,7 +154,8 @@ def credit_file_version(kind: str, subject_id: int, version: int) -> Any:
 @api_roles(*READERS)
 @operation(returns=CreditFile)
 def credit_file_index(subject_type: str, subject_id: int) -> Any:
-    """The documents of an application, a loan or a collateral, with their versions."""
+    """The documents of an application, a loan, a collateral, an inspection of the use of a
+    loan or a restructuring, with their versions."""
     model = SUBJECTS.get(subject_type)
     if model is None:
         abort(404)

@@ -31,7 +31,7 @@ from flask_babel import gettext as _
 from jinja2 import BaseLoader, StrictUndefined, TemplateError, TemplateNotFound
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from fundapp import audit
 from fundapp.core.dates import business_date
@@ -308,13 +308,31 @@ def _reference(spec: Kind, day: date) -> str:
 
 def history(subject_type: str, subject_id: int) -> list[FileDocument]:
     """Every issued version of every document of a subject, newest first per kind."""
-    return list(
-        db.session.scalars(
-            select(FileDocument)
-            .where(FileDocument.subject_type == subject_type, FileDocument.subject_id == subject_id)
-            .order_by(FileDocument.kind, FileDocument.version.desc())
+    return histories([(subject_type, subject_id)]).get((subject_type, subject_id), [])
+
+
+def histories(subjects: list[tuple[str, int]]) -> dict[tuple[str, int], list[FileDocument]]:
+    """:func:`history` of several subjects with one query (their PDFs are not read)."""
+    ids: dict[str, list[int]] = {}
+    for subject_type, subject_id in subjects:
+        ids.setdefault(subject_type, []).append(subject_id)
+    if not ids:
+        return {}
+    out: dict[tuple[str, int], list[FileDocument]] = {}
+    for document in db.session.scalars(
+        select(FileDocument)
+        .where(
+            or_(
+                *(
+                    and_(FileDocument.subject_type == t, FileDocument.subject_id.in_(some))
+                    for t, some in ids.items()
+                )
+            )
         )
-    )
+        .order_by(FileDocument.kind, FileDocument.version.desc())
+    ):
+        out.setdefault((document.subject_type, document.subject_id), []).append(document)
+    return out
 
 
 def version_of(key: str, subject_id: int, version: int) -> FileDocument | None:

@@ -61,9 +61,10 @@ class FileDocument(db.Model):
     template_id: Mapped[int] = mapped_column(
         ForeignKey("form_templates.id", ondelete="RESTRICT"), index=True
     )
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Read only when asked for: a list of the versions does not load the PDFs.
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     data_hash: Mapped[str] = mapped_column(String(64))
-    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 

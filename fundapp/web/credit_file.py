@@ -9,6 +9,7 @@ downloadable. The cooperative sees its own application form, decision and contra
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -25,11 +26,20 @@ from wtforms.validators import Length
 from fundapp.core.security import STAFF_READ, Role, can_see_cooperative, has_role, roles_required
 from fundapp.documents import credit_file
 from fundapp.documents import file_data as _registered  # noqa: F401 (registers the kinds)
+from fundapp.documents import file_data_servicing as _servicing  # noqa: F401
 from fundapp.documents.file_models import FileDocument
 from fundapp.documents.pdf import pdf_response
 from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
-from fundapp.loans.models import Application, Collateral, Loan
+from fundapp.loans.models import (
+    Application,
+    ApprovalStatus,
+    Collateral,
+    Inspection,
+    Loan,
+    LoanStatus,
+    Restructuring,
+)
 
 bp = Blueprint("credit_file", __name__)
 
@@ -37,21 +47,48 @@ READERS = (*STAFF_READ, Role.COOPERATIVE)
 ISSUERS = (Role.OFFICER, Role.ACCOUNTANT, Role.DIRECTOR, Role.BOARD)
 EDITORS = (Role.DIRECTOR, Role.ADMIN)
 # What a cooperative may open of its own file: not the fund's internal papers.
-FOR_BORROWER = {"application", "decision", "contract", "collateral_contract"}
+FOR_BORROWER = {
+    "application", "decision", "contract", "collateral_contract",
+    # addressed to the borrower, or signed by it
+    "inspection", "restructuring_request", "restructuring_decision", "recall_notice",
+    "closure", "collateral_release",
+}  # fmt: skip
 SUBJECT_LABELS = {
     "application": _l("Hồ sơ vay vốn"),
     "loan": _l("Khoản vay"),
     "collateral": _l("Tài sản bảo đảm"),
+    "inspection": _l("Kiểm tra sử dụng vốn vay"),
+    "restructuring": _l("Cơ cấu lại thời hạn trả nợ"),
 }
 SUBJECTS: dict[str, type] = {
     "application": Application,
     "loan": Loan,
     "collateral": Collateral,
+    "inspection": Inspection,
+    "restructuring": Restructuring,
+}
+
+
+def _loan_closed(subject: Any) -> bool:
+    loan = db.session.get(Loan, subject.loan_id)
+    return loan is not None and loan.status == LoanStatus.CLOSED
+
+
+# When a document exists for its subject; a kind not listed exists from the start.
+AVAILABLE: dict[str, Callable[[Any], bool]] = {
+    "appraisal": lambda application: application.appraised_at is not None,
+    "decision": lambda application: application.decided_at is not None,
+    "restructuring_decision": lambda item: (
+        item.status in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED)
+    ),
+    "recall_notice": lambda inspection: inspection.finding == "improper",  # misuse
+    "closure": lambda loan: loan.status == LoanStatus.CLOSED,
+    "collateral_release": _loan_closed,
 }
 
 
 def _cooperative_of(subject: Any) -> int | None:
-    if isinstance(subject, Collateral):
+    if isinstance(subject, Collateral | Inspection | Restructuring):  # through its loan
         loan = db.session.get(Loan, subject.loan_id)
         return loan.cooperative_id if loan is not None else None
     return getattr(subject, "cooperative_id", None)
@@ -75,9 +112,8 @@ def subject_for(user: Any, key: str, subject_id: int) -> tuple[credit_file.Kind,
 
 def available(spec: credit_file.Kind, subject: Any) -> bool:
     """Whether the document exists yet for its subject (a decision once decided…)."""
-    if spec.key == "decision":
-        return subject.decided_at is not None
-    return True
+    rule = AVAILABLE.get(spec.key)
+    return rule is None or rule(subject)
 
 
 def document_pdf(user: Any, key: str, subject_id: int) -> Response:
@@ -109,10 +145,15 @@ def version_pdf(user: Any, key: str, subject_id: int, version: int) -> Response:
     return pdf_response(document.pdf, credit_file.filename(document))
 
 
-def file_of(user: Any, subject_type: str, subject: Any) -> list[dict[str, Any]]:
-    """The documents of a subject for its page: each kind with its link and versions."""
+def file_of(
+    user: Any, subject_type: str, subject: Any, documents: list[FileDocument] | None = None
+) -> list[dict[str, Any]]:
+    """The documents of a subject for its page: each kind with its link and versions
+    (``documents``: its issued versions, already read)."""
     issued: dict[str, list[FileDocument]] = {}
-    for document in credit_file.history(subject_type, subject.id):
+    if documents is None:
+        documents = credit_file.history(subject_type, subject.id)
+    for document in documents:
         issued.setdefault(document.kind, []).append(document)
     borrower = has_role(user, Role.COOPERATIVE)
     rows = []
@@ -149,6 +190,29 @@ def file_of(user: Any, subject_type: str, subject: Any) -> list[dict[str, Any]]:
 @bp.app_template_global("credit_file_of")
 def credit_file_of(subject_type: str, subject: Any) -> list[dict[str, Any]]:
     return file_of(current_user, subject_type, subject)
+
+
+@bp.app_template_global("loan_credit_file")
+def loan_credit_file(
+    loan: Loan, collateral: Any, inspections: Any, restructurings: Any
+) -> list[dict[str, Any]]:
+    """The loan's documents and those of its collaterals, inspections and restructurings
+    (the rows the loan page already read), each titled with what it is about."""
+    named = (
+        ("collateral", collateral or (), lambda c: c.kind),
+        ("inspection", inspections or (), lambda i: i.inspected_on.strftime("%d/%m/%Y")),
+        ("restructuring", restructurings or (), lambda r: r.effective_date.strftime("%d/%m/%Y")),
+    )
+    issued = credit_file.histories(
+        [("loan", loan.id)] + [(t, item.id) for t, items, _name in named for item in items]
+    )
+    rows = file_of(current_user, "loan", loan, issued.get(("loan", loan.id), []))
+    for subject_type, items, name in named:
+        for item in items:
+            found = issued.get((subject_type, item.id), [])
+            for row in file_of(current_user, subject_type, item, found):
+                rows.append({**row, "title": f"{row['title']} — {name(item)}"})
+    return rows
 
 
 @bp.route("/file/<key>/<int:subject_id>.pdf")

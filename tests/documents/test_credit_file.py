@@ -312,3 +312,23 @@ def test_the_appraisal_report_shows_each_condition_and_limit_with_its_evidence(
     # Internal: the cooperative does not get it.
     coop = client_for(app, make_user("cooperative", cooperative=s.loan.cooperative))
     assert coop.get(f"/file/appraisal/{application.id}.pdf").status_code == 404
+
+
+def test_the_loan_page_lists_its_documents_and_those_of_its_collaterals(app, client) -> None:
+    s = story()
+    item = add_collateral(s.staff.officer, s.loan, {"kind": "Máy sấy", "valuation": "80000000"})
+    db.session.commit()
+    officer = client_for(app, s.staff.officer)
+    _get(officer, f"/file/contract/{s.loan.id}.pdf")
+    page = officer.get(f"/loans/{s.loan.id}").get_data(as_text=True)
+    assert "Hồ sơ tín dụng" in page
+    assert f"/file/contract/{s.loan.id}/v1.pdf" in page
+    assert f"/file/collateral_contract/{item.id}.pdf" in page
+    assert "Hợp đồng bảo đảm — Máy sấy" in page
+    # Not closed: no closure yet; an application not yet appraised has no appraisal.
+    assert f"/file/closure/{s.loan.id}.pdf" not in page
+    pending = applications.create_application(
+        s.staff.officer, application_data(make_cooperative(), 50_000_000), date(2026, 2, 1)
+    )
+    db.session.commit()
+    assert officer.get(f"/file/appraisal/{pending.id}.pdf").status_code == 404
