@@ -54,7 +54,7 @@ from fundapp.domain.posting import targets_from
 from fundapp.extensions import db
 from fundapp.ledger.models import LoanBalance
 from fundapp.ledger.services import Line, post
-from fundapp.loans import standing
+from fundapp.loans import book, standing
 from fundapp.loans.days import (
     CloseDayFailure,
     CloseDayRun,
@@ -464,6 +464,7 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
 
     # Step 6: notices.
     counts["notices"] = notices.for_day(day, changed, last_closed)
+    book.sweep()
     db.session.execute(
         update(Loan)
         .where(Loan.reclassify)

@@ -214,3 +214,18 @@ def test_a_schedule_written_in_a_savepoint_rolled_back_leaves_the_months_exact(a
     disburse(staff, loan, 60_000_000, date(2026, 1, 15))
     assert dues.months(date(2020, 1, 1), date(2030, 12, 31)) == _due_by_month()
     assert check_invariants().ok
+
+
+def test_the_close_of_day_sweeps_the_totals_left_at_zero(app):
+    from fundapp.servicing.close_day import run_close_day
+
+    _two_loans()
+    zero = [book.BookTotal.__table__.c[n] == 0 for n in book.SUMS]
+    # The loans moved from "contracted" to "active": their old combination is left at zero.
+    assert db.session.scalar(select(func.count()).select_from(book.BookTotal).where(*zero)) > 0
+    before = _totals()
+    run_close_day(date(2026, 1, 21), "test")
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(book.BookTotal).where(*zero)) == 0
+    assert _totals()["loans"] == before["loans"] == 2
+    assert not list(book.check())
