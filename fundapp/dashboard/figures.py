@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -30,13 +31,12 @@ from fundapp.loans.models import (
     Reversal,
     WriteOff,
 )
-from fundapp.policy.services import pending_changes
+from fundapp.loans.relief import InterestRelief, OffBalanceRemoval
+from fundapp.policy.models import PolicyChange, PolicyChangeStatus
 from fundapp.reports import aggregates, cache
 from fundapp.reports.aggregates import AREA_AND_GROUP
 from fundapp.reports.origin_book import fund_position
 from fundapp.reports.series import ChartSeries, chart_series, month_start
-from fundapp.servicing.relief import pending_reliefs
-from fundapp.servicing.risk import pending_removals
 
 BAD_DEBT_GROUPS = (3, 4, 5)
 
@@ -137,32 +137,29 @@ class PendingApprovals:
 
 
 def pending_approvals() -> PendingApprovals:
-    applications = dict(
-        db.session.execute(
-            select(Application.status, func.count(Application.id))
-            .where(
-                Application.status.in_([ApplicationStatus.SUBMITTED, ApplicationStatus.APPRAISED])
-            )
-            .group_by(Application.status)
-        )
-        .tuples()
-        .all()
-    )
+    """What waits for a decision, counted in one statement (the dashboard asks on every
+    view)."""
 
-    def count(model: type, status: str) -> int:
-        return int(db.session.scalar(select(func.count(model.id)).where(model.status == status)))
+    def count(model: type, *where: Any) -> Any:
+        return select(func.count()).select_from(model).where(*where).scalar_subquery()
 
-    return PendingApprovals(
-        policy_changes=len(pending_changes()),
-        interest_reliefs=len(pending_reliefs()),
-        removals=len(pending_removals()),
-        applications_to_appraise=int(applications.get(ApplicationStatus.SUBMITTED, 0)),
-        applications_to_decide=int(applications.get(ApplicationStatus.APPRAISED, 0)),
-        disbursements=count(Disbursement, DisbursementStatus.PENDING),
-        reversals=count(Reversal, ApprovalStatus.PENDING),
-        restructurings=count(Restructuring, ApprovalStatus.PENDING),
-        write_offs=count(WriteOff, ApprovalStatus.PENDING),
-    )
+    counts = {
+        "policy_changes": count(PolicyChange, PolicyChange.status == PolicyChangeStatus.PENDING),
+        "interest_reliefs": count(InterestRelief, InterestRelief.status == "pending"),
+        "removals": count(OffBalanceRemoval, OffBalanceRemoval.status == "pending"),
+        "applications_to_appraise": count(
+            Application, Application.status == ApplicationStatus.SUBMITTED
+        ),
+        "applications_to_decide": count(
+            Application, Application.status == ApplicationStatus.APPRAISED
+        ),
+        "disbursements": count(Disbursement, Disbursement.status == DisbursementStatus.PENDING),
+        "reversals": count(Reversal, Reversal.status == ApprovalStatus.PENDING),
+        "restructurings": count(Restructuring, Restructuring.status == ApprovalStatus.PENDING),
+        "write_offs": count(WriteOff, WriteOff.status == ApprovalStatus.PENDING),
+    }
+    row = db.session.execute(select(*counts.values())).one()
+    return PendingApprovals(**{k: int(n or 0) for k, n in zip(counts, row, strict=True)})
 
 
 # --- the dashboard ---------------------------------------------------------------------------
