@@ -31,6 +31,7 @@ from fundapp.api import (  # noqa: E402, F401
     openapi,
     policy,
     portal,
+    readiness,
     relief,
     reports,
     servicing,

@@ -32,7 +32,7 @@ from fundapp.core.security import STAFF_READ, Role, has_role, roles_required
 from fundapp.core.validation import row_id
 from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
-from fundapp.lending import applications, lifecycle, limits, uploads
+from fundapp.lending import applications, lifecycle, limits, readiness, uploads
 from fundapp.lending.application_forms import (
     FREQUENCY_LABELS,
     METHOD_LABELS,
@@ -274,6 +274,9 @@ def _detail_page(app: Application, code: int = 200, **forms: Any) -> Any:
     if app.status in OPEN:
         approver = current_user if has_role(current_user, *DECIDERS) else None
         live_checks = limits.rule_checks(app, amount, as_of, approver=approver)
+    # What the borrower still lacks, on the application's own amounts (the same lending
+    # checks: nothing computed twice).
+    conditions = readiness.check_application(app, as_of, live_checks) if live_checks else None
     history = list(
         db.session.scalars(
             select(LoanTransition)
@@ -299,6 +302,7 @@ def _detail_page(app: Application, code: int = 200, **forms: Any) -> Any:
         loan=app.loan,
         amount=amount,
         live_checks=live_checks,
+        readiness=conditions,
         history=history,
         uploaders=uploaders,
         custom_rows=custom_rows,

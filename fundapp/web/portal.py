@@ -19,7 +19,9 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms import Form, SelectField, StringField
 
 from fundapp.cooperatives.models import Cooperative
 from fundapp.core.dates import business_date
@@ -28,7 +30,7 @@ from fundapp.core.security import Role, roles_required
 from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
 from fundapp.lending import applications as lending_applications
-from fundapp.lending import contracts, lifecycle, uploads
+from fundapp.lending import contracts, lifecycle, readiness, uploads
 from fundapp.lending.application_forms import FREQUENCY_LABELS, METHOD_LABELS, plain_rate
 from fundapp.loans import queries
 from fundapp.loans.models import Application, ApplicationDocument, ApplicationStatus
@@ -298,6 +300,45 @@ def application_upload(application_id: int) -> Any:
 def application_document(application_id: int, doc_id: int) -> Any:
     doc = services.own_document(own_cooperative().id, application_id, doc_id)
     return uploads.send_document(doc)
+
+
+# --- readiness ----------------------------------------------------------------------------
+
+
+class ReadinessForm(Form):
+    """The amounts a cooperative means to apply for (a GET form: nothing is saved)."""
+
+    total_project_cost = StringField(_l("Tổng mức đầu tư của dự án (đồng)"))
+    own_equity = StringField(_l("Vốn đối ứng của hợp tác xã (đồng)"))
+    requested_amount = StringField(_l("Số tiền đề nghị vay (đồng)"))
+    purpose = StringField(_l("Mục đích sử dụng vốn"))
+    collateral = SelectField(_l("Có tài sản bảo đảm"))
+
+
+@bp.route("/readiness")
+@roles_required(COOPERATIVE)
+def readiness_check() -> Any:
+    """Which lending conditions the cooperative meets on the amounts it types, before it
+    applies; nothing is stored."""
+    coop = own_cooperative()
+    as_of = business_date()
+    form = ReadinessForm(request.args)
+    form.collateral.choices = [("no", _("Không")), ("yes", _("Có"))]
+    conditions = None
+    if request.args:
+        try:
+            amounts = readiness.read_amounts(request.args.to_dict())
+        except DomainError as exc:
+            apply_errors(form, exc)  # type: ignore[arg-type]
+        else:
+            conditions = readiness.check(coop, amounts, as_of)
+    return render_template(
+        "portal/readiness.html",
+        coop=coop,
+        form=form,
+        conditions=conditions,
+        min_equity=plain_rate(policy.value("min_equity_pct", as_of)),
+    ), (422 if any(f.errors for f in form) else 200)
 
 
 # --- profile ---------------------------------------------------------------------------------
