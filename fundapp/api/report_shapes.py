@@ -1,5 +1,6 @@
-"""The JSON of the dashboard and the reports (fund balance, lending activity, classification,
-PAR, trial balance, account ledger), as ``TypedDict`` shapes (see ``fundapp.api.shapes``).
+"""The JSON of the dashboard and the reports (fund balance, lending activity, operations,
+classification, PAR, trial balance, account ledger), as ``TypedDict`` shapes (see
+``fundapp.api.shapes``).
 
 Kept apart from the loan shapes because they follow the reports' own serialisers
 (fundapp/reports/), not the loan book's; money is whole đồng, ratios are strings.
@@ -130,9 +131,19 @@ FundBalanceQuery = TypedDict(
     },
     total=False,
 )
+# A statutory period (fundapp/reports/params.py::preset), for both ``from`` and ``to``.
+ReportPeriod = Annotated[
+    str,
+    Field(
+        max_length=10,
+        json_schema_extra={"pattern": r"^[0-9]{4}(-[Hh]1)?$"},
+        description="2026-H1: the first half of 2026; 2026: the year; replaces from and to",
+    ),
+]
 LendingActivityQuery = TypedDict(
     "LendingActivityQuery",
     {
+        "period": ReportPeriod,
         "from": QueryDay,
         "to": QueryDay,
         "group_by": Annotated[
@@ -427,3 +438,86 @@ class AccountLedgerReport(TypedDict):
     debit: Dong
     credit: Dong
     filters: AccountPeriodFilters
+
+
+# --- operations (fundapp/reports/operations.py) ---------------------------------------------
+
+OperationsQuery = TypedDict(
+    "OperationsQuery",
+    {"period": ReportPeriod, "from": QueryDay, "to": QueryDay, "origin": ReportOrigin},
+    total=False,
+)
+
+
+class OperationsSources(TypedDict):
+    charter_capital: Dong
+    entrusted_capital: Dong
+    grants: Dong
+    other_capital: Dong
+    total_capital: Dong
+    accumulated_result: Dong
+    total: Dong
+
+
+class OperationsUses(TypedDict):
+    loans_in_term: Dong
+    loans_overdue: Dong
+    outstanding: Dong
+    interest_receivable: Dong
+    accrued_interest: Dong
+    provision: Dong
+    cash: Dong
+    total: Dong
+
+
+class OperationsPosition(TypedDict):
+    as_of: IsoDate
+    sources: OperationsSources
+    uses: OperationsUses
+
+
+class OperationsLending(TypedDict):
+    opening: Dong
+    disbursed: Dong
+    principal_collected: Dong
+    interest_collected: Dong
+    written_off: Dong
+    closing: Dong
+
+
+class AccountAmount(TypedDict):
+    code: str
+    name: str
+    amount: Annotated[int, Field(description="What the account moved in the period (đồng)")]
+
+
+class OperationsResult(TypedDict):
+    income: list[AccountAmount]
+    total_income: int
+    expenses: list[AccountAmount]
+    total_expenses: int
+    result: int
+
+
+class OperationsQuality(TypedDict):
+    outstanding: Dong
+    overdue: Dong
+    overdue_ratio: Ratio
+    bad_debt: Dong
+    bad_debt_ratio: Ratio
+    specific_provision: Dong
+    general_provision: Dong
+    provision: Dong
+
+
+class OperationsReport(TypedDict):
+    report: Literal["operations"]
+    title: str
+    start: IsoDate
+    end: IsoDate
+    opening: OperationsPosition
+    closing: OperationsPosition
+    lending: OperationsLending
+    result: OperationsResult
+    quality: OperationsQuality
+    filters: PeriodFilters

@@ -1,6 +1,7 @@
 """Report endpoints of the API: ``/reports/<report>`` as JSON, ``.pdf`` and ``.xlsx``.
 
-``fund-balance?as_of=&from=``, ``lending-activity?from=&to=&group_by=``,
+``fund-balance?as_of=&from=``, ``lending-activity?period=&from=&to=&group_by=``,
+``operations?period=&from=&to=``,
 ``classification?quarter=2026-Q3`` and ``par?as_of=``; staff read access only.
 """
 
@@ -47,6 +48,15 @@ DESCRIBED = {
         "district or former province (`by`), and the total is the same whichever.",
         report_shapes.LendingActivityQuery,
         report_shapes.LendingActivityReport,
+    ),
+    "operations": Described(
+        "The summary report of the fund's operations",
+        "Sources and uses at the start and the end of the period, the lending of the "
+        "period, income and expenses by account and the result, overdue and bad debt and "
+        "provisions at the end, all from the ledger; the period is `period` (2026-H1, "
+        "2026) or `from` (default: 1 January) to `to` (default: the business date).",
+        report_shapes.OperationsQuery,
+        report_shapes.OperationsReport,
     ),
     "classification": Described(
         "The debt classification and provisioning report",

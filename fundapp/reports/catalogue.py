@@ -26,6 +26,7 @@ from fundapp.reports import (
     classification,
     fund_balance,
     ledger_books,
+    operations,
     par,
     params,
 )
@@ -152,6 +153,33 @@ def _lending_activity(args: Mapping[str, str], today: date) -> Built:
         dates=(period.start, period.end),
         date_label=_("Từ ngày – đến ngày"),
         filename=f"hoat-dong-cho-vay-{period.start.isoformat()}-{period.end.isoformat()}",
+        extras=_period_extras(today),
+    )
+
+
+def _period_extras(today: date) -> dict[str, Any]:
+    """The statutory periods the filter form offers (``params.presets``): choosing one
+    fills ``from`` and ``to``, which the form then shows."""
+    return {"presets": params.presets(today)}
+
+
+def _operations(args: Mapping[str, str], today: date) -> Built:
+    period = params.period(args, today)
+    origin = params.origin(args)
+    report = operations.build(period.start, period.end, origin)
+    return Built(
+        report=report,
+        tables=operations.tables(report),
+        filters=_with_origin(
+            {"from": period.start.isoformat(), "to": period.end.isoformat()}, origin
+        ),
+        subtitle=_(
+            "Từ ngày %(f)s đến ngày %(t)s", f=format_date(period.start), t=format_date(period.end)
+        ),
+        dates=(period.start, period.end),
+        date_label=_("Từ ngày – đến ngày"),
+        filename=f"hoat-dong-nghiep-vu-{period.start.isoformat()}-{period.end.isoformat()}",
+        extras=_period_extras(today),
     )
 
 
@@ -249,6 +277,16 @@ REPORTS: dict[str, ReportSpec] = {
             ),
             True,
             _lending_activity,
+        ),
+        ReportSpec(
+            "operations",
+            _l("Báo cáo tổng hợp tình hình hoạt động nghiệp vụ"),
+            _l(
+                "Nguồn vốn và sử dụng vốn đầu kỳ, cuối kỳ, hoạt động cho vay, thu nhập, chi phí "
+                "và kết quả trong kỳ, nợ xấu và dự phòng (6 tháng, năm hoặc kỳ bất kỳ)."
+            ),
+            False,
+            _operations,
         ),
         ReportSpec(
             "classification",

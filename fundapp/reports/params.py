@@ -68,9 +68,56 @@ class Period:
     end: date
 
 
+# A statutory reporting period: ``2026-H1`` the first half of 2026, ``2026`` the year.
+_PRESET = re.compile(r"([0-9]{4})(-[Hh]1)?")
+
+
+def preset(code: str) -> Period | None:
+    """The period of a preset code (``2026-H1``, ``2026``), None if it is not one."""
+    match = _PRESET.fullmatch(code.strip())
+    if not match or not 2000 <= int(match.group(1)) <= 2100:
+        return None
+    year = int(match.group(1))
+    return Period(date(year, 1, 1), date(year, 6, 30) if match.group(2) else date(year, 12, 31))
+
+
+def preset_label(code: str) -> str:
+    year = code[:4]
+    if code.upper().endswith("-H1"):
+        return _("6 tháng đầu năm %(y)s", y=year)
+    return _("Năm %(y)s", y=year)
+
+
+def presets(today: date, years: int = 3) -> list[tuple[str, str]]:
+    """(code, label) of the half-years and years ended by ``today``, the latest first."""
+    out = []
+    for year in range(today.year, today.year - years - 1, -1):
+        for code in (f"{year}", f"{year}-H1"):
+            found = preset(code)
+            if found and found.end <= today:
+                out.append((code, preset_label(code)))
+    return out
+
+
 def period(args: Mapping[str, str], today: date) -> Period:
     """``from`` and ``to``; by default from 1 January of the end's year to the business
-    date."""
+    date. ``period`` (``2026-H1``, ``2026``), when given, stands for both."""
+    raw = (args.get("period") or "").strip()
+    if raw:
+        found = preset(raw)
+        if found is None:
+            _fail("period", _("Kỳ báo cáo không hợp lệ; ghi theo dạng 2026-H1 hoặc 2026."))
+        elif found.end > today:
+            _fail(
+                "period",
+                _(
+                    "Kỳ %(p)s chưa kết thúc (ngày cuối kỳ %(d)s sau ngày làm việc %(t)s).",
+                    p=preset_label(raw),
+                    d=format_date(found.end),
+                    t=format_date(today),
+                ),
+            )
+        return found  # type: ignore[return-value]
     end = report_date(args, "to", today, today)
     start = report_date(args, "from", today, date(end.year, 1, 1))
     check_order(start, end, "from")

@@ -12,7 +12,7 @@ from fundapp.core.security import STAFF_READ, roles_required
 from fundapp.dashboard import figures
 from fundapp.domain.errors import ValidationFailed
 from fundapp.funds import services as funds
-from fundapp.reports import charts
+from fundapp.reports import calendar, charts
 
 bp = Blueprint("dashboard", __name__)
 
@@ -49,4 +49,6 @@ def index() -> Any:
         origins=funds.origins(),
         origin_code=origin_code,
         percent=charts.percent,
+        reporting=calendar.due(today),
+        today=today,
     ), status

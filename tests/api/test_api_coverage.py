@@ -125,6 +125,9 @@ API_FOR: dict[str, tuple[str, ...] | str] = {
     "reports.lending_activity": ("api.report_lending_activity",),
     "reports.lending_activity_pdf": ("api.report_lending_activity_pdf",),
     "reports.lending_activity_xlsx": ("api.report_lending_activity_xlsx",),
+    "reports.operations": ("api.report_operations",),
+    "reports.operations_pdf": ("api.report_operations_pdf",),
+    "reports.operations_xlsx": ("api.report_operations_xlsx",),
     "reports.classification": ("api.report_classification",),
     "reports.classification_pdf": ("api.report_classification_pdf",),
     "reports.classification_xlsx": ("api.report_classification_xlsx",),
@@ -159,6 +162,7 @@ API_FOR: dict[str, tuple[str, ...] | str] = {
     "portal.application_upload": ("api.upload_application_document",),
     "portal.application_document": ("api.download_application_document",),
     "portal.profile": ("api.get_cooperative", "api.update_own_contact"),
+    "portal.readiness_check": ("api.portal_readiness",),
     # the credit file
     "credit_file.document": ("api.credit_file_document",),
     "credit_file.version": ("api.credit_file_version",),
