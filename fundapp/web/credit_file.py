@@ -194,10 +194,16 @@ def credit_file_of(subject_type: str, subject: Any) -> list[dict[str, Any]]:
 
 @bp.app_template_global("loan_credit_file")
 def loan_credit_file(
-    loan: Loan, collateral: Any, inspections: Any, restructurings: Any
+    loan: Loan, collateral: Any = None, inspections: Any = None, restructurings: Any = None
 ) -> list[dict[str, Any]]:
     """The loan's documents and those of its collaterals, inspections and restructurings
-    (the rows the loan page already read), each titled with what it is about."""
+    (the rows the loan page already read; read here when not given), each titled with
+    what it is about."""
+    if collateral is None or inspections is None or restructurings is None:
+        collateral, inspections, restructurings = (
+            list(db.session.scalars(select(m).where(m.loan_id == loan.id).order_by(m.id)))
+            for m in (Collateral, Inspection, Restructuring)
+        )
     named = (
         ("collateral", collateral or (), lambda c: c.kind),
         ("inspection", inspections or (), lambda i: i.inspected_on.strftime("%d/%m/%Y")),

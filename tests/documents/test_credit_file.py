@@ -332,3 +332,13 @@ def test_the_loan_page_lists_its_documents_and_those_of_its_collaterals(app, cli
     )
     db.session.commit()
     assert officer.get(f"/file/appraisal/{pending.id}.pdf").status_code == 404
+
+
+def test_the_portal_loan_page_lists_the_papers_issued_to_the_cooperative(app) -> None:
+    s = story()
+    coop = client_for(app, make_user("cooperative", cooperative=s.loan.cooperative))
+    assert "Hồ sơ tín dụng" not in coop.get(f"/portal/loans/{s.loan.id}").get_data(as_text=True)
+    _get(client_for(app, s.staff.officer), f"/file/contract/{s.loan.id}.pdf")
+    page = coop.get(f"/portal/loans/{s.loan.id}").get_data(as_text=True)
+    assert "Hồ sơ tín dụng" in page
+    assert f"/file/contract/{s.loan.id}/v1.pdf" in page
