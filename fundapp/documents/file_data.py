@@ -110,6 +110,16 @@ def projected_schedule(loan: Loan, first_day: date) -> list[Any]:
 
 # --- the application -------------------------------------------------------------------------
 
+# The project as the application states it (the application form, the appraisal report).
+PROJECT_FIELDS = [
+    ("project_name", _l("Tên dự án")),
+    ("description", _l("Mô tả dự án")),
+    ("purpose", _l("Mục đích sử dụng vốn vay")),
+    ("total_project_cost", _l("Tổng mức đầu tư: value, words")),
+    ("own_equity", _l("Vốn đối ứng: value, words")),
+    ("requested", _l("Số tiền đề nghị vay: value, words")),
+]
+
 APPLICATION_FIELDS = [
     ("title", _l("Tên văn bản")),
     ("document_date", _l("Ngày của văn bản (ngày nộp hồ sơ)")),
@@ -121,13 +131,8 @@ APPLICATION_FIELDS = [
             "phone, bank_account, bank_name"
         ),
     ),
-    ("project_name", _l("Tên dự án")),
-    ("description", _l("Mô tả dự án")),
-    ("purpose", _l("Mục đích sử dụng vốn vay")),
-    ("total_project_cost", _l("Tổng mức đầu tư: value, words")),
-    ("own_equity", _l("Vốn đối ứng: value, words")),
+    *PROJECT_FIELDS,
     ("own_equity_pct", _l("Tỷ lệ vốn đối ứng (%)")),
-    ("requested", _l("Số tiền đề nghị vay: value, words")),
     (
         "terms",
         _l(
@@ -343,12 +348,7 @@ APPRAISAL_FIELDS = [
     ("document_date", _l("Ngày thẩm định")),
     ("fund", _l("Quỹ")),
     ("borrower", _l("Bên vay")),
-    ("project_name", _l("Tên dự án")),
-    ("description", _l("Mô tả dự án")),
-    ("purpose", _l("Mục đích")),
-    ("total_project_cost", _l("Tổng mức đầu tư: value, words")),
-    ("own_equity", _l("Vốn đối ứng: value, words")),
-    ("requested", _l("Số tiền đề nghị vay: value, words")),
+    *PROJECT_FIELDS,
     ("conditions", _l("Điều kiện vay vốn (Nghị định 45/2021 Điều 22): label, passed, evidence")),
     (
         "limits",
