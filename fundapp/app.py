@@ -46,6 +46,7 @@ from fundapp.web.admin import bp as admin_bp
 from fundapp.web.applications import bp as applications_bp
 from fundapp.web.audit import bp as audit_bp
 from fundapp.web.auth import bp as auth_bp
+from fundapp.web.committee import bp as committee_bp
 from fundapp.web.cooperatives import bp as coop_bp
 from fundapp.web.credit_file import bp as credit_file_bp
 from fundapp.web.dashboard import bp as dashboard_bp
@@ -55,6 +56,7 @@ from fundapp.web.ledger import bp as ledger_bp
 from fundapp.web.loan_actions import bp as loans_bp  # web.loans' bp, with its POST views
 from fundapp.web.main import bp as main_bp
 from fundapp.web.notices import bp as notices_bp
+from fundapp.web.planning import bp as planning_bp
 from fundapp.web.policy import bp as policy_bp
 from fundapp.web.portal import bp as portal_bp
 from fundapp.web.relief import bp as relief_bp
@@ -160,7 +162,8 @@ def register_blueprints(app: Flask) -> None:
     for bp in (
         main_bp, auth_bp, admin_bp, coop_bp, ledger_bp, policy_bp, audit_bp, portal_bp,
         applications_bp, loans_bp, notices_bp, servicing_bp, documents_bp, reports_bp,
-        dashboard_bp, imports_bp, relief_bp, work_bp, credit_file_bp,
+        dashboard_bp, imports_bp, relief_bp, work_bp, credit_file_bp, planning_bp,
+        committee_bp,
     ):  # fmt: skip
         app.register_blueprint(bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -15,6 +15,7 @@ from fundapp.ledger.models import (
     LoanBalance,
 )
 from fundapp.loans.book import BookBorrower, BookLoan, BookTotal
+from fundapp.loans.committee import CommitteeDecision, CommitteeMeeting
 from fundapp.loans.days import (
     CloseDayFailure,
     CloseDayRun,
@@ -39,10 +40,12 @@ from fundapp.loans.models import (
     WriteOff,
 )
 from fundapp.loans.relief import InterestRelief, OffBalanceRemoval
+from fundapp.planning.models import AnnualPlan, PlanLine
 from fundapp.policy.models import PolicyChange, PolicyParameter
 
 __all__ = [
     "AdminUnit",
+    "AnnualPlan",
     "ApiToken",
     "Application",
     "ApplicationDocument",
@@ -54,6 +57,8 @@ __all__ = [
     "CloseDayFailure",
     "CloseDayRun",
     "Collateral",
+    "CommitteeDecision",
+    "CommitteeMeeting",
     "Cooperative",
     "CooperativeAddress",
     "Counter",
@@ -77,6 +82,7 @@ __all__ = [
     "LoginThrottle",
     "Notice",
     "OffBalanceRemoval",
+    "PlanLine",
     "PolicyChange",
     "PolicyParameter",
     "RelatedGroup",

@@ -440,6 +440,42 @@ class AccountLedgerReport(TypedDict):
     filters: AccountPeriodFilters
 
 
+# --- plan against actual (fundapp/reports/plan_actual.py) ----------------------------------
+
+
+class PlanActualQuery(TypedDict, total=False):
+    year: Annotated[str, Field(pattern=r"^[0-9]{4}$", description="The plan's year")]
+    as_of: QueryDay
+
+
+class PlanFigure(TypedDict):
+    section: Literal["lending", "sources", "income", "expense", "result"]
+    code: str
+    label: str
+    unit: Annotated[Literal["money", "bp"], Field(description="đồng, or basis points")]
+    plan: int
+    actual: int
+    difference: Annotated[int, Field(description="actual − plan")]
+    achieved: Annotated[str | None, Field(description="actual / plan in percent, 2 decimals")]
+
+
+class PlanActualFilters(TypedDict):
+    year: str
+    as_of: IsoDate
+
+
+class PlanActualReport(TypedDict):
+    report: Literal["plan-actual"]
+    title: str
+    year: int
+    as_of: IsoDate
+    plan_id: int
+    status: Literal["draft", "approved"]
+    lines: list[PlanFigure]
+    result: PlanFigure
+    filters: PlanActualFilters
+
+
 # --- operations (fundapp/reports/operations.py) ---------------------------------------------
 
 OperationsQuery = TypedDict(

@@ -1,7 +1,7 @@
 """Report endpoints of the API: ``/reports/<report>`` as JSON, ``.pdf`` and ``.xlsx``.
 
 ``fund-balance?as_of=&from=``, ``lending-activity?period=&from=&to=&group_by=``,
-``operations?period=&from=&to=``,
+``operations?period=&from=&to=``, ``plan-actual?year=&as_of=``,
 ``classification?quarter=2026-Q3`` and ``par?as_of=``; staff read access only.
 """
 
@@ -57,6 +57,16 @@ DESCRIBED = {
         "2026) or `from` (default: 1 January) to `to` (default: the business date).",
         report_shapes.OperationsQuery,
         report_shapes.OperationsReport,
+    ),
+    "plan-actual": Described(
+        "Plan against actual",
+        "Each line of the fund's annual plan of `year` (default: the year of `as_of`) "
+        "beside its actual from the ledger from 1 January to `as_of` (default: 31 December "
+        "of the year or the business date, whichever is earlier): the difference (actual "
+        "− plan) and the percent achieved (null when the plan is 0). Amounts are đồng; "
+        "the bad-debt ratio line is in basis points.",
+        report_shapes.PlanActualQuery,
+        report_shapes.PlanActualReport,
     ),
     "classification": Described(
         "The debt classification and provisioning report",

@@ -29,6 +29,7 @@ from fundapp.reports import (
     operations,
     par,
     params,
+    plan_actual,
 )
 from fundapp.reports.aggregates import AREA_AND_GROUP, Book
 from fundapp.reports.charts import fund_report_charts
@@ -154,6 +155,20 @@ def _lending_activity(args: Mapping[str, str], today: date) -> Built:
         date_label=_("Từ ngày – đến ngày"),
         filename=f"hoat-dong-cho-vay-{period.start.isoformat()}-{period.end.isoformat()}",
         extras=_period_extras(today),
+    )
+
+
+def _plan_actual(args: Mapping[str, str], today: date) -> Built:
+    year, as_of = plan_actual.filters(args, today)
+    report = plan_actual.build(year, as_of)
+    return Built(
+        report=report,
+        tables=plan_actual.tables(report),
+        filters={"year": str(year), "as_of": as_of.isoformat()},
+        subtitle=_("Năm %(y)s, thực hiện đến ngày %(d)s", y=year, d=format_date(as_of)),
+        dates=(as_of,),
+        date_label=_("Đến ngày"),
+        filename=f"ke-hoach-thuc-hien-{year}-{as_of.isoformat()}",
     )
 
 
@@ -287,6 +302,16 @@ REPORTS: dict[str, ReportSpec] = {
             ),
             False,
             _operations,
+        ),
+        ReportSpec(
+            "plan-actual",
+            _l("Báo cáo thực hiện kế hoạch năm"),
+            _l(
+                "Từng chỉ tiêu của kế hoạch năm đã lập: kế hoạch, thực hiện theo sổ kế toán "
+                "đến một ngày bất kỳ, chênh lệch và tỷ lệ thực hiện."
+            ),
+            False,
+            _plan_actual,
         ),
         ReportSpec(
             "classification",
