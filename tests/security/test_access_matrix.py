@@ -29,12 +29,22 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.routing import Rule
 
 from fundapp.auth.services import issue_token
-from fundapp.documents import pdf
+from fundapp.documents import credit_file, pdf
 from fundapp.extensions import db
-from fundapp.lending import applications, collateral, disbursements, inspections, uploads, writeoffs
+from fundapp.lending import (
+    applications,
+    collateral,
+    committee,
+    disbursements,
+    inspections,
+    uploads,
+    writeoffs,
+)
 from fundapp.lending import restructuring as lending_restructuring
 from fundapp.loans.days import Notice
+from fundapp.loans.models import Application, Collateral, Loan
 from fundapp.loans.relief import OffBalanceRemoval
+from fundapp.planning import services as planning
 from fundapp.policy import services as policy
 from fundapp.repayments import services as repayments
 from fundapp.servicing import relief as reliefs
@@ -95,6 +105,12 @@ ARGUMENT_KINDS = {
     "change_id": "policy_change",
     "code": "language",
     "filename": "static_file",
+    "subject_id": "loan",
+    "collateral_id": "collateral",
+    "version": "file_version",
+    "subject_type": "subject_type",
+    "plan_id": "plan",
+    "meeting_id": "meeting",
 }
 ENDPOINT_ARGUMENT_KINDS = {
     ("loans.approve_disbursement", "item_id"): "pending_disbursement",
@@ -113,6 +129,15 @@ ENDPOINT_ARGUMENT_KINDS = {
     ("policy.reject_change", "item_id"): "policy_change",
     ("policy.withdraw_change", "item_id"): "own_policy_change",
     ("api.withdraw_policy_change", "change_id"): "own_policy_change",
+    # The credit file: the loan's contract, issued in the scenario (version 1).
+    ("credit_file.document", "key"): "file_kind",
+    ("credit_file.version", "key"): "file_kind",
+    ("credit_file.form", "key"): "file_kind",
+    ("api.credit_file_document", "kind"): "file_kind",
+    ("api.credit_file_version", "kind"): "file_kind",
+    ("api.get_form_template", "kind"): "file_kind",
+    ("api.change_form_template", "kind"): "file_kind",
+    ("api.application_decision_pdf", "application_id"): "decided_application",
 }
 COOPERATIVE_OWNED = {
     "cooperative",
@@ -127,9 +152,18 @@ COOPERATIVE_OWNED = {
     "write_off",
     "interest_relief",
     "removal",
+    "collateral",
+    "decided_application",
 }
 USER_OWNED = {"notice", "own_token"}
-FIXED = {"policy_key": "min_equity_pct", "language": "vi", "static_file": "css/app.css"}
+FIXED = {
+    "policy_key": "min_equity_pct",
+    "language": "vi",
+    "static_file": "css/app.css",
+    "file_kind": "contract",
+    "file_version": 1,
+    "subject_type": "loan",
+}
 
 START = date(2025, 1, 6)  # the loans' first disbursement: by the business date, > 360 days late
 
@@ -148,6 +182,8 @@ class World:
     other_token: int
     # Pending policy changes: one proposed by another board member, one by the actor.
     policy_changes: dict[str, int]
+    # A draft annual plan and an open meeting of the risk committee (staff objects).
+    staff_objects: dict[str, int]
     cookies: dict[str, str]
     bearers: dict[str, str]
     live: sqlite3.Connection
@@ -163,6 +199,8 @@ class World:
             return FIXED[kind]
         if kind in self.policy_changes:
             return self.policy_changes[kind]
+        if kind in self.staff_objects:
+            return self.staff_objects[kind]
         if kind in COOPERATIVE_OWNED:
             return self.objects[side][kind]
         own = side == "own" and actor != ANONYMOUS
@@ -216,7 +254,7 @@ def _loan_book(staff: Staff, coop: Any) -> dict[str, int]:
         loan_id=loan.id, write_off_id=write_off.id, reason="x", proposed_by_id=staff.director.id
     )
     db.session.add(removal)
-    collateral.add_collateral(
+    item = collateral.add_collateral(
         staff.officer,
         loan,
         {
@@ -253,6 +291,8 @@ def _loan_book(staff: Staff, coop: Any) -> dict[str, int]:
         "write_off": write_off.id,
         "interest_relief": relief.id,
         "removal": removal.id,
+        "collateral": item.id,
+        "decided_application": loan.application_id,
     }
 
 
@@ -322,6 +362,25 @@ def _build(app: Flask) -> World:
             ("own_policy_change", users[BOARD], "14", 2),
         )
     }
+    # The credit file's papers, issued once (a reader who issues nothing gets these), a
+    # draft annual plan, and an open meeting of the risk committee for the last quarter.
+    for side in ("own", "other"):
+        ids = objects[side]
+        for key, model, subject in (
+            ("contract", Loan, ids["loan"]),
+            ("collateral_contract", Collateral, ids["collateral"]),
+            ("application", Application, ids["application"]),
+            ("decision", Application, ids["decided_application"]),
+        ):
+            credit_file.issue(staff.officer, key, db.session.get(model, subject))
+    plan = planning.create(staff.accountant, 2026, {"disbursed": "1.000.000.000"}, "Kế hoạch")
+    meeting = committee.open_meeting(
+        staff.board,
+        "2026-Q3",
+        committee.MeetingInput(date(2026, 11, 10), "Trụ sở Quỹ", "Hội đồng", ""),
+        BUSINESS_DATE,
+    )
+    staff_objects = {"plan": plan.id, "meeting": meeting.id}
     db.session.commit()
 
     cookies = {}
@@ -347,6 +406,7 @@ def _build(app: Flask) -> World:
         other_user=other_user_id,
         other_token=other_token,
         policy_changes=proposals,
+        staff_objects=staff_objects,
         cookies=cookies,
         bearers=bearers,
         live=live,

@@ -34,13 +34,15 @@ from config import ProductionConfig
 from fundapp.app import create_app
 from fundapp.auth import services as auth_services
 from fundapp.core.security import MONEY_AND_APPROVAL
+from fundapp.documents import credit_file
 from fundapp.domain.dates import utcnow
 from fundapp.extensions import db
 from fundapp.ledger.models import CapitalEntry
-from fundapp.lending import applications, disbursements, writeoffs
+from fundapp.lending import applications, committee, disbursements, writeoffs
 from fundapp.lending import restructuring as lending_restructuring
 from fundapp.lending.uploads import save_document
 from fundapp.loans.days import Notice
+from fundapp.planning import services as planning
 from fundapp.policy import services as policy
 from fundapp.repayments import services as rs
 from fundapp.servicing import relief as reliefs
@@ -235,6 +237,15 @@ def _build_world(app: Flask, folders: tuple[Path, ...]) -> World:
     _notice(f"loan:{loan.id}:inst:11:officer", f"user:{boss.id}", user_id=boss.id)
     coop_notice = _notice(f"loan:{loan.id}:inst:11", f"coop:{coop_a.id}", cooperative_id=coop_a.id)
     _raw, token = auth_services.issue_token(staff.officer, 12, "tich-hop")
+    # The credit file's contract issued once, a draft annual plan, an open committee meeting.
+    credit_file.issue(staff.officer, "contract", loan)
+    plan = planning.create(staff.accountant, 2026, {"disbursed": "1.000.000.000"}, "Kế hoạch")
+    meeting = committee.open_meeting(
+        staff.board,
+        "2026-Q3",
+        committee.MeetingInput(date(2026, 11, 10), "Trụ sở Quỹ", "Hội đồng", ""),
+        BUSINESS_DATE,
+    )
     db.session.commit()
 
     ids: dict[str, list[Any]] = {
@@ -248,8 +259,13 @@ def _build_world(app: Flask, folders: tuple[Path, ...]) -> World:
         "user_id": [staff.officer.id],
         "token_id": [token.id],
         "notice_id": [coop_notice.id],
-        "key": ["min_equity_pct"],
+        "key": ["min_equity_pct", "contract"],
         "code": ["en"],
+        "subject_id": [loan.id],
+        "version": [1],
+        "plan_id": [plan.id],
+        "meeting_id": [meeting.id],
+        "write_off_id": [write_off.id],
     }
     return World(app, boss, admin, member, loan, ids, folders)
 
