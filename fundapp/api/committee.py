@@ -77,7 +77,7 @@ class CommitteeMeetingDetail(CommitteeMeetingItem):
 class CommitteeMeetingCreate(TypedDict):
     quarter: Annotated[str, Field(pattern=r"^[0-9]{4}-Q[1-4]$", description="e.g. 2026-Q3")]
     held_on: Day
-    place: Annotated[str, Field(max_length=200)]
+    place: Annotated[str, Field(max_length=200, pattern=r"^[^\x00]*$")]
     members: Text
     minutes: NotRequired[Text]
 
@@ -85,7 +85,7 @@ class CommitteeMeetingCreate(TypedDict):
 @strict
 class CommitteeMeetingChanges(TypedDict, total=False):
     held_on: Day
-    place: Annotated[str, Field(max_length=200)]
+    place: Annotated[str, Field(max_length=200, pattern=r"^[^\x00]*$")]
     members: Text
     minutes: Text
 

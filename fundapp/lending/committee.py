@@ -95,6 +95,10 @@ def _checked(data: MeetingInput, end: date, as_of: date) -> None:
     for name, value in (("members", data.members), ("minutes", data.minutes)):
         if len(value) > TEXT_LIMIT:
             _fail(name, _("Nội dung quá dài (tối đa %(n)s ký tự).", n=TEXT_LIMIT))
+    # PostgreSQL stores no NUL character in text: refused here for every caller.
+    for name in ("place", "members", "minutes"):
+        if "\x00" in getattr(data, name):
+            _fail(name, _("Nội dung có ký tự không hợp lệ."))
 
 
 def _facts(meeting: CommitteeMeeting) -> dict[str, Any]:

@@ -44,17 +44,28 @@ from fundapp.auth.services import issue_token
 from fundapp.cooperatives.forms import CooperativeForm, RelatedGroupForm
 from fundapp.cooperatives.models import Cooperative
 from fundapp.cooperatives.services import create_group
+from fundapp.documents import credit_file
 from fundapp.extensions import db
 from fundapp.imports.template import csv_bytes
 from fundapp.ledger.forms import CapitalEntryForm
 from fundapp.ledger.services import record_capital
 from fundapp.lending import application_forms as af
-from fundapp.lending import applications, contracts, disbursements, restructuring, writeoffs
+from fundapp.lending import (
+    applications,
+    committee,
+    contracts,
+    disbursements,
+    restructuring,
+    writeoffs,
+)
 from fundapp.lending import forms as lf
+from fundapp.lending.collateral import add_collateral
 from fundapp.lending.uploads import clean_name, save_document
 from fundapp.loans.days import Notice
 from fundapp.loans.models import Application, ApplicationDocument, Disbursement, Loan, Repayment
 from fundapp.loans.relief import InterestRelief, OffBalanceRemoval
+from fundapp.planning import services as planning
+from fundapp.planning.forms import PlanForm
 from fundapp.policy import services as policy
 from fundapp.policy.forms import PolicyChangeForm, PolicyDecisionForm
 from fundapp.policy.services import install_defaults
@@ -63,7 +74,9 @@ from fundapp.repayments import services as rs
 from fundapp.servicing import relief as reliefs
 from fundapp.servicing import risk
 from fundapp.servicing.close_day import run_close_day
+from fundapp.web import committee as cw
 from fundapp.web import relief as rr
+from fundapp.web.credit_file import TemplateForm
 from fundapp.web.imports import ImportForm
 from fundapp.web.imports import UploadForm as LoanFileForm
 from tests.conftest import (
@@ -171,6 +184,9 @@ class World:
     own_draft: Application
     document: ApplicationDocument
     named: dict[str, Loan]
+    # What the new features need: a collateral, a draft plan, an open committee meeting and
+    # the wording of the contract as it was before any case changed it.
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def staff(self) -> Staff:
@@ -377,6 +393,7 @@ def _world(app: Flask) -> World:
     world = World(
         app, users, {}, {}, app.test_client(), coop, active, contracted, old, draft, document, named
     )
+    world.extra = _new_features(users, active)
     for role, user in users.items():
         client = app.test_client()
         assert login(client, user).status_code == 302
@@ -385,6 +402,35 @@ def _world(app: Flask) -> World:
         world.api[role] = {"Authorization": f"Bearer {raw}"}
     db.session.commit()
     return world
+
+
+WORDING = "contract"  # the credit-file kind whose wording the cases change
+MEETING_QUARTER = "2026-Q3"
+
+
+def _new_features(users: dict[str, User], loan: Loan) -> dict[str, Any]:
+    """Through the services: a collateral and the contract issued on ``loan``, a draft plan
+    for next year, and the committee's open meeting for 2026-Q3."""
+    collateral = add_collateral(
+        users["officer"], loan,
+        {"kind": "Quyền sử dụng đất", "description": "Thửa đất số 12",
+         "valuation": 300_000_000, "discount_factor": "0.5"},
+    )  # fmt: skip
+    db.session.flush()
+    credit_file.issue(users["officer"], WORDING, loan)
+    plan = planning.create(users["accountant"], BUSINESS_DATE.year + 1, {}, "Kế hoạch năm sau")
+    meeting = committee.open_meeting(
+        users["board"], MEETING_QUARTER,
+        committee.MeetingInput(date(2026, 10, 15), "Trụ sở Quỹ", "Nguyễn Văn An\nTrần Thị Bình"),
+        BUSINESS_DATE,
+    )  # fmt: skip
+    db.session.commit()
+    return {
+        "collateral": collateral,
+        "plan": plan,
+        "meeting": meeting,
+        "wording": credit_file.current_template(WORDING).body,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -592,6 +638,22 @@ PROJECT = {
 }  # fmt: skip
 PROJECT_FIELDS = tuple(PROJECT)
 CUSTOM = {"custom_schedule": {"principal_method": "custom"}}
+PLAN_LINES = {line.code: "300" if line.unit == planning.BASIS_POINTS else "1.000.000"
+              for line in planning.LINES}  # fmt: skip
+_plan_years = itertools.count(BUSINESS_DATE.year + 10)
+
+
+def _plan(world: World, target: Any) -> dict[str, Any]:
+    return {"year": str(world.extra["plan"].year), "note": "Theo nghị quyết", **PLAN_LINES}
+
+
+def _meeting_url(world: World, target: Any = None, *rest: Any) -> str:
+    return f"/committee/{world.extra['meeting'].id}"
+
+
+MEETING = {"quarter": MEETING_QUARTER, "held_on": "15/10/2026", "place": "Trụ sở Quỹ",
+           "members": "Nguyễn Văn An\nTrần Thị Bình",
+           "minutes": "Xem xét đề nghị xử lý rủi ro"}  # fmt: skip
 
 
 def _form_cases() -> list[FormCase]:
@@ -817,6 +879,38 @@ def _form_cases() -> list[FormCase]:
                           "address": "Thôn Đồng Lạc"},
             ("phone", "email", "address"), batch=1,
         ),
+        FormCase(
+            PlanForm, "accountant", lambda w, t: "/plans/new",
+            lambda w, t: {**_plan(w, t), "year": str(next(_plan_years))}, ("year",),
+            must_refuse=True, refuses_all=True, tag="[new]",  # no payload is a year
+        ),
+        FormCase(
+            PlanForm, "accountant", lambda w, t: f"/plans/{w.extra['plan'].id}", _plan,
+            ("note", *PLAN_LINES), batch=1, tag="[edit]",
+        ),
+        FormCase(
+            cw.MeetingForm, "board", lambda w, t: "/committee",
+            lambda w, t: {**MEETING, "quarter": "2026-Q2"}, ("quarter",),
+            must_refuse=True, refuses_all=True, tag="[open]",  # no payload is a quarter
+        ),
+        FormCase(
+            cw.MeetingForm, "board", _meeting_url, lambda w, t: dict(MEETING),
+            ("held_on", "place", "members", "minutes"), batch=1, tag="[edit]",
+        ),
+        FormCase(
+            cw.DecisionForm, "board",
+            lambda w, t: f"{_meeting_url(w)}/decisions/{t.id}",
+            lambda w, t: {"decision": "defer", "reason": "Cần thêm hồ sơ"},
+            ("decision", "reason"), prefix=lambda t: f"d{t.id}",
+            target=lambda w: write_off_proposal(w), batch=1,
+        ),
+        FormCase(
+            # The wording is a template of the PDFs, never of a page: a payload is refused
+            # (a template error) or kept as typed and shown escaped on the editor's page.
+            TemplateForm, "director", lambda w, t: f"/admin/forms/{WORDING}",
+            lambda w, t: {"body": w.extra["wording"], "note": "Sửa lời văn theo quy chế"},
+            ("body", "note"), batch=1,
+        ),
     ]  # fmt: skip
 
 
@@ -824,6 +918,8 @@ FORM_CASES = _form_cases()
 # Forms with nothing to type: the CSRF token and a button.
 BUTTONS = {
     "fundapp.lending.application_forms.SubmitForm",
+    "fundapp.planning.forms.ApproveForm",
+    "fundapp.web.committee.CloseForm",
     "fundapp.lending.forms.ConfirmForm",
     "fundapp.portal.forms.ConfirmForm",
     "fundapp.web.notices.MarkReadForm",
@@ -1379,7 +1475,52 @@ API_CASES = [
         ("reason",), target=write_off_proposal, used_up=True, view=_on_loan,
         viewer="controller",  # the loan's audit log shows the reason
     ),
+    ApiCase(
+        "POST /plans", "accountant", lambda w, t: "/plans",
+        lambda w, t: {"year": next(_plan_years), "note": "Kế hoạch năm"}, ("note",),
+        view=lambda w, t, b, a: f"/plans/{a['id']}",
+    ),
+    ApiCase(
+        "PATCH /plans/{plan_id}", "accountant", lambda w, t: f"/plans/{w.extra['plan'].id}",
+        lambda w, t: {"note": "Sửa kế hoạch"}, ("note",), batch=1,
+        view=lambda w, t, b, a: f"/plans/{w.extra['plan'].id}",
+    ),
+    ApiCase(
+        "POST /committee/meetings", "board", lambda w, t: "/committee/meetings",
+        lambda w, t: _new_meeting(), ("quarter", "held_on", "place", "members", "minutes"),
+        view=lambda w, t, b, a: f"/committee/{a['id']}",
+    ),
+    ApiCase(
+        "PATCH /committee/meetings/{meeting_id}", "board",
+        lambda w, t: f"/committee/meetings/{w.extra['meeting'].id}",
+        lambda w, t: {"held_on": "2026-10-16", "place": "Trụ sở Quỹ",
+                      "members": "Nguyễn Văn An", "minutes": "Biên bản"},
+        ("held_on", "place", "members", "minutes"), batch=1, view=_meeting_url,
+    ),
+    ApiCase(
+        "PUT /committee/meetings/{meeting_id}/decisions/{write_off_id}", "board",
+        lambda w, t: f"/committee/meetings/{w.extra['meeting'].id}/decisions/{t.id}",
+        lambda w, t: {"decision": "defer", "reason": "Cần thêm hồ sơ"}, ("decision", "reason"),
+        target=write_off_proposal, batch=1, view=_meeting_url,
+    ),
+    ApiCase(
+        "POST /form-templates/{kind}", "director", lambda w, t: f"/form-templates/{WORDING}",
+        lambda w, t: {"body": w.extra["wording"], "note": "Sửa lời văn"}, ("body", "note"),
+        batch=1, view=lambda w, t, b, a: f"/admin/forms/{WORDING}",
+    ),
 ]  # fmt: skip
+
+
+_quarters = itertools.count()
+
+
+def _new_meeting() -> dict[str, Any]:
+    """A meeting of a quarter of its own (one per quarter), held the day after it ended."""
+    n = next(_quarters)
+    quarter = f"{2001 + n // 4}-Q{n % 4 + 1}"
+    held_on = committee.quarter_end(quarter) + timedelta(days=1)  # type: ignore[operator]
+    return {"quarter": quarter, "held_on": held_on.isoformat(), "place": "Trụ sở Quỹ",
+            "members": "Nguyễn Văn An", "minutes": "Biên bản"}  # fmt: skip
 
 
 def _string_fields(schema: dict[str, Any], components: dict[str, Any]) -> set[str]:
@@ -1469,9 +1610,13 @@ COPIED = "*"
 # Views that copy their whole query string and read it from the copy: what they read.
 _REPORTS = {"fund_balance": ("as_of", "from"), "lending_activity": ("from", "to", "group_by"),
             "par": ("as_of",), "classification": ("quarter",), "trial_balance": ("from", "to"),
-            "account_ledger": ("account", "from", "to")}  # fmt: skip
+            "account_ledger": ("account", "from", "to"),
+            "operations": ("period", "from", "to"), "plan_actual": ("year", "as_of")}  # fmt: skip
 COPIED_READS = {
     "documents.statement": ("from", "to"),
+    # The readiness check's GET form, read as a whole by its rules.
+    "portal.readiness_check": ("total_project_cost", "own_equity", "requested_amount",
+                               "purpose", "collateral"),
     **{f"reports.{name}{suffix}": reads for name, reads in _REPORTS.items()
        for suffix in ("", "_pdf", "_xlsx")},
 }  # fmt: skip
@@ -1503,6 +1648,17 @@ def _path_values(world: World) -> dict[str, Any]:
         "notice_id": notice.id,
         "key": "late_interest_rate",
         "filename": "css/app.css",
+        "collateral_id": world.extra["collateral"].id,
+        "plan_id": world.extra["plan"].id,
+        "meeting_id": world.extra["meeting"].id,
+        # The credit file: the contract of the active loan, as issued first.
+        "kind": WORDING,
+        "subject_type": "loan",
+        "subject_id": loan_id,
+        "version": 1,
+        ("credit_file", "key"): WORDING,
+        # A decision exists once the application is decided: the active loan's.
+        ("api.application_decision_pdf", "application_id"): world.active.application_id,
     }
 
 
@@ -1564,6 +1720,11 @@ def _reflected(world: World, url: str, reader: Reader, names: list[str]) -> list
     return problems
 
 
+# The writes a GET makes by design: opening a credit-file document issues it (a version, its
+# reference number, its audit row) and the wording page stores the shipped defaults.
+ISSUED_ON_READ = {"file_documents", "counters", "audit_log", "form_templates"}
+
+
 def test_every_get_route_with_payloads_in_every_parameter_it_reads(
     world: World, web_problems: dict[str, list[str]], api_problems: dict[str, list[str]]
 ) -> None:
@@ -1584,7 +1745,11 @@ def test_every_get_route_with_payloads_in_every_parameter_it_reads(
         for rule in _get_rules(app):
             url = rule.rule
             for name in rule.arguments:
-                url = re.sub(rf"<(?:[a-z]+:)?{name}>", str(values[name]), url)
+                value = values.get(
+                    (rule.endpoint, name),
+                    values.get((rule.endpoint.split(".")[0], name), values[name]),
+                )
+                url = re.sub(rf"<(?:[a-z]+:)?{name}>", str(value), url)
             is_api = url.startswith(API)
             for reader in _api_readers(world) if is_api else _readers(world):
                 _READ.clear()
@@ -1612,7 +1777,11 @@ def test_every_get_route_with_payloads_in_every_parameter_it_reads(
               "cooperative_id"}  # fmt: skip
     assert wanted <= exercised, wanted - exercised
     db.session.expire_all()
-    assert _row_counts() == counts
+    after = _row_counts()
+    assert {t: n for t, n in after.items() if t not in ISSUED_ON_READ} == {
+        t: n for t, n in counts.items() if t not in ISSUED_ON_READ
+    }
+    assert all(after[t] >= counts[t] for t in ISSUED_ON_READ)
 
 
 # --- SQL in searches and filters, on SQLite and on PostgreSQL ---------------------------------
@@ -1748,3 +1917,37 @@ def test_names_in_pdf_documents_are_printed_as_text(world: World) -> None:
             f"/cooperatives/{loan.cooperative_id}/debt-confirmation.pdf",
         ):
             assert re.sub(r"\s+", "", name) in _pdf_text(_download(world, url)), url
+
+
+# --- the credit file's wording: a template of the PDFs, in a sandbox -----------------------------
+
+# Ways out of a template to the application: its settings, and Python's classes.
+ESCAPES = (CONFIG, "{{ config.SECRET_KEY }}", "{{ ''.__class__.__mro__[1].__subclasses__() }}")
+
+
+@pytest.mark.skipif(bool(PG_URL), reason=ON_PG)
+def test_the_wording_reaches_only_the_funds_details(world: World) -> None:
+    """The director's wording runs in a sandbox: ``config`` is the fund's name, address and
+    place, not the application's settings, and Python's internals stay out of reach. A
+    wording that tries is refused with a message or printed without them."""
+    editor, url = world.web["director"], f"/admin/forms/{WORDING}"
+    loan = world.active
+    try:
+        for escape_ in ESCAPES:
+            saved = editor.post(url, data={"body": f"{escape_}\n{world.extra['wording']}",
+                                           "note": "Thử lời văn"})  # fmt: skip
+            assert saved.status_code < 500, escape_
+            if not _redirected(saved):
+                assert _refused_with_message(editor, saved), escape_
+                continue
+            pdf = world.web["officer"].get(f"/file/{WORDING}/{loan.id}.pdf")
+            assert pdf.status_code == 200, escape_
+            text = _pdf_text(pdf.data)
+            shown = [
+                m for m in ("testing-secret", "SQLALCHEMY", "SECRET_KEY", "<class") if m in text
+            ]
+            assert not shown, (escape_, shown)
+            assert world.app.config["FUNDAPP_NAME"].replace(" ", "") in text
+    finally:
+        restored = editor.post(url, data={"body": world.extra["wording"], "note": "Trả lại"})
+        assert _redirected(restored)
