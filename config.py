@@ -61,6 +61,10 @@ class Config:
     FUNDAPP_BANK_ACCOUNT_NAME = _env(
         "FUNDAPP_BANK_ACCOUNT_NAME", "Quỹ hỗ trợ phát triển hợp tác xã tỉnh Bắc Ninh"
     )
+    # The NAPAS BIN of that bank (6 digits; Agribank 970405): with it the notices, the
+    # statement, the schedule and the portal carry a VietQR code of the account with the
+    # amount and the reference; "off" (any value not of 6 digits) shows no code.
+    FUNDAPP_BANK_BIN = _env("FUNDAPP_BANK_BIN", "970405")
     # The business date the app works on; empty means "today in FUNDAPP_TIMEZONE".
     FUNDAPP_BUSINESS_DATE = _env("FUNDAPP_BUSINESS_DATE", "")
     # APScheduler (`flask jobs run`, one process): the close of day runs daily at HH:MM in

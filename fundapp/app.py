@@ -59,9 +59,11 @@ from fundapp.web.notices import bp as notices_bp
 from fundapp.web.planning import bp as planning_bp
 from fundapp.web.policy import bp as policy_bp
 from fundapp.web.portal import bp as portal_bp
+from fundapp.web.ranking import bp as ranking_bp
 from fundapp.web.relief import bp as relief_bp
 from fundapp.web.reports import bp as reports_bp
 from fundapp.web.servicing import bp as servicing_bp
+from fundapp.web.support import bp as support_bp
 from fundapp.web.work import bp as work_bp
 from fundapp.work import notify
 
@@ -163,7 +165,7 @@ def register_blueprints(app: Flask) -> None:
         main_bp, auth_bp, admin_bp, coop_bp, ledger_bp, policy_bp, audit_bp, portal_bp,
         applications_bp, loans_bp, notices_bp, servicing_bp, documents_bp, reports_bp,
         dashboard_bp, imports_bp, relief_bp, work_bp, credit_file_bp, planning_bp,
-        committee_bp,
+        committee_bp, ranking_bp, support_bp,
     ):  # fmt: skip
         app.register_blueprint(bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -41,7 +41,9 @@ from fundapp.loans.models import (
 )
 from fundapp.loans.relief import InterestRelief, OffBalanceRemoval
 from fundapp.planning.models import AnnualPlan, PlanLine
+from fundapp.planning.ranking import RankingAssessment
 from fundapp.policy.models import PolicyChange, PolicyParameter
+from fundapp.support.models import SupportClaim, SupportClaimLine, SupportScheme
 
 __all__ = [
     "AdminUnit",
@@ -85,10 +87,14 @@ __all__ = [
     "PlanLine",
     "PolicyChange",
     "PolicyParameter",
+    "RankingAssessment",
     "RelatedGroup",
     "Repayment",
     "Restructuring",
     "Reversal",
+    "SupportClaim",
+    "SupportClaimLine",
+    "SupportScheme",
     "UnitSuccession",
     "User",
     "UserRole",

@@ -33,8 +33,10 @@ from fundapp.api import (  # noqa: E402, F401
     plans,
     policy,
     portal,
+    ranking,
     readiness,
     relief,
     reports,
     servicing,
+    support,
 )

@@ -111,6 +111,7 @@ def position_json(p: FundPosition) -> shapes.FundPosition:
             "loans_overdue": p.loans_overdue,
             "interest_receivable": p.interest_receivable,
             "accrued_interest": p.accrued_interest,
+            "support_receivable": p.support_receivable,
             "provision": p.provision,
             "total": p.total_uses,
         },

@@ -176,9 +176,11 @@ def instalment_json(i: Instalment, as_of: date) -> shapes.Instalment:
         "total": i.total,
         "principal_paid": i.principal_paid,
         # Money received; what an interest relief waived is shown apart.
-        "interest_paid": i.interest_paid - i.interest_waived,
+        "interest_paid": i.interest_paid - i.interest_waived - i.interest_supported,
         "penalty_paid": i.penalty_paid - i.penalty_waived,
         "interest_waived": i.interest_waived,
+        # The budget's share under interest support (not owed by the borrower).
+        "interest_supported": i.interest_supported,
         "penalty_waived": i.penalty_waived,
         "paid_on": _day(i.paid_on),
         "status": i.status_on(as_of),  # type: ignore[typeddict-item]

@@ -183,6 +183,9 @@ class UsesWithProvisions(TypedDict):
     accrued_interest: Annotated[
         Dong, Field(description="Accrued interest (lãi dự thu) posted at month ends")
     ]
+    support_receivable: Annotated[
+        Dong, Field(description="The budget's share of supported interest not yet paid")
+    ]
     specific_provision: Dong
     general_provision: Dong
     provision: Dong
@@ -501,6 +504,7 @@ class OperationsUses(TypedDict):
     outstanding: Dong
     interest_receivable: Dong
     accrued_interest: Dong
+    support_receivable: Dong
     provision: Dong
     cash: Dong
     total: Dong

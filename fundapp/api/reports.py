@@ -13,11 +13,12 @@ from typing import Any, NamedTuple
 from flask import jsonify, request
 
 from fundapp.api import bp, report_shapes
+from fundapp.api import ranking as ranking_api
+from fundapp.api import support as support_api
 from fundapp.api.common import api_roles
 from fundapp.api.spec import JSON, PDF, XLSX, operation, read_query
 from fundapp.core.dates import business_date
 from fundapp.core.replica import reads_from_replica
-from fundapp.core.security import STAFF_READ
 from fundapp.reports.catalogue import REPORTS, ReportSpec, pdf_download, report_json, xlsx_download
 
 
@@ -67,6 +68,32 @@ DESCRIBED = {
         "the bad-debt ratio line is in basis points.",
         report_shapes.PlanActualQuery,
         report_shapes.PlanActualReport,
+    ),
+    "ranking": Described(
+        "The A/B/C self-assessment",
+        "The fund's four indicators of `year` (default: the year before the business "
+        "date) against its plan, from the ledger from 1 January to `as_of` (default: 31 "
+        "December, or the business date if earlier): loan growth (outstanding against the "
+        "plan and the year before), bad-debt ratio (basis points, against the plan's "
+        "ceiling), financial result (income − expenses against the planned result) and "
+        "compliance (the director's recorded checklist); each met (2 points), partly met "
+        "(1) or not met (0), the rank A/B/C with its reason, the stored record, and the "
+        "dissolution warnings of Decree 45/2021 Art. 46. Director, accountant and "
+        "controller only.",
+        ranking_api.RankingQuery,
+        ranking_api.RankingReport,
+    ),
+    "support-claim": Described(
+        "The claim of interest support",
+        "Per supported instalment billed (fallen due before the last close of day, or "
+        "settled ahead by the borrower) up to `to` (default: the day before the business "
+        "date) and not claimed before, for the scheme `scheme` (its code; default: the "
+        "first): its in-term interest, the borrower's share, the budget's share, what "
+        "earlier claims asked and what this claim asks; with `claim`, the lines of that "
+        "submitted claim. Also the budget's receivable from the ledger. Director, "
+        "accountant and controller only.",
+        support_api.SupportClaimQuery,
+        support_api.SupportClaimReport,
     ),
     "classification": Described(
         "The debt classification and provisioning report",
@@ -134,7 +161,7 @@ def _register(spec: ReportSpec) -> None:
             reads_from_replica(view)
         )
         bp.add_url_rule(
-            f"/reports/{spec.slug}{suffix}", endpoint, api_roles(*STAFF_READ)(described_view)
+            f"/reports/{spec.slug}{suffix}", endpoint, api_roles(*spec.roles)(described_view)
         )
 
 

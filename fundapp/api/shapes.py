@@ -282,6 +282,7 @@ class FundUses(TypedDict):
     loans_overdue: Dong
     interest_receivable: Dong
     accrued_interest: Dong
+    support_receivable: Dong
     provision: Dong
     total: Dong
 
@@ -528,6 +529,7 @@ class Instalment(TypedDict):
     # Waived by an approved interest relief (miễn, giảm lãi): no longer owed, not paid.
     interest_waived: Dong
     penalty_waived: Dong
+    interest_supported: Dong
     paid_on: IsoDate | None
     status: InstalmentStatus
 

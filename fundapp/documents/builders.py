@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from fundapp.cooperatives.models import Cooperative
 from fundapp.core import validation
+from fundapp.documents.payment_qr import loan_qr
 from fundapp.documents.positions import Position, local_date, position_at
 from fundapp.documents.statement import (
     LoanFacts,
@@ -41,6 +42,7 @@ from fundapp.loans.models import (
     Reversal,
 )
 from fundapp.loans.queries import ScheduleRow, build_schedule, posted_disbursements
+from fundapp.payments.vietqr import PaymentQR
 from fundapp.servicing.notices import transfer_date as transfer_date_of
 
 # --- repayment schedule ----------------------------------------------------------------------
@@ -55,20 +57,25 @@ class ScheduleDocument:
     totals: dict[str, int]
     position: Position
     disbursements: list[tuple[str, date, int]]
+    # The VietQR code for what is due on ``as_of`` (or the next instalment).
+    qr: PaymentQR | None = None
 
 
 def schedule_document(loan: Loan, as_of: date) -> ScheduleDocument:
     """The loan's current schedule with what has been paid, as the loan page shows it."""
     schedule = build_schedule(loan, as_of)
     tranches = [(d.receipt_no, d.value_date, d.amount) for d in posted_disbursements(loan.id)]
+    position = position_at(loan, as_of) if tranches else Position(as_of=as_of)
+    qr = loan_qr(loan, schedule.rows, position.total_due, as_of)
     return ScheduleDocument(
         loan_facts(loan),
         party_of(loan),
         as_of,
         schedule.rows,
         dict(schedule.totals),
-        position_at(loan, as_of) if tranches else Position(as_of=as_of),
+        position,
         tranches,
+        qr,
     )
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from fundapp.cooperatives.models import Cooperative
 from fundapp.core.validation import iso_date
+from fundapp.documents.payment_qr import due_qr
 from fundapp.documents.positions import (
     Position,
     approved_write_offs,
@@ -45,9 +46,11 @@ from fundapp.loans.models import (
     ApprovalStatus,
     Disbursement,
     Loan,
+    LoanStatus,
     Repayment,
     Reversal,
 )
+from fundapp.payments.vietqr import PaymentQR
 
 ONE_DAY = timedelta(days=1)
 
@@ -84,6 +87,9 @@ class Line:
     # What an approved interest relief waived of the overdue interest (its interest part is
     # ``interest_reduction``); waived, not paid: outside the "paid" columns.
     waived_penalty: int = 0
+    # Of a due instalment's interest, the budget's share under interest support: not owed by
+    # the borrower, so outside ``due_interest``.
+    supported: int = 0
 
 
 Add = Callable[..., None]
@@ -134,6 +140,8 @@ class Statement:
     lines: list[Line] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=dict)
     figures: Figures = field(default_factory=lambda: Figures(MIN_DIGITS))
+    # The VietQR code for what is due at the end of the period (or the next instalment).
+    qr: PaymentQR | None = None
 
 
 TOTAL_KEYS = (
@@ -319,6 +327,9 @@ def build_statement(loan: Loan, date_from: date, date_to: date) -> Statement:
             statement.lines.append(running.stamp(line))
     statement.totals = {k: sum(getattr(line, k) for line in statement.lines) for k in TOTAL_KEYS}
     statement.figures = Figures.fitting(statement)
+    if state is not None and loan.status == LoanStatus.ACTIVE:
+        rows = [(r.no, r.due_date, r.principal_unpaid + r.interest_unpaid) for r in state.rows]
+        statement.qr = due_qr(loan.contract_no, rows, closing.total_due, date_to)
     return statement
 
 
@@ -348,10 +359,19 @@ def _schedule_lines(state: engine.LoanState, date_from: date, date_to: date, add
         due = row.due_date
         if date_from <= due <= date_to:
             principal = row.plan.principal - _paid_before(row.principal_paid, due)
-            interest = row.plan.interest - _paid_before(row.interest_paid, due)
+            interest = (
+                row.plan.interest - row.interest_supported - _paid_before(row.interest_paid, due)
+            )
             if principal or interest:
                 add(
-                    Line(due, "due", no=row.no, due_principal=principal, due_interest=interest),
+                    Line(
+                        due,
+                        "due",
+                        no=row.no,
+                        due_principal=principal,
+                        due_interest=interest,
+                        supported=row.interest_supported,
+                    ),
                     2,
                     row.no,
                 )

@@ -15,6 +15,9 @@ INTEREST_RECEIVABLE = "3941"
 # Accrued interest (lãi dự thu) of group-1 loans, recognised at each month end for the
 # interest earned since the last billing; reversed when that interest is billed.
 ACCRUED_INTEREST = "3942"
+# The budget's share of supported interest (hỗ trợ lãi suất), billed when the instalment
+# falls due and held until the paying agency pays the claim (domain.support).
+SUPPORT_RECEIVABLE = "3618"
 PROVISION = "2191"
 ENTRUSTED_CAPITAL = "4531"
 CHARTER_CAPITAL = "4111"

@@ -110,7 +110,8 @@ def accrued_of_state(state: Any, billed_before: date, horizon: date) -> int:
             r.plan.interest_from,
             r.plan.principal,
             r.plan.interest,
-            r.plan.interest - r.interest_unpaid,
+            # Paid or waived on the row; the budget's share is billed at the due date.
+            r.plan.interest - r.interest_unpaid - r.interest_supported,
         )
         for r in state.rows
     ]

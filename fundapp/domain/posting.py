@@ -24,6 +24,7 @@ LOAN_ACCOUNTS = (
     acc.LOANS_OVERDUE,
     acc.INTEREST_RECEIVABLE,
     acc.ACCRUED_INTEREST,
+    acc.SUPPORT_RECEIVABLE,
     acc.INTEREST_INCOME,
     acc.OVERDUE_INTEREST_INCOME,
     acc.DOUBTFUL_INTEREST_EXPENSE,
@@ -47,6 +48,8 @@ def targets(
     written-off loan (``written_off``) is carried off-balance: nothing on it here.
     """
     overdue = billed = penalty = accrued = 0
+    # The budget's share is the budget's debt, kept whatever becomes of the loan.
+    supported = sum(r.support_billed(book_date) for r in state.rows)
     if book_date is not None and not written_off:
         for row in state.rows:
             if row.due_date < book_date:
@@ -65,6 +68,7 @@ def targets(
         penalty=penalty,
         group=group,
         accrued_interest=accrued,
+        supported=supported,
     )
 
 
@@ -80,11 +84,15 @@ def targets_from(
     penalty: int,
     group: int,
     accrued_interest: int = 0,
+    supported: int = 0,
 ) -> dict[str, int]:
     """The ledger position of a loan from its figures: the one posting rule
     (docs/rules.md#posting-and-accounts).
     ``accrued_interest``: in-term interest earned and not yet billed, to the last month
     end (lãi dự thu); on-balance for group 1, off-balance with the rest for groups 2–5.
+    ``supported``: the budget's share of the interest of instalments billed (due before the
+    book date) on a loan with interest support (``domain.support``): the budget's receivable
+    and interest income, on-balance whatever the loan's group, since the budget pays it.
     The expense of doubtful interest of an earlier year is history, not a figure: see
     ``domain.accrual.split_doubtful``."""
     on_balance = group == 1
@@ -96,7 +104,10 @@ def targets_from(
         acc.LOANS_OVERDUE: overdue,
         acc.INTEREST_RECEIVABLE: accrued if on_balance else 0,
         acc.ACCRUED_INTEREST: accrued_interest if on_balance else 0,
-        acc.INTEREST_INCOME: -(interest_paid + (billed + accrued_interest if on_balance else 0)),
+        acc.SUPPORT_RECEIVABLE: supported,
+        acc.INTEREST_INCOME: -(
+            interest_paid + supported + (billed + accrued_interest if on_balance else 0)
+        ),
         acc.OVERDUE_INTEREST_INCOME: -(penalty_paid + (penalty if on_balance else 0)),
         acc.DOUBTFUL_INTEREST_EXPENSE: 0,
         acc.SUSPENDED_INTEREST_MEMO: 0 if on_balance else suspended,

@@ -31,33 +31,33 @@ the domain's one name for the money of the overdue and late rates (:mod:`fundapp
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from fundapp.domain.allocation import Allocation, Due, allocate
 from fundapp.domain.errors import RuleError
-from fundapp.domain.overdue import (
-    OverdueComponent,
-    Reduction,
-    days_past_due,
-    overdue_interest,
-)
+from fundapp.domain.overdue import days_past_due
 from fundapp.domain.reschedule import (
     add_disbursement,
     adjust_term,
     extend_term,
     rebuild_schedule,
 )
+from fundapp.domain.rows import FinalPenalty, Row, apply_support, merge
 from fundapp.domain.schedule import (
     Disbursement,
     Instalment,
     Prepayment,
+    ScheduleError,
     accrued_interest,
     build_schedule,
     outstanding_principal,
 )
 from fundapp.domain.terms import Product
+
+__all__ = ["FinalPenalty", "Row", "apply_support"]
 
 
 class ReplayError(RuleError):
@@ -97,119 +97,6 @@ class ReliefEvent:
     date: dt.date
     interest: int  # in-term interest billed on rows due on or before ``date``
     penalty: int  # overdue interest (on principal and on unpaid interest) accrued to ``date``
-
-
-@dataclass(frozen=True)
-class FinalPenalty:
-    """A settled row's overdue interest, ``value`` on any date from ``since`` (its last
-    payment), for the product, plan and number of payments it was computed from."""
-
-    product: Product
-    plan: Instalment
-    paid: tuple[int, int]
-    since: dt.date
-    value: int
-
-
-@dataclass
-class Row:
-    """One instalment of the current schedule with what has been paid on it."""
-
-    plan: Instalment
-    principal_paid: list[tuple[dt.date, int]] = field(default_factory=list)
-    interest_paid: list[tuple[dt.date, int]] = field(default_factory=list)
-    penalty_paid: int = 0
-    # Waived by an approved relief: owed no more, like a payment, but not money received.
-    interest_waived: list[tuple[dt.date, int]] = field(default_factory=list)
-    penalty_waived: int = 0
-    # The overdue interest of a row paid in full: it stops growing on its last payment.
-    _final_penalty: FinalPenalty | None = field(default=None, init=False, repr=False, compare=False)
-
-    @property
-    def no(self) -> int:
-        return self.plan.no
-
-    @property
-    def due_date(self) -> dt.date:
-        return self.plan.due_date
-
-    @property
-    def principal_unpaid(self) -> int:
-        return self.plan.principal - sum(a for _, a in self.principal_paid)
-
-    @property
-    def interest_unpaid(self) -> int:
-        return (
-            self.plan.interest
-            - sum(a for _, a in self.interest_paid)
-            - sum(a for _, a in self.interest_waived)
-        )
-
-    def _interest_reductions(self) -> list[tuple[dt.date, int]]:
-        return self.interest_paid + self.interest_waived
-
-    def penalty_accrued(self, product: Product, as_of: dt.date) -> int:
-        """Overdue interest of this instalment over [due date, as_of), rounded once."""
-        if as_of <= self.due_date or (not self.plan.principal and not self.plan.interest):
-            return 0
-        paid = (len(self.principal_paid), len(self.interest_paid) + len(self.interest_waived))
-        final = self._final_penalty
-        if (
-            final is not None
-            and final.product is product
-            and final.plan is self.plan
-            and final.paid == paid
-            and as_of >= final.since
-        ):
-            return final.value
-        value = self._penalty(product, as_of)
-        if not self.principal_unpaid and not self.interest_unpaid:
-            # Nothing owed from the last payment on: no more balance-days, the same amount.
-            last = max(d for d, _ in (*self.principal_paid, *self._interest_reductions()))
-            if as_of >= last:
-                self._final_penalty = FinalPenalty(product, self.plan, paid, last, value)
-        return value
-
-    def _penalty(self, product: Product, as_of: dt.date) -> int:
-        return overdue_interest(
-            self.due_date,
-            as_of,
-            product.terms.annual_rate,
-            OverdueComponent(
-                self.plan.principal, tuple(Reduction(d, a) for d, a in self.principal_paid)
-            ),
-            OverdueComponent(
-                self.plan.interest,
-                tuple(Reduction(d, a) for d, a in sorted(self._interest_reductions())),
-            ),
-            overdue_multiplier=product.overdue_multiplier,
-            late_rate=product.late_rate,
-        )
-
-    def penalty_due(self, product: Product, as_of: dt.date) -> int:
-        return max(
-            self.penalty_accrued(product, as_of) - self.penalty_paid - self.penalty_waived, 0
-        )
-
-    def owed(self, component: str, product: Product, as_of: dt.date) -> int:
-        """What a relief on ``as_of`` may waive of ``component`` (penalty or interest)."""
-        if component == "penalty":
-            return self.penalty_due(product, as_of)
-        return self.interest_unpaid
-
-    def waive(self, component: str, day: dt.date, amount: int) -> None:
-        """Record ``amount`` of ``component`` waived by a relief dated ``day``."""
-        if component == "penalty":
-            self.penalty_waived += amount
-        else:
-            self.interest_waived.append((day, amount))
-
-    def settled(self, product: Product, as_of: dt.date) -> bool:
-        return (
-            self.principal_unpaid == 0
-            and self.interest_unpaid == 0
-            and self.penalty_due(product, as_of) == 0
-        )
 
 
 @dataclass(frozen=True)
@@ -336,30 +223,50 @@ class LoanState:
             if r.due_date <= as_of
         )
         ahead = outstanding_principal(self.tranches, self._plans(), as_of, self.prepayments)
+        later = any(t.date > as_of for t in self.tranches) or any(
+            p.date > as_of for p in self.prepayments
+        )
+        if self.product.support is not None and not later:
+            with contextlib.suppress(ScheduleError):
+                return due + ahead + self._interest_at_payoff(as_of, ahead)
         accrued = accrued_interest(
             self.product.terms, self.tranches, self._plans(), as_of, self.prepayments
         )
         # Interest already paid ahead on rows not yet due (a partial payoff) is not owed twice.
         paid_ahead = sum(
-            r.plan.interest - r.interest_unpaid for r in self.rows if r.due_date > as_of
+            r.plan.interest - r.interest_unpaid - r.interest_supported
+            for r in self.rows
+            if r.due_date > as_of
         )
         return due + ahead + max(accrued - paid_ahead, 0)
+
+    def _interest_at_payoff(self, as_of: dt.date, ahead: int) -> int:
+        """The borrower's interest a payoff on ``as_of`` pays beyond what is due, for a loan
+        with interest support: what :func:`_repay` leaves on the rows due after ``as_of``
+        once ``ahead`` is prepaid, the budget's share of the rebuilt rows set apart."""
+        rows = self.rows
+        if ahead:
+            prepayments = [*self.prepayments, Prepayment(as_of, ahead)]
+            plans = rebuild_schedule(
+                self.product.terms,
+                self.tranches,
+                self._plans(),
+                as_of,
+                prepayments=prepayments,
+                mode=self.product.prepayment_mode,  # type: ignore[arg-type]
+            )
+            rows = merge(self.rows, plans, as_of)
+            apply_support(rows, self.product.support)
+        return sum(r.interest_unpaid for r in rows if r.due_date > as_of)
 
     def _plans(self) -> tuple[Instalment, ...]:
         return tuple(r.plan for r in self.rows)
 
 
-def _merge(old: Sequence[Row], plans: Sequence[Instalment], as_of: dt.date) -> list[Row]:
-    """New plan rows; rows due on or before ``as_of`` keep what was paid on them."""
-    kept = {r.due_date: r for r in old if r.due_date <= as_of}
-    out = []
-    for plan in plans:
-        previous = kept.get(plan.due_date) if plan.due_date <= as_of else None
-        if previous is not None:
-            out.append(replace(previous, plan=plan))
-        else:
-            out.append(Row(plan))
-    return out
+def _reschedule(state: LoanState, plans: Sequence[Instalment], as_of: dt.date) -> None:
+    """The state's rows after a new plan from ``as_of``, with the budget's share."""
+    state.rows = merge(state.rows, plans, as_of)
+    apply_support(state.rows, state.product.support)
 
 
 def _disburse(state: LoanState, event: DisbursementEvent) -> None:
@@ -373,7 +280,7 @@ def _disburse(state: LoanState, event: DisbursementEvent) -> None:
         plans = add_disbursement(
             terms, state.tranches, state._plans(), tranche, prepayments=state.prepayments
         )
-    state.rows = _merge(state.rows, plans, event.date)
+    _reschedule(state, plans, event.date)
     state.tranches.append(tranche)
 
 
@@ -406,7 +313,7 @@ def _restructure(state: LoanState, event: RestructureEvent) -> None:
         )
     else:
         raise ReplayError("restructure_kind", f"unknown restructuring {event.kind!r}")
-    state.rows = _merge(state.rows, plans, event.date)
+    _reschedule(state, plans, event.date)
 
 
 def _repay(state: LoanState, event: RepaymentEvent) -> None:
@@ -454,7 +361,7 @@ def _repay(state: LoanState, event: RepaymentEvent) -> None:
                 prepayments=state.prepayments,
                 mode=product.prepayment_mode,  # type: ignore[arg-type]
             )
-            state.rows = _merge(state.rows, plans, event.date)
+            _reschedule(state, plans, event.date)
         excess -= prepaid
     if (
         excess

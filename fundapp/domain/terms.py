@@ -27,6 +27,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from fundapp.domain.support import Support
+
 # The legal caps: the overdue rate at most 150 % of the in-term rate (Civil Code 2015 Art. 466
 # par. 5), interest on unpaid interest at most 10 %/year (Art. 468 par. 2).
 MAX_OVERDUE_MULTIPLIER = Decimal("150")
@@ -79,3 +81,5 @@ class Product:
     prepayment_mode: str = "keep_maturity"  # or shorten_term
     overdue_multiplier: Decimal = DEFAULT_OVERDUE_MULTIPLIER
     late_rate: Decimal = DEFAULT_LATE_RATE
+    # The interest support the loan is enrolled on (domain.support), if any.
+    support: Support | None = None

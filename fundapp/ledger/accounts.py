@@ -24,6 +24,7 @@ from fundapp.domain.accounts import (
     PROVISION,
     PROVISION_EXPENSE,
     PROVISION_RELEASE_INCOME,
+    SUPPORT_RECEIVABLE,
     SUSPENDED_INTEREST_MEMO,
     WRITTEN_OFF_MEMO,
 )
@@ -48,6 +49,7 @@ ACCOUNTS: dict[str, Account] = {
         Account(LOANS_OVERDUE, _l("Cho vay quá hạn"), "asset"),
         Account(INTEREST_RECEIVABLE, _l("Lãi phải thu"), "asset"),
         Account(ACCRUED_INTEREST, _l("Lãi dự thu"), "asset"),
+        Account(SUPPORT_RECEIVABLE, _l("Phải thu ngân sách hỗ trợ lãi suất"), "asset"),
         Account(PROVISION, _l("Dự phòng rủi ro cho vay"), "contra_asset"),
         Account(ENTRUSTED_CAPITAL, _l("Vốn nhận ủy thác"), "liability"),
         Account(CHARTER_CAPITAL, _l("Vốn điều lệ"), "equity"),

@@ -292,6 +292,8 @@ class FundPosition:
     provision: int
     # Lãi dự thu of group-1 loans posted at month ends (not yet billed).
     accrued_interest: int = 0
+    # The budget's share of supported interest billed and not yet paid by the agency.
+    support_receivable: int = 0
 
     @property
     def total_capital(self) -> int:
@@ -312,6 +314,7 @@ class FundPosition:
             + self.outstanding
             + self.interest_receivable
             + self.accrued_interest
+            + self.support_receivable
             - self.provision
         )
 
@@ -339,6 +342,7 @@ def fund_position(as_of: date | None = None, scope: LineScope | None = None) -> 
         interest_receivable=bal[acc.INTEREST_RECEIVABLE],
         provision=bal[acc.PROVISION],
         accrued_interest=bal[acc.ACCRUED_INTEREST],
+        support_receivable=bal[acc.SUPPORT_RECEIVABLE],
     )
 
 

@@ -211,6 +211,17 @@ def _instalment_rules(book_date: date | None) -> list[Rule]:
             ),
         ),
         Rule(
+            "each instalment: the budget's and the waived interest within the interest settled",
+            or_(
+                i.interest_supported < 0,
+                i.interest_supported + i.interest_waived > i.interest_paid,
+            ),
+            lambda r: (
+                f"loan {r.contract_no} instalment {r.no}: budget's share {r.interest_supported}"
+                f" + waived {r.interest_waived} above settled {r.interest_paid}"
+            ),
+        ),
+        Rule(
             "each instalment: waived overdue interest within the overdue interest settled",
             or_(i.penalty_waived < 0, i.penalty_waived > i.penalty_paid),
             lambda r: (

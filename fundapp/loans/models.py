@@ -206,6 +206,9 @@ class Loan(SearchKeyMixin, TermsMixin, TimestampMixin, db.Model):
     overdue_multiplier: Mapped[Decimal] = mapped_column(Rate, default=DEFAULT_OVERDUE_MULTIPLIER)
     late_rate: Mapped[Decimal] = mapped_column(Rate, default=DEFAULT_LATE_RATE)
     policy_snapshot: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The interest support the loan is enrolled on (fundapp.support), its terms snapshotted:
+    # {"scheme_id", "share", "first_due", "last_due", "cap"}; NULL: none.
+    support_terms: Mapped[dict | None] = mapped_column(JSON)
     approved_on: Mapped[date]
     contract_date: Mapped[date | None]
     first_disbursement_date: Mapped[date | None]
@@ -287,6 +290,9 @@ class Instalment(db.Model):
     # settled, but not money received. ``interest - interest_paid`` stays what is owed.
     interest_waived: Mapped[int] = mapped_column(Money, default=0, server_default=text("0"))
     penalty_waived: Mapped[int] = mapped_column(Money, default=0, server_default=text("0"))
+    # Of ``interest_paid``, the budget's share under interest support (fundapp.support):
+    # settled on the due date by the budget, not owed by the borrower.
+    interest_supported: Mapped[int] = mapped_column(Money, default=0, server_default=text("0"))
     paid_on: Mapped[date | None]
     # Overdue state as of the last close of day, advanced one day per run in SQL:
     # Σ unpaid principal × days and Σ unpaid interest × days since the due date, and the
@@ -308,7 +314,8 @@ class Instalment(db.Model):
             return "overdue"
         if self.due_date == as_of:
             return "due"
-        if self.principal_paid or self.interest_paid:
+        # The budget's share under interest support is no payment of the borrower's.
+        if self.principal_paid or self.interest_paid - self.interest_supported:
             return "partial"
         return "scheduled"
 

@@ -66,6 +66,8 @@ class ScheduleRow:
     remaining: int
     paid_on: date | None
     status: str
+    # The budget's share of the interest under interest support (not the borrower's).
+    supported: int = 0
 
     @property
     def paid(self) -> int:
@@ -102,14 +104,23 @@ def build_schedule(
             interest=i.interest,
             total=i.total,
             principal_paid=i.principal_paid,
-            interest_paid=i.interest_paid,
+            interest_paid=i.interest_paid - i.interest_supported,
             remaining=i.total - i.principal_paid - i.interest_paid,
             paid_on=i.paid_on,
             status=i.status_on(as_of),
+            supported=i.interest_supported,
         )
         for i in (instalments_of(loan) if instalments is None else instalments)
     ]
-    keys = ("principal", "interest", "total", "principal_paid", "interest_paid", "remaining")
+    keys = (
+        "principal",
+        "interest",
+        "total",
+        "principal_paid",
+        "interest_paid",
+        "remaining",
+        "supported",
+    )
     totals = {k: sum(getattr(r, k) for r in rows) for k in keys}
     return Schedule(rows, totals)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
@@ -24,6 +25,7 @@ from fundapp.domain.allocation import Allocation, AllocationError
 from fundapp.domain.errors import N_, DomainError, NotFound
 from fundapp.domain.overdue import OverdueError, Reduction, balance_days
 from fundapp.domain.schedule import ScheduleError
+from fundapp.domain.support import Support
 from fundapp.domain.terms import CustomPrincipal, LoanTerms, Product
 from fundapp.extensions import db
 from fundapp.loans.days import last_run_date
@@ -72,6 +74,19 @@ def terms_of(loan: Loan, amount: int | None = None) -> LoanTerms:
     )
 
 
+def support_of(loan: Loan) -> Support | None:
+    """The interest support terms snapshotted on the loan (``fundapp.support``), if any."""
+    raw = loan.support_terms
+    if not raw:
+        return None
+    return Support(
+        share=Decimal(str(raw["share"])),
+        first_due=date.fromisoformat(raw["first_due"]),
+        last_due=date.fromisoformat(raw["last_due"]) if raw.get("last_due") else None,
+        cap=int(raw["cap"]) if raw.get("cap") is not None else None,
+    )
+
+
 def product_of(loan: Loan) -> Product:
     return Product(
         terms=terms_of(loan),
@@ -79,6 +94,7 @@ def product_of(loan: Loan) -> Product:
         prepayment_mode=loan.prepayment_mode,
         overdue_multiplier=loan.overdue_multiplier,
         late_rate=loan.late_rate,
+        support=support_of(loan),
     )
 
 
@@ -242,6 +258,7 @@ def instalment_columns(state: engine.LoanState, book_date: date | None) -> dict[
             "interest_paid": plan.interest - row.interest_unpaid,
             "penalty_paid": row.penalty_paid + row.penalty_waived,
             "interest_waived": sum(a for _, a in row.interest_waived),
+            "interest_supported": row.interest_supported,
             "penalty_waived": row.penalty_waived,
             "paid_on": _paid_on(row),
         }
@@ -257,7 +274,7 @@ def instalment_columns(state: engine.LoanState, book_date: date | None) -> dict[
                 plan.interest,
                 row.due_date,
                 book_date,
-                [Reduction(d, a) for d, a in row.interest_paid + row.interest_waived],
+                [Reduction(d, a) for d, a in row.interest_reductions()],
             )
             values["penalty_accrued"] = row.penalty_accrued(state.product, book_date)
         else:
@@ -334,7 +351,7 @@ def store(loan: Loan, state: engine.LoanState, book_date: date | None) -> None:
 def _paid_on(row: engine.Row) -> date | None:
     if row.principal_unpaid or row.interest_unpaid:
         return None
-    dates = [d for d, _ in row.principal_paid + row.interest_paid + row.interest_waived]
+    dates = [d for d, _ in row.principal_paid + row.interest_reductions()]
     return max(dates) if dates else None
 
 

@@ -202,6 +202,8 @@ def _assemble(
         )
         rows[loan_id][no] = row
         states[loan_id].rows.append(row)
+    for state in states.values():
+        engine.apply_support(state.rows, state.product.support)
     # Reliefs before repayments, as the replay orders one day's events; the dated lists of
     # a row only need each kind in its own order (payments and waivers are kept apart).
     for relief_id, loan_id, when, interest, penalty, raw in reliefs:

@@ -54,6 +54,7 @@ _INSTALMENT_COLUMNS = (
     "penalty_paid",
     "interest_waived",
     "penalty_waived",
+    "interest_supported",
     "paid_on",
     "principal_balance_days",
     "interest_balance_days",

@@ -32,6 +32,7 @@ class Statutory:
     month: int
     day: int
     basis: Any  # the legal reference (an act's article), or why there is none
+    query: str = "period"  # the report's filter that takes the period code
 
     @property
     def endpoint(self) -> str:
@@ -89,11 +90,12 @@ STATUTORY: tuple[Statutory, ...] = (
         "ranking",
         _l("Tự đánh giá, xếp loại Quỹ (A, B, C)"),
         _l("Liên minh Hợp tác xã tỉnh"),
-        "operations",
+        "ranking",
         False,
         5,
         31,
         _l("Theo yêu cầu của Quỹ; chưa tìm thấy văn bản quy định hạn này"),
+        "year",
     ),
 )
 

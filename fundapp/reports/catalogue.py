@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from fundapp.core.dates import business_date
+from fundapp.core.security import STAFF_READ, Role
 from fundapp.documents.pdf import pdf_response, render_pdf
 from fundapp.domain.dates import format_date
 from fundapp.funds.services import OriginFilter, find
@@ -30,6 +31,8 @@ from fundapp.reports import (
     par,
     params,
     plan_actual,
+    ranking,
+    support_claim,
 )
 from fundapp.reports.aggregates import AREA_AND_GROUP, Book
 from fundapp.reports.charts import fund_report_charts
@@ -65,6 +68,7 @@ class ReportSpec:
     description: Any
     landscape: bool
     build: Callable[[Mapping[str, str], date], Built]
+    roles: tuple[str, ...] = STAFF_READ  # who may read it, on the web and in the API
 
     @property
     def endpoint(self) -> str:
@@ -169,6 +173,37 @@ def _plan_actual(args: Mapping[str, str], today: date) -> Built:
         dates=(as_of,),
         date_label=_("Đến ngày"),
         filename=f"ke-hoach-thuc-hien-{year}-{as_of.isoformat()}",
+    )
+
+
+def _ranking(args: Mapping[str, str], today: date) -> Built:
+    year, as_of = ranking.filters(args, today)
+    report = ranking.build(year, as_of, today)
+    return Built(
+        report=report,
+        tables=ranking.tables(report),
+        filters={"year": str(year), "as_of": as_of.isoformat()},
+        subtitle=_("Năm %(y)s, số liệu đến ngày %(d)s", y=year, d=format_date(as_of)),
+        dates=(as_of,),
+        date_label=_("Đến ngày"),
+        filename=f"tu-danh-gia-xep-loai-{year}",
+    )
+
+
+def _support_claim(args: Mapping[str, str], today: date) -> Built:
+    chosen, to, reference = support_claim.filters(args, today)
+    report = support_claim.build(chosen, to, reference, today)
+    filters = {"scheme": chosen.code, "to": report.period_to.isoformat()}
+    if reference:
+        filters["claim"] = reference
+    return Built(
+        report=report,
+        tables=support_claim.tables(report),
+        filters=filters,
+        subtitle=support_claim.subtitle(report),
+        dates=(report.period_to,),
+        date_label=_("Đến ngày"),
+        filename=f"de-nghi-cap-bu-ho-tro-lai-suat-{chosen.code.lower()}-{report.period_to}",
     )
 
 
@@ -312,6 +347,29 @@ REPORTS: dict[str, ReportSpec] = {
             ),
             False,
             _plan_actual,
+        ),
+        ReportSpec(
+            "ranking",
+            _l("Tự đánh giá, xếp loại Quỹ (A, B, C)"),
+            _l(
+                "Bốn chỉ tiêu của năm so với kế hoạch (tăng trưởng dư nợ, tỷ lệ nợ xấu, kết quả "
+                "tài chính, chấp hành chế độ), xếp loại A, B, C và cảnh báo trường hợp giải thể "
+                "(Nghị định 45/2021/NĐ-CP Điều 46); gửi Liên minh HTX tỉnh trước 31/05."
+            ),
+            False,
+            _ranking,
+            (Role.DIRECTOR, Role.ACCOUNTANT, Role.CONTROLLER),
+        ),
+        ReportSpec(
+            "support-claim",
+            _l("Đề nghị cấp bù hỗ trợ lãi suất"),
+            _l(
+                "Bảng kê phần lãi ngân sách hỗ trợ của từng kỳ đến hạn chưa đề nghị cấp bù (hoặc "
+                "của một hồ sơ đã gửi) gửi cơ quan cấp bù, và số phải thu ngân sách."
+            ),
+            True,
+            _support_claim,
+            (Role.DIRECTOR, Role.ACCOUNTANT, Role.CONTROLLER),
         ),
         ReportSpec(
             "classification",

@@ -42,6 +42,7 @@ class Uses:
     outstanding: int
     interest_receivable: int
     accrued_interest: int  # lãi dự thu posted at month ends (entries dated up to as_of)
+    support_receivable: int  # the budget's share of supported interest, not yet paid
     specific_provision: int
     general_provision: int
     provision: int
@@ -134,6 +135,7 @@ def build(
             outstanding=outstanding,
             interest_receivable=position.interest_receivable,
             accrued_interest=position.accrued_interest,
+            support_receivable=position.support_receivable,
             specific_provision=position.provision - general,
             general_provision=general,
             provision=position.provision,
@@ -190,6 +192,7 @@ def tables(report: FundBalanceReport) -> list[Table]:
             Row((_("Quá hạn"), u.loans_overdue), level=1),
             Row((_("Lãi phải thu"), u.interest_receivable)),
             Row((_("Lãi dự thu (đã hạch toán đến cuối tháng)"), u.accrued_interest)),
+            Row((_("Phải thu ngân sách hỗ trợ lãi suất"), u.support_receivable)),
             Row((_("Trừ: dự phòng rủi ro cụ thể"), -u.specific_provision)),
             Row((_("Trừ: dự phòng rủi ro chung"), -u.general_provision)),
             Row((_("Vốn bằng tiền sẵn sàng cho vay (tiền gửi ngân hàng, kho bạc)"), u.cash)),

@@ -48,6 +48,7 @@ class Uses:
     outstanding: int
     interest_receivable: int
     accrued_interest: int
+    support_receivable: int
     provision: int
     cash: int
     total: int
@@ -127,6 +128,7 @@ def _position(p: FundPosition, as_of: date) -> Position:
             outstanding=p.outstanding,
             interest_receivable=p.interest_receivable,
             accrued_interest=p.accrued_interest,
+            support_receivable=p.support_receivable,
             provision=p.provision,
             cash=p.cash,
             total=p.total_uses,
@@ -225,6 +227,7 @@ def tables(report: OperationsReport) -> list[Table]:
             both(_("Quá hạn"), "loans_overdue", "uses", level=1),
             both(_("Lãi phải thu"), "interest_receivable", "uses"),
             both(_("Lãi dự thu (đã hạch toán đến cuối tháng)"), "accrued_interest", "uses"),
+            both(_("Phải thu ngân sách hỗ trợ lãi suất"), "support_receivable", "uses"),
             Row((_("Trừ: dự phòng rủi ro"), -o.uses.provision, -c.uses.provision)),
             both(_("Vốn bằng tiền (tiền gửi ngân hàng, kho bạc)"), "cash", "uses"),
         ),

@@ -69,10 +69,10 @@ def _payments_after(part: list[int], paid_until: date) -> dict[tuple[int, int], 
     """Interest paid on each (loan, row) by the repayments valued after ``paid_until``.
 
     The store writes on each row ``interest_paid`` = Σ of the interest lines of the
-    repayments' allocations on it + ``interest_waived`` (``loans.store.instalment_columns``
-    and ``repayment_columns``, from one replay; the incremental path writes both from the
-    same state), so what was paid up to ``paid_until`` is the stored figure less the
-    waivers and less these."""
+    repayments' allocations on it + ``interest_waived`` + ``interest_supported``
+    (``loans.store.instalment_columns`` and ``repayment_columns``, from one replay; the
+    incremental path writes both from the same state), so what was paid up to
+    ``paid_until`` is the stored figure less the waivers, the budget's share and these."""
     out: dict[tuple[int, int], int] = defaultdict(int)
     for loan_id, allocations in db.session.execute(
         select(Repayment.loan_id, Repayment.allocations).where(
@@ -150,7 +150,9 @@ def accrued_of_loans(
                 Instalment.interest_from,
                 Instalment.principal,
                 Instalment.interest,
-                Instalment.interest_paid,
+                # Settled by the borrower (or waived): the budget's share of a supported
+                # row is billed at its due date, not settled ahead (domain.support).
+                Instalment.interest_paid - Instalment.interest_supported,
                 Instalment.interest_waived,
             ).where(
                 among(Instalment.loan_id, part),

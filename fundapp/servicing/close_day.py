@@ -39,7 +39,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, insert, select, text, union, update
+from sqlalchemy import and_, exists, func, insert, or_, select, text, union, update
 
 from fundapp.core.db import among, in_chunks, touch_loans, upsert
 from fundapp.domain.accrual import horizon_of
@@ -194,13 +194,24 @@ def _affected_loan_ids(day: date, last_closed: date | None) -> list[int]:
         .where(active, Instalment.due_date < day, LATE)
     )
     changed = select(Loan.id).where(active, Loan.reclassify)
+    # A supported instalment that fell due since the last run bills the budget's share.
+    supported = (
+        select(Instalment.loan_id)
+        .join(Loan, Loan.id == Instalment.loan_id)
+        .where(
+            active,
+            Instalment.due_date < day,
+            Instalment.due_date >= last_closed,
+            Instalment.interest_supported > 0,
+        )
+    )
     never_classified = select(Loan.id).where(active, ~exists().where(LoanDay.loan_id == Loan.id))
     waiting = (
         select(LoanDay.loan_id)
         .join(Loan, Loan.id == LoanDay.loan_id)
         .where(active, LoanDay.cured_on.is_not(None))
     )
-    return sorted(db.session.scalars(union(late, changed, never_classified, waiting)))
+    return sorted(db.session.scalars(union(late, changed, never_classified, waiting, supported)))
 
 
 def _law(day: date) -> tuple[Any, ...]:
@@ -234,6 +245,7 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
     version = standing.classification_version(day)
     loans: dict[int, Any] = {}
     figures: dict[int, tuple[int, int, int]] = {}
+    supported: dict[int, int] = {}
     oldest: dict[int, date] = {}
     previous: dict[int, int] = {}
     before: dict[int, Standing] = {}
@@ -281,6 +293,26 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
             ):
                 figures[loan_id] = (int(overdue or 0), int(billed or 0), int(penalty or 0))
                 oldest[loan_id] = due
+            # The budget's share of the supported instalments billed: fallen due, or
+            # settled ahead by the borrower (``domain.replay.Row.support_billed``).
+            for loan_id, amount in db.session.execute(
+                select(Instalment.loan_id, func.sum(Instalment.interest_supported))
+                .where(
+                    among(Instalment.loan_id, part),
+                    Instalment.interest_supported > 0,
+                    or_(
+                        Instalment.due_date < day,
+                        and_(
+                            Instalment.principal_paid == Instalment.principal,
+                            Instalment.interest_paid == Instalment.interest,
+                            Instalment.interest_paid
+                            > Instalment.interest_supported + Instalment.interest_waived,
+                        ),
+                    ),
+                )
+                .group_by(Instalment.loan_id)
+            ):
+                supported[loan_id] = int(amount or 0)
             # Days past due on the restructured schedule: instalments due after the latest
             # restructuring took effect.
             latest = (
@@ -412,6 +444,7 @@ def _close(day: date, last_closed: date | None) -> dict[str, Any]:
             penalty=penalty,
             group=final[loan_id],
             accrued_interest=accrued.get(loan_id, 0),
+            supported=supported.get(loan_id, 0),
         )
         want = with_doubtful_expense(loan_id, want, have.get(loan_id, {}), day)
         moved = difference_lines(loan_id, row.cooperative_id, want, have.get(loan_id, {}))

@@ -12,7 +12,7 @@ from fundapp.core.security import STAFF_READ, roles_required
 from fundapp.dashboard import figures
 from fundapp.domain.errors import ValidationFailed
 from fundapp.funds import services as funds
-from fundapp.reports import calendar, charts
+from fundapp.reports import calendar, charts, ranking
 
 bp = Blueprint("dashboard", __name__)
 
@@ -50,5 +50,6 @@ def index() -> Any:
         origin_code=origin_code,
         percent=charts.percent,
         reporting=calendar.due(today),
+        dissolution=ranking.warnings(today),
         today=today,
     ), status

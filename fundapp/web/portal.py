@@ -27,6 +27,7 @@ from fundapp.cooperatives.models import Cooperative
 from fundapp.core.dates import business_date
 from fundapp.core.forms import apply_errors, form_data
 from fundapp.core.security import Role, roles_required
+from fundapp.documents.payment_qr import loan_qr
 from fundapp.domain.errors import DomainError
 from fundapp.extensions import db
 from fundapp.lending import applications as lending_applications
@@ -95,15 +96,19 @@ def loan(loan_id: int) -> Any:
     coop = own_cooperative()
     item = services.own_loan(coop.id, loan_id)
     as_of = business_date()
+    position = queries.loan_position(item, as_of)
+    schedule = queries.build_schedule(item, as_of).rows
+    due_now = position.balances.total_due if position.balances else 0
     return render_template(
         "portal/loan.html",
         coop=coop,
         loan=item,
         as_of=as_of,
-        position=queries.loan_position(item, as_of),
+        position=position,
+        pay_qr=loan_qr(item, schedule, due_now, as_of),
         maturity=contracts.maturity_of(item),
         overdue_rate=queries.overdue_rate(item),
-        schedule=queries.build_schedule(item, as_of).rows,
+        schedule=schedule,
         payments=services.payment_rows(item),
         disbursements=queries.posted_disbursements(item.id),
         labels=lifecycle.STATUS_LABELS,

@@ -58,7 +58,7 @@ def _register(spec: ReportSpec) -> None:
 
         view.__name__ = endpoint
         bp.add_url_rule(
-            f"/{spec.slug}{suffix}", endpoint, roles_required(*STAFF_READ)(reads_from_replica(view))
+            f"/{spec.slug}{suffix}", endpoint, roles_required(*spec.roles)(reads_from_replica(view))
         )
 
 

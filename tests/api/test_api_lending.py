@@ -243,6 +243,7 @@ def test_journey_from_application_to_closure(fund):
         "interest_paid": 0,
         "penalty_paid": 0,
         "interest_waived": 0,
+        "interest_supported": 0,
         "penalty_waived": 0,
         "paid_on": None,
         "status": "scheduled",

@@ -309,6 +309,7 @@ def test_a_wrong_answer_breaks_its_schema(doc):
         "interest_paid": 0,
         "penalty_paid": 0,
         "interest_waived": 0,
+        "interest_supported": 0,
         "penalty_waived": 0,
         "paid_on": None,
         "status": "scheduled",

@@ -43,6 +43,11 @@ SIGNED_IN = ROLES
 PUBLIC = ACTORS
 # They may list every notice to supervise, and mark only their own (fundapp/notices).
 SUPERVISORS = (DIRECTOR, CONTROLLER)
+# The fund's self-assessment (fundapp/reports/ranking.py).
+RANKING_READ = (DIRECTOR, ACCOUNTANT, CONTROLLER)
+# Interest support: its pages (fundapp/web/support.py) and its claim report.
+SUPPORT_READ = (OFFICER, ACCOUNTANT, DIRECTOR, CONTROLLER)
+CLAIM_READ = (DIRECTOR, ACCOUNTANT, CONTROLLER)
 
 PDF = "application/pdf"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -418,6 +423,42 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("api.get_plan", "GET"): allow(*STAFF),
     ("api.update_plan", "PATCH"): allow(ACCOUNTANT),
     ("api.approve_plan", "POST"): allow(DIRECTOR),
+    # --- the A/B/C self-assessment (docs/rules.md#ranking-and-dissolution): the director,
+    # the accountant and the controller read it, the director records it. An empty form
+    # records the year with nothing ticked.
+    ("reports.ranking", "GET"): allow(*RANKING_READ),
+    ("reports.ranking_pdf", "GET"): allow(*RANKING_READ, content=PDF),
+    ("reports.ranking_xlsx", "GET"): allow(*RANKING_READ, content=XLSX),
+    ("api.report_ranking", "GET"): allow(*RANKING_READ),
+    ("api.report_ranking_pdf", "GET"): allow(*RANKING_READ, content=PDF),
+    ("api.report_ranking_xlsx", "GET"): allow(*RANKING_READ, content=XLSX),
+    ("ranking.record", "POST"): allow(DIRECTOR, ok=302),
+    ("api.get_ranking", "GET"): allow(*RANKING_READ),
+    ("api.record_ranking", "POST"): allow(DIRECTOR, ok=422),
+    # --- interest support (docs/rules.md#interest-support): the director keeps the schemes
+    # and enrols loans, the accountant (or the director) files claims, the accountant
+    # records their payment; the board, the administrator and the cooperative have no part.
+    ("support.index", "GET"): allow(*SUPPORT_READ),
+    ("support.new", "GET"): allow(DIRECTOR),
+    ("support.new", "POST"): allow(DIRECTOR, ok=422),
+    ("support.scheme", "GET"): allow(*SUPPORT_READ),
+    ("support.enrol", "POST"): allow(DIRECTOR, ok=422),
+    ("support.stop", "POST"): allow(DIRECTOR, ok=302),
+    ("support.submit", "POST"): allow(ACCOUNTANT, DIRECTOR, ok=422),
+    ("support.paid", "POST"): allow(ACCOUNTANT, ok=302),
+    ("reports.support_claim", "GET"): allow(*CLAIM_READ),
+    ("reports.support_claim_pdf", "GET"): allow(*CLAIM_READ, content=PDF),
+    ("reports.support_claim_xlsx", "GET"): allow(*CLAIM_READ, content=XLSX),
+    ("api.report_support_claim", "GET"): allow(*CLAIM_READ),
+    ("api.report_support_claim_pdf", "GET"): allow(*CLAIM_READ, content=PDF),
+    ("api.report_support_claim_xlsx", "GET"): allow(*CLAIM_READ, content=XLSX),
+    ("api.list_support_schemes", "GET"): allow(*SUPPORT_READ),
+    ("api.create_support_scheme", "POST"): allow(DIRECTOR, ok=422),
+    ("api.enrol_loan_support", "POST"): allow(DIRECTOR, ok=422),
+    ("api.stop_loan_support", "POST"): allow(DIRECTOR, ok=422),
+    ("api.list_support_claims", "GET"): allow(*SUPPORT_READ),
+    ("api.submit_support_claim", "POST"): allow(ACCOUNTANT, DIRECTOR, ok=422),
+    ("api.record_support_payment", "POST"): allow(ACCOUNTANT, ok=422),
     # --- the risk committee (docs/rules.md#risk-committee): the board records, the
     # director and the controller read.
     ("committee.index", "GET"): allow(BOARD, DIRECTOR, CONTROLLER),

@@ -22,7 +22,7 @@ import re
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -45,6 +45,7 @@ from fundapp.cooperatives.forms import CooperativeForm, RelatedGroupForm
 from fundapp.cooperatives.models import Cooperative
 from fundapp.cooperatives.services import create_group
 from fundapp.documents import credit_file
+from fundapp.domain.ranking import COMPLIANCE_CODES
 from fundapp.extensions import db
 from fundapp.imports.template import csv_bytes
 from fundapp.ledger.forms import CapitalEntryForm
@@ -74,11 +75,15 @@ from fundapp.repayments import services as rs
 from fundapp.servicing import relief as reliefs
 from fundapp.servicing import risk
 from fundapp.servicing.close_day import run_close_day
+from fundapp.support import forms as sf
+from fundapp.support import services as support
+from fundapp.support.models import SupportClaim
 from fundapp.web import committee as cw
 from fundapp.web import relief as rr
 from fundapp.web.credit_file import TemplateForm
 from fundapp.web.imports import ImportForm
 from fundapp.web.imports import UploadForm as LoanFileForm
+from fundapp.web.ranking import RankingForm
 from tests.conftest import (
     BUSINESS_DATE,
     PASSWORD,
@@ -406,6 +411,7 @@ def _world(app: Flask) -> World:
 
 WORDING = "contract"  # the credit-file kind whose wording the cases change
 MEETING_QUARTER = "2026-Q3"
+RANKED_YEAR = BUSINESS_DATE.year - 1  # the year the director's self-assessment records
 
 
 def _new_features(users: dict[str, User], loan: Loan) -> dict[str, Any]:
@@ -419,18 +425,49 @@ def _new_features(users: dict[str, User], loan: Loan) -> dict[str, Any]:
     db.session.flush()
     credit_file.issue(users["officer"], WORDING, loan)
     plan = planning.create(users["accountant"], BUSINESS_DATE.year + 1, {}, "Kế hoạch năm sau")
+    # Last year's plan: its A/B/C self-assessment can be recorded.
+    planning.create(users["accountant"], RANKED_YEAR, {}, "Kế hoạch năm trước")
     meeting = committee.open_meeting(
         users["board"], MEETING_QUARTER,
         committee.MeetingInput(date(2026, 10, 15), "Trụ sở Quỹ", "Nguyễn Văn An\nTrần Thị Bình"),
         BUSINESS_DATE,
     )  # fmt: skip
+    # An interest support scheme with a claim filed to its paying agency.
+    scheme = support.create_scheme(users["director"], {**SCHEME, "code": "HTLS"})
+    claim = SupportClaim(
+        scheme_id=scheme.id,
+        reference="HTLS-2026-0001",
+        period_from=date(2026, 1, 1),
+        period_to=date(2026, 10, 31),
+        amount=1_000_000,
+        submitted_at=datetime(2026, 11, 2, tzinfo=UTC),
+    )
+    db.session.add(claim)
     db.session.commit()
     return {
         "collateral": collateral,
         "plan": plan,
         "meeting": meeting,
         "wording": credit_file.current_template(WORDING).body,
+        "scheme": scheme,
+        "claim": claim,
     }
+
+
+SCHEME = {
+    "name": "Hỗ trợ lãi suất sản xuất nông nghiệp",
+    "legal_basis": "Nghị quyết 24/2018/NQ-HĐND",
+    "paying_agency": "Sở Tài chính",
+    "share": "50",
+    "first_due": "2026-01-01",
+}
+_scheme_codes = itertools.count(1)
+# A day the payment of a claim cannot be recorded on: after the business date.
+LATER = "31/12/2030"
+
+
+def _scheme_url(world: World) -> str:
+    return f"/support/{world.extra['scheme'].id}"
 
 
 @pytest.fixture(scope="module")
@@ -910,6 +947,46 @@ def _form_cases() -> list[FormCase]:
             TemplateForm, "director", lambda w, t: f"/admin/forms/{WORDING}",
             lambda w, t: {"body": w.extra["wording"], "note": "Sửa lời văn theo quy chế"},
             ("body", "note"), batch=1,
+        ),
+        FormCase(
+            sf.SchemeForm, "director", lambda w, t: "/support/new",
+            lambda w, t: {**SCHEME, "code": f"HT{next(_scheme_codes)}"},
+            ("name", "legal_basis", "paying_agency", "code", "purposes", "share", "first_due",
+             "last_due", "cap_per_loan", "borrower_kinds"),
+            not_shown={"code": "kept in capitals", "purposes": "kept folded (no accents)"},
+        ),
+        FormCase(
+            # No payload names a contract: refused, the form shown again with its message.
+            sf.EnrolForm, "director", lambda w, t: f"{_scheme_url(w)}/enrol",
+            lambda w, t: {"contract_no": "HD-KHONG-CO", "first_due": ""},
+            ("contract_no", "first_due"), prefix=lambda t: "enrol",
+            must_refuse=True, refuses_all=True,
+        ),
+        FormCase(
+            # The active loan has no support to stop: refused, the message on the page.
+            sf.StopForm, "director", lambda w, t: f"/support/loans/{w.active.id}/stop",
+            lambda w, t: {"last_due": _today(), "reason": "Sai mục đích"},
+            ("last_due", "reason"), prefix=lambda t: "stop",
+            accepted=lambda r: False, refuses_all=True,
+        ),
+        FormCase(
+            # Nothing billed to the budget: no claim is filed, whatever the note says.
+            sf.ClaimForm, "accountant", lambda w, t: f"{_scheme_url(w)}/claims",
+            lambda w, t: {"period_to": "31/10/2026", "note": "Quý III"},
+            ("period_to", "note"), prefix=lambda t: "claim",
+            must_refuse=True, refuses_all=True,
+        ),
+        FormCase(
+            sf.PaymentForm, "accountant",
+            lambda w, t: f"/support/claims/{w.extra['claim'].id}/paid",
+            lambda w, t: {"paid_on": LATER, "reference": "UNC 12"},
+            ("paid_on", "reference"), prefix=lambda t: "pay",
+            accepted=lambda r: False, refuses_all=True,
+        ),
+        FormCase(
+            RankingForm, "director", lambda w, t: f"/ranking/{RANKED_YEAR}",
+            lambda w, t: {**dict.fromkeys(COMPLIANCE_CODES, "y"), "note": "Họp ngày 10/05"},
+            ("note",), batch=1,
         ),
     ]  # fmt: skip
 
@@ -1486,6 +1563,40 @@ API_CASES = [
         view=lambda w, t, b, a: f"/plans/{w.extra['plan'].id}",
     ),
     ApiCase(
+        "POST /ranking/{year}", "director", lambda w, t: f"/ranking/{RANKED_YEAR}",
+        lambda w, t: {"compliance": dict.fromkeys(COMPLIANCE_CODES, True), "note": "Đã họp"},
+        ("note",), batch=1, view=lambda w, t, b, a: f"/reports/ranking?year={RANKED_YEAR}",
+    ),
+    ApiCase(
+        "POST /support-schemes", "director", lambda w, t: "/support-schemes",
+        lambda w, t: {**SCHEME, "code": f"HTA{next(_scheme_codes)}"},
+        ("name", "legal_basis", "paying_agency", "code", "share", "first_due", "last_due"),
+        view=lambda w, t, b, a: f"/support/{a['id']}", not_shown={"code": "kept in capitals"},
+    ),
+    ApiCase(
+        "POST /loans/{loan_id}/support", "director", lambda w, t: f"/loans/{w.active.id}/support",
+        lambda w, t: {"scheme_id": w.extra["scheme"].id, "first_due": "2026-12-31"},
+        ("first_due",), refuses_all=True,  # an active loan: not from a day before today
+    ),
+    ApiCase(
+        "POST /loans/{loan_id}/support/stop", "director",
+        lambda w, t: f"/loans/{w.active.id}/support/stop",
+        lambda w, t: {"last_due": "2026-12-31", "reason": "Sai mục đích"},
+        ("last_due", "reason"), refuses_all=True,  # the loan has no support
+    ),
+    ApiCase(
+        "POST /support-schemes/{scheme_id}/claims", "accountant",
+        lambda w, t: f"/support-schemes/{w.extra['scheme'].id}/claims",
+        lambda w, t: {"period_to": "2026-10-31", "note": "Quý III"},
+        ("period_to", "note"), refuses_all=True,  # nothing billed to claim
+    ),
+    ApiCase(
+        "POST /support-claims/{claim_id}/payment", "accountant",
+        lambda w, t: f"/support-claims/{w.extra['claim'].id}/payment",
+        lambda w, t: {"paid_on": "2030-12-31", "reference": "UNC 12"},
+        ("paid_on", "reference"), refuses_all=True,  # a day after the business date
+    ),
+    ApiCase(
         "POST /committee/meetings", "board", lambda w, t: "/committee/meetings",
         lambda w, t: _new_meeting(), ("quarter", "held_on", "place", "members", "minutes"),
         view=lambda w, t, b, a: f"/committee/{a['id']}",
@@ -1611,7 +1722,8 @@ COPIED = "*"
 _REPORTS = {"fund_balance": ("as_of", "from"), "lending_activity": ("from", "to", "group_by"),
             "par": ("as_of",), "classification": ("quarter",), "trial_balance": ("from", "to"),
             "account_ledger": ("account", "from", "to"),
-            "operations": ("period", "from", "to"), "plan_actual": ("year", "as_of")}  # fmt: skip
+            "operations": ("period", "from", "to"), "plan_actual": ("year", "as_of"),
+            "ranking": ("year", "as_of"), "support_claim": ("scheme", "to", "claim")}  # fmt: skip
 COPIED_READS = {
     "documents.statement": ("from", "to"),
     # The readiness check's GET form, read as a whole by its rules.
@@ -1651,6 +1763,9 @@ def _path_values(world: World) -> dict[str, Any]:
         "collateral_id": world.extra["collateral"].id,
         "plan_id": world.extra["plan"].id,
         "meeting_id": world.extra["meeting"].id,
+        "year": RANKED_YEAR,
+        "scheme_id": world.extra["scheme"].id,
+        "claim_id": world.extra["claim"].id,
         # The credit file: the contract of the active loan, as issued first.
         "kind": WORDING,
         "subject_type": "loan",

@@ -14,7 +14,7 @@ import io
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from itertools import product
 from pathlib import Path
@@ -47,6 +47,8 @@ from fundapp.policy import services as policy
 from fundapp.repayments import services as rs
 from fundapp.servicing import relief as reliefs
 from fundapp.servicing import risk
+from fundapp.support import services as support
+from fundapp.support.models import SupportClaim
 from tests.conftest import (
     BUSINESS_DATE,
     PASSWORD,
@@ -240,12 +242,35 @@ def _build_world(app: Flask, folders: tuple[Path, ...]) -> World:
     # The credit file's contract issued once, a draft annual plan, an open committee meeting.
     credit_file.issue(staff.officer, "contract", loan)
     plan = planning.create(staff.accountant, 2026, {"disbursed": "1.000.000.000"}, "Kế hoạch")
+    # The year before, planned: its A/B/C self-assessment can be recorded.
+    planning.create(staff.accountant, 2025, {"bad_debt_ratio": "300"}, "Kế hoạch 2025")
     meeting = committee.open_meeting(
         staff.board,
         "2026-Q3",
         committee.MeetingInput(date(2026, 11, 10), "Trụ sở Quỹ", "Hội đồng", ""),
         BUSINESS_DATE,
     )
+    # An interest support scheme with a claim filed to its agency.
+    scheme = support.create_scheme(
+        staff.director,
+        {
+            "code": "HTLS",
+            "name": "Hỗ trợ lãi suất",
+            "legal_basis": "Nghị quyết 24/2018/NQ-HĐND",
+            "paying_agency": "Sở Tài chính",
+            "share": "50",
+            "first_due": "2026-01-01",
+        },
+    )
+    claim = SupportClaim(
+        scheme_id=scheme.id,
+        reference="HTLS-2026-0001",
+        period_from=date(2026, 1, 1),
+        period_to=date(2026, 10, 31),
+        amount=1_000_000,
+        submitted_at=datetime(2026, 11, 2, tzinfo=UTC),
+    )
+    db.session.add(claim)
     db.session.commit()
 
     ids: dict[str, list[Any]] = {
@@ -265,6 +290,9 @@ def _build_world(app: Flask, folders: tuple[Path, ...]) -> World:
         "version": [1],
         "plan_id": [plan.id],
         "meeting_id": [meeting.id],
+        "year": [2025],
+        "scheme_id": [scheme.id],
+        "claim_id": [claim.id],
         "write_off_id": [write_off.id],
     }
     return World(app, boss, admin, member, loan, ids, folders)

@@ -22,6 +22,7 @@ from fundapp.loans.models import Instalment, Loan, LoanStatus, Repayment
 from fundapp.repayments import services as rs
 from fundapp.servicing import close_day
 from fundapp.servicing import relief as reliefs
+from fundapp.support import services as support_services
 from tests.conftest import fresh_database, make_app
 from tests.services.lending_helpers import contracted_loan, fund_and_staff
 
@@ -45,8 +46,11 @@ class LoanHistory(RuleBasedStateMachine):
         method=st.sampled_from(["equal_principal", "annuity", "bullet"]),
         every=st.sampled_from([1, 3]),
         term=st.sampled_from([6, 12, 24]),
+        support=st.sampled_from([None, (50, None), (100, 2_000_000)]),
     )
-    def contract(self, method: str, every: int, term: int) -> None:
+    def contract(
+        self, method: str, every: int, term: int, support: tuple[int, int | None] | None
+    ) -> None:
         interest_every = every if method != "bullet" else 3
         self.loan = contracted_loan(
             self.staff,
@@ -57,6 +61,26 @@ class LoanHistory(RuleBasedStateMachine):
             interest_every_months=interest_every,
             term_months=term,
         )
+        if support is not None:
+            # Interest support on the instalments due from March to December 2026: a share of
+            # each, and a cap the budget stops at.
+            share, cap = support
+            scheme = support_services.create_scheme(
+                self.staff.director,
+                {
+                    "code": "HTLS",
+                    "name": "Hỗ trợ lãi suất",
+                    "legal_basis": "Nghị quyết 24/2018/NQ-HĐND",
+                    "paying_agency": "Sở Tài chính",
+                    "share": str(share),
+                    "first_due": "2026-03-01",
+                    "last_due": "2026-12-31",
+                    "cap_per_loan": cap,
+                },
+            )
+            support_services.enrol(self.staff.director, self.loan.id, scheme.id, self.today)
+            db.session.commit()
+            event(f"interest support {share} %")
         self._disburse(160_000_000)
 
     def _disburse(self, amount: int) -> None:

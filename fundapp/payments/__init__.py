@@ -1,0 +1,1 @@
+"""How a cooperative pays the fund: the VietQR code of the fund's collection account."""
