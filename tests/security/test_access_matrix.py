@@ -18,7 +18,7 @@ import io
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,8 +49,6 @@ from fundapp.policy import services as policy
 from fundapp.repayments import services as repayments
 from fundapp.servicing import relief as reliefs
 from fundapp.servicing.close_day import run_close_day
-from fundapp.support import services as support
-from fundapp.support.models import SupportClaim
 from tests.conftest import (
     BUSINESS_DATE,
     PG_URL,
@@ -75,6 +73,7 @@ from tests.services.lending_helpers import (
     contracted_loan,
     disburse,
     fund_and_staff,
+    support_with_claim,
 )
 
 # Who may do what does not depend on the database; the PostgreSQL run leaves it to SQLite.
@@ -388,27 +387,7 @@ def _build(app: Flask) -> World:
     # The year before, planned, for its A/B/C self-assessment.
     planning.create(staff.accountant, 2025, {"bad_debt_ratio": "300"}, "Kế hoạch 2025")
     # An interest support scheme and a claim filed to its paying agency, not yet paid.
-    scheme = support.create_scheme(
-        staff.director,
-        {
-            "code": "HTLS",
-            "name": "Hỗ trợ lãi suất",
-            "legal_basis": "Nghị quyết 24/2018/NQ-HĐND",
-            "paying_agency": "Sở Tài chính",
-            "share": "50",
-            "first_due": "2026-01-01",
-        },
-    )
-    claim = SupportClaim(
-        scheme_id=scheme.id,
-        reference="HTLS-2026-0001",
-        period_from=date(2026, 1, 1),
-        period_to=date(2026, 10, 31),
-        amount=1_000_000,
-        submitted_at=datetime(2026, 11, 2, tzinfo=UTC),
-    )
-    db.session.add(claim)
-    db.session.flush()
+    scheme, claim = support_with_claim(staff.director)
     staff_objects = {
         "plan": plan.id,
         "meeting": meeting.id,

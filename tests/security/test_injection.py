@@ -22,7 +22,7 @@ import re
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -76,8 +76,6 @@ from fundapp.servicing import relief as reliefs
 from fundapp.servicing import risk
 from fundapp.servicing.close_day import run_close_day
 from fundapp.support import forms as sf
-from fundapp.support import services as support
-from fundapp.support.models import SupportClaim
 from fundapp.web import committee as cw
 from fundapp.web import relief as rr
 from fundapp.web.credit_file import TemplateForm
@@ -94,7 +92,13 @@ from tests.conftest import (
     make_cooperative,
     make_user,
 )
-from tests.services.lending_helpers import Staff, contracted_loan, disburse
+from tests.services.lending_helpers import (
+    SUPPORT_SCHEME,
+    Staff,
+    contracted_loan,
+    disburse,
+    support_with_claim,
+)
 
 # --- payloads ---------------------------------------------------------------------------------
 
@@ -433,16 +437,7 @@ def _new_features(users: dict[str, User], loan: Loan) -> dict[str, Any]:
         BUSINESS_DATE,
     )  # fmt: skip
     # An interest support scheme with a claim filed to its paying agency.
-    scheme = support.create_scheme(users["director"], {**SCHEME, "code": "HTLS"})
-    claim = SupportClaim(
-        scheme_id=scheme.id,
-        reference="HTLS-2026-0001",
-        period_from=date(2026, 1, 1),
-        period_to=date(2026, 10, 31),
-        amount=1_000_000,
-        submitted_at=datetime(2026, 11, 2, tzinfo=UTC),
-    )
-    db.session.add(claim)
+    scheme, claim = support_with_claim(users["director"])
     db.session.commit()
     return {
         "collateral": collateral,
@@ -454,13 +449,7 @@ def _new_features(users: dict[str, User], loan: Loan) -> dict[str, Any]:
     }
 
 
-SCHEME = {
-    "name": "Hỗ trợ lãi suất sản xuất nông nghiệp",
-    "legal_basis": "Nghị quyết 24/2018/NQ-HĐND",
-    "paying_agency": "Sở Tài chính",
-    "share": "50",
-    "first_due": "2026-01-01",
-}
+SCHEME = SUPPORT_SCHEME
 _scheme_codes = itertools.count(1)
 # A day the payment of a claim cannot be recorded on: after the business date.
 LATER = "31/12/2030"

@@ -14,7 +14,7 @@ import io
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from itertools import product
 from pathlib import Path
@@ -47,8 +47,6 @@ from fundapp.policy import services as policy
 from fundapp.repayments import services as rs
 from fundapp.servicing import relief as reliefs
 from fundapp.servicing import risk
-from fundapp.support import services as support
-from fundapp.support.models import SupportClaim
 from tests.conftest import (
     BUSINESS_DATE,
     PASSWORD,
@@ -58,7 +56,12 @@ from tests.conftest import (
     make_user,
 )
 from tests.documents.helpers import repay
-from tests.services.lending_helpers import contracted_loan, disburse, fund_and_staff
+from tests.services.lending_helpers import (
+    contracted_loan,
+    disburse,
+    fund_and_staff,
+    support_with_claim,
+)
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_MESSAGES = (  # in Vietnamese and, once a session chose it, in English
@@ -251,26 +254,7 @@ def _build_world(app: Flask, folders: tuple[Path, ...]) -> World:
         BUSINESS_DATE,
     )
     # An interest support scheme with a claim filed to its agency.
-    scheme = support.create_scheme(
-        staff.director,
-        {
-            "code": "HTLS",
-            "name": "Hỗ trợ lãi suất",
-            "legal_basis": "Nghị quyết 24/2018/NQ-HĐND",
-            "paying_agency": "Sở Tài chính",
-            "share": "50",
-            "first_due": "2026-01-01",
-        },
-    )
-    claim = SupportClaim(
-        scheme_id=scheme.id,
-        reference="HTLS-2026-0001",
-        period_from=date(2026, 1, 1),
-        period_to=date(2026, 10, 31),
-        amount=1_000_000,
-        submitted_at=datetime(2026, 11, 2, tzinfo=UTC),
-    )
-    db.session.add(claim)
+    scheme, claim = support_with_claim(staff.director)
     db.session.commit()
 
     ids: dict[str, list[Any]] = {

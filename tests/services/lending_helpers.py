@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fundapp.extensions import db
 from fundapp.ledger.services import record_capital
 from fundapp.lending import applications, contracts, disbursements
 from fundapp.policy.services import install_defaults
+from fundapp.support import services as support
+from fundapp.support.models import SupportClaim
 from tests.conftest import make_cooperative, make_user
 
 
@@ -120,3 +122,29 @@ def portal_application_form(**changes: Any) -> dict[str, Any]:
     }
     data.update(changes)
     return data
+
+
+SUPPORT_SCHEME = {
+    "name": "Hỗ trợ lãi suất sản xuất nông nghiệp",
+    "legal_basis": "Nghị quyết 24/2018/NQ-HĐND",
+    "paying_agency": "Sở Tài chính",
+    "share": "50",
+    "first_due": "2026-01-01",
+}
+
+
+def support_with_claim(director: Any) -> tuple[Any, Any]:
+    """An interest support scheme (code HTLS) and a claim filed to its agency, not yet paid,
+    written directly (nothing is billed to claim in the security tests' books)."""
+    scheme = support.create_scheme(director, {**SUPPORT_SCHEME, "code": "HTLS"})
+    claim = SupportClaim(
+        scheme_id=scheme.id,
+        reference="HTLS-2026-0001",
+        period_from=date(2026, 1, 1),
+        period_to=date(2026, 10, 31),
+        amount=1_000_000,
+        submitted_at=datetime(2026, 11, 2, tzinfo=UTC),
+    )
+    db.session.add(claim)
+    db.session.flush()
+    return scheme, claim
