@@ -243,6 +243,23 @@ class Loan(SearchKeyMixin, TermsMixin, TimestampMixin, db.Model):
     def restructure_count(self) -> int:
         return self.term_adjustments + self.extensions
 
+    @property
+    def support(self) -> dict[str, Any] | None:
+        """The interest support terms the loan keeps, read for display (share as a Decimal,
+        dates as dates); None: no support."""
+        terms = self.support_terms
+        if not terms:
+            return None
+        last = terms.get("last_due")
+        return {
+            "scheme_id": terms["scheme_id"],
+            "share": Decimal(str(terms["share"])),
+            "share_label": f"{format(Decimal(str(terms['share'])).normalize(), 'f')} %",
+            "first_due": date.fromisoformat(terms["first_due"]),
+            "last_due": date.fromisoformat(last) if last else None,
+            "cap": terms.get("cap"),
+        }
+
 
 class Instalment(db.Model):
     """One row of the loan's current schedule, with what has been paid on it."""

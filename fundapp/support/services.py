@@ -281,13 +281,13 @@ def enrolled(scheme_id: int) -> list[Enrolled]:
     )
     out = []
     for loan in sorted(loans, key=lambda item: item.contract_no):
-        terms = loan.support_terms or {}
+        terms = loan.support or {}
         out.append(
             Enrolled(
                 loan,
-                date.fromisoformat(terms["first_due"]),
-                date.fromisoformat(terms["last_due"]) if terms.get("last_due") else None,
-                terms.get("cap"),
+                terms["first_due"],
+                terms["last_due"],
+                terms["cap"],
                 int(totals.get(loan.id) or 0),
             )
         )
