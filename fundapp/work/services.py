@@ -45,13 +45,14 @@ SCHEDULED = (LoanStatus.ACTIVE, LoanStatus.CLOSED)
 
 
 def _remaining() -> Any:
-    """What is still owed on an instalment, principal and interest (waived interest is not)."""
+    """What the borrower still owes on an instalment, principal and interest: the interest
+    settled (``interest_paid``) already counts what a relief waived and the budget's share
+    under interest support (``loans.models.Instalment``)."""
     return (
         Instalment.principal
         - Instalment.principal_paid
         + Instalment.interest
         - Instalment.interest_paid
-        - Instalment.interest_waived
     )
 
 
@@ -144,10 +145,10 @@ def due_soon(as_of: date, officer_id: int | None = None, days: int = DUE_SOON_DA
 
 
 def _unsettled() -> Any:
-    """Principal or interest (net of what was waived) still owed on the instalment."""
+    """Principal or interest still owed on the instalment (waived interest is settled)."""
     return or_(
         Instalment.principal_paid < Instalment.principal,
-        Instalment.interest_paid + Instalment.interest_waived < Instalment.interest,
+        Instalment.interest_paid < Instalment.interest,
     )
 
 

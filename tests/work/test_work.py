@@ -16,8 +16,10 @@ from sqlalchemy import func, select
 
 from fundapp.extensions import db
 from fundapp.loans.models import Instalment, Loan
+from fundapp.servicing import relief as reliefs
 from fundapp.work import services
 from tests.conftest import login
+from tests.documents.helpers import repay
 from tests.reports.scenario import AS_OF, small_fund
 
 A_DUE = 10_000_000 + 611_507  # 10.611.507
@@ -130,3 +132,26 @@ def test_pages_render_for_each_role(fund, client, app):
     assert "10.611.507" in page and fund.loan_a.contract_no in page
     loans = client.get("/loans/").get_data(as_text=True)
     assert "10.611.507" in loans
+
+
+def test_arrears_count_a_waived_interest_once(fund):
+    """A relief waives 200.000 đ of loan A's overdue interest row on 25/02: the arrears are
+    10.611.507 − 200.000 = 10.411.507, and still 10 days past due. A payment of 411.507 on
+    25/02 pays the overdue interest first, 10 days on 10.000.000 at 9 % and on 611.507 at
+    10 %: (900.000.000 + 61.150.700) / 36.500 = 26.332,9 → 26.333, then 385.174 of interest:
+    10.000.000 + 26.333 are left (counting the waiver twice would show 9.826.333)."""
+    staff, loan = fund.staff, fund.loan_a
+    payload = {
+        "kind": "reduction",
+        "reason_code": "unable_to_pay",
+        "interest": 200_000,
+        "reason": "Thiên tai làm mất mùa",
+        "evidence": "Biên bản xác nhận thiệt hại",
+    }
+    relief = reliefs.request_relief(staff.officer, loan.id, payload, AS_OF)
+    reliefs.decide_relief(staff.director, relief.id, True, "Đồng ý giảm", AS_OF)
+    db.session.commit()
+    late = services.arrears(AS_OF)[loan.id]
+    assert (late.amount, late.days_past_due) == (A_DUE - 200_000, 10)
+    repay(staff, loan, 411_507, AS_OF)
+    assert services.arrears(AS_OF)[loan.id].amount == 10_026_333
