@@ -104,6 +104,17 @@ class Config:
     MAIL_PASSWORD = _env("MAIL_PASSWORD", "")
     MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)
     MAIL_SENDER = _env("MAIL_SENDER", "quyhtx@example.vn")
+    # SMS and Zalo (fundapp/notices/senders.py): "log" writes them to the log; "http" POSTs
+    # JSON to the provider's gateway at MESSAGE_HTTP_URL with the bearer key and the
+    # provider's template id of each notice kind (MESSAGE_TEMPLATES, a JSON object).
+    MESSAGE_SMS_BACKEND = _env("MESSAGE_SMS_BACKEND", "log")
+    MESSAGE_ZALO_BACKEND = _env("MESSAGE_ZALO_BACKEND", "log")
+    MESSAGE_HTTP_URL = _env("MESSAGE_HTTP_URL", "")
+    MESSAGE_HTTP_KEY = _env("MESSAGE_HTTP_KEY", "")
+    MESSAGE_HTTP_TIMEOUT = float(_env("MESSAGE_HTTP_TIMEOUT", "10"))
+    MESSAGE_TEMPLATES = _env("MESSAGE_TEMPLATES", "{}")
+    # The messages' retries are sent every this many minutes (`flask jobs run`).
+    MESSAGE_RETRY_EVERY = _env("MESSAGE_RETRY_EVERY", "5")
 
     # Application documents live outside static/, under random names.
     UPLOAD_FOLDER = _env("UPLOAD_FOLDER", str(BASE_DIR / "instance" / "uploads"))

@@ -4,6 +4,7 @@ from fundapp.api.models import IdempotencyKey
 from fundapp.areas.models import AdminUnit, UnitSuccession
 from fundapp.audit.models import AuditLog
 from fundapp.auth.models import ApiToken, LoginThrottle, User, UserRole, UserSession
+from fundapp.banking.models import BankLine, BankMapping, BankStatement
 from fundapp.cooperatives.models import Cooperative, CooperativeAddress, RelatedGroup
 from fundapp.documents.file_models import FileDocument, FormTemplate
 from fundapp.funds.models import Fund
@@ -40,6 +41,7 @@ from fundapp.loans.models import (
     WriteOff,
 )
 from fundapp.loans.relief import InterestRelief, OffBalanceRemoval
+from fundapp.notices.models import OutboundMessage
 from fundapp.planning.models import AnnualPlan, PlanLine
 from fundapp.planning.ranking import RankingAssessment
 from fundapp.policy.models import PolicyChange, PolicyParameter
@@ -52,6 +54,9 @@ __all__ = [
     "Application",
     "ApplicationDocument",
     "AuditLog",
+    "BankLine",
+    "BankMapping",
+    "BankStatement",
     "BookBorrower",
     "BookLoan",
     "BookTotal",
@@ -84,6 +89,7 @@ __all__ = [
     "LoginThrottle",
     "Notice",
     "OffBalanceRemoval",
+    "OutboundMessage",
     "PlanLine",
     "PolicyChange",
     "PolicyParameter",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundapp.areas import services as areas
@@ -71,6 +71,11 @@ class Cooperative(SearchKeyMixin, TimestampMixin, db.Model):
     members_count: Mapped[int] = mapped_column(default=0)
     bank_account: Mapped[str] = mapped_column(String(30), default="")
     bank_name: Mapped[str] = mapped_column(String(120), default="")
+    # Where the fund's notices reach the cooperative: "email", "sms", "zalo" (the last two
+    # to ``phone``), chosen by the cooperative (fundapp/notices/channels.py).
+    message_channels: Mapped[list[str]] = mapped_column(
+        JSON, default=lambda: ["email"], server_default=text("'[\"email\"]'")
+    )
     related_group_id: Mapped[int | None] = mapped_column(
         ForeignKey("related_groups.id", ondelete="SET NULL"), index=True
     )

@@ -14,7 +14,8 @@ from typing import Any
 @dataclass(frozen=True)
 class JobSpec:
     """One job: ``func`` ("package.module:function") is called with the Flask app, daily at
-    the "HH:MM" held in the config key ``at_setting`` (in FUNDAPP_TIMEZONE)."""
+    the "HH:MM" held in the config key ``at_setting`` (in FUNDAPP_TIMEZONE), or, when
+    ``every`` is True, every N minutes (N, from 1 to 60, held in ``at_setting``)."""
 
     id: str
     func: str
@@ -22,7 +23,17 @@ class JobSpec:
     description: str
     # Run once as soon as the scheduler starts, so a restart after downtime catches up.
     run_at_start: bool = True
+    every: bool = False
 
+
+# The messages' sends and retries (fundapp/notices/outbox.py), every few minutes.
+MESSAGES_JOB = JobSpec(
+    id="messages",
+    func="fundapp.jobs.runner:messages_job",
+    at_setting="MESSAGE_RETRY_EVERY",
+    description="Messages: send the queued e-mails, SMS and Zalo messages and the retries due",
+    every=True,
+)
 
 JOBS: tuple[JobSpec, ...] = (
     JobSpec(
@@ -31,6 +42,7 @@ JOBS: tuple[JobSpec, ...] = (
         at_setting="FUNDAPP_CLOSE_DAY_AT",
         description="Close of day: every business date not yet closed, in order",
     ),
+    MESSAGES_JOB,
 )
 
 _HH_MM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
@@ -44,12 +56,25 @@ def daily_time(value: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
+def every_minutes(value: Any) -> int:
+    """``"5"`` → 5; anything but a whole number of minutes from 1 to 60 is a ValueError."""
+    text = str(value).strip()
+    if not text.isdigit() or not 1 <= int(text) <= 60:
+        raise ValueError(f"expected a number of minutes from 1 to 60, not {value!r}")
+    return int(text)
+
+
 def cron_fields(job: JobSpec, config: Mapping[str, Any]) -> dict[str, Any]:
     """The CronTrigger arguments of ``job`` under ``config``."""
+    if job.every:
+        minutes = every_minutes(config[job.at_setting])
+        return {"minute": f"*/{minutes}", "timezone": config["FUNDAPP_TIMEZONE"]}
     hour, minute = daily_time(config[job.at_setting])
     return {"hour": hour, "minute": minute, "timezone": config["FUNDAPP_TIMEZONE"]}
 
 
 def describe_trigger(job: JobSpec, config: Mapping[str, Any]) -> str:
     fields = cron_fields(job, config)
+    if job.every:
+        return f"every {fields['minute'][2:]} minutes past the hour {fields['timezone']}"
     return f"daily at {fields['hour']:02d}:{fields['minute']:02d} {fields['timezone']}"

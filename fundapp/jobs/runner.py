@@ -21,6 +21,7 @@ from flask import Flask
 from fundapp.core.dates import business_date
 from fundapp.extensions import db
 from fundapp.jobs import JOBS, JobSpec, cron_fields
+from fundapp.notices.delivery import deliver_pending
 from fundapp.servicing.close_day import CloseDayResult, run_pending
 
 if TYPE_CHECKING:
@@ -41,10 +42,13 @@ class JobOutcome:
     ok: bool
     results: tuple[CloseDayResult, ...] = field(default_factory=tuple)
     error: str = ""
+    note: str = ""  # what a job other than the close of day did
 
     def lines(self) -> list[str]:
         out = [_describe(r) for r in self.results]
-        if self.ok and not self.results:
+        if self.note:
+            out.append(self.note)
+        elif self.ok and not self.results:
             out.append("nothing to do: every business date is closed already")
         if not self.ok:
             out.append(f"FAILED: {self.error}")
@@ -78,6 +82,20 @@ def close_day_job(app: Flask) -> JobOutcome:
         for line in outcome.lines():
             log.info("close of day: %s", line)
         return outcome
+
+
+def messages_job(app: Flask) -> JobOutcome:
+    """Queue and send the notices' messages and the retries due; a failure is logged, and
+    the next tick retries."""
+    with app.app_context():
+        try:
+            sent = deliver_pending()
+        except Exception as exc:
+            db.session.rollback()
+            log.exception("messages: delivery failed; the next run retries it")
+            return JobOutcome(False, error=repr(exc)[:500])
+        log.info("messages: %s sent", sent)
+        return JobOutcome(True, note=f"{sent} messages sent")
 
 
 def resolve(path: str) -> Callable[[Flask], JobOutcome]:

@@ -45,7 +45,7 @@ def shared_app(tmp_path: Path) -> Iterator[Flask]:
 
 
 def test_the_job_list_is_data_and_names_the_close_of_day():
-    assert [job.id for job in JOBS] == ["close_day"]
+    assert [job.id for job in JOBS] == ["close_day", "messages"]
     job = JOBS[0]
     assert job.func == "fundapp.jobs.runner:close_day_job"
     assert job.at_setting == "FUNDAPP_CLOSE_DAY_AT" and job.run_at_start
@@ -66,8 +66,10 @@ def test_the_scheduler_runs_the_close_of_day_at_0015_hanoi_time_once_at_a_time(a
     scheduler = build_scheduler(app)
     assert not scheduler.running
     assert str(scheduler.timezone) == "Asia/Ho_Chi_Minh"
-    (job,) = scheduler.get_jobs()
-    assert job.id == "close_day" and job.func is close_day_job and job.args == (app,)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"close_day", "messages"}
+    job = jobs["close_day"]
+    assert job.func is close_day_job and job.args == (app,)
     assert (job.coalesce, job.max_instances) == (True, 1)
     assert job.misfire_grace_time == MISFIRE_GRACE_SECONDS >= 6 * 3600
     fields = {f.name: str(f) for f in job.trigger.fields}
@@ -78,9 +80,13 @@ def test_the_scheduler_runs_the_close_of_day_at_0015_hanoi_time_once_at_a_time(a
     after = datetime(2026, 11, 20, 9, 0, tzinfo=tz)
     assert job.trigger.get_next_fire_time(None, after) == datetime(2026, 11, 21, 0, 15, tzinfo=tz)
     app.config["FUNDAPP_CLOSE_DAY_AT"] = "23:40"
-    (job,) = build_scheduler(app, at_start=False).get_jobs()
+    job = build_scheduler(app, at_start=False).get_job("close_day")
     fields = {f.name: str(f) for f in job.trigger.fields}
     assert (fields["hour"], fields["minute"]) == ("23", "40")
+    # The messages' sends and retries: every MESSAGE_RETRY_EVERY minutes.
+    messages = build_scheduler(app, at_start=False).get_job("messages")
+    fields = {f.name: str(f) for f in messages.trigger.fields}
+    assert fields["minute"] == f"*/{int(app.config['MESSAGE_RETRY_EVERY'])}"
 
 
 def test_flask_jobs_list_prints_the_job_list(app, runner):
