@@ -4,6 +4,7 @@ named by FUNDAPP_TEST_DATABASE_URL (started by `make test`)."""
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -12,6 +13,8 @@ from typing import Any
 import pytest
 from flask import Flask, g
 from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 from sqlalchemy import func, select, text
 
 from config import TestingConfig
@@ -40,15 +43,53 @@ class Client(FlaskClient):
         return super().open(*args, **kwargs)
 
 
+class _TemplateCode(BytecodeCache):
+    """The templates' compiled code, kept in memory for the session: an app of its own (a
+    test's ``make_app(...)``) loads a template without parsing and compiling it again. Jinja
+    checks each entry against the template's source, so an edited template is compiled."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATE_CODE = _TemplateCode()
+
+
 def make_app(**overrides: Any) -> Flask:
     config = type("Config", (_Config,), overrides)
     app = create_app(config)
     app.test_client_class = Client
+    app.jinja_env.bytecode_cache = _TEMPLATE_CODE
+    # A template edited while the session runs is read again, as a new app would read it.
+    app.jinja_env.auto_reload = True
     return app
 
 
+_shared: dict[str, Any] = {}
+
+
+def shared_app() -> Flask:
+    """The app of the ``app`` fixture, made once for the session: building the URL map, the
+    templates and the SQL statements again for every test took a third of the suite's
+    time. :func:`fresh_database` gives each test an empty database and, when the test
+    ends, puts the app's configuration back as it was made."""
+    if "app" not in _shared:
+        app = _shared["app"] = make_app()
+        _shared["config"] = dict(app.config)
+    return _shared["app"]
+
+
 # Reference data every test reads and none writes: loaded once per session on PostgreSQL
-# (kept out of the TRUNCATE), once per app on SQLite (the province's ~600 units).
+# (kept out of the TRUNCATE), once per session on SQLite, in the template every test's
+# in-memory database is copied from (the province's ~600 units).
 REFERENCE_TABLES = {"admin_units", "unit_successions"}
 
 
@@ -75,10 +116,41 @@ def _reset_postgres() -> None:
 _pg_schema_ready = False
 
 
+def _in_memory() -> bool:
+    return db.engine.dialect.name == "sqlite" and db.engine.url.database in (None, "", ":memory:")
+
+
+def _restore_sqlite_template() -> None:
+    """The empty schema with the reference data, copied into this app's in-memory database
+    (whatever an earlier test left there is replaced): made once, by ``create_all`` and
+    :func:`load_units`, then copied by SQLite's backup, a few milliseconds."""
+    template = _shared.get("sqlite_template")
+    if template is None:
+        db.create_all()
+        load_units()
+        template = sqlite3.connect(":memory:", check_same_thread=False)
+        pooled = db.engine.raw_connection()
+        try:
+            pooled.driver_connection.backup(template)
+        finally:
+            pooled.close()
+        _shared["sqlite_template"] = template
+        return
+    pooled = db.engine.raw_connection()
+    try:
+        template.backup(pooled.driver_connection)
+    finally:
+        pooled.close()
+    from fundapp.areas import services
+
+    services.forget()  # as load_units does: the next lookup reads the tables again
+
+
 @contextmanager
 def fresh_database(app: Flask) -> Iterator[Flask]:
     """An empty schema for one test, inside the app's context; cleaned up afterwards."""
     global _pg_schema_ready
+    shared = app is _shared.get("app")
     with app.app_context():
         if PG_URL:
             if not _pg_schema_ready:
@@ -88,6 +160,8 @@ def fresh_database(app: Flask) -> Iterator[Flask]:
                 _pg_schema_ready = True
             else:
                 _reset_postgres()
+        elif _in_memory():
+            _restore_sqlite_template()
         else:
             db.create_all()
             load_units()
@@ -95,14 +169,20 @@ def fresh_database(app: Flask) -> Iterator[Flask]:
             yield app
         finally:
             db.session.remove()
-            if not PG_URL:
-                db.drop_all()
-            db.engine.dispose()
+            if shared:
+                # The engine (and its in-memory database) stays for the next test, which
+                # replaces the data first; settings a test changed are put back.
+                app.config.clear()
+                app.config.update(_shared["config"])
+            else:
+                if not PG_URL and not _in_memory():
+                    db.drop_all()
+                db.engine.dispose()
 
 
 @pytest.fixture
 def app() -> Iterator[Flask]:
-    with fresh_database(make_app()) as app:
+    with fresh_database(shared_app()) as app:
         yield app
 
 

@@ -24,13 +24,22 @@ As of 25/02/2026:
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+from flask import g
+from sqlalchemy import func, select
+
+from fundapp.auth.models import User
+from fundapp.cooperatives.models import Cooperative
 from fundapp.extensions import db
+from fundapp.ledger.models import JournalEntry
 from fundapp.ledger.services import record_capital
 from fundapp.lending import collateral
+from fundapp.loans.models import Loan
 from fundapp.repayments import services as rs
 from fundapp.servicing.close_day import run_close_day, run_pending
 from tests.conftest import make_cooperative
@@ -147,3 +156,78 @@ def aged_fund() -> AgedFund:
         pay_due_instalment(fund.staff, fund.loan_b, due)
     close_until(QUARTER_END)
     return AgedFund(fund, loan_c)
+
+
+# --- the aged fund, built once per session on SQLite ----------------------------------------
+
+T = TypeVar("T")
+_kept: dict[str, tuple[sqlite3.Connection, dict[str, tuple[type, int]]]] = {}
+
+
+def _pristine_memory_database() -> bool:
+    """An in-memory SQLite database as :func:`tests.conftest.fresh_database` left it: no
+    user, cooperative, loan or journal entry yet, so the fund built on it is always the same."""
+    engine = db.engine
+    if engine.dialect.name != "sqlite" or engine.url.database not in (None, "", ":memory:"):
+        return False
+    return not any(
+        db.session.scalar(select(func.count()).select_from(model))
+        for model in (User, Cooperative, Loan, JournalEntry)
+    )
+
+
+def _kept_build(name: str, build: Callable[[], T], rows: Callable[[T], dict[str, Any]],
+                again: Callable[[dict[str, Any]], T]) -> T:  # fmt: skip
+    """``build()`` on an empty in-memory database, once: later calls copy the database as it
+    left it back in (SQLite's backup) and read its objects again by id. Anywhere else (on
+    PostgreSQL, or after the test has written something) ``build()`` runs every time."""
+    if not _pristine_memory_database():
+        return build()
+    kept = _kept.get(name)
+    if kept is None:
+        built = build()
+        db.session.commit()
+        ids = {key: (type(obj), obj.id) for key, obj in rows(built).items()}
+        snapshot = sqlite3.connect(":memory:", check_same_thread=False)
+        db.session.remove()
+        pooled = db.engine.raw_connection()
+        try:
+            pooled.driver_connection.backup(snapshot)
+        finally:
+            pooled.close()
+        _kept[name] = (snapshot, ids)
+        return again({key: db.session.get(model, id_) for key, (model, id_) in ids.items()})
+    snapshot, ids = kept
+    db.session.remove()
+    pooled = db.engine.raw_connection()
+    try:
+        snapshot.backup(pooled.driver_connection)
+    finally:
+        pooled.close()
+    from fundapp.areas import services as areas
+
+    areas.forget()
+    g.pop("_origin_funds", None)
+    return again({key: db.session.get(model, id_) for key, (model, id_) in ids.items()})
+
+
+_STAFF = ("officer", "appraiser", "accountant", "director", "board")
+
+
+def _aged_rows(aged: AgedFund) -> dict[str, Any]:
+    fund = aged.fund
+    people = {role: getattr(fund.staff, role) for role in _STAFF}
+    loans = {"loan_a": fund.loan_a, "loan_b": fund.loan_b, "loan_c": aged.loan_c}
+    return {**people, **loans, "coop_a": fund.coop_a, "coop_b": fund.coop_b}
+
+
+def _aged_again(o: dict[str, Any]) -> AgedFund:
+    staff = Staff(*(o[role] for role in _STAFF))
+    fund = SmallFund(staff, o["loan_a"], o["loan_b"], o["coop_a"], o["coop_b"])
+    return AgedFund(fund, o["loan_c"])
+
+
+def kept_aged_fund() -> AgedFund:
+    """:func:`aged_fund`, its close of day run day by day to 30/06 once per session on SQLite
+    (a dozen seconds each time), for the tests that start from it on an empty database."""
+    return _kept_build("aged", aged_fund, _aged_rows, _aged_again)

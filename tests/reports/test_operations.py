@@ -24,7 +24,7 @@ from fundapp.reports import activity, operations
 from fundapp.reports.trial_balance import trial_balance
 from tests.conftest import api_token, login, make_user
 from tests.reports.outputs import money, pdf_text, sheet_rows, workbook
-from tests.reports.scenario import QUARTER_END, aged_fund
+from tests.reports.scenario import QUARTER_END, kept_aged_fund
 
 H1 = (date(2026, 1, 1), QUARTER_END)
 INTEREST = 1_528_767 + 1_323_288 + 1_401_370 + 1_294_521 + 1_273_973
@@ -32,7 +32,7 @@ INTEREST = 1_528_767 + 1_323_288 + 1_401_370 + 1_294_521 + 1_273_973
 
 @pytest.fixture
 def fund(app):
-    return aged_fund()
+    return kept_aged_fund()
 
 
 def test_half_year_worked_out_by_hand(fund):

@@ -30,7 +30,7 @@ from fundapp.planning.models import AnnualPlan
 from fundapp.reports import operations, plan_actual
 from tests.conftest import api_token, login, make_user
 from tests.reports.outputs import pdf_text, sheet_rows, workbook
-from tests.reports.scenario import QUARTER_END, aged_fund
+from tests.reports.scenario import QUARTER_END, kept_aged_fund
 
 PLAN = {
     "disbursed": 600_000_000,
@@ -47,7 +47,7 @@ PLAN = {
 
 @pytest.fixture
 def fund(app):
-    return aged_fund()
+    return kept_aged_fund()
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from fundapp.repayments import services as rs
 from fundapp.servicing import close_day
 from fundapp.servicing import relief as reliefs
 from fundapp.support import services as support_services
-from tests.conftest import fresh_database, make_app
+from tests.conftest import fresh_database, shared_app
 from tests.services.lending_helpers import contracted_loan, fund_and_staff
 
 START = date(2026, 1, 15)
@@ -34,7 +34,7 @@ class LoanHistory(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self._ctx = fresh_database(make_app())
+        self._ctx = fresh_database(shared_app())
         self._ctx.__enter__()
         self.staff = fund_and_staff()
         self.today = START
