@@ -4,7 +4,7 @@ from fundapp.api.models import IdempotencyKey
 from fundapp.areas.models import AdminUnit, UnitSuccession
 from fundapp.audit.models import AuditLog
 from fundapp.auth.models import ApiToken, LoginThrottle, User, UserRole, UserSession
-from fundapp.banking.models import BankLine, BankMapping, BankStatement
+from fundapp.banking.models import BankBatch, BankLine, BankMapping, BankStatement
 from fundapp.cooperatives.models import Cooperative, CooperativeAddress, RelatedGroup
 from fundapp.documents.file_models import FileDocument, FormTemplate
 from fundapp.funds.models import Fund
@@ -54,6 +54,7 @@ __all__ = [
     "Application",
     "ApplicationDocument",
     "AuditLog",
+    "BankBatch",
     "BankLine",
     "BankMapping",
     "BankStatement",

@@ -15,6 +15,7 @@ from fundapp.api import (  # noqa: E402, F401
     application_documents,
     audit,
     auth,
+    banking,
     close_day,
     committee,
     cooperatives,

@@ -13,7 +13,8 @@ from fundapp.extensions import db
 from fundapp.loans.models import in_values
 
 METHODS = ("reference", "contract", "borrower", "amount", "manual", "none")
-LINE_STATUSES = ("matched", "unmatched", "confirmed", "ignored", "duplicate")
+LINE_STATUSES = ("matched", "unmatched", "confirmed", "ignored", "duplicate", "posted")
+BATCH_STATUSES = ("pending", "posted", "rejected")
 # Statuses of a line still waiting for the accountant (the "unmatched credits" list holds
 # the unmatched ones; a matched one waits for confirmation).
 OPEN_STATUSES = ("matched", "unmatched")
@@ -71,8 +72,12 @@ class BankLine(TimestampMixin, db.Model):
         # one always names one.
         CheckConstraint("(loan_id IS NULL) = (method = 'none')", name="loan_with_method"),
         CheckConstraint(
-            "status NOT IN ('matched', 'confirmed') OR loan_id IS NOT NULL",
+            "status NOT IN ('matched', 'confirmed', 'posted') OR loan_id IS NOT NULL",
             name="matched_has_loan",
+        ),
+        # A posted line is its repayment, and only a posted line has one.
+        CheckConstraint(
+            "(status = 'posted') = (repayment_id IS NOT NULL)", name="posted_has_repayment"
         ),
         CheckConstraint("status <> 'unmatched' OR loan_id IS NULL", name="unmatched_no_loan"),
         Index("ix_bank_lines_status_value_date", "status", "value_date"),
@@ -103,8 +108,54 @@ class BankLine(TimestampMixin, db.Model):
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(String(500), default="")
+    # Posting: the batch that holds the line (while it waits for the director, and once
+    # posted), the repayment it became (once: UNIQUE) and why the last posting left it
+    # unposted (the loan no longer active, an overpayment...).
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bank_batches.id", ondelete="RESTRICT"), index=True
+    )
+    repayment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("repayments.id", ondelete="RESTRICT"), unique=True
+    )
+    post_error: Mapped[str] = mapped_column(String(500), default="")
 
     statement: Mapped[BankStatement] = relationship(back_populates="lines")
+
+
+class BankBatch(db.Model):
+    """The confirmed lines of a statement sent to posting at once by an accountant (the
+    maker): posted at once, or, above the policy's ``bank_batch_approval_above``, once the
+    director (the checker, never the maker) approves it."""
+
+    __tablename__ = "bank_batches"
+    __table_args__ = (
+        CheckConstraint(in_values("status", BATCH_STATUSES), name="status"),
+        CheckConstraint(
+            "lines >= 0 AND total >= 0 AND posted >= 0 AND posted_total >= 0 AND failed >= 0 "
+            "AND posted + failed <= lines AND posted_total <= total",
+            name="counts",
+        ),
+        CheckConstraint("decided_by_id IS NULL OR decided_by_id <> made_by_id", name="four_eyes"),
+        CheckConstraint("status = 'pending' OR decided_at IS NOT NULL", name="decided"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(
+        ForeignKey("bank_statements.id", ondelete="RESTRICT"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    needs_approval: Mapped[bool] = mapped_column(default=False)
+    made_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    # The lines and their total when made; of them, those posted and those left confirmed.
+    lines: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(Money, default=0)
+    posted: Mapped[int] = mapped_column(default=0)
+    posted_total: Mapped[int] = mapped_column(Money, default=0)
+    failed: Mapped[int] = mapped_column(default=0)
 
 
 class BankMapping(TimestampMixin, db.Model):

@@ -33,13 +33,16 @@ from fundapp.extensions import db
 from fundapp.loans.models import Instalment, Loan, LoanStatus
 
 TXN_CHUNK = 5000
-# Where the accountant may move a line (the posting task adds what comes after confirmed).
+# Where a line may move: the accountant's corrections, and posting (a confirmed line
+# becomes a repayment: ``fundapp.banking.posting``). A posted line is final; a wrong one is
+# undone by reversing its repayment.
 TRANSITIONS: dict[str, frozenset[str]] = {
     "matched": frozenset({"confirmed", "unmatched", "ignored", "duplicate"}),
     "unmatched": frozenset({"confirmed", "ignored", "duplicate"}),
-    "confirmed": frozenset({"confirmed", "unmatched", "ignored", "duplicate"}),
+    "confirmed": frozenset({"confirmed", "unmatched", "ignored", "duplicate", "posted"}),
     "ignored": frozenset({"unmatched"}),
     "duplicate": frozenset({"unmatched"}),
+    "posted": frozenset(),
 }
 # What each correction does: the status it moves the line to.
 ACTIONS = {
@@ -311,6 +314,8 @@ def correct_line(
     target = ACTIONS.get(action)
     if target is None:
         raise ValidationFailed(_("Thao tác không hợp lệ."))
+    if line.batch_id is not None and line.status == "confirmed":
+        raise Conflict(_("Dòng sao kê này đang trong lô chờ Giám đốc duyệt; chưa sửa được."))
     if not can_move(line.status, target) or (action == "confirm" and line.loan_id is None):
         raise Conflict(_("Dòng sao kê này không thể chuyển sang trạng thái đã chọn."))
     note = _WHITESPACE.sub(" ", str(note or "")).strip()[:500]

@@ -374,6 +374,17 @@ PARAMS: tuple[Param, ...] = (
         _one(DEFAULTS_EFFECTIVE, _r(0, MAX_AMOUNT, low_open=True), FUND_RULES),
     ),
     Param(
+        # Posting a batch of bank statement lines (fundapp.banking.posting): a batch whose
+        # total is above this waits for the director's approval; 0, the default, sends
+        # every batch to the director (maker-checker on all money put on loans).
+        "bank_batch_approval_above",
+        "money",
+        "0",
+        _l("Lô thu nợ từ sao kê ngân hàng cần Giám đốc duyệt khi tổng tiền trên (đồng)"),
+        FUND_RULES,
+        _one(DEFAULTS_EFFECTIVE, _r(0, MAX_AMOUNT), FUND_RULES),
+    ),
+    Param(
         "short_term_max_months",
         "months",
         "12",

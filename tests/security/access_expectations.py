@@ -48,6 +48,8 @@ RANKING_READ = (DIRECTOR, ACCOUNTANT, CONTROLLER)
 # Interest support: its pages (fundapp/web/support.py) and its claim report.
 SUPPORT_READ = (OFFICER, ACCOUNTANT, DIRECTOR, CONTROLLER)
 CLAIM_READ = (DIRECTOR, ACCOUNTANT, CONTROLLER)
+# Bank statements and their posting batches (fundapp/api/banking.py).
+BANK_READ = (ACCOUNTANT, DIRECTOR, CONTROLLER)
 
 PDF = "application/pdf"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -459,6 +461,18 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("api.list_support_claims", "GET"): allow(*SUPPORT_READ),
     ("api.submit_support_claim", "POST"): allow(ACCOUNTANT, DIRECTOR, ok=422),
     ("api.record_support_payment", "POST"): allow(ACCOUNTANT, ok=422),
+    # --- bank statements (docs/rules.md, bank statement import and matching): the
+    # accountant imports, reviews and sends lines to posting (maker), the director approves
+    # or refuses a batch (checker), the controller reads. The scenario's statement has its
+    # one line in a batch waiting for the director: nothing left to send (409); an empty
+    # approval is complete (200), an empty rejection lacks its reason (422).
+    ("api.import_bank_statement", "POST"): allow(ACCOUNTANT, ok=422),
+    ("api.get_bank_statement", "GET"): allow(*BANK_READ),
+    ("api.list_bank_lines", "GET"): allow(*BANK_READ),
+    ("api.correct_bank_line", "POST"): allow(ACCOUNTANT, ok=422),
+    ("api.post_bank_batch", "POST"): allow(ACCOUNTANT, ok=409),
+    ("api.approve_bank_batch", "POST"): allow(DIRECTOR),
+    ("api.reject_bank_batch", "POST"): allow(DIRECTOR, ok=422),
     # --- the risk committee (docs/rules.md#risk-committee): the board records, the
     # director and the controller read.
     ("committee.index", "GET"): allow(BOARD, DIRECTOR, CONTROLLER),

@@ -29,6 +29,8 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.routing import Rule
 
 from fundapp.auth.services import issue_token
+from fundapp.banking import posting as bank_posting
+from fundapp.banking import services as bank
 from fundapp.documents import credit_file, pdf
 from fundapp.extensions import db
 from fundapp.lending import (
@@ -75,6 +77,7 @@ from tests.services.lending_helpers import (
     fund_and_staff,
     support_with_claim,
 )
+from tests.services.test_bank_import import agribank_csv
 
 # Who may do what does not depend on the database; the PostgreSQL run leaves it to SQLite.
 pytestmark = pytest.mark.skipif(
@@ -115,6 +118,9 @@ ARGUMENT_KINDS = {
     "year": "ranking_year",
     "scheme_id": "support_scheme",
     "claim_id": "support_claim",
+    "statement_id": "bank_statement",
+    "line_id": "bank_line",
+    "batch_id": "bank_batch",
 }
 ENDPOINT_ARGUMENT_KINDS = {
     ("loans.approve_disbursement", "item_id"): "pending_disbursement",
@@ -173,6 +179,17 @@ START = date(2025, 1, 6)  # the loans' first disbursement: by the business date,
 
 
 # --- the scenario ------------------------------------------------------------------------
+
+
+def _bank_batch(staff: Staff, loan_id: int) -> tuple[int, int, int]:
+    """A statement of one credit assigned to the loan, in a batch waiting for the director."""
+    data = agribank_csv([("FT2699001", BUSINESS_DATE, "", "1.000.000", "chuyen tien", "", "")])
+    statement = bank.import_statement(staff.accountant, "AGRIBANK", "sao_ke.csv", data).statement
+    line = bank.statement_lines(statement.id)[0]
+    bank.correct_line(staff.accountant, line.id, "assign", loan_id)
+    batch = bank_posting.post_batch(staff.accountant, statement.id, BUSINESS_DATE).batch
+    assert batch.status == "pending"
+    return statement.id, line.id, batch.id
 
 
 @dataclass
@@ -388,7 +405,11 @@ def _build(app: Flask) -> World:
     planning.create(staff.accountant, 2025, {"bad_debt_ratio": "300"}, "Kế hoạch 2025")
     # An interest support scheme and a claim filed to its paying agency, not yet paid.
     scheme, claim = support_with_claim(staff.director)
+    statement, line, batch = _bank_batch(staff, objects["own"]["loan"])
     staff_objects = {
+        "bank_statement": statement,
+        "bank_line": line,
+        "bank_batch": batch,
         "plan": plan.id,
         "meeting": meeting.id,
         "ranking_year": 2025,

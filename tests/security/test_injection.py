@@ -41,6 +41,9 @@ from fundapp.admin.forms import ResetPasswordForm, UserForm
 from fundapp.auth.forms import ChangePasswordForm, LoginForm
 from fundapp.auth.models import ApiToken, User
 from fundapp.auth.services import issue_token
+from fundapp.banking import posting as bank_posting
+from fundapp.banking import services as bank
+from fundapp.banking.models import BankStatement
 from fundapp.cooperatives.forms import CooperativeForm, RelatedGroupForm
 from fundapp.cooperatives.models import Cooperative
 from fundapp.cooperatives.services import create_group
@@ -99,6 +102,7 @@ from tests.services.lending_helpers import (
     disburse,
     support_with_claim,
 )
+from tests.services.test_bank_import import agribank_csv
 
 # --- payloads ---------------------------------------------------------------------------------
 
@@ -1173,6 +1177,25 @@ def new_repayment(world: World) -> Any:
     return repayment
 
 
+def bank_line(world: World) -> Any:
+    """A credit of a new statement (its own transaction id), assigned to the active loan."""
+    txn = f"FT29{unique():06d}"
+    data = agribank_csv([(txn, BUSINESS_DATE, "", "100.000", "chuyen tien", "", "")])
+    statement = bank.import_statement(world.users["accountant"], "AGRIBANK", f"{txn}.csv", data)
+    line = bank.statement_lines(statement.statement.id)[0]
+    bank.correct_line(world.users["accountant"], line.id, "assign", world.active.id)
+    db.session.commit()
+    return line
+
+
+def pending_bank_batch(world: World) -> Any:
+    """That line sent to posting: a batch waiting for the director (the default policy)."""
+    line = bank_line(world)
+    batch = bank_posting.post_batch(world.users["accountant"], line.statement_id, BUSINESS_DATE)
+    db.session.commit()
+    return batch.batch
+
+
 def pending_reversal(world: World) -> Any:
     reversal = rs.request_reversal(world.users["accountant"], new_repayment(world).id, "Ghi nhầm")
     db.session.commit()
@@ -1585,6 +1608,32 @@ API_CASES = [
         lambda w, t: {"paid_on": "2030-12-31", "reference": "UNC 12"},
         ("paid_on", "reference"), refuses_all=True,  # a day after the business date
     ),
+    # Bank statements: no page shows them yet; what is stored comes back in JSON only. A
+    # statement is a .xlsx or .csv file (a PDF is refused whatever its name); the bank's
+    # code is read from the multipart form (a JSON body has none) and is capitals and digits.
+    ApiCase(
+        "POST /bank-statements", "accountant", lambda w, t: "/bank-statements",
+        lambda w, t: {"bank": "AGRIBANK"}, ("file",), upload=True, refuses_all=True,
+    ),
+    ApiCase(
+        "POST /bank-statements", "accountant", lambda w, t: "/bank-statements",
+        lambda w, t: {}, ("bank",), refuses_all=True, tag=" (bank)",
+    ),
+    ApiCase(
+        "POST /bank-lines/{line_id}", "accountant", lambda w, t: f"/bank-lines/{t.id}",
+        lambda w, t: {"action": "ignore", "reason": "Không phải tiền trả nợ"},
+        ("action", "reason"), target=bank_line, used_up=True,
+    ),
+    ApiCase(
+        "POST /bank-batches/{batch_id}/approve", "director",
+        lambda w, t: f"/bank-batches/{t.id}/approve", lambda w, t: {"note": "Đã đối chiếu"},
+        ("note",), target=pending_bank_batch, used_up=True,
+    ),
+    ApiCase(
+        "POST /bank-batches/{batch_id}/reject", "director",
+        lambda w, t: f"/bank-batches/{t.id}/reject", lambda w, t: {"reason": "Chuyển nhầm"},
+        ("reason",), target=pending_bank_batch, used_up=True,
+    ),
     ApiCase(
         "POST /committee/meetings", "board", lambda w, t: "/committee/meetings",
         lambda w, t: _new_meeting(), ("quarter", "held_on", "place", "members", "minutes"),
@@ -1755,6 +1804,8 @@ def _path_values(world: World) -> dict[str, Any]:
         "year": RANKED_YEAR,
         "scheme_id": world.extra["scheme"].id,
         "claim_id": world.extra["claim"].id,
+        # A statement the bank-line cases imported (their reasons stored on its line).
+        "statement_id": db.session.scalar(select(BankStatement.id).order_by(BankStatement.id)),
         # The credit file: the contract of the active loan, as issued first.
         "kind": WORDING,
         "subject_type": "loan",

@@ -183,6 +183,7 @@ ALLOWED = {
     ("confirmed", "unmatched"),
     ("confirmed", "ignored"),
     ("confirmed", "duplicate"),
+    ("confirmed", "posted"),
     ("ignored", "unmatched"),
     ("duplicate", "unmatched"),
 }

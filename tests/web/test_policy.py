@@ -72,6 +72,7 @@ BOUNDS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("self_appraisal_allowed", ("yes", "no", "có", "Không", "1", "0"), ("maybe", "2", "")),
     ("director_approval_limit", ("1", "1000000000000000"), ("0", "1000000000000001")),
     ("director_relief_limit", ("1", "1000000000000000"), ("0", "1000000000000001")),
+    ("bank_batch_approval_above", ("0", "1000000000000000"), ("1000000000000001",)),
     ("short_term_max_months", ("1", "12"), ("0", "13")),
     ("medium_term_max_months", ("13", "60"), ("12", "61")),
     (
