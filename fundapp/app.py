@@ -46,6 +46,7 @@ from fundapp.web.admin import bp as admin_bp
 from fundapp.web.applications import bp as applications_bp
 from fundapp.web.audit import bp as audit_bp
 from fundapp.web.auth import bp as auth_bp
+from fundapp.web.banking import bp as banking_bp
 from fundapp.web.committee import bp as committee_bp
 from fundapp.web.cooperatives import bp as coop_bp
 from fundapp.web.credit_file import bp as credit_file_bp
@@ -165,7 +166,7 @@ def register_blueprints(app: Flask) -> None:
         main_bp, auth_bp, admin_bp, coop_bp, ledger_bp, policy_bp, audit_bp, portal_bp,
         applications_bp, loans_bp, notices_bp, servicing_bp, documents_bp, reports_bp,
         dashboard_bp, imports_bp, relief_bp, work_bp, credit_file_bp, planning_bp,
-        committee_bp, ranking_bp, support_bp,
+        committee_bp, ranking_bp, support_bp, banking_bp,
     ):  # fmt: skip
         app.register_blueprint(bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

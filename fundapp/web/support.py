@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from fundapp.core import validation
 from fundapp.core.dates import business_date
+from fundapp.core.formatting import money_filter
 from fundapp.core.forms import apply_errors
 from fundapp.core.security import Role, roles_required
 from fundapp.domain.errors import DomainError, ValidationFailed
@@ -173,7 +174,11 @@ def submit(scheme_id: int) -> Any:
         return _scheme_page(chosen, 422, claim_form=form)
     db.session.commit()
     flash(
-        _("Đã lập hồ sơ đề nghị cấp bù %(r)s: %(a)s đ.", r=claim.reference, a=f"{claim.amount:,}"),
+        _(
+            "Đã lập hồ sơ đề nghị cấp bù %(r)s: %(a)s.",
+            r=claim.reference,
+            a=money_filter(claim.amount),
+        ),
         "success",
     )
     return redirect(url_for("reports.support_claim", scheme=chosen.code, claim=claim.reference))

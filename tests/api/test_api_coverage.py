@@ -135,6 +135,15 @@ API_FOR: dict[str, tuple[str, ...] | str] = {
     "reports.support_claim": ("api.report_support_claim",),
     "reports.support_claim_pdf": ("api.report_support_claim_pdf",),
     "reports.support_claim_xlsx": ("api.report_support_claim_xlsx",),
+    # the review of bank statements
+    "banking.index": ("api.get_bank_statement", "api.list_bank_lines"),
+    "banking.upload": ("api.import_bank_statement",),
+    "banking.statement": ("api.get_bank_statement",),
+    "banking.correct": ("api.correct_bank_line",),
+    "banking.post": ("api.post_bank_batch",),
+    "banking.approve": ("api.approve_bank_batch",),
+    "banking.reject": ("api.reject_bank_batch",),
+    "banking.unmatched": ("api.list_bank_lines",),
     # interest support
     "support.index": ("api.list_support_schemes", "api.list_support_claims"),
     "support.new": ("api.create_support_scheme",),

@@ -181,7 +181,7 @@ START = date(2025, 1, 6)  # the loans' first disbursement: by the business date,
 # --- the scenario ------------------------------------------------------------------------
 
 
-def _bank_batch(staff: Staff, loan_id: int) -> tuple[int, int, int]:
+def bank_batch(staff: Staff, loan_id: int) -> tuple[int, int, int]:
     """A statement of one credit assigned to the loan, in a batch waiting for the director."""
     data = agribank_csv([("FT2699001", BUSINESS_DATE, "", "1.000.000", "chuyen tien", "", "")])
     statement = bank.import_statement(staff.accountant, "AGRIBANK", "sao_ke.csv", data).statement
@@ -405,7 +405,7 @@ def _build(app: Flask) -> World:
     planning.create(staff.accountant, 2025, {"bad_debt_ratio": "300"}, "Kế hoạch 2025")
     # An interest support scheme and a claim filed to its paying agency, not yet paid.
     scheme, claim = support_with_claim(staff.director)
-    statement, line, batch = _bank_batch(staff, objects["own"]["loan"])
+    statement, line, batch = bank_batch(staff, objects["own"]["loan"])
     staff_objects = {
         "bank_statement": statement,
         "bank_line": line,

@@ -79,6 +79,7 @@ from fundapp.servicing import relief as reliefs
 from fundapp.servicing import risk
 from fundapp.servicing.close_day import run_close_day
 from fundapp.support import forms as sf
+from fundapp.web import banking as bw
 from fundapp.web import committee as cw
 from fundapp.web import relief as rr
 from fundapp.web.credit_file import TemplateForm
@@ -977,6 +978,25 @@ def _form_cases() -> list[FormCase]:
             accepted=lambda r: False, refuses_all=True,
         ),
         FormCase(
+            # A PDF is no statement, whatever its name; no payload is a bank's code.
+            bw.UploadForm, "accountant", lambda w, t: "/bank/upload",
+            lambda w, t: {"bank": "AGRIBANK"}, ("bank", "file"), files=pdf,
+            must_refuse=True, refuses_all=True,
+        ),
+        FormCase(
+            # Ignoring a credit keeps its reason, shown on the statement's page; no payload is
+            # an action, and the contract number is only read to find a loan to assign.
+            bw.LineForm, "accountant", lambda w, t: f"/bank/lines/{t.id}",
+            lambda w, t: {"action": "ignore", "contract_no": "", "note": "Không phải trả nợ"},
+            ("action", "contract_no", "note"), target=lambda w: bank_line(w), used_up=True,
+            not_shown={"contract_no": "read to find a loan, never stored"},
+        ),
+        FormCase(
+            bw.DecideForm, "director", lambda w, t: f"/bank/batches/{t.id}/reject",
+            lambda w, t: {"reason": "Chuyển nhầm"}, ("reason",), prefix=lambda t: "decide",
+            target=lambda w: pending_bank_batch(w), used_up=True,
+        ),
+        FormCase(
             RankingForm, "director", lambda w, t: f"/ranking/{RANKED_YEAR}",
             lambda w, t: {**dict.fromkeys(COMPLIANCE_CODES, "y"), "note": "Họp ngày 10/05"},
             ("note",), batch=1,
@@ -994,6 +1014,7 @@ BUTTONS = {
     "fundapp.portal.forms.ConfirmForm",
     "fundapp.web.notices.MarkReadForm",
     "fundapp.web.servicing.RunForm",
+    "fundapp.web.banking.PostForm",
 }
 # Base classes never instantiated on their own, covered through their subclasses.
 BASES = {"fundapp.lending.application_forms.ProjectFields"}

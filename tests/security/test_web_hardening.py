@@ -56,6 +56,7 @@ from tests.conftest import (
     make_user,
 )
 from tests.documents.helpers import repay
+from tests.security.test_access_matrix import bank_batch
 from tests.services.lending_helpers import (
     contracted_loan,
     disburse,
@@ -255,6 +256,8 @@ def _build_world(app: Flask, folders: tuple[Path, ...]) -> World:
     )
     # An interest support scheme with a claim filed to its agency.
     scheme, claim = support_with_claim(staff.director)
+    # A bank statement of one credit assigned to the loan, in a batch waiting for the director.
+    statement, line, batch = bank_batch(staff, loan.id)
     db.session.commit()
 
     ids: dict[str, list[Any]] = {
@@ -277,6 +280,9 @@ def _build_world(app: Flask, folders: tuple[Path, ...]) -> World:
         "year": [2025],
         "scheme_id": [scheme.id],
         "claim_id": [claim.id],
+        "statement_id": [statement],
+        "line_id": [line],
+        "batch_id": [batch],
         "write_off_id": [write_off.id],
     }
     return World(app, boss, admin, member, loan, ids, folders)
