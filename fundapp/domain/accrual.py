@@ -104,14 +104,18 @@ def accrued(
 
 def accrued_of_state(state: Any, billed_before: date, horizon: date) -> int:
     """:func:`accrued` of a loan from its replayed state (``domain.replay.LoanState``)."""
+    closed = any(r.interest_supported for r in state.rows) and state.is_settled()
     rows = [
         AccrualRow(
             r.plan.due_date,
             r.plan.interest_from,
             r.plan.principal,
             r.plan.interest,
-            # Paid or waived on the row; the budget's share is billed at the due date.
-            r.plan.interest - r.interest_unpaid - r.interest_supported,
+            # Paid or waived on the row, and the budget's share once billed (domain.support).
+            r.plan.interest
+            - r.interest_unpaid
+            - r.interest_supported
+            + r.support_billed(billed_before, closed),
         )
         for r in state.rows
     ]

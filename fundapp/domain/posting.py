@@ -49,7 +49,8 @@ def targets(
     """
     overdue = billed = penalty = accrued = 0
     # The budget's share is the budget's debt, kept whatever becomes of the loan.
-    supported = sum(r.support_billed(book_date) for r in state.rows)
+    closed = any(r.interest_supported for r in state.rows) and state.is_settled()
+    supported = sum(r.support_billed(book_date, closed) for r in state.rows)
     if book_date is not None and not written_off:
         for row in state.rows:
             if row.due_date < book_date:

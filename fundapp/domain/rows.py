@@ -74,16 +74,17 @@ class Row:
         supported = [(self.due_date, self.interest_supported)] if self.interest_supported else []
         return supported + self.interest_paid + self.interest_waived
 
-    def support_billed(self, book_date: dt.date | None) -> int:
+    def support_billed(self, book_date: dt.date | None, closed: bool = False) -> int:
         """The budget's share billed to the budget by ``book_date`` (the last close of day):
-        once the row has fallen due, or once the borrower has settled it ahead (a payoff)."""
+        once the row has fallen due, once the borrower has settled it ahead, or once the
+        whole loan is settled (``closed``: a payoff, after which nothing falls due)."""
         if not self.interest_supported:
             return 0
         due = book_date is not None and self.due_date < book_date
         settled_ahead = bool(self.interest_paid) and not (
             self.interest_unpaid or self.principal_unpaid
         )
-        return self.interest_supported if due or settled_ahead else 0
+        return self.interest_supported if due or settled_ahead or closed else 0
 
     def penalty_accrued(self, product: Product, as_of: dt.date) -> int:
         """Overdue interest of this instalment over [due date, as_of), rounded once."""

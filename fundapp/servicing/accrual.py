@@ -32,7 +32,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 
 from fundapp.core.db import among, in_chunks
 from fundapp.domain.accrual import AccrualRow, accrued, month_start
@@ -150,9 +150,21 @@ def accrued_of_loans(
                 Instalment.interest_from,
                 Instalment.principal,
                 Instalment.interest,
-                # Settled by the borrower (or waived): the budget's share of a supported
-                # row is billed at its due date, not settled ahead (domain.support).
-                Instalment.interest_paid - Instalment.interest_supported,
+                # Settled by the borrower (or waived), and the budget's share once billed:
+                # at the due date, or when the borrower settled the row ahead
+                # (``domain.rows.Row.support_billed``).
+                case(
+                    (
+                        and_(
+                            Instalment.principal_paid == Instalment.principal,
+                            Instalment.interest_paid == Instalment.interest,
+                            Instalment.interest_paid
+                            > Instalment.interest_supported + Instalment.interest_waived,
+                        ),
+                        Instalment.interest_paid,
+                    ),
+                    else_=Instalment.interest_paid - Instalment.interest_supported,
+                ),
                 Instalment.interest_waived,
             ).where(
                 among(Instalment.loan_id, part),

@@ -337,12 +337,16 @@ def preview(chosen: SupportScheme, period_to: date) -> ClaimPreview:
         borrower_paid = row.interest_paid - row.interest_supported - row.interest_waived
         settled = row.principal_paid == row.principal and row.interest_paid == row.interest
         ahead = settled and borrower_paid > 0 and row.paid_on is not None
-        billed_on = row.due_date if due else row.paid_on if ahead else None
+        loan = loans[row.loan_id]
+        # A loan paid off: nothing more falls due, so its budget's share is billed.
+        closed = loan.status == LoanStatus.CLOSED and loan.closed_on is not None
+        billed_on = (
+            row.due_date if due else row.paid_on if ahead else loan.closed_on if closed else None
+        )
         if billed_on is None or billed_on > period_to:
             continue
         key = (row.loan_id, row.due_date)
         seen.add(key)
-        loan = loans[row.loan_id]
         lines.append(
             _line(loan, row.no, row.due_date, row.interest, row.interest_supported, claimed)
         )

@@ -473,15 +473,15 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("api.post_bank_batch", "POST"): allow(ACCOUNTANT, ok=409),
     ("api.approve_bank_batch", "POST"): allow(DIRECTOR),
     ("api.reject_bank_batch", "POST"): allow(DIRECTOR, ok=422),
-    # The review screen (fundapp/web/banking.py): a refused action is a message on the
-    # statement's page (302); the director's approval of the scenario's batch posts it.
+    # The review screen (fundapp/web/banking.py): a refused action shows the page again
+    # with its message (422); the director's approval of the scenario's batch posts it.
     ("banking.index", "GET"): allow(*BANK_READ),
-    ("banking.upload", "POST"): allow(ACCOUNTANT, ok=302),
+    ("banking.upload", "POST"): allow(ACCOUNTANT, ok=422),
     ("banking.statement", "GET"): allow(*BANK_READ),
-    ("banking.correct", "POST"): allow(ACCOUNTANT, ok=302),
-    ("banking.post", "POST"): allow(ACCOUNTANT, ok=302),
+    ("banking.correct", "POST"): allow(ACCOUNTANT, ok=422),
+    ("banking.post", "POST"): allow(ACCOUNTANT, ok=422),
     ("banking.approve", "POST"): allow(DIRECTOR, ok=302),
-    ("banking.reject", "POST"): allow(DIRECTOR, ok=302),
+    ("banking.reject", "POST"): allow(DIRECTOR, ok=422),
     ("banking.unmatched", "GET"): allow(*BANK_READ),
     # --- the risk committee (docs/rules.md#risk-committee): the board records, the
     # director and the controller read.

@@ -197,3 +197,19 @@ def test_split_properties(share, cap, method, every, paid_days, quote_day):
         product, events, [*repayments, engine.RepaymentEvent(99, day, quote, seq=99)]
     )
     assert closed.is_settled()
+
+
+def test_a_payoff_before_the_first_due_date_bills_the_budgets_share_at_once():
+    """All interest supported, the loan paid off on 01/02, before its first instalment: the
+    borrower pays the principal only; the budget's share of the interest accrued to 01/02,
+    17 days × 120.000.000 × 7,2 % / 365 = 402.410,96 → 402.411, is billed at once (the loan
+    closes: nothing more falls due), and nothing is left as accrued interest."""
+    whole = Support(Decimal("100"), D(2026, 2, 1), D(2026, 12, 31))
+    state = _state(support=whole)
+    quote = state.payoff_amount(D(2026, 2, 1))
+    assert quote == 120_000_000
+    paid = _state(support=whole, repayments=[engine.RepaymentEvent(10, D(2026, 2, 1), quote)])
+    assert paid.is_settled()
+    after = targets(paid, D(2026, 2, 10))
+    assert (after[acc.SUPPORT_RECEIVABLE], after[acc.ACCRUED_INTEREST]) == (402_411, 0)
+    assert after[acc.INTEREST_INCOME] == -402_411
