@@ -23,7 +23,6 @@ from fundapp.api.spec import NotRequired, TypedDict, operation, read_body, stric
 from fundapp.core import validation
 from fundapp.core.dates import business_date
 from fundapp.core.security import Role
-from fundapp.domain.errors import ValidationFailed
 from fundapp.extensions import db
 from fundapp.support import services
 from fundapp.support.models import SupportClaim, SupportScheme
@@ -170,14 +169,6 @@ class SupportClaimReport(TypedDict):
     filters: SupportClaimFilters
 
 
-def _day(raw: Any, key: str) -> Any:
-    errors: dict[str, str] = {}
-    value = validation.iso_date({key: raw}, key, errors)
-    if errors:
-        raise ValidationFailed(errors[key], errors)
-    return value
-
-
 def scheme_json(s: SupportScheme) -> dict[str, Any]:
     return {
         "id": s.id,
@@ -251,7 +242,7 @@ def enrol_loan_support(loan_id: int) -> Any:
     covered instalment's interest is split and the budget's share posted when it falls
     due."""
     data = read_body(Enrolment)
-    first = _day(data["first_due"], "first_due") if data.get("first_due") else None
+    first = validation.one_date(data["first_due"], "first_due") if data.get("first_due") else None
     loan = services.enrol(current_api_user(), loan_id, data["scheme_id"], business_date(), first)
     db.session.commit()
     return jsonify(_loan_support(loan)), 201
@@ -263,7 +254,7 @@ def enrol_loan_support(loan_id: int) -> Any:
 def stop_loan_support(loan_id: int) -> Any:
     """End the loan's support after `last_due` (not before the business date)."""
     data = read_body(Stop)
-    last_due = _day(data["last_due"], "last_due")
+    last_due = validation.one_date(data["last_due"], "last_due")
     loan = services.stop(current_api_user(), loan_id, last_due, business_date(), data["reason"])
     db.session.commit()
     return jsonify(_loan_support(loan))
@@ -285,7 +276,7 @@ def submit_support_claim(scheme_id: int) -> Any:
     date) and not claimed before; its lines are `GET /reports/support-claim?claim=`."""
     data = read_body(NewClaim)
     get_or_404(SupportScheme, scheme_id)
-    period_to = _day(data["period_to"], "period_to")
+    period_to = validation.one_date(data["period_to"], "period_to")
     claim = services.submit_claim(
         current_api_user(), scheme_id, period_to, business_date(), data.get("note", "")
     )
@@ -300,7 +291,7 @@ def record_support_payment(claim_id: int) -> Any:
     """The agency paid the claim: cash in, the budget's receivable out (once)."""
     data = read_body(Payment)
     get_or_404(SupportClaim, claim_id)
-    paid_on = _day(data["paid_on"], "paid_on")
+    paid_on = validation.one_date(data["paid_on"], "paid_on")
     claim = services.record_payment(
         current_api_user(), claim_id, paid_on, data["reference"], business_date()
     )

@@ -10,6 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from pydantic_core import from_json
 
+from fundapp.domain.errors import ValidationFailed
 from fundapp.domain.money import MoneyError, parse_dong
 
 # ASCII digits only: in Python patterns \d is any script's digit (full-width, Arabic-Indic…).
@@ -146,6 +147,16 @@ def iso_date(data: dict[str, Any], key: str, errors: dict, required: bool = True
         errors[key] = _("Ngày nằm ngoài khoảng cho phép.")
         return None
     return parsed
+
+
+def one_date(raw: object, key: str, required: bool = True) -> date | None:
+    """:func:`iso_date` of one value, its message raised as a ``ValidationFailed`` on
+    ``key`` (a view that reads one date outside a form of many)."""
+    errors: dict[str, str] = {}
+    value = iso_date({key: raw}, key, errors, required=required)
+    if errors:
+        raise ValidationFailed(errors[key], errors)
+    return value
 
 
 def iso_day(value: object) -> date | None:

@@ -28,14 +28,6 @@ bp = Blueprint("support", __name__, url_prefix="/support")
 READERS = (Role.DIRECTOR, Role.ACCOUNTANT, Role.CONTROLLER, Role.OFFICER)
 
 
-def _day(raw: str | None, key: str, required: bool = True) -> date | None:
-    errors: dict[str, str] = {}
-    value = validation.iso_date({key: raw}, key, errors, required=required)
-    if errors:
-        raise ValidationFailed(errors[key], errors)
-    return value
-
-
 @bp.route("/")
 @roles_required(*READERS)
 def index() -> Any:
@@ -117,7 +109,7 @@ def enrol(scheme_id: int) -> Any:
                 _("Không tìm thấy hợp đồng %(c)s.", c=contract),
                 {"contract_no": _("Không tìm thấy hợp đồng %(c)s.", c=contract)},
             )
-        first = _day(form.first_due.data, "first_due", required=False)
+        first = validation.one_date(form.first_due.data, "first_due", required=False)
         services.enrol(current_user, loan.id, chosen.id, business_date(), first)
     except DomainError as exc:
         db.session.rollback()
@@ -139,7 +131,7 @@ def stop(loan_id: int) -> Any:
         flash(_("Biểu mẫu không hợp lệ, xin tải lại trang và thử lại."), "error")
         return redirect(back)
     try:
-        last_due = _day(form.last_due.data, "last_due")
+        last_due = validation.one_date(form.last_due.data, "last_due")
         assert last_due is not None
         services.stop(current_user, loan.id, last_due, business_date(), form.reason.data or "")
     except DomainError as exc:
@@ -163,7 +155,7 @@ def submit(scheme_id: int) -> Any:
         flash(_("Biểu mẫu không hợp lệ, xin tải lại trang và thử lại."), "error")
         return _scheme_page(chosen, 422, claim_form=form)
     try:
-        period_to = _day(form.period_to.data, "period_to")
+        period_to = validation.one_date(form.period_to.data, "period_to")
         assert period_to is not None
         claim = services.submit_claim(
             current_user, chosen.id, period_to, business_date(), form.note.data or ""
@@ -194,7 +186,7 @@ def paid(claim_id: int) -> Any:
         flash(_("Biểu mẫu không hợp lệ, xin tải lại trang và thử lại."), "error")
         return redirect(back)
     try:
-        paid_on = _day(form.paid_on.data, "paid_on")
+        paid_on = validation.one_date(form.paid_on.data, "paid_on")
         assert paid_on is not None
         services.record_payment(
             current_user, found.id, paid_on, form.reference.data or "", business_date()
